@@ -1,0 +1,124 @@
+//! Command-line interface: parses arguments, dispatches, maps errors to exit statuses
+//! (0 ok, 1 runtime failure, 2 bad input, 130 interrupted).
+
+use crate::config::{Backend, Sweep};
+use crate::error::{InputError, Interrupted, EXIT_INPUT, EXIT_INTERRUPTED};
+use crate::expand::expand;
+use crate::run::{Overrides, RunRequest};
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "sweep", version, about = "Run machine-learning hyperparameter sweeps in parallel, crash-proof and reproducible")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Expand a sweep file into trials, train them in parallel and write a results folder.
+    Run {
+        /// The sweep file (YAML).
+        sweep: PathBuf,
+        /// Results folder [default: results/<name>-<timestamp>].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        execution: ExecutionArgs,
+        /// No progress display and no final table.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Print the trials a sweep file expands to, without training.
+    Expand {
+        sweep: PathBuf,
+    },
+    /// List every model with its parameters, types, defaults and valid values.
+    Models,
+    /// Rebuild leaderboard.csv from a results folder's trials.csv.
+    Leaderboard {
+        dir: PathBuf,
+    },
+    /// Internal: a process-backend worker reading trials on stdin.
+    #[command(hide = true)]
+    Worker,
+}
+
+#[derive(Args, Clone, Default)]
+struct ExecutionArgs {
+    /// threads (shared memory, fastest) or processes (isolated, survives crashes; needed for timeouts and memory caps).
+    #[arg(long, value_enum)]
+    backend: Option<Backend>,
+    /// Parallel jobs; 0 = one per core.
+    #[arg(long, short)]
+    jobs: Option<usize>,
+    /// Per-trial time limit, e.g. 30s or 5m (process backend).
+    #[arg(long)]
+    timeout: Option<String>,
+    /// Per-worker memory cap, e.g. 2GiB (process backend).
+    #[arg(long)]
+    memory_limit: Option<String>,
+    /// Stop cleanly after this many failed trials.
+    #[arg(long)]
+    max_failures: Option<usize>,
+}
+
+impl From<ExecutionArgs> for Overrides {
+    fn from(a: ExecutionArgs) -> Overrides {
+        Overrides {
+            backend: a.backend,
+            jobs: a.jobs,
+            timeout: a.timeout,
+            memory_limit: a.memory_limit,
+            max_failures: a.max_failures,
+        }
+    }
+}
+
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    crate::evaluate::install_panic_hook();
+    let outcome = match cli.command {
+        Command::Run { sweep, out, execution, quiet } => {
+            crate::execute::install_interrupt_handler();
+            crate::run::run(&RunRequest { sweep_file: sweep, out, overrides: execution.into(), quiet }).map(|_| ())
+        }
+        Command::Expand { sweep } => print_expansion(&sweep),
+        Command::Models => {
+            print!("{}", crate::models::describe_all());
+            Ok(())
+        }
+        Command::Leaderboard { dir } => crate::run::rebuild_leaderboard(&dir),
+        Command::Worker => crate::execute::worker::main(),
+    };
+    match outcome {
+        Ok(()) => 0,
+        Err(e) if e.is::<Interrupted>() => EXIT_INTERRUPTED,
+        Err(e) => match e.downcast_ref::<InputError>() {
+            Some(input) => {
+                eprintln!("error: {input}");
+                EXIT_INPUT
+            }
+            None => {
+                eprintln!("error: {e:#}");
+                1
+            }
+        },
+    }
+}
+
+fn print_expansion(path: &std::path::Path) -> anyhow::Result<()> {
+    let sweep = Sweep::load(path)?;
+    let trials = expand(&sweep);
+    println!("{}: {} trials", sweep.name, trials.len());
+    for (i, entry) in sweep.models.iter().enumerate() {
+        let count = trials.iter().filter(|t| t.entry == i).count();
+        println!("  {:<24} {count}", entry.model);
+    }
+    println!();
+    for t in &trials {
+        println!("{:>5}  {}", t.index, t.key);
+    }
+    Ok(())
+}

@@ -1,0 +1,57 @@
+//! The thread backend: trials on a rayon pool sharing the dataset in memory. Cheapest per trial; a trial
+//! that crashes the process (segfault, abort, out of memory) takes the whole sweep with it.
+
+use super::{interrupted, Ending, Flow, Settings, Sink};
+use crate::evaluate::Context;
+use crate::expand::Trial;
+use anyhow::Result;
+use rayon::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+
+pub fn run(ctx: &Arc<Context>, trials: Vec<Trial>, settings: &Settings, sink: &mut Sink) -> Result<Ending> {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(settings.jobs).build()?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let (sender, receiver) = mpsc::channel();
+    // Detached, so an interrupted sweep can return while trials that cannot be cancelled still run.
+    let producer = {
+        let (ctx, stop) = (Arc::clone(ctx), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            pool.install(|| {
+                trials.par_iter().with_max_len(1).for_each_with(sender, |sender, trial| {
+                    if stop.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    let mut record = ctx.evaluate(trial);
+                    record.backend = "threads".to_string();
+                    // The receiver is gone only when the caller stopped: nothing left to report to.
+                    let _ = sender.send(record);
+                })
+            })
+        })
+    };
+    let mut ending = Ending::Finished;
+    loop {
+        if interrupted() {
+            ending = Ending::Interrupted;
+            break;
+        }
+        match receiver.recv_timeout(Duration::from_millis(50)) {
+            Ok(record) => {
+                if sink(record)? == Flow::Stop {
+                    ending = Ending::Stopped;
+                    break;
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    stop.store(true, Ordering::SeqCst);
+    if ending != Ending::Interrupted {
+        drop(receiver);
+        let _ = producer.join();
+    }
+    Ok(ending)
+}

@@ -1,0 +1,223 @@
+//! Scoring metrics. Every metric of the task is computed for every trial; one of them ranks.
+
+use crate::data::Task;
+use crate::models::Predictions;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    Accuracy,
+    BalancedAccuracy,
+    F1Macro,
+    PrecisionMacro,
+    RecallMacro,
+    R2,
+    Rmse,
+    Mae,
+}
+
+pub const CLASSIFICATION: &[Metric] = &[
+    Metric::Accuracy,
+    Metric::BalancedAccuracy,
+    Metric::F1Macro,
+    Metric::PrecisionMacro,
+    Metric::RecallMacro,
+];
+pub const REGRESSION: &[Metric] = &[Metric::R2, Metric::Rmse, Metric::Mae];
+
+impl Metric {
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::Accuracy => "accuracy",
+            Metric::BalancedAccuracy => "balanced_accuracy",
+            Metric::F1Macro => "f1_macro",
+            Metric::PrecisionMacro => "precision_macro",
+            Metric::RecallMacro => "recall_macro",
+            Metric::R2 => "r2",
+            Metric::Rmse => "rmse",
+            Metric::Mae => "mae",
+        }
+    }
+
+    pub fn task(self) -> Task {
+        if REGRESSION.contains(&self) {
+            Task::Regression
+        } else {
+            Task::Classification
+        }
+    }
+
+    pub fn higher_is_better(self) -> bool {
+        !matches!(self, Metric::Rmse | Metric::Mae)
+    }
+
+    pub fn for_task(task: Task) -> &'static [Metric] {
+        match task {
+            Task::Classification => CLASSIFICATION,
+            Task::Regression => REGRESSION,
+        }
+    }
+
+    pub fn default_for(task: Task) -> Metric {
+        Metric::for_task(task)[0]
+    }
+}
+
+/// Truth for one test fold.
+pub enum Truth<'a> {
+    Classes { y: &'a [usize], n_classes: usize },
+    Values(&'a [f64]),
+}
+
+/// Every metric of `metrics` for one fold, in the same order. A prediction of the wrong kind scores NaN.
+pub fn score_all(metrics: &[Metric], truth: &Truth, predicted: &Predictions) -> Vec<f64> {
+    match (truth, predicted) {
+        (Truth::Classes { y, n_classes }, Predictions::Classes(p)) => {
+            let p = p.as_slice().unwrap_or(&[]);
+            let c = Confusion::new(y, p, *n_classes);
+            metrics.iter().map(|&m| c.score(m)).collect()
+        }
+        (Truth::Values(y), Predictions::Values(p)) => {
+            let p = p.as_slice().unwrap_or(&[]);
+            metrics.iter().map(|&m| regression_score(m, y, p)).collect()
+        }
+        _ => vec![f64::NAN; metrics.len()],
+    }
+}
+
+struct Confusion {
+    /// counts[true][predicted]
+    counts: Vec<Vec<usize>>,
+    total: usize,
+}
+
+impl Confusion {
+    fn new(y: &[usize], p: &[usize], n_classes: usize) -> Confusion {
+        let width = n_classes.max(p.iter().max().map_or(0, |m| m + 1));
+        let mut counts = vec![vec![0; width]; width];
+        for (&t, &q) in y.iter().zip(p) {
+            counts[t][q] += 1;
+        }
+        Confusion { counts, total: y.len() }
+    }
+
+    /// Per-class (true positives, actual, predicted) for classes present in truth or predictions,
+    /// the label set scikit-learn's macro averages use.
+    fn per_class(&self) -> Vec<(f64, f64, f64)> {
+        (0..self.counts.len())
+            .map(|c| {
+                let tp = self.counts[c][c] as f64;
+                let actual = self.counts[c].iter().sum::<usize>() as f64;
+                let predicted = self.counts.iter().map(|row| row[c]).sum::<usize>() as f64;
+                (tp, actual, predicted)
+            })
+            .filter(|&(_, actual, predicted)| actual > 0.0 || predicted > 0.0)
+            .collect()
+    }
+
+    fn score(&self, metric: Metric) -> f64 {
+        let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
+        let mean = |v: Vec<f64>| if v.is_empty() { 0.0 } else { v.iter().sum::<f64>() / v.len() as f64 };
+        let classes = self.per_class();
+        match metric {
+            Metric::Accuracy => {
+                let correct: usize = (0..self.counts.len()).map(|c| self.counts[c][c]).sum();
+                ratio(correct as f64, self.total as f64)
+            }
+            Metric::BalancedAccuracy => mean(
+                classes
+                    .iter()
+                    .filter(|c| c.1 > 0.0)
+                    .map(|&(tp, actual, _)| tp / actual)
+                    .collect(),
+            ),
+            Metric::RecallMacro => mean(classes.iter().map(|&(tp, a, _)| ratio(tp, a)).collect()),
+            Metric::PrecisionMacro => mean(classes.iter().map(|&(tp, _, p)| ratio(tp, p)).collect()),
+            Metric::F1Macro => mean(classes.iter().map(|&(tp, a, p)| ratio(2.0 * tp, a + p)).collect()),
+            _ => f64::NAN,
+        }
+    }
+}
+
+fn regression_score(metric: Metric, y: &[f64], p: &[f64]) -> f64 {
+    let n = y.len() as f64;
+    let sq: f64 = y.iter().zip(p).map(|(a, b)| (a - b) * (a - b)).sum();
+    match metric {
+        Metric::Rmse => (sq / n).sqrt(),
+        Metric::Mae => y.iter().zip(p).map(|(a, b)| (a - b).abs()).sum::<f64>() / n,
+        Metric::R2 => {
+            let mean = y.iter().sum::<f64>() / n;
+            let total: f64 = y.iter().map(|a| (a - mean) * (a - mean)).sum();
+            if total > 0.0 {
+                1.0 - sq / total
+            } else if sq == 0.0 {
+                1.0
+            } else {
+                0.0
+            }
+        }
+        _ => f64::NAN,
+    }
+}
+
+/// Mean and population standard deviation (as scikit-learn's std_test_* columns).
+pub fn mean_std(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
+    (mean, var.sqrt())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array1;
+
+    fn classify(y: &[usize], p: &[usize], n: usize) -> Vec<f64> {
+        score_all(
+            CLASSIFICATION,
+            &Truth::Classes { y, n_classes: n },
+            &Predictions::Classes(Array1::from(p.to_vec())),
+        )
+    }
+
+    #[test]
+    fn classification_metrics_match_scikit_learn() {
+        // sklearn: y=[0,0,0,1,1,2], p=[0,0,1,1,2,2]
+        // accuracy 4/6; balanced (2/3+1/2+1)/3; precision (1+1/2+1/2)/3; recall = balanced;
+        // f1 (0.8 + 0.5 + 2/3)/3
+        let s = classify(&[0, 0, 0, 1, 1, 2], &[0, 0, 1, 1, 2, 2], 3);
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+        assert!(close(s[0], 4.0 / 6.0));
+        assert!(close(s[1], (2.0 / 3.0 + 0.5 + 1.0) / 3.0));
+        assert!(close(s[2], (0.8 + 0.5 + 2.0 / 3.0) / 3.0));
+        assert!(close(s[3], (1.0 + 0.5 + 0.5) / 3.0));
+        assert!(close(s[4], s[1]));
+    }
+
+    #[test]
+    fn class_absent_from_fold_is_not_averaged() {
+        // Class 2 exists in the dataset but neither in this fold's truth nor predictions.
+        let s = classify(&[0, 1], &[0, 1], 3);
+        assert_eq!(s, vec![1.0; 5]);
+    }
+
+    #[test]
+    fn regression_metrics() {
+        let y = [1.0, 2.0, 3.0, 4.0];
+        let p = Predictions::Values(Array1::from(vec![1.0, 2.0, 3.0, 6.0]));
+        let s = score_all(REGRESSION, &Truth::Values(&y), &p);
+        assert!((s[0] - (1.0 - 4.0 / 5.0)).abs() < 1e-12);
+        assert!((s[1] - 1.0).abs() < 1e-12);
+        assert!((s[2] - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn direction_is_known_per_metric() {
+        assert!(Metric::Accuracy.higher_is_better());
+        assert!(Metric::R2.higher_is_better());
+        assert!(!Metric::Rmse.higher_is_better());
+        assert_eq!(Metric::Mae.task(), Task::Regression);
+    }
+}

@@ -1,0 +1,136 @@
+//! Decision tree family (classification and regression), backed by [`cart`](super::cart).
+
+use super::cart::{majority, CartParams, Columns, Criterion, Tree, TreeTarget};
+use super::{ModelFamily, Params, Predictions, Predictor, Targets};
+use crate::data::Task;
+use crate::value::{resolve_max_features, Kind, ParamSpec};
+use ndarray::ArrayView2;
+
+pub struct DecisionTreeFamily;
+
+/// Parameters shared by trees and forests.
+pub const TREE_PARAMS: [ParamSpec; 6] = [
+    ParamSpec {
+        name: "max_depth",
+        kind: Kind::Int { min: 1, max: i64::MAX, nullable: true },
+        default: "null",
+        help: "deepest level a tree may grow to",
+    },
+    ParamSpec {
+        name: "criterion",
+        kind: Kind::Choice(&["gini", "entropy", "squared_error"]),
+        default: "gini",
+        help: "split quality: gini/entropy (classification), squared_error (regression, used automatically)",
+    },
+    ParamSpec {
+        name: "min_samples_leaf",
+        kind: Kind::Int { min: 1, max: i64::MAX, nullable: false },
+        default: "1",
+        help: "fewest training rows in a leaf",
+    },
+    ParamSpec {
+        name: "min_samples_split",
+        kind: Kind::Int { min: 2, max: i64::MAX, nullable: false },
+        default: "2",
+        help: "fewest rows a node needs to be split",
+    },
+    ParamSpec {
+        name: "min_impurity_decrease",
+        kind: Kind::Float { min: 0.0, max: f64::INFINITY, min_exclusive: false },
+        default: "0.0",
+        help: "a split must lower weighted impurity by at least this much",
+    },
+    ParamSpec {
+        name: "max_features",
+        kind: Kind::MaxFeatures,
+        default: "null",
+        help: "features examined per split",
+    },
+];
+
+const PARAMS: &[ParamSpec] = &TREE_PARAMS;
+
+/// Tree settings from a trial's parameters; regression always uses squared error.
+pub fn cart_params(p: &Params, task: Task, n_features: usize, seed: u64) -> Result<CartParams, String> {
+    let criterion = match task {
+        Task::Regression => Criterion::SquaredError,
+        Task::Classification => match Criterion::parse(&p.str("criterion")?)? {
+            Criterion::SquaredError => {
+                return Err("criterion squared_error is for regression; use gini or entropy".to_string())
+            }
+            c => c,
+        },
+    };
+    let max_features = match p.get("max_features") {
+        crate::value::Value::Null => None,
+        v => Some(resolve_max_features(&v, n_features)),
+    };
+    Ok(CartParams {
+        criterion,
+        max_depth: p.opt_usize("max_depth")?,
+        min_samples_split: p.usize("min_samples_split")?,
+        min_samples_leaf: p.usize("min_samples_leaf")?,
+        min_impurity_decrease: p.f64("min_impurity_decrease")?,
+        max_features,
+        seed,
+    })
+}
+
+/// The tree-level view of the targets, and the task they imply.
+pub fn tree_target<'a>(y: &Targets<'a>) -> Result<(TreeTarget<'a>, Task), String> {
+    let not_contiguous = || "targets must be contiguous".to_string();
+    Ok(match y {
+        Targets::Classes { labels, n_classes } => (
+            TreeTarget::Classes { labels: labels.to_slice().ok_or_else(not_contiguous)?, n_classes: *n_classes },
+            Task::Classification,
+        ),
+        Targets::Values(v) => (TreeTarget::Values(v.to_slice().ok_or_else(not_contiguous)?), Task::Regression),
+    })
+}
+
+/// Turns averaged leaf values into predictions: the majority class, or the mean.
+pub fn leaf_predictions(
+    x: ArrayView2<f64>,
+    task: Task,
+    leaf_value: impl Fn(ndarray::ArrayView1<f64>) -> Vec<f64>,
+) -> Predictions {
+    match task {
+        Task::Classification => Predictions::Classes(x.outer_iter().map(|r| majority(&leaf_value(r))).collect()),
+        Task::Regression => Predictions::Values(x.outer_iter().map(|r| leaf_value(r)[0]).collect()),
+    }
+}
+
+struct Fitted {
+    tree: Tree,
+    task: Task,
+}
+
+impl Predictor for Fitted {
+    fn predict(&self, x: ArrayView2<f64>) -> Predictions {
+        leaf_predictions(x, self.task, |row| self.tree.leaf(row).to_vec())
+    }
+}
+
+impl ModelFamily for DecisionTreeFamily {
+    fn name(&self) -> &'static str {
+        "decision_tree"
+    }
+    fn summary(&self) -> &'static str {
+        "CART decision tree, deterministic (own implementation behind linfa's Fit/Predict)"
+    }
+    fn tasks(&self) -> &'static [Task] {
+        &[Task::Classification, Task::Regression]
+    }
+    fn params(&self) -> &'static [ParamSpec] {
+        PARAMS
+    }
+
+    fn fit(&self, p: &Params, x: ArrayView2<f64>, y: Targets, seed: u64) -> Result<Box<dyn Predictor>, String> {
+        let (target, task) = tree_target(&y)?;
+        let params = cart_params(p, task, x.ncols(), seed)?;
+        let mut rows: Vec<u32> = (0..x.nrows() as u32).collect();
+        let weights = vec![1.0; x.nrows()];
+        let tree = Tree::grow(&Columns::new(x), target, &mut rows, &weights, &params);
+        Ok(Box::new(Fitted { tree, task }))
+    }
+}

@@ -1,0 +1,88 @@
+//! `fault`: a diagnostic model that misbehaves on purpose, to test how sweeps survive broken trials.
+//! It predicts the first class (or 0.0) when it returns at all.
+
+use super::{ModelFamily, Params, Predictions, Predictor, Targets};
+use crate::data::Task;
+use crate::value::{Kind, ParamSpec};
+use ndarray::{Array1, ArrayView2};
+use std::time::Duration;
+
+pub struct FaultFamily;
+
+const PARAMS: &[ParamSpec] = &[
+    ParamSpec {
+        name: "kind",
+        kind: Kind::Choice(&["ok", "error", "panic", "sleep", "abort", "segfault", "oom", "hang", "exit"]),
+        default: "ok",
+        help: "what the fit does: return, fail, panic, sleep `seconds`, abort, segfault, allocate without \
+               bound, hang forever, or exit the process",
+    },
+    ParamSpec {
+        name: "seconds",
+        kind: Kind::Float { min: 0.0, max: 86_400.0, min_exclusive: false },
+        default: "1.0",
+        help: "sleep duration for kind: sleep",
+    },
+    ParamSpec {
+        name: "mebibytes",
+        kind: Kind::Int { min: 1, max: 1 << 30, nullable: false },
+        default: "65536",
+        help: "memory kind: oom tries to allocate and touch, in MiB",
+    },
+];
+
+struct Constant(Task);
+
+impl Predictor for Constant {
+    fn predict(&self, x: ArrayView2<f64>) -> Predictions {
+        match self.0 {
+            Task::Classification => Predictions::Classes(Array1::zeros(x.nrows())),
+            Task::Regression => Predictions::Values(Array1::zeros(x.nrows())),
+        }
+    }
+}
+
+impl ModelFamily for FaultFamily {
+    fn name(&self) -> &'static str {
+        "fault"
+    }
+    fn summary(&self) -> &'static str {
+        "diagnostic: fails, panics, crashes, hangs or exhausts memory on purpose"
+    }
+    fn tasks(&self) -> &'static [Task] {
+        &[Task::Classification, Task::Regression]
+    }
+    fn params(&self) -> &'static [ParamSpec] {
+        PARAMS
+    }
+
+    fn fit(&self, p: &Params, _x: ArrayView2<f64>, y: Targets, _seed: u64) -> Result<Box<dyn Predictor>, String> {
+        let task = match y {
+            Targets::Classes { .. } => Task::Classification,
+            Targets::Values(_) => Task::Regression,
+        };
+        match p.str("kind")?.as_str() {
+            "error" => return Err("fault: error requested".to_string()),
+            "panic" => panic!("fault: panic requested"),
+            "sleep" => std::thread::sleep(Duration::from_secs_f64(p.f64("seconds")?)),
+            "abort" => std::process::abort(),
+            // SAFETY: raising a signal has no memory-safety preconditions; this deliberately kills the process.
+            "segfault" => unsafe {
+                libc::raise(libc::SIGSEGV);
+            },
+            "oom" => {
+                let mut hoard: Vec<Vec<u8>> = Vec::new();
+                for _ in 0..p.usize("mebibytes")? {
+                    hoard.push(vec![1u8; 1 << 20]);
+                }
+                std::hint::black_box(&hoard);
+            }
+            "hang" => loop {
+                std::thread::sleep(Duration::from_secs(3600));
+            },
+            "exit" => std::process::exit(3),
+            _ => {}
+        }
+        Ok(Box::new(Constant(task)))
+    }
+}

@@ -1,0 +1,122 @@
+//! Random forests of [`cart`](super::cart) trees, classification and regression.
+//!
+//! Each tree gets its own seed derived from the forest seed and its index, draws its bootstrap rows and
+//! its per-split feature subsets from that seed alone, so the forest is the same whatever the number of
+//! threads that train it. Classification averages the trees' class proportions (soft vote, as
+//! scikit-learn does) and picks the lowest class index on ties.
+
+use super::cart::{majority, CartParams, Columns, Tree, TreeTarget};
+use linfa::dataset::DatasetBase;
+use linfa::traits::{Fit, PredictInplace};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use rayon::prelude::*;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ForestParams {
+    pub n_estimators: usize,
+    pub tree: CartParams,
+    pub bootstrap: bool,
+    /// Rows drawn per tree, as a fraction of the training rows (with bootstrap).
+    pub max_samples: f64,
+    pub seed: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Forest {
+    trees: Vec<Tree>,
+}
+
+/// splitmix64: a well-mixed seed for tree `index` of a forest seeded with `seed`.
+pub fn derive_seed(seed: u64, index: u64) -> u64 {
+    let mut z = seed ^ index.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+impl Forest {
+    pub fn grow(x: ArrayView2<f64>, target: TreeTarget, params: &ForestParams) -> Forest {
+        let columns = Columns::new(x);
+        let n_rows = x.nrows();
+        let trees = (0..params.n_estimators)
+            .into_par_iter()
+            .map(|i| {
+                let tree_seed = derive_seed(params.seed, i as u64);
+                let mut rng = Xoshiro256PlusPlus::seed_from_u64(tree_seed);
+                let mut weights = vec![0.0; n_rows];
+                if params.bootstrap {
+                    let draws = ((params.max_samples * n_rows as f64).round() as usize).max(1);
+                    for _ in 0..draws {
+                        weights[rng.gen_range(0..n_rows)] += 1.0;
+                    }
+                } else {
+                    weights.iter_mut().for_each(|w| *w = 1.0);
+                }
+                let mut rows: Vec<u32> = (0..n_rows as u32)
+                    .filter(|&r| weights[r as usize] > 0.0)
+                    .collect();
+                let tree_params = CartParams {
+                    seed: rng.gen(),
+                    ..params.tree
+                };
+                Tree::grow(&columns, target, &mut rows, &weights, &tree_params)
+            })
+            .collect();
+        Forest { trees }
+    }
+
+    /// The trees' leaf values averaged: class proportions or the mean prediction.
+    pub fn average(&self, row: ArrayView1<f64>) -> Vec<f64> {
+        let mut sum = self.trees[0].leaf(row).to_vec();
+        for tree in &self.trees[1..] {
+            for (s, v) in sum.iter_mut().zip(tree.leaf(row)) {
+                *s += v;
+            }
+        }
+        let n = self.trees.len() as f64;
+        sum.iter_mut().for_each(|s| *s /= n);
+        sum
+    }
+
+    pub fn trees(&self) -> &[Tree] {
+        &self.trees
+    }
+}
+
+impl Fit<Array2<f64>, Array1<usize>, linfa::Error> for ForestParams {
+    type Object = Forest;
+
+    fn fit(
+        &self,
+        dataset: &DatasetBase<Array2<f64>, Array1<usize>>,
+    ) -> Result<Forest, linfa::Error> {
+        if self.n_estimators == 0 {
+            return Err(linfa::Error::Parameters(
+                "n_estimators must be at least 1".to_string(),
+            ));
+        }
+        let labels = dataset.targets.as_slice().ok_or_else(|| {
+            linfa::Error::Parameters("targets must be contiguous".to_string())
+        })?;
+        let n_classes = labels.iter().max().map_or(0, |m| m + 1);
+        Ok(Forest::grow(
+            dataset.records.view(),
+            TreeTarget::Classes { labels, n_classes },
+            self,
+        ))
+    }
+}
+
+impl PredictInplace<Array2<f64>, Array1<usize>> for Forest {
+    fn predict_inplace(&self, x: &Array2<f64>, y: &mut Array1<usize>) {
+        for (row, out) in x.outer_iter().zip(y.iter_mut()) {
+            *out = majority(&self.average(row));
+        }
+    }
+
+    fn default_target(&self, x: &Array2<f64>) -> Array1<usize> {
+        Array1::zeros(x.nrows())
+    }
+}

@@ -1,0 +1,49 @@
+//! Gaussian naive Bayes (linfa-bayes).
+
+use super::{class_targets, ModelFamily, Params, Predictions, Predictor, Targets};
+use crate::data::Task;
+use crate::value::{Kind, ParamSpec};
+use linfa::prelude::*;
+use linfa_bayes::GaussianNb;
+use ndarray::ArrayView2;
+
+pub struct GaussianNbFamily;
+
+const PARAMS: &[ParamSpec] = &[ParamSpec {
+    name: "var_smoothing",
+    kind: Kind::Float { min: 0.0, max: f64::INFINITY, min_exclusive: false },
+    default: "1e-9",
+    help: "share of the largest feature variance added to every variance, for stability",
+}];
+
+struct Fitted(GaussianNb<f64, usize>);
+
+impl Predictor for Fitted {
+    fn predict(&self, x: ArrayView2<f64>) -> Predictions {
+        Predictions::Classes(self.0.predict(&x))
+    }
+}
+
+impl ModelFamily for GaussianNbFamily {
+    fn name(&self) -> &'static str {
+        "gaussian_nb"
+    }
+    fn summary(&self) -> &'static str {
+        "Gaussian naive Bayes (linfa-bayes)"
+    }
+    fn tasks(&self) -> &'static [Task] {
+        &[Task::Classification]
+    }
+    fn params(&self) -> &'static [ParamSpec] {
+        PARAMS
+    }
+
+    fn fit(&self, p: &Params, x: ArrayView2<f64>, y: Targets, _seed: u64) -> Result<Box<dyn Predictor>, String> {
+        let (labels, _) = class_targets(y, self.name())?;
+        let model = GaussianNb::params()
+            .var_smoothing(p.f64("var_smoothing")?)
+            .fit(&DatasetBase::new(x, labels))
+            .map_err(|e| e.to_string())?;
+        Ok(Box::new(Fitted(model)))
+    }
+}

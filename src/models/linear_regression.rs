@@ -1,0 +1,49 @@
+//! Ordinary least squares (linfa-linear).
+
+use super::{value_targets, ModelFamily, Params, Predictions, Predictor, Targets};
+use crate::data::Task;
+use crate::value::{Kind, ParamSpec};
+use linfa::prelude::*;
+use linfa_linear::{FittedLinearRegression, LinearRegression};
+use ndarray::ArrayView2;
+
+pub struct LinearRegressionFamily;
+
+const PARAMS: &[ParamSpec] = &[ParamSpec {
+    name: "fit_intercept",
+    kind: Kind::Bool,
+    default: "true",
+    help: "learn an intercept",
+}];
+
+struct Fitted(FittedLinearRegression<f64>);
+
+impl Predictor for Fitted {
+    fn predict(&self, x: ArrayView2<f64>) -> Predictions {
+        Predictions::Values(self.0.predict(&x))
+    }
+}
+
+impl ModelFamily for LinearRegressionFamily {
+    fn name(&self) -> &'static str {
+        "linear_regression"
+    }
+    fn summary(&self) -> &'static str {
+        "ordinary least squares (linfa-linear)"
+    }
+    fn tasks(&self) -> &'static [Task] {
+        &[Task::Regression]
+    }
+    fn params(&self) -> &'static [ParamSpec] {
+        PARAMS
+    }
+
+    fn fit(&self, p: &Params, x: ArrayView2<f64>, y: Targets, _seed: u64) -> Result<Box<dyn Predictor>, String> {
+        let values = value_targets(y, self.name())?;
+        let model = LinearRegression::new()
+            .with_intercept(p.bool("fit_intercept")?)
+            .fit(&DatasetBase::new(x, values))
+            .map_err(|e| e.to_string())?;
+        Ok(Box::new(Fitted(model)))
+    }
+}

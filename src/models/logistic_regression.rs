@@ -1,0 +1,95 @@
+//! Logistic regression (linfa-logistic): binary, or multinomial for more classes.
+
+use super::{class_targets, ModelFamily, Params, Predictions, Predictor, Targets};
+use crate::data::Task;
+use crate::value::{Kind, ParamSpec};
+use linfa::prelude::*;
+use linfa_logistic::{FittedLogisticRegression, LogisticRegression, MultiFittedLogisticRegression, MultiLogisticRegression};
+use ndarray::ArrayView2;
+
+pub struct LogisticRegressionFamily;
+
+const PARAMS: &[ParamSpec] = &[
+    ParamSpec {
+        name: "alpha",
+        kind: Kind::Float { min: 0.0, max: f64::INFINITY, min_exclusive: false },
+        default: "1.0",
+        help: "L2 penalty weight on the summed log-loss (scikit-learn's C = 1/alpha)",
+    },
+    ParamSpec {
+        name: "max_iterations",
+        kind: Kind::Int { min: 1, max: 1_000_000, nullable: false },
+        default: "100",
+        help: "L-BFGS iteration limit",
+    },
+    ParamSpec {
+        name: "fit_intercept",
+        kind: Kind::Bool,
+        default: "true",
+        help: "learn an unpenalised intercept",
+    },
+    ParamSpec {
+        name: "tol",
+        kind: Kind::Float { min: 0.0, max: f64::INFINITY, min_exclusive: true },
+        default: "0.0001",
+        help: "gradient tolerance per training row (the summed loss's tolerance is tol x rows)",
+    },
+];
+
+enum Fitted {
+    Binary(FittedLogisticRegression<f64, usize>),
+    Multi(MultiFittedLogisticRegression<f64, usize>),
+}
+
+impl Predictor for Fitted {
+    fn predict(&self, x: ArrayView2<f64>) -> Predictions {
+        Predictions::Classes(match self {
+            Fitted::Binary(m) => m.predict(&x),
+            Fitted::Multi(m) => m.predict(&x),
+        })
+    }
+}
+
+impl ModelFamily for LogisticRegressionFamily {
+    fn name(&self) -> &'static str {
+        "logistic_regression"
+    }
+    fn summary(&self) -> &'static str {
+        "L2-regularised logistic regression (linfa-logistic, L-BFGS)"
+    }
+    fn tasks(&self) -> &'static [Task] {
+        &[Task::Classification]
+    }
+    fn params(&self) -> &'static [ParamSpec] {
+        PARAMS
+    }
+
+    fn fit(&self, p: &Params, x: ArrayView2<f64>, y: Targets, _seed: u64) -> Result<Box<dyn Predictor>, String> {
+        let (labels, n_classes) = class_targets(y, self.name())?;
+        let alpha = p.f64("alpha")?;
+        let iterations = p.usize("max_iterations")? as u64;
+        let intercept = p.bool("fit_intercept")?;
+        let tolerance = p.f64("tol")? * x.nrows() as f64;
+        let dataset = DatasetBase::new(x, labels);
+        let fitted = if n_classes <= 2 {
+            let model = LogisticRegression::default()
+                .alpha(alpha)
+                .max_iterations(iterations)
+                .with_intercept(intercept)
+                .gradient_tolerance(tolerance)
+                .fit(&dataset)
+                .map_err(|e| e.to_string())?;
+            Fitted::Binary(model)
+        } else {
+            let model = MultiLogisticRegression::default()
+                .alpha(alpha)
+                .max_iterations(iterations)
+                .with_intercept(intercept)
+                .gradient_tolerance(tolerance)
+                .fit(&dataset)
+                .map_err(|e| e.to_string())?;
+            Fitted::Multi(model)
+        };
+        Ok(Box::new(fitted))
+    }
+}

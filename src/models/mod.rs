@@ -1,0 +1,211 @@
+//! Model families behind one trait, and the registry that lists them.
+//! Adding a family is one file implementing [`ModelFamily`] plus one line in [`REGISTRY`].
+
+use crate::data::Task;
+use crate::value::{ParamSpec, Value};
+use ndarray::{Array1, ArrayView1, ArrayView2};
+
+pub mod cart;
+pub mod decision_tree;
+pub mod elastic_net;
+pub mod fault;
+pub mod forest;
+pub mod gaussian_nb;
+pub mod linear_regression;
+pub mod logistic_regression;
+pub mod random_forest;
+pub mod svm;
+
+/// Every model family `sweep` knows, in the order `sweep models` lists them.
+pub static REGISTRY: &[&dyn ModelFamily] = &[
+    &logistic_regression::LogisticRegressionFamily,
+    &decision_tree::DecisionTreeFamily,
+    &gaussian_nb::GaussianNbFamily,
+    &svm::SvmFamily,
+    &random_forest::RandomForestFamily,
+    &linear_regression::LinearRegressionFamily,
+    &elastic_net::ElasticNetFamily,
+    &fault::FaultFamily,
+];
+
+pub fn find(name: &str) -> Option<&'static dyn ModelFamily> {
+    REGISTRY.iter().copied().find(|m| m.name() == name)
+}
+
+/// Training targets: class indices `0..n_classes` or real values.
+#[derive(Debug, Clone, Copy)]
+pub enum Targets<'a> {
+    Classes {
+        labels: ArrayView1<'a, usize>,
+        n_classes: usize,
+    },
+    Values(ArrayView1<'a, f64>),
+}
+
+/// What a fitted model predicts for a batch of rows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Predictions {
+    Classes(Array1<usize>),
+    Values(Array1<f64>),
+}
+
+/// A fitted model.
+pub trait Predictor {
+    fn predict(&self, x: ArrayView2<f64>) -> Predictions;
+}
+
+/// A model family: its parameters and how to fit one parameter set.
+pub trait ModelFamily: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn summary(&self) -> &'static str;
+    fn tasks(&self) -> &'static [Task];
+    fn params(&self) -> &'static [ParamSpec];
+    /// Fits on one training fold. `seed` drives every random choice the model makes.
+    fn fit(
+        &self,
+        params: &Params,
+        x: ArrayView2<f64>,
+        y: Targets,
+        seed: u64,
+    ) -> Result<Box<dyn Predictor>, String>;
+}
+
+/// A trial's parameter values, already checked against the family's specs; absent ones take their default.
+pub struct Params<'a> {
+    pub given: &'a [(String, Value)],
+    pub specs: &'static [ParamSpec],
+}
+
+impl Params<'_> {
+    pub fn get(&self, name: &str) -> Value {
+        if let Some((_, v)) = self.given.iter().find(|(n, _)| n == name) {
+            return v.clone();
+        }
+        self.specs
+            .iter()
+            .find(|s| s.name == name)
+            .map(ParamSpec::default_value)
+            .unwrap_or(Value::Null)
+    }
+
+    pub fn f64(&self, name: &str) -> Result<f64, String> {
+        self.get(name)
+            .as_f64()
+            .ok_or_else(|| format!("parameter `{name}` must be a number"))
+    }
+
+    pub fn usize(&self, name: &str) -> Result<usize, String> {
+        match self.get(name) {
+            Value::Int(i) if i >= 0 => Ok(i as usize),
+            other => Err(format!("parameter `{name}` must be a count, got `{other}`")),
+        }
+    }
+
+    /// A count where `null` means "no limit".
+    pub fn opt_usize(&self, name: &str) -> Result<Option<usize>, String> {
+        match self.get(name) {
+            Value::Null => Ok(None),
+            _ => self.usize(name).map(Some),
+        }
+    }
+
+    pub fn bool(&self, name: &str) -> Result<bool, String> {
+        match self.get(name) {
+            Value::Bool(b) => Ok(b),
+            other => Err(format!("parameter `{name}` must be true or false, got `{other}`")),
+        }
+    }
+
+    pub fn str(&self, name: &str) -> Result<String, String> {
+        match self.get(name) {
+            Value::Str(s) => Ok(s),
+            other => Err(format!("parameter `{name}` must be a name, got `{other}`")),
+        }
+    }
+}
+
+/// Class labels of a classification target, or an error naming the model that needs them.
+pub fn class_targets<'a>(
+    y: Targets<'a>,
+    model: &str,
+) -> Result<(ArrayView1<'a, usize>, usize), String> {
+    match y {
+        Targets::Classes { labels, n_classes } => Ok((labels, n_classes)),
+        Targets::Values(_) => Err(format!("{model} needs a classification target")),
+    }
+}
+
+/// Real-valued targets, or an error naming the model that needs them.
+pub fn value_targets<'a>(y: Targets<'a>, model: &str) -> Result<ArrayView1<'a, f64>, String> {
+    match y {
+        Targets::Values(v) => Ok(v),
+        Targets::Classes { .. } => Err(format!("{model} needs a regression target")),
+    }
+}
+
+/// Index of the largest value; the first one on ties, so predictions never depend on anything but the data.
+pub fn argmax(values: impl IntoIterator<Item = f64>) -> usize {
+    let mut best = (0, f64::NEG_INFINITY);
+    for (i, v) in values.into_iter().enumerate() {
+        if v > best.1 {
+            best = (i, v);
+        }
+    }
+    best.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_names_are_unique_and_defaults_are_valid() {
+        let mut names: Vec<_> = REGISTRY.iter().map(|m| m.name()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), REGISTRY.len());
+        for model in REGISTRY {
+            for spec in model.params() {
+                let default = spec.default_value();
+                assert_eq!(
+                    spec.check(&default),
+                    Ok(default.clone()),
+                    "{}.{} default",
+                    model.name(),
+                    spec.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn argmax_breaks_ties_towards_the_first() {
+        assert_eq!(argmax([1.0, 3.0, 3.0]), 1);
+        assert_eq!(argmax([f64::NAN, 0.0]), 1);
+    }
+}
+
+/// The `sweep models` listing: every family, its tasks, and each parameter's values and default.
+pub fn describe_all() -> String {
+    let mut out = String::new();
+    for model in REGISTRY {
+        let tasks: Vec<String> = model.tasks().iter().map(|t| t.to_string()).collect();
+        out.push_str(&format!("{}  [{}]\n  {}\n", model.name(), tasks.join(", "), model.summary()));
+        for p in model.params() {
+            out.push_str(&format!(
+                "    {:<22} {} (default {})\n    {:<22} {}\n",
+                p.name,
+                p.describe(),
+                p.default,
+                "",
+                p.help
+            ));
+        }
+        out.push('\n');
+    }
+    out.push_str(
+        "linfa has no regression trees or forests; decision_tree and random_forest here are this project's own\n\
+         CART implementation (behind linfa's Fit/Predict traits) and support both tasks.\n",
+    );
+    out
+}

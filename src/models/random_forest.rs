@@ -1,0 +1,82 @@
+//! Random forest family (classification and regression), backed by [`forest`](super::forest).
+
+use super::decision_tree::{cart_params, leaf_predictions, tree_target, TREE_PARAMS};
+use super::forest::{Forest, ForestParams};
+use super::{ModelFamily, Params, Predictions, Predictor, Targets};
+use crate::data::Task;
+use crate::value::{Kind, ParamSpec};
+use ndarray::ArrayView2;
+use std::sync::LazyLock;
+
+pub struct RandomForestFamily;
+
+static PARAMS: LazyLock<Vec<ParamSpec>> = LazyLock::new(|| {
+    let mut params = vec![
+        ParamSpec {
+            name: "n_estimators",
+            kind: Kind::Int { min: 1, max: 100_000, nullable: false },
+            default: "100",
+            help: "number of trees",
+        },
+        ParamSpec {
+            name: "bootstrap",
+            kind: Kind::Bool,
+            default: "true",
+            help: "train each tree on rows drawn with replacement",
+        },
+        ParamSpec {
+            name: "max_samples",
+            kind: Kind::Float { min: 0.0, max: 1.0, min_exclusive: true },
+            default: "1.0",
+            help: "rows drawn per tree, as a fraction of the training rows (with bootstrap)",
+        },
+    ];
+    params.extend(TREE_PARAMS.iter().map(|spec| match spec.name {
+        "max_features" => ParamSpec {
+            default: "sqrt",
+            help: "features examined per split (regression forests default to sqrt too)",
+            ..*spec
+        },
+        _ => *spec,
+    }));
+    params
+});
+
+struct Fitted {
+    forest: Forest,
+    task: Task,
+}
+
+impl Predictor for Fitted {
+    fn predict(&self, x: ArrayView2<f64>) -> Predictions {
+        leaf_predictions(x, self.task, |row| self.forest.average(row))
+    }
+}
+
+impl ModelFamily for RandomForestFamily {
+    fn name(&self) -> &'static str {
+        "random_forest"
+    }
+    fn summary(&self) -> &'static str {
+        "random forest, features sampled per split, soft vote (own implementation behind linfa's Fit/Predict)"
+    }
+    fn tasks(&self) -> &'static [Task] {
+        &[Task::Classification, Task::Regression]
+    }
+    fn params(&self) -> &'static [ParamSpec] {
+        PARAMS.as_slice()
+    }
+
+    fn fit(&self, p: &Params, x: ArrayView2<f64>, y: Targets, seed: u64) -> Result<Box<dyn Predictor>, String> {
+        let (target, task) = tree_target(&y)?;
+        let params = ForestParams {
+            n_estimators: p.usize("n_estimators")?,
+            tree: cart_params(p, task, x.ncols(), seed)?,
+            bootstrap: p.bool("bootstrap")?,
+            max_samples: p.f64("max_samples")?,
+            seed,
+        };
+        let forest = Forest::grow(x, target, &params);
+        Ok(Box::new(Fitted { forest, task }))
+    }
+}

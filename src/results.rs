@@ -1,0 +1,262 @@
+//! The results folder: `trials.csv` (append-only, one row per finished trial, durable), `leaderboard.csv`
+//! (rebuilt from trials.csv alone), `manifest.json` and `config.yaml`.
+
+use crate::evaluate::{Context, Status, TrialRecord};
+use crate::metrics::Metric;
+use anyhow::{Context as _, Result};
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+pub const TRIALS: &str = "trials.csv";
+pub const LEADERBOARD: &str = "leaderboard.csv";
+pub const MANIFEST: &str = "manifest.json";
+pub const CONFIG: &str = "config.yaml";
+
+/// The columns of trials.csv, named as scikit-learn's `cv_results_` where one exists.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Layout {
+    pub params: Vec<String>,
+    pub metrics: Vec<Metric>,
+    pub primary: Metric,
+    pub folds: usize,
+}
+
+impl Layout {
+    pub fn new(ctx: &Context) -> Layout {
+        let mut params: Vec<String> = ctx
+            .sweep
+            .models
+            .iter()
+            .flat_map(|m| m.params.iter().map(|(n, _)| n.clone()))
+            .collect();
+        params.sort();
+        params.dedup();
+        Layout { params, metrics: ctx.metrics.to_vec(), primary: ctx.primary, folds: ctx.n_folds() }
+    }
+
+    pub fn header(&self) -> Vec<String> {
+        let mut h: Vec<String> = ["trial", "key", "model", "status", "error"].map(String::from).to_vec();
+        h.extend(self.params.iter().map(|p| format!("param_{p}")));
+        for m in &self.metrics {
+            h.push(format!("mean_test_{}", m.name()));
+            h.push(format!("std_test_{}", m.name()));
+        }
+        h.extend((0..self.folds).map(|k| format!("split{k}_test_{}", self.primary.name())));
+        h.extend(["mean_fit_time", "mean_score_time", "seed", "backend", "worker"].map(String::from));
+        h
+    }
+
+    pub fn row(&self, r: &TrialRecord) -> Vec<String> {
+        let num = |x: Option<&f64>| x.map_or(String::new(), |v| v.to_string());
+        let mut row = vec![
+            r.trial.index.to_string(),
+            r.trial.key.clone(),
+            r.trial.model.clone(),
+            r.status.name().to_string(),
+            r.error.replace(['\n', '\r'], " | "),
+        ];
+        for p in &self.params {
+            row.push(r.trial.params.iter().find(|(n, _)| n == p).map_or(String::new(), |(_, v)| v.to_string()));
+        }
+        for i in 0..self.metrics.len() {
+            row.push(num(r.means.get(i)));
+            row.push(num(r.stds.get(i)));
+        }
+        row.extend((0..self.folds).map(|k| num(r.splits.get(k))));
+        let timed = r.status == Status::Ok;
+        row.push(if timed { r.mean_fit_time.to_string() } else { String::new() });
+        row.push(if timed { r.mean_score_time.to_string() } else { String::new() });
+        row.push(r.trial.seed.to_string());
+        row.push(r.backend.clone());
+        row.push(r.worker.map_or(String::new(), |w| w.to_string()));
+        row
+    }
+}
+
+/// Appends trial rows to trials.csv: each row is flushed to the OS as it is written and fsynced at
+/// least once a second and on close, so a killed run loses at most the row being written.
+pub struct TrialsWriter {
+    writer: csv::Writer<File>,
+    layout: Layout,
+    last_sync: Instant,
+}
+
+impl TrialsWriter {
+    pub fn open(dir: &Path, layout: Layout) -> Result<TrialsWriter> {
+        let path = dir.join(TRIALS);
+        let is_new = !path.exists() || std::fs::metadata(&path)?.len() == 0;
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        let mut writer = csv::WriterBuilder::new().has_headers(false).from_writer(file);
+        if is_new {
+            writer.write_record(layout.header())?;
+            writer.flush()?;
+        }
+        Ok(TrialsWriter { writer, layout, last_sync: Instant::now() })
+    }
+
+    pub fn append(&mut self, record: &TrialRecord) -> Result<()> {
+        self.writer.write_record(self.layout.row(record))?;
+        self.writer.flush()?;
+        if self.last_sync.elapsed() >= Duration::from_secs(1) {
+            self.sync()?;
+        }
+        Ok(())
+    }
+
+    pub fn sync(&mut self) -> Result<()> {
+        self.writer.flush()?;
+        self.writer.get_ref().sync_data()?;
+        self.last_sync = Instant::now();
+        Ok(())
+    }
+}
+
+/// Writes a file atomically: to a temporary beside it, fsynced, then renamed over the target.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    let mut file = File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+    file.write_all(contents)?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot rename into {}", path.display()))?;
+    Ok(())
+}
+
+/// trials.csv as read back: header plus complete rows.
+pub struct TrialsTable {
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl TrialsTable {
+    pub fn read(path: &Path) -> Result<TrialsTable> {
+        let mut bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        // A kill can leave the last row half-written: everything after the last newline is dropped.
+        bytes.truncate(complete_len(&bytes));
+        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes.as_slice());
+        let header: Vec<String> = reader.headers()?.iter().map(String::from).collect();
+        let mut rows = Vec::new();
+        for record in reader.records() {
+            let record = record?;
+            // A row cut short by a kill has fewer fields than the header: it never finished.
+            if record.len() == header.len() {
+                rows.push(record.iter().map(String::from).collect());
+            }
+        }
+        Ok(TrialsTable { header, rows })
+    }
+
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.header.iter().position(|h| h == name)
+    }
+}
+
+/// Length of the part of trials.csv made of whole lines.
+pub fn complete_len(bytes: &[u8]) -> usize {
+    bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)
+}
+
+/// Ranks trials by the primary metric: equal scores share a rank (the lowest), ties are then ordered by
+/// trial key; trials that did not finish ok come last without a rank.
+pub fn leaderboard(table: &TrialsTable, primary: Metric) -> Result<TrialsTable> {
+    let score_col = table
+        .column(&format!("mean_test_{}", primary.name()))
+        .with_context(|| format!("trials.csv has no mean_test_{} column", primary.name()))?;
+    let status_col = table.column("status").context("trials.csv has no status column")?;
+    let key_col = table.column("key").context("trials.csv has no key column")?;
+    let score = |row: &Vec<String>| -> Option<f64> {
+        (row[status_col] == "ok").then(|| row[score_col].parse::<f64>().ok()).flatten().filter(|s| !s.is_nan())
+    };
+    let mut rows: Vec<(Option<f64>, Vec<String>)> = table.rows.iter().map(|r| (score(r), r.clone())).collect();
+    let better = |a: f64, b: f64| if primary.higher_is_better() { b.total_cmp(&a) } else { a.total_cmp(&b) };
+    rows.sort_by(|(sa, ra), (sb, rb)| {
+        let by_score = match (sa, sb) {
+            (Some(a), Some(b)) => better(*a, *b),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        };
+        by_score.then_with(|| ra[key_col].cmp(&rb[key_col]))
+    });
+    let mut header = vec![format!("rank_test_{}", primary.name())];
+    header.extend(table.header.iter().cloned());
+    let mut ranked = Vec::with_capacity(rows.len());
+    let mut previous: Option<(f64, usize)> = None;
+    for (position, (score, row)) in rows.into_iter().enumerate() {
+        let rank = match (score, previous) {
+            (Some(s), Some((p, r))) if s == p => Some(r),
+            (Some(s), _) => {
+                previous = Some((s, position + 1));
+                Some(position + 1)
+            }
+            (None, _) => None,
+        };
+        let mut out = vec![rank.map_or(String::new(), |r| r.to_string())];
+        out.extend(row);
+        ranked.push(out);
+    }
+    Ok(TrialsTable { header, rows: ranked })
+}
+
+pub fn write_leaderboard(dir: &Path, primary: Metric) -> Result<TrialsTable> {
+    let table = TrialsTable::read(&dir.join(TRIALS))?;
+    let board = leaderboard(&table, primary)?;
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(&board.header)?;
+    for row in &board.rows {
+        writer.write_record(row)?;
+    }
+    write_atomic(&dir.join(LEADERBOARD), &writer.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)?;
+    Ok(board)
+}
+
+/// `results/<name>-<timestamp>` under the current folder.
+pub fn default_out_dir(name: &str) -> PathBuf {
+    let safe: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+    PathBuf::from("results").join(format!("{safe}-{}", chrono::Local::now().format("%Y%m%d-%H%M%S")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(rows: &[(&str, &str, &str)]) -> TrialsTable {
+        TrialsTable {
+            header: vec!["key".into(), "status".into(), "mean_test_accuracy".into()],
+            rows: rows.iter().map(|(k, s, v)| vec![k.to_string(), s.to_string(), v.to_string()]).collect(),
+        }
+    }
+
+    #[test]
+    fn ties_share_a_rank_and_failures_come_last() {
+        let t = table(&[("d", "failed", ""), ("c", "ok", "0.9"), ("a", "ok", "0.95"), ("b", "ok", "0.9")]);
+        let board = leaderboard(&t, Metric::Accuracy).unwrap();
+        let summary: Vec<(String, String)> = board.rows.iter().map(|r| (r[0].clone(), r[1].clone())).collect();
+        let expect = [("1", "a"), ("2", "b"), ("2", "c"), ("", "d")];
+        assert_eq!(summary, expect.map(|(r, k)| (r.to_string(), k.to_string())));
+    }
+
+    #[test]
+    fn lower_is_better_for_error_metrics() {
+        let t = TrialsTable {
+            header: vec!["key".into(), "status".into(), "mean_test_rmse".into()],
+            rows: vec![vec!["a".into(), "ok".into(), "3.0".into()], vec!["b".into(), "ok".into(), "1.0".into()]],
+        };
+        let board = leaderboard(&t, Metric::Rmse).unwrap();
+        assert_eq!(board.rows[0][1], "b");
+    }
+
+    #[test]
+    fn torn_last_row_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(TRIALS);
+        std::fs::write(&path, "key,status,mean_test_accuracy\na,ok,0.5\nb,o").unwrap();
+        let t = TrialsTable::read(&path).unwrap();
+        assert_eq!(t.rows.len(), 1);
+    }
+}
