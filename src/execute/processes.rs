@@ -1,11 +1,296 @@
-//! The process backend.
+//! The process backend: a persistent pool of `sweep worker` child processes, each holding the dataset.
+//!
+//! A trial that panics or errors fails alone (its worker stays). A worker that aborts, segfaults,
+//! exits or runs out of memory marks its running trial `crashed` and is replaced; a trial past the
+//! timeout has its worker killed and is marked `timeout`. Each worker has two trials in flight, so it
+//! never waits for the parent between tiny trials; a trial queued behind a crash is simply re-sent.
+//! Workers run in their own process group, so Ctrl-C reaches only the parent, which ends them.
 
-use super::{Ending, Settings, Sink};
-use crate::evaluate::Context;
+use super::worker::{read_frame, write_frame, FromWorker, ToWorker};
+use super::{interrupted, Ending, Flow, Settings, Sink};
+use crate::evaluate::{Context, Status, TrialRecord};
 use crate::expand::Trial;
-use anyhow::Result;
-use std::sync::Arc;
+use anyhow::{Context as _, Result};
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, BufWriter};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-pub fn run(_ctx: &Arc<Context>, _trials: Vec<Trial>, _settings: &Settings, _sink: &mut Sink) -> Result<Ending> {
-    anyhow::bail!("not yet")
+/// Trials sent to a worker ahead of its results.
+const PIPELINE_DEPTH: usize = 2;
+/// Lines of a worker's stderr kept for crash reports.
+const STDERR_TAIL: usize = 12;
+
+enum Event {
+    Message(u64, FromWorker),
+    /// The worker's stdout closed: it exited or was killed.
+    Closed(u64),
+}
+
+struct Worker {
+    /// Unique per spawned process, so events of a replaced worker are recognised as stale.
+    id: u64,
+    child: Child,
+    stdin: BufWriter<ChildStdin>,
+    in_flight: VecDeque<Trial>,
+    /// When the first trial in flight started (as far as the parent can tell).
+    running_since: Option<Instant>,
+    stderr_tail: Arc<Mutex<VecDeque<String>>>,
+}
+
+impl Worker {
+    fn spawn(id: u64, init: &ToWorker, events: &Sender<Event>) -> Result<Worker> {
+        let exe = std::env::current_exe().context("cannot find the sweep executable to start workers")?;
+        let mut child = Command::new(exe)
+            .arg("worker")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .spawn()
+            .context("cannot start a worker process")?;
+        let stdout = child.stdout.take().context("worker stdout")?;
+        let stderr = child.stderr.take().context("worker stderr")?;
+        let stdin = child.stdin.take().context("worker stdin")?;
+        let events = events.clone();
+        std::thread::spawn(move || {
+            let mut input = BufReader::new(stdout);
+            while let Ok(Some(message)) = read_frame::<FromWorker>(&mut input) {
+                if events.send(Event::Message(id, message)).is_err() {
+                    return;
+                }
+            }
+            let _ = events.send(Event::Closed(id));
+        });
+        let stderr_tail = Arc::new(Mutex::new(VecDeque::new()));
+        let tail = Arc::clone(&stderr_tail);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let mut tail = tail.lock().unwrap_or_else(|p| p.into_inner());
+                if tail.len() == STDERR_TAIL {
+                    tail.pop_front();
+                }
+                tail.push_back(line);
+            }
+        });
+        let mut worker = Worker {
+            id,
+            child,
+            stdin: BufWriter::new(stdin),
+            in_flight: VecDeque::new(),
+            running_since: None,
+            stderr_tail,
+        };
+        // A failed write means the worker already died; its Closed event reports that.
+        let _ = write_frame(&mut worker.stdin, init);
+        Ok(worker)
+    }
+
+    fn send(&mut self, trial: Trial) {
+        let _ = write_frame(&mut self.stdin, &ToWorker::Trial(trial.clone()));
+        if self.in_flight.is_empty() {
+            self.running_since = Some(Instant::now());
+        }
+        self.in_flight.push_back(trial);
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn kill(&mut self) -> Option<ExitStatus> {
+        let _ = self.child.kill();
+        self.child.wait().ok()
+    }
+
+    /// Waits briefly for the exit status of a worker whose pipe closed.
+    fn reap(&mut self) -> Option<ExitStatus> {
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        self.kill()
+    }
+
+    fn stderr_text(&self) -> String {
+        // Give the stderr reader a moment to drain what the dying worker wrote.
+        std::thread::sleep(Duration::from_millis(20));
+        let tail = self.stderr_tail.lock().unwrap_or_else(|p| p.into_inner());
+        tail.iter().cloned().collect::<Vec<_>>().join(" | ")
+    }
+}
+
+/// Names the way a worker died, e.g. "killed by SIGSEGV" or "exited with status 3".
+fn describe_exit(status: Option<ExitStatus>) -> String {
+    match status {
+        Some(s) => match (s.signal(), s.code()) {
+            (Some(sig), _) => match nix::sys::signal::Signal::try_from(sig) {
+                Ok(signal) => format!("killed by {}", signal.as_str()),
+                Err(_) => format!("killed by signal {sig}"),
+            },
+            (None, Some(code)) => format!("exited with status {code}"),
+            (None, None) => "ended".to_string(),
+        },
+        None => "ended (status unknown)".to_string(),
+    }
+}
+
+struct Pool<'a> {
+    init: ToWorker,
+    events: Sender<Event>,
+    workers: Vec<Worker>,
+    next_id: u64,
+    settings: &'a Settings,
+}
+
+impl Pool<'_> {
+    fn spawn(&mut self) -> Result<()> {
+        self.next_id += 1;
+        let worker = Worker::spawn(self.next_id, &self.init, &self.events)?;
+        self.workers.push(worker);
+        Ok(())
+    }
+
+    fn position(&self, id: u64) -> Option<usize> {
+        self.workers.iter().position(|w| w.id == id)
+    }
+
+    fn end_all(&mut self) {
+        for w in &mut self.workers {
+            w.kill();
+        }
+        self.workers.clear();
+    }
+
+    /// The earliest moment a running trial exceeds the timeout.
+    fn next_deadline(&self) -> Option<(Instant, usize)> {
+        let timeout = self.settings.timeout?;
+        self.workers
+            .iter()
+            .enumerate()
+            .filter_map(|(i, w)| w.running_since.map(|s| (s + timeout, i)))
+            .min()
+    }
+
+    /// Removes a dead or killed worker: its running trial gets `status`, trials queued behind it go
+    /// back to `pending`.
+    fn retire(&mut self, at: usize, status: Status, error: String, pending: &mut VecDeque<Trial>) -> Option<TrialRecord> {
+        let mut worker = self.workers.swap_remove(at);
+        let running = worker.in_flight.pop_front();
+        for trial in worker.in_flight.drain(..).rev() {
+            pending.push_front(trial);
+        }
+        let pid = worker.pid();
+        running.map(|trial| {
+            let mut record = TrialRecord::failed(&trial, status, error);
+            record.backend = "processes".to_string();
+            record.worker = Some(pid);
+            record
+        })
+    }
+}
+
+pub fn run(ctx: &Arc<Context>, trials: Vec<Trial>, settings: &Settings, sink: &mut Sink) -> Result<Ending> {
+    let (events, receiver): (Sender<Event>, Receiver<Event>) = mpsc::channel();
+    let mut pool = Pool {
+        init: ToWorker::Init {
+            sweep: Box::new(ctx.sweep.clone()),
+            data_hash: ctx.dataset.hash.clone(),
+            memory_limit: settings.memory_limit,
+        },
+        events,
+        workers: Vec::new(),
+        next_id: 0,
+        settings,
+    };
+    let mut pending: VecDeque<Trial> = trials.into();
+    for _ in 0..settings.jobs.min(pending.len()) {
+        pool.spawn()?;
+    }
+    let ending = drive(&mut pool, &mut pending, &receiver, sink);
+    pool.end_all();
+    ending
+}
+
+fn drive(pool: &mut Pool, pending: &mut VecDeque<Trial>, events: &Receiver<Event>, sink: &mut Sink) -> Result<Ending> {
+    loop {
+        if interrupted() {
+            return Ok(Ending::Interrupted);
+        }
+        // Keep every worker's pipeline full; start replacements while work remains.
+        while pool.workers.len() < pool.settings.jobs && !pending.is_empty() {
+            pool.spawn()?;
+        }
+        for worker in &mut pool.workers {
+            while worker.in_flight.len() < PIPELINE_DEPTH {
+                match pending.pop_front() {
+                    Some(trial) => worker.send(trial),
+                    None => break,
+                }
+            }
+        }
+        if pending.is_empty() && pool.workers.iter().all(|w| w.in_flight.is_empty()) {
+            return Ok(Ending::Finished);
+        }
+        let deadline = pool.next_deadline();
+        let wait = deadline
+            .map_or(Duration::from_millis(100), |(d, _)| d.saturating_duration_since(Instant::now()))
+            .min(Duration::from_millis(100));
+        let record = match events.recv_timeout(wait) {
+            Ok(Event::Message(id, FromWorker::Done(mut record))) => {
+                let Some(at) = pool.position(id) else { continue };
+                let worker = &mut pool.workers[at];
+                worker.in_flight.pop_front();
+                worker.running_since = (!worker.in_flight.is_empty()).then(Instant::now);
+                record.backend = "processes".to_string();
+                record.worker = Some(worker.pid());
+                Some(*record)
+            }
+            Ok(Event::Message(_, FromWorker::Ready { .. })) => None,
+            Ok(Event::Message(_, FromWorker::InitError(message))) => {
+                anyhow::bail!("a worker could not load the sweep: {message}")
+            }
+            Ok(Event::Closed(id)) => {
+                let Some(at) = pool.position(id) else { continue };
+                let status = pool.workers[at].reap();
+                let stderr = pool.workers[at].stderr_text();
+                let mut error = format!("worker {} {}", pool.workers[at].pid(), describe_exit(status));
+                if stderr.contains("memory allocation of") {
+                    let limit = pool.settings.memory_limit.map_or(String::new(), |b| {
+                        format!(" (memory_limit {})", bytesize::ByteSize::b(b).display().iec())
+                    });
+                    error = format!("out of memory{limit}: {error}");
+                }
+                if !stderr.is_empty() {
+                    error.push_str(&format!("; stderr: {stderr}"));
+                }
+                pool.retire(at, Status::Crashed, error, pending)
+            }
+            Err(RecvTimeoutError::Timeout) => match pool.next_deadline() {
+                Some((d, at)) if d <= Instant::now() => {
+                    let timeout = pool.settings.timeout.unwrap_or_default();
+                    pool.workers[at].kill();
+                    let error = format!(
+                        "timed out after {}; worker {} killed",
+                        humantime::format_duration(timeout),
+                        pool.workers[at].pid()
+                    );
+                    pool.retire(at, Status::Timeout, error, pending)
+                }
+                _ => None,
+            },
+            Err(RecvTimeoutError::Disconnected) => anyhow::bail!("worker event channel closed"),
+        };
+        if let Some(record) = record {
+            if sink(record)? == Flow::Stop {
+                return Ok(Ending::Stopped);
+            }
+        }
+    }
 }
