@@ -9,7 +9,11 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "sweep", version, about = "Run machine-learning hyperparameter sweeps in parallel, crash-proof and reproducible")]
+#[command(
+    name = "sweep",
+    version,
+    about = "Run machine-learning hyperparameter sweeps in parallel, crash-proof and reproducible"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -31,15 +35,11 @@ enum Command {
         quiet: bool,
     },
     /// Print the trials a sweep file expands to, without training.
-    Expand {
-        sweep: PathBuf,
-    },
+    Expand { sweep: PathBuf },
     /// List every model with its parameters, types, defaults and valid values.
     Models,
     /// Rebuild leaderboard.csv from a results folder's trials.csv.
-    Leaderboard {
-        dir: PathBuf,
-    },
+    Leaderboard { dir: PathBuf },
     /// Internal: a process-backend worker reading trials on stdin.
     #[command(hide = true)]
     Worker,
@@ -80,9 +80,20 @@ pub fn main() -> i32 {
     let cli = Cli::parse();
     crate::evaluate::install_panic_hook();
     let outcome = match cli.command {
-        Command::Run { sweep, out, execution, quiet } => {
+        Command::Run {
+            sweep,
+            out,
+            execution,
+            quiet,
+        } => {
             crate::execute::install_interrupt_handler();
-            crate::run::run(&RunRequest { sweep_file: sweep, out, overrides: execution.into(), quiet }).map(|_| ())
+            crate::run::run(&RunRequest {
+                sweep_file: sweep,
+                out,
+                overrides: execution.into(),
+                quiet,
+            })
+            .map(|_| ())
         }
         Command::Expand { sweep } => print_expansion(&sweep),
         Command::Models => {

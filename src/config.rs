@@ -164,8 +164,16 @@ impl CvSpec {
     pub fn plan(&self, task: Task) -> CvPlan {
         let stratified = self.stratified.unwrap_or(task == Task::Classification);
         match self.holdout {
-            Some(test_fraction) => CvPlan::Holdout { test_fraction, stratified, shuffle: self.shuffle },
-            None => CvPlan::KFold { folds: self.folds, stratified, shuffle: self.shuffle },
+            Some(test_fraction) => CvPlan::Holdout {
+                test_fraction,
+                stratified,
+                shuffle: self.shuffle,
+            },
+            None => CvPlan::KFold {
+                folds: self.folds,
+                stratified,
+                shuffle: self.shuffle,
+            },
         }
     }
 }
@@ -207,8 +215,9 @@ mod humantime_serde_opt {
 
 impl Sweep {
     pub fn load(path: &Path) -> Result<Sweep, InputError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| InputError::new(format!("{}: cannot read sweep file: {e}", path.display())))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            InputError::new(format!("{}: cannot read sweep file: {e}", path.display()))
+        })?;
         Sweep::parse(path, &text)
     }
 
@@ -220,30 +229,41 @@ impl Sweep {
             )));
         }
         let raw: RawSweep = serde_saphyr::from_str(text).map_err(|e| {
-            InputError::new(format!("{}: invalid sweep file: {}", path.display(), with_field_hint(&e.to_string())))
+            InputError::new(format!(
+                "{}: invalid sweep file: {}",
+                path.display(),
+                with_field_hint(&e.to_string())
+            ))
         })?;
         validate(path, raw)
     }
 }
 
-/// serde names unknown fields and lists the expected ones; put the closest expected name first.
+/// serde-saphyr's message, with the closest valid name added when it reports an unknown field.
 fn with_field_hint(message: &str) -> String {
+    let message = message.strip_prefix("error: ").unwrap_or(message);
     let Some(rest) = message.split("unknown field `").nth(1) else {
         return message.to_string();
     };
     let unknown = rest.split('`').next().unwrap_or("");
     let expected: Vec<&str> = rest
-        .split("expected ")
+        .split("expected one of ")
         .nth(1)
-        .map(|e| e.split('`').skip(1).step_by(2).collect())
+        .and_then(|e| e.lines().next())
+        .map(|e| e.split(", ").map(|n| n.trim_matches('`')).collect())
         .unwrap_or_default();
     match closest_first(unknown, expected).first() {
-        Some(best) => format!("{message}\n(did you mean `{best}`?)"),
+        Some(best) => format!("did you mean `{best}`? {message}"),
         None => message.to_string(),
     }
 }
 
-fn place(file: &Path, spanned_line: u64, spanned_col: u64, message: impl std::fmt::Display) -> InputError {
+fn place(
+    file: &Path,
+    spanned_line: u64,
+    spanned_col: u64,
+    message: impl std::fmt::Display,
+) -> InputError {
     InputError::at(file, spanned_line, spanned_col, message)
 }
 
@@ -269,12 +289,18 @@ fn validate(file: &Path, raw: RawSweep) -> Result<Sweep, InputError> {
         timeout: raw
             .execution
             .timeout
-            .map(|t| parse_duration(&t.value).map_err(|e| place(file, t.referenced.line(), t.referenced.column(), e)))
+            .map(|t| {
+                parse_duration(&t.value)
+                    .map_err(|e| place(file, t.referenced.line(), t.referenced.column(), e))
+            })
             .transpose()?,
         memory_limit: raw
             .execution
             .memory_limit
-            .map(|m| parse_bytes(&m.value).map_err(|e| place(file, m.referenced.line(), m.referenced.column(), e)))
+            .map(|m| {
+                parse_bytes(&m.value)
+                    .map_err(|e| place(file, m.referenced.line(), m.referenced.column(), e))
+            })
             .transpose()?,
         max_failures: raw.execution.max_failures,
     };
@@ -326,7 +352,11 @@ fn validate(file: &Path, raw: RawSweep) -> Result<Sweep, InputError> {
     })
 }
 
-fn validate_model(file: &Path, raw: RawModel, strategy: Strategy) -> Result<ModelEntry, InputError> {
+fn validate_model(
+    file: &Path,
+    raw: RawModel,
+    strategy: Strategy,
+) -> Result<ModelEntry, InputError> {
     let name = raw.model.value.as_str();
     let family = models::find(name).ok_or_else(|| {
         let names = closest_first(name, models::REGISTRY.iter().map(|m| m.name()));
@@ -334,16 +364,33 @@ fn validate_model(file: &Path, raw: RawModel, strategy: Strategy) -> Result<Mode
             file,
             raw.model.referenced.line(),
             raw.model.referenced.column(),
-            format!("unknown model `{name}`; valid models: {} (see `sweep models`)", names.join(", ")),
+            format!(
+                "unknown model `{name}`; valid models: {} (see `sweep models`)",
+                names.join(", ")
+            ),
         )
     })?;
     let mut params = Vec::new();
     for (param, value) in raw.params {
-        let at = |message: String| place(file, value.referenced.line(), value.referenced.column(), message);
-        let spec = family.params().iter().find(|s| s.name == param).ok_or_else(|| {
-            let names = closest_first(&param, family.params().iter().map(|s| s.name));
-            at(format!("model `{name}` has no parameter `{param}`; valid parameters: {}", names.join(", ")))
-        })?;
+        let at = |message: String| {
+            place(
+                file,
+                value.referenced.line(),
+                value.referenced.column(),
+                message,
+            )
+        };
+        let spec = family
+            .params()
+            .iter()
+            .find(|s| s.name == param)
+            .ok_or_else(|| {
+                let names = closest_first(&param, family.params().iter().map(|s| s.name));
+                at(format!(
+                    "model `{name}` has no parameter `{param}`; valid parameters: {}",
+                    names.join(", ")
+                ))
+            })?;
         let axis = parse_axis(&value.value).map_err(&at)?;
         let axis = match axis {
             Axis::Values(values) => Axis::Values(
@@ -365,44 +412,67 @@ fn validate_model(file: &Path, raw: RawModel, strategy: Strategy) -> Result<Mode
                     Axis::Values(_) => unreachable!("handled above"),
                 };
                 let integer_param = matches!(spec.kind, Kind::Int { .. });
-                if integer_param != matches!(continuous, Axis::IntUniform(..)) && !matches!(spec.kind, Kind::MaxFeatures) {
+                if integer_param != matches!(continuous, Axis::IntUniform(..))
+                    && !matches!(spec.kind, Kind::MaxFeatures)
+                {
                     return Err(at(format!(
                         "{name}.{param}: expected {}; use {} for it",
                         spec.describe(),
-                        if integer_param { "int_uniform" } else { "uniform or log_uniform" }
+                        if integer_param {
+                            "int_uniform"
+                        } else {
+                            "uniform or log_uniform"
+                        }
                     )));
                 }
                 if !spec.accepts_range(lo, hi) {
-                    return Err(at(format!("{name}.{param}: range [{lo}, {hi}] is outside the valid values: {}", spec.describe())));
+                    return Err(at(format!(
+                        "{name}.{param}: range [{lo}, {hi}] is outside the valid values: {}",
+                        spec.describe()
+                    )));
                 }
                 continuous
             }
         };
         params.push((param, axis));
     }
-    Ok(ModelEntry { model: name.to_string(), preprocess: raw.preprocess, params })
+    Ok(ModelEntry {
+        model: name.to_string(),
+        preprocess: raw.preprocess,
+        params,
+    })
 }
 
 /// A parameter as written: scalar, list, or a one-key distribution map.
 fn parse_axis(value: &serde_json::Value) -> Result<Axis, String> {
     use serde_json::Value as J;
-    let scalar = |v: &J| Value::from_json(v).ok_or_else(|| format!("expected a scalar value, got `{v}`"));
+    let scalar =
+        |v: &J| Value::from_json(v).ok_or_else(|| format!("expected a scalar value, got `{v}`"));
     match value {
-        J::Array(items) if items.is_empty() => Err("an empty list gives no values to try".to_string()),
-        J::Array(items) => Ok(Axis::Values(items.iter().map(scalar).collect::<Result<_, _>>()?)),
+        J::Array(items) if items.is_empty() => {
+            Err("an empty list gives no values to try".to_string())
+        }
+        J::Array(items) => Ok(Axis::Values(
+            items.iter().map(scalar).collect::<Result<_, _>>()?,
+        )),
         J::Object(map) => {
             let (kind, args) = match map.iter().next() {
                 Some(entry) if map.len() == 1 => entry,
                 _ => return Err(distribution_help()),
             };
             let pair = || -> Result<(f64, f64), String> {
-                match args.as_array().map(|a| a.iter().map(J::as_f64).collect::<Vec<_>>()) {
+                match args
+                    .as_array()
+                    .map(|a| a.iter().map(J::as_f64).collect::<Vec<_>>())
+                {
                     Some(bounds) if bounds.len() == 2 && bounds.iter().all(Option::is_some) => {
                         let (lo, hi) = (bounds[0].unwrap_or(0.0), bounds[1].unwrap_or(0.0));
                         if lo < hi {
                             Ok((lo, hi))
                         } else {
-                            Err(format!("`{kind}` needs [low, high] with low < high, got [{lo}, {hi}]"))
+                            Err(format!(
+                                "`{kind}` needs [low, high] with low < high, got [{lo}, {hi}]"
+                            ))
                         }
                     }
                     _ => Err(format!("`{kind}` needs two numbers [low, high]")),
@@ -413,21 +483,25 @@ fn parse_axis(value: &serde_json::Value) -> Result<Axis, String> {
                 "log_uniform" => {
                     let (lo, hi) = pair()?;
                     if lo <= 0.0 {
-                        return Err(format!("`log_uniform` needs a positive low bound, got {lo}"));
+                        return Err(format!(
+                            "`log_uniform` needs a positive low bound, got {lo}"
+                        ));
                     }
                     Ok(Axis::LogUniform(lo, hi))
                 }
                 "int_uniform" => {
                     let (lo, hi) = pair()?;
                     if lo.fract() != 0.0 || hi.fract() != 0.0 {
-                        return Err(format!("`int_uniform` needs integer bounds, got [{lo}, {hi}]"));
+                        return Err(format!(
+                            "`int_uniform` needs integer bounds, got [{lo}, {hi}]"
+                        ));
                     }
                     Ok(Axis::IntUniform(lo as i64, hi as i64))
                 }
                 "choice" => match args {
-                    J::Array(items) if !items.is_empty() => {
-                        Ok(Axis::Values(items.iter().map(scalar).collect::<Result<_, _>>()?))
-                    }
+                    J::Array(items) if !items.is_empty() => Ok(Axis::Values(
+                        items.iter().map(scalar).collect::<Result<_, _>>()?,
+                    )),
                     _ => Err("`choice` needs a non-empty list".to_string()),
                 },
                 _ => Err(distribution_help()),
@@ -452,7 +526,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     };
     match parsed {
         Ok(d) if !d.is_zero() => Ok(d),
-        _ => Err(format!("invalid duration `{text}`: expected e.g. `30s`, `5m`, `1h`")),
+        _ => Err(format!(
+            "invalid duration `{text}`: expected e.g. `30s`, `5m`, `1h`"
+        )),
     }
 }
 
@@ -460,7 +536,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 pub fn parse_bytes(text: &str) -> Result<u64, String> {
     match text.trim().parse::<bytesize::ByteSize>() {
         Ok(b) if b.as_u64() > 0 => Ok(b.as_u64()),
-        _ => Err(format!("invalid memory size `{text}`: expected e.g. `512MiB`, `2GiB`")),
+        _ => Err(format!(
+            "invalid memory size `{text}`: expected e.g. `512MiB`, `2GiB`"
+        )),
     }
 }
 
@@ -476,11 +554,20 @@ mod tests {
 
     #[test]
     fn reference_shape_parses_with_defaults() {
-        let s = parse(&format!("{BASE}models:\n  - model: svm\n    params: {{c: [1, 10], kernel: rbf}}\n")).unwrap();
+        let s = parse(&format!(
+            "{BASE}models:\n  - model: svm\n    params: {{c: [1, 10], kernel: rbf}}\n"
+        ))
+        .unwrap();
         assert_eq!(s.cv.folds, 5);
         assert!(s.cv.shuffle);
         assert_eq!(s.data.path, Path::new("configs/../data/iris.csv"));
-        assert_eq!(s.models[0].params[0], ("c".to_string(), Axis::Values(vec![Value::Float(1.0), Value::Float(10.0)])));
+        assert_eq!(
+            s.models[0].params[0],
+            (
+                "c".to_string(),
+                Axis::Values(vec![Value::Float(1.0), Value::Float(10.0)])
+            )
+        );
     }
 
     #[test]
@@ -495,15 +582,28 @@ mod tests {
         let err = parse(&format!("{BASE}models:\n  - model: random_forrest\n")).unwrap_err();
         assert!(err.0.contains("configs/t.yaml:4:"), "{err}");
         assert!(err.0.contains("valid models: random_forest,"), "{err}");
-        let err = parse(&format!("{BASE}models:\n  - model: svm\n    params: {{gama: 1}}\n")).unwrap_err();
+        let err = parse(&format!(
+            "{BASE}models:\n  - model: svm\n    params: {{gama: 1}}\n"
+        ))
+        .unwrap_err();
         assert!(err.0.contains("valid parameters: gamma"), "{err}");
     }
 
     #[test]
     fn impossible_values_and_grid_distributions_are_refused() {
-        let err = parse(&format!("{BASE}models:\n  - model: svm\n    params: {{c: [1, 0]}}\n")).unwrap_err();
-        assert!(err.0.contains("invalid value `0` for parameter `c`: expected number > 0"), "{err}");
-        let err = parse(&format!("{BASE}models:\n  - model: svm\n    params: {{c: {{log_uniform: [0.1, 10]}}}}\n")).unwrap_err();
+        let err = parse(&format!(
+            "{BASE}models:\n  - model: svm\n    params: {{c: [1, 0]}}\n"
+        ))
+        .unwrap_err();
+        assert!(
+            err.0
+                .contains("invalid value `0` for parameter `c`: expected number > 0"),
+            "{err}"
+        );
+        let err = parse(&format!(
+            "{BASE}models:\n  - model: svm\n    params: {{c: {{log_uniform: [0.1, 10]}}}}\n"
+        ))
+        .unwrap_err();
         assert!(err.0.contains("list the values"), "{err}");
         let ok = parse(&format!(
             "{BASE}search: {{strategy: random, trials: 5}}\nmodels:\n  - model: svm\n    params: {{c: {{log_uniform: [0.1, 10]}}}}\n"

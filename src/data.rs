@@ -73,8 +73,9 @@ impl Dataset {
 
     pub fn load(spec: &DataSpec) -> Result<Dataset, InputError> {
         let path = &spec.path;
-        let bytes = std::fs::read(path)
-            .map_err(|e| InputError::new(format!("{}: cannot read data file: {e}", path.display())))?;
+        let bytes = std::fs::read(path).map_err(|e| {
+            InputError::new(format!("{}: cannot read data file: {e}", path.display()))
+        })?;
         let hash = hex(&Sha256::digest(&bytes));
         let mut reader = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
@@ -153,7 +154,12 @@ fn csv_error(path: &Path, e: csv::Error) -> InputError {
     InputError::new(format!("{}: {place}malformed CSV: {e}", path.display()))
 }
 
-fn column_index(path: &Path, headers: &[String], name: &str, role: &str) -> Result<usize, InputError> {
+fn column_index(
+    path: &Path,
+    headers: &[String],
+    name: &str,
+    role: &str,
+) -> Result<usize, InputError> {
     headers.iter().position(|h| h == name).ok_or_else(|| {
         let names = crate::error::closest_first(name, headers.iter().map(String::as_str));
         InputError::new(format!(
@@ -241,7 +247,9 @@ fn build_target(
             let mut labels: Vec<String> = canonical.clone();
             match &numbers {
                 Some(_) => labels.sort_by(|a, b| {
-                    a.parse::<f64>().unwrap_or(0.0).total_cmp(&b.parse::<f64>().unwrap_or(0.0))
+                    a.parse::<f64>()
+                        .unwrap_or(0.0)
+                        .total_cmp(&b.parse::<f64>().unwrap_or(0.0))
                 }),
                 None => labels.sort(),
             }
@@ -255,7 +263,11 @@ fn build_target(
             }
             let y = canonical
                 .iter()
-                .map(|l| labels.binary_search_by(|x| cmp_labels(x, l, numbers.is_some())).unwrap_or(0))
+                .map(|l| {
+                    labels
+                        .binary_search_by(|x| cmp_labels(x, l, numbers.is_some()))
+                        .unwrap_or(0)
+                })
                 .collect();
             Ok(Target::Classes { y, labels })
         }
@@ -264,7 +276,9 @@ fn build_target(
 
 fn cmp_labels(a: &str, b: &str, numeric: bool) -> std::cmp::Ordering {
     if numeric {
-        a.parse::<f64>().unwrap_or(0.0).total_cmp(&b.parse::<f64>().unwrap_or(0.0))
+        a.parse::<f64>()
+            .unwrap_or(0.0)
+            .total_cmp(&b.parse::<f64>().unwrap_or(0.0))
     } else {
         a.cmp(b)
     }
@@ -297,9 +311,16 @@ pub struct Fold {
 pub fn make_folds(dataset: &Dataset, plan: &CvPlan, seed: u64) -> Result<Vec<Fold>, InputError> {
     let n = dataset.n_rows();
     let (stratified, shuffle) = match plan {
-        CvPlan::KFold { stratified, shuffle, .. } | CvPlan::Holdout { stratified, shuffle, .. } => {
-            (*stratified, *shuffle)
+        CvPlan::KFold {
+            stratified,
+            shuffle,
+            ..
         }
+        | CvPlan::Holdout {
+            stratified,
+            shuffle,
+            ..
+        } => (*stratified, *shuffle),
     };
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     // Groups whose rows are dealt out together: one per class when stratified.
@@ -326,7 +347,12 @@ pub fn make_folds(dataset: &Dataset, plan: &CvPlan, seed: u64) -> Result<Vec<Fol
                 )));
             }
             if let (Target::Classes { labels, .. }, true) = (&dataset.target, stratified) {
-                if let Some((class, size)) = groups.iter().enumerate().map(|(c, g)| (c, g.len())).find(|&(_, s)| s < folds) {
+                if let Some((class, size)) = groups
+                    .iter()
+                    .enumerate()
+                    .map(|(c, g)| (c, g.len()))
+                    .find(|&(_, s)| s < folds)
+                {
                     return Err(InputError::new(format!(
                         "cv.folds = {folds} but class `{}` has only {size} rows; stratified folds need at \
                          least as many rows per class as folds: lower `folds`, or set `stratified: false`",
@@ -393,7 +419,11 @@ mod tests {
     fn kfold_partitions_rows_and_stratifies() {
         let y: Vec<usize> = (0..100).map(|i| usize::from(i % 4 == 0)).collect();
         let ds = dataset(y.clone());
-        let plan = CvPlan::KFold { folds: 5, stratified: true, shuffle: true };
+        let plan = CvPlan::KFold {
+            folds: 5,
+            stratified: true,
+            shuffle: true,
+        };
         let folds = make_folds(&ds, &plan, 7).unwrap();
         let mut seen = vec![0; 100];
         for f in &folds {
@@ -404,21 +434,38 @@ mod tests {
             let positives = f.test.iter().filter(|&&r| y[r] == 1).count();
             assert_eq!(positives, 5, "each fold gets a fifth of the 25 positives");
         }
-        assert!(seen.iter().all(|&s| s == 1), "every row is tested exactly once");
+        assert!(
+            seen.iter().all(|&s| s == 1),
+            "every row is tested exactly once"
+        );
     }
 
     #[test]
     fn folds_depend_on_the_seed_only() {
         let ds = dataset((0..50).map(|i| i % 2).collect());
-        let plan = CvPlan::KFold { folds: 5, stratified: true, shuffle: true };
-        assert_eq!(make_folds(&ds, &plan, 1).unwrap(), make_folds(&ds, &plan, 1).unwrap());
-        assert_ne!(make_folds(&ds, &plan, 1).unwrap(), make_folds(&ds, &plan, 2).unwrap());
+        let plan = CvPlan::KFold {
+            folds: 5,
+            stratified: true,
+            shuffle: true,
+        };
+        assert_eq!(
+            make_folds(&ds, &plan, 1).unwrap(),
+            make_folds(&ds, &plan, 1).unwrap()
+        );
+        assert_ne!(
+            make_folds(&ds, &plan, 1).unwrap(),
+            make_folds(&ds, &plan, 2).unwrap()
+        );
     }
 
     #[test]
     fn too_many_folds_for_a_class_is_an_input_error() {
         let ds = dataset(vec![0, 0, 0, 0, 1, 1]);
-        let plan = CvPlan::KFold { folds: 3, stratified: true, shuffle: false };
+        let plan = CvPlan::KFold {
+            folds: 3,
+            stratified: true,
+            shuffle: false,
+        };
         let err = make_folds(&ds, &plan, 0).unwrap_err();
         assert!(err.0.contains("class `1` has only 2 rows"), "{err}");
     }
@@ -426,7 +473,11 @@ mod tests {
     #[test]
     fn holdout_keeps_the_fraction_per_class() {
         let ds = dataset((0..100).map(|i| usize::from(i < 20)).collect());
-        let plan = CvPlan::Holdout { test_fraction: 0.25, stratified: true, shuffle: true };
+        let plan = CvPlan::Holdout {
+            test_fraction: 0.25,
+            stratified: true,
+            shuffle: true,
+        };
         let folds = make_folds(&ds, &plan, 3).unwrap();
         assert_eq!(folds[0].test.len(), 25);
         assert_eq!(folds[0].test.iter().filter(|&&r| r < 20).count(), 5);

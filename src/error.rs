@@ -47,12 +47,17 @@ impl fmt::Display for Interrupted {
 
 impl std::error::Error for Interrupted {}
 
-/// Names from `candidates` ordered by similarity to `wanted`, closest first.
-pub fn closest_first<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
-    let mut scored: Vec<(f64, &str)> = candidates
-        .into_iter()
-        .map(|c| (strsim::jaro_winkler(wanted, c), c))
-        .collect();
+/// Names from `candidates` ordered by similarity to `wanted`, closest first; a name that contains the
+/// wanted one (or is contained in it) counts as closest.
+pub fn closest_first<'a>(
+    wanted: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Vec<&'a str> {
+    let similarity = |c: &str| {
+        let contained = !wanted.is_empty() && (c.contains(wanted) || wanted.contains(c));
+        f64::from(u8::from(contained)) + strsim::normalized_damerau_levenshtein(wanted, c)
+    };
+    let mut scored: Vec<(f64, &str)> = candidates.into_iter().map(|c| (similarity(c), c)).collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
     scored.into_iter().map(|(_, c)| c).collect()
 }
@@ -66,5 +71,9 @@ mod tests {
         let names = ["svm", "random_forest", "decision_tree", "gaussian_nb"];
         assert_eq!(closest_first("random_forrest", names)[0], "random_forest");
         assert_eq!(closest_first("decison_tree", names)[0], "decision_tree");
+        assert_eq!(
+            closest_first("depth", ["criterion", "max_depth", "min_samples_leaf"])[0],
+            "max_depth"
+        );
     }
 }

@@ -85,6 +85,9 @@ struct FoldData {
     y_test: TargetData,
 }
 
+/// A fold's (train, test) records after the entry's scalers, fitted on the train part.
+type ScaledFold = (Array2<f64>, Array2<f64>);
+
 enum TargetData {
     Classes(Array1<usize>),
     Values(Array1<f64>),
@@ -100,7 +103,7 @@ pub struct Context {
     n_classes: usize,
     folds: Vec<FoldData>,
     /// Scaled fold data per model entry with preprocessing, computed on first use.
-    scaled: Vec<Vec<OnceLock<(Array2<f64>, Array2<f64>)>>>,
+    scaled: Vec<Vec<OnceLock<ScaledFold>>>,
 }
 
 impl Context {
@@ -172,7 +175,10 @@ impl Context {
     }
 
     pub fn primary_index(&self) -> usize {
-        self.metrics.iter().position(|&m| m == self.primary).unwrap_or(0)
+        self.metrics
+            .iter()
+            .position(|&m| m == self.primary)
+            .unwrap_or(0)
     }
 
     /// Fits and scores a trial on every fold. Errors and panics become a failed record.
@@ -195,13 +201,17 @@ impl Context {
     }
 
     fn try_evaluate(&self, trial: &Trial) -> Result<TrialRecord, String> {
-        let entry = self
-            .sweep
-            .models
-            .get(trial.entry)
-            .ok_or_else(|| format!("trial refers to model entry {} which the sweep does not have", trial.entry))?;
+        let entry = self.sweep.models.get(trial.entry).ok_or_else(|| {
+            format!(
+                "trial refers to model entry {} which the sweep does not have",
+                trial.entry
+            )
+        })?;
         let family = entry.family();
-        let params = Params { given: &trial.params, specs: family.params() };
+        let params = Params {
+            given: &trial.params,
+            specs: family.params(),
+        };
         let mut per_fold = Vec::with_capacity(self.folds.len());
         let (mut fit_time, mut score_time) = (0.0, 0.0);
         for (k, fold) in self.folds.iter().enumerate() {
@@ -221,7 +231,10 @@ impl Context {
                 (a.view(), b.view())
             };
             let y = match &fold.y_train {
-                TargetData::Classes(y) => Targets::Classes { labels: y.view(), n_classes: self.n_classes },
+                TargetData::Classes(y) => Targets::Classes {
+                    labels: y.view(),
+                    n_classes: self.n_classes,
+                },
                 TargetData::Values(y) => Targets::Values(y.view()),
             };
             let started = Instant::now();
@@ -230,7 +243,10 @@ impl Context {
             let started = Instant::now();
             let predicted = model.predict(x_test);
             let truth = match &fold.y_test {
-                TargetData::Classes(y) => Truth::Classes { y: y.as_slice().unwrap_or(&[]), n_classes: self.n_classes },
+                TargetData::Classes(y) => Truth::Classes {
+                    y: y.as_slice().unwrap_or(&[]),
+                    n_classes: self.n_classes,
+                },
                 TargetData::Values(y) => Truth::Values(y.as_slice().unwrap_or(&[])),
             };
             per_fold.push(score_all(self.metrics, &truth, &predicted));

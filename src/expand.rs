@@ -53,7 +53,10 @@ pub fn expand(sweep: &Sweep) -> Vec<Trial> {
         let param_sets = match sweep.search.strategy {
             Strategy::Grid => grid(&entry.params),
             Strategy::Random => {
-                let mut rng = Xoshiro256PlusPlus::seed_from_u64(derive_seed(sweep.seed, &format!("random/{entry_index}")));
+                let mut rng = Xoshiro256PlusPlus::seed_from_u64(derive_seed(
+                    sweep.seed,
+                    &format!("random/{entry_index}"),
+                ));
                 // Small discrete spaces run out of new points: give up after many repeats.
                 (0..sweep.search.trials * 20)
                     .map(|_| sample(&entry.params, &mut rng))
@@ -124,7 +127,8 @@ mod tests {
     use std::path::Path;
 
     fn sweep(extra: &str, models: &str) -> Sweep {
-        let text = format!("name: t\nseed: 3\ndata: {{path: d.csv, target: y}}\n{extra}models:\n{models}");
+        let text =
+            format!("name: t\nseed: 3\ndata: {{path: d.csv, target: y}}\n{extra}models:\n{models}");
         Sweep::parse(Path::new("t.yaml"), &text).unwrap()
     }
 
@@ -133,15 +137,24 @@ mod tests {
         let s = sweep("", "  - model: decision_tree\n    params: {max_depth: [2, null], criterion: [gini, entropy], min_samples_leaf: 5}\n");
         let trials = expand(&s);
         assert_eq!(trials.len(), 4);
-        assert_eq!(trials[0].key, "decision_tree(criterion=gini,max_depth=2,min_samples_leaf=5)");
-        assert_eq!(trials[3].key, "decision_tree(criterion=entropy,max_depth=null,min_samples_leaf=5)");
+        assert_eq!(
+            trials[0].key,
+            "decision_tree(criterion=gini,max_depth=2,min_samples_leaf=5)"
+        );
+        assert_eq!(
+            trials[3].key,
+            "decision_tree(criterion=entropy,max_depth=null,min_samples_leaf=5)"
+        );
         assert!(trials.iter().enumerate().all(|(i, t)| t.index == i));
     }
 
     #[test]
     fn seeds_follow_the_key_not_the_position() {
         let a = expand(&sweep("", "  - model: svm\n    params: {c: [1, 10]}\n"));
-        let b = expand(&sweep("", "  - model: gaussian_nb\n  - model: svm\n    params: {c: [10, 1]}\n"));
+        let b = expand(&sweep(
+            "",
+            "  - model: gaussian_nb\n  - model: svm\n    params: {c: [10, 1]}\n",
+        ));
         let find = |ts: &[Trial], key: &str| ts.iter().find(|t| t.key == key).map(|t| t.seed);
         assert_eq!(find(&a, "svm(c=10.0)"), find(&b, "svm(c=10.0)"));
         assert_ne!(find(&a, "svm(c=10.0)"), find(&a, "svm(c=1.0)"));
@@ -150,7 +163,10 @@ mod tests {
 
     #[test]
     fn preprocessing_is_part_of_the_key() {
-        let t = expand(&sweep("", "  - model: svm\n    preprocess: [standard_scaler]\n  - model: svm\n"));
+        let t = expand(&sweep(
+            "",
+            "  - model: svm\n    preprocess: [standard_scaler]\n  - model: svm\n",
+        ));
         assert_eq!(t.len(), 2);
         assert_eq!(t[0].key, "svm+standard_scaler()");
         assert_ne!(t[0].seed, t[1].seed);
@@ -171,7 +187,10 @@ mod tests {
 
     #[test]
     fn random_search_over_a_small_discrete_space_stops_at_its_size() {
-        let s = sweep("search: {strategy: random, trials: 10}\n", "  - model: svm\n    params: {kernel: [rbf, linear]}\n");
+        let s = sweep(
+            "search: {strategy: random, trials: 10}\n",
+            "  - model: svm\n    params: {kernel: [rbf, linear]}\n",
+        );
         assert_eq!(expand(&s).len(), 2);
     }
 }

@@ -99,7 +99,10 @@ impl Confusion {
         for (&t, &q) in y.iter().zip(p) {
             counts[t][q] += 1;
         }
-        Confusion { counts, total: y.len() }
+        Confusion {
+            counts,
+            total: y.len(),
+        }
     }
 
     /// Per-class (true positives, actual, predicted) for classes present in truth or predictions,
@@ -118,7 +121,13 @@ impl Confusion {
 
     fn score(&self, metric: Metric) -> f64 {
         let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
-        let mean = |v: Vec<f64>| if v.is_empty() { 0.0 } else { v.iter().sum::<f64>() / v.len() as f64 };
+        let mean = |v: Vec<f64>| {
+            if v.is_empty() {
+                0.0
+            } else {
+                v.iter().sum::<f64>() / v.len() as f64
+            }
+        };
         let classes = self.per_class();
         match metric {
             Metric::Accuracy => {
@@ -133,8 +142,15 @@ impl Confusion {
                     .collect(),
             ),
             Metric::RecallMacro => mean(classes.iter().map(|&(tp, a, _)| ratio(tp, a)).collect()),
-            Metric::PrecisionMacro => mean(classes.iter().map(|&(tp, _, p)| ratio(tp, p)).collect()),
-            Metric::F1Macro => mean(classes.iter().map(|&(tp, a, p)| ratio(2.0 * tp, a + p)).collect()),
+            Metric::PrecisionMacro => {
+                mean(classes.iter().map(|&(tp, _, p)| ratio(tp, p)).collect())
+            }
+            Metric::F1Macro => mean(
+                classes
+                    .iter()
+                    .map(|&(tp, a, p)| ratio(2.0 * tp, a + p))
+                    .collect(),
+            ),
             _ => f64::NAN,
         }
     }

@@ -29,7 +29,9 @@ impl FittedScaler {
     pub fn fit(kind: Scaler, x: ArrayView2<f64>) -> FittedScaler {
         let (shift, scale) = match kind {
             Scaler::StandardScaler => {
-                let mean = x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(x.ncols()));
+                let mean = x
+                    .mean_axis(Axis(0))
+                    .unwrap_or_else(|| Array1::zeros(x.ncols()));
                 let std = x.std_axis(Axis(0), 0.0);
                 (mean, std)
             }

@@ -21,13 +21,21 @@ pub struct Progress {
 }
 
 impl Progress {
-    pub fn new(total: usize, already_done: usize, primary: Metric, primary_index: usize, quiet: bool) -> Progress {
+    pub fn new(
+        total: usize,
+        already_done: usize,
+        primary: Metric,
+        primary_index: usize,
+        quiet: bool,
+    ) -> Progress {
         let terminal = std::io::stderr().is_terminal();
         let bar = (!quiet && terminal).then(|| {
             let bar = ProgressBar::new(total as u64);
             bar.set_style(
-                ProgressStyle::with_template("{bar:30.cyan/blue} {pos}/{len} trials  {msg}  [{elapsed} < {eta}]")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                ProgressStyle::with_template(
+                    "{bar:30.cyan/blue} {pos}/{len} trials  {msg}  [{elapsed} < {eta}]",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
             bar.set_position(already_done as u64);
             bar.enable_steady_tick(Duration::from_millis(200));
@@ -72,8 +80,15 @@ impl Progress {
         if let Some(bar) = &self.bar {
             bar.set_position(self.done as u64);
             bar.set_message(message);
-        } else if self.plain && (self.last_line.elapsed() >= Duration::from_secs(2) || self.done == self.total) {
-            eprintln!("[{:>6.1}s] {}/{} trials, {message}", self.started.elapsed().as_secs_f64(), self.done, self.total);
+        } else if self.plain
+            && (self.last_line.elapsed() >= Duration::from_secs(2) || self.done == self.total)
+        {
+            eprintln!(
+                "[{:>6.1}s] {}/{} trials, {message}",
+                self.started.elapsed().as_secs_f64(),
+                self.done,
+                self.total
+            );
             self.last_line = Instant::now();
         }
     }
@@ -105,7 +120,12 @@ pub fn top_table(board: &TrialsTable, primary: Metric, n: usize) -> String {
     ) else {
         return String::new();
     };
-    let mut out = format!("{:>4}  {:>17}  {:>9}  trial\n", "rank", primary.name(), "fit (ms)");
+    let mut out = format!(
+        "{:>4}  {:>17}  {:>9}  trial\n",
+        "rank",
+        primary.name(),
+        "fit (ms)"
+    );
     for row in board.rows.iter().filter(|r| !r[rank].is_empty()).take(n) {
         let number = |i: usize| row[i].parse::<f64>().unwrap_or(f64::NAN);
         out.push_str(&format!(

@@ -33,18 +33,34 @@ impl Layout {
             .collect();
         params.sort();
         params.dedup();
-        Layout { params, metrics: ctx.metrics.to_vec(), primary: ctx.primary, folds: ctx.n_folds() }
+        Layout {
+            params,
+            metrics: ctx.metrics.to_vec(),
+            primary: ctx.primary,
+            folds: ctx.n_folds(),
+        }
     }
 
     pub fn header(&self) -> Vec<String> {
-        let mut h: Vec<String> = ["trial", "key", "model", "status", "error"].map(String::from).to_vec();
+        let mut h: Vec<String> = ["trial", "key", "model", "status", "error"]
+            .map(String::from)
+            .to_vec();
         h.extend(self.params.iter().map(|p| format!("param_{p}")));
         for m in &self.metrics {
             h.push(format!("mean_test_{}", m.name()));
             h.push(format!("std_test_{}", m.name()));
         }
         h.extend((0..self.folds).map(|k| format!("split{k}_test_{}", self.primary.name())));
-        h.extend(["mean_fit_time", "mean_score_time", "seed", "backend", "worker"].map(String::from));
+        h.extend(
+            [
+                "mean_fit_time",
+                "mean_score_time",
+                "seed",
+                "backend",
+                "worker",
+            ]
+            .map(String::from),
+        );
         h
     }
 
@@ -58,7 +74,13 @@ impl Layout {
             r.error.replace(['\n', '\r'], " | "),
         ];
         for p in &self.params {
-            row.push(r.trial.params.iter().find(|(n, _)| n == p).map_or(String::new(), |(_, v)| v.to_string()));
+            row.push(
+                r.trial
+                    .params
+                    .iter()
+                    .find(|(n, _)| n == p)
+                    .map_or(String::new(), |(_, v)| v.to_string()),
+            );
         }
         for i in 0..self.metrics.len() {
             row.push(num(r.means.get(i)));
@@ -66,8 +88,16 @@ impl Layout {
         }
         row.extend((0..self.folds).map(|k| num(r.splits.get(k))));
         let timed = r.status == Status::Ok;
-        row.push(if timed { r.mean_fit_time.to_string() } else { String::new() });
-        row.push(if timed { r.mean_score_time.to_string() } else { String::new() });
+        row.push(if timed {
+            r.mean_fit_time.to_string()
+        } else {
+            String::new()
+        });
+        row.push(if timed {
+            r.mean_score_time.to_string()
+        } else {
+            String::new()
+        });
         row.push(r.trial.seed.to_string());
         row.push(r.backend.clone());
         row.push(r.worker.map_or(String::new(), |w| w.to_string()));
@@ -92,12 +122,18 @@ impl TrialsWriter {
             .append(true)
             .open(&path)
             .with_context(|| format!("cannot open {}", path.display()))?;
-        let mut writer = csv::WriterBuilder::new().has_headers(false).from_writer(file);
+        let mut writer = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(file);
         if is_new {
             writer.write_record(layout.header())?;
             writer.flush()?;
         }
-        Ok(TrialsWriter { writer, layout, last_sync: Instant::now() })
+        Ok(TrialsWriter {
+            writer,
+            layout,
+            last_sync: Instant::now(),
+        })
     }
 
     pub fn append(&mut self, record: &TrialRecord) -> Result<()> {
@@ -123,7 +159,8 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
     let mut file = File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
     file.write_all(contents)?;
     file.sync_all()?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot rename into {}", path.display()))?;
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("cannot rename into {}", path.display()))?;
     Ok(())
 }
 
@@ -135,10 +172,13 @@ pub struct TrialsTable {
 
 impl TrialsTable {
     pub fn read(path: &Path) -> Result<TrialsTable> {
-        let mut bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let mut bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         // A kill can leave the last row half-written: everything after the last newline is dropped.
         bytes.truncate(complete_len(&bytes));
-        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes.as_slice());
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(bytes.as_slice());
         let header: Vec<String> = reader.headers()?.iter().map(String::from).collect();
         let mut rows = Vec::new();
         for record in reader.records() {
@@ -167,13 +207,27 @@ pub fn leaderboard(table: &TrialsTable, primary: Metric) -> Result<TrialsTable> 
     let score_col = table
         .column(&format!("mean_test_{}", primary.name()))
         .with_context(|| format!("trials.csv has no mean_test_{} column", primary.name()))?;
-    let status_col = table.column("status").context("trials.csv has no status column")?;
-    let key_col = table.column("key").context("trials.csv has no key column")?;
+    let status_col = table
+        .column("status")
+        .context("trials.csv has no status column")?;
+    let key_col = table
+        .column("key")
+        .context("trials.csv has no key column")?;
     let score = |row: &Vec<String>| -> Option<f64> {
-        (row[status_col] == "ok").then(|| row[score_col].parse::<f64>().ok()).flatten().filter(|s| !s.is_nan())
+        (row[status_col] == "ok")
+            .then(|| row[score_col].parse::<f64>().ok())
+            .flatten()
+            .filter(|s| !s.is_nan())
     };
-    let mut rows: Vec<(Option<f64>, Vec<String>)> = table.rows.iter().map(|r| (score(r), r.clone())).collect();
-    let better = |a: f64, b: f64| if primary.higher_is_better() { b.total_cmp(&a) } else { a.total_cmp(&b) };
+    let mut rows: Vec<(Option<f64>, Vec<String>)> =
+        table.rows.iter().map(|r| (score(r), r.clone())).collect();
+    let better = |a: f64, b: f64| {
+        if primary.higher_is_better() {
+            b.total_cmp(&a)
+        } else {
+            a.total_cmp(&b)
+        }
+    };
     rows.sort_by(|(sa, ra), (sb, rb)| {
         let by_score = match (sa, sb) {
             (Some(a), Some(b)) => better(*a, *b),
@@ -200,7 +254,10 @@ pub fn leaderboard(table: &TrialsTable, primary: Metric) -> Result<TrialsTable> 
         out.extend(row);
         ranked.push(out);
     }
-    Ok(TrialsTable { header, rows: ranked })
+    Ok(TrialsTable {
+        header,
+        rows: ranked,
+    })
 }
 
 pub fn write_leaderboard(dir: &Path, primary: Metric) -> Result<TrialsTable> {
@@ -211,14 +268,29 @@ pub fn write_leaderboard(dir: &Path, primary: Metric) -> Result<TrialsTable> {
     for row in &board.rows {
         writer.write_record(row)?;
     }
-    write_atomic(&dir.join(LEADERBOARD), &writer.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)?;
+    write_atomic(
+        &dir.join(LEADERBOARD),
+        &writer.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?,
+    )?;
     Ok(board)
 }
 
 /// `results/<name>-<timestamp>` under the current folder.
 pub fn default_out_dir(name: &str) -> PathBuf {
-    let safe: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
-    PathBuf::from("results").join(format!("{safe}-{}", chrono::Local::now().format("%Y%m%d-%H%M%S")))
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    PathBuf::from("results").join(format!(
+        "{safe}-{}",
+        chrono::Local::now().format("%Y%m%d-%H%M%S")
+    ))
 }
 
 #[cfg(test)]
@@ -228,15 +300,27 @@ mod tests {
     fn table(rows: &[(&str, &str, &str)]) -> TrialsTable {
         TrialsTable {
             header: vec!["key".into(), "status".into(), "mean_test_accuracy".into()],
-            rows: rows.iter().map(|(k, s, v)| vec![k.to_string(), s.to_string(), v.to_string()]).collect(),
+            rows: rows
+                .iter()
+                .map(|(k, s, v)| vec![k.to_string(), s.to_string(), v.to_string()])
+                .collect(),
         }
     }
 
     #[test]
     fn ties_share_a_rank_and_failures_come_last() {
-        let t = table(&[("d", "failed", ""), ("c", "ok", "0.9"), ("a", "ok", "0.95"), ("b", "ok", "0.9")]);
+        let t = table(&[
+            ("d", "failed", ""),
+            ("c", "ok", "0.9"),
+            ("a", "ok", "0.95"),
+            ("b", "ok", "0.9"),
+        ]);
         let board = leaderboard(&t, Metric::Accuracy).unwrap();
-        let summary: Vec<(String, String)> = board.rows.iter().map(|r| (r[0].clone(), r[1].clone())).collect();
+        let summary: Vec<(String, String)> = board
+            .rows
+            .iter()
+            .map(|r| (r[0].clone(), r[1].clone()))
+            .collect();
         let expect = [("1", "a"), ("2", "b"), ("2", "c"), ("", "d")];
         assert_eq!(summary, expect.map(|(r, k)| (r.to_string(), k.to_string())));
     }
@@ -245,7 +329,10 @@ mod tests {
     fn lower_is_better_for_error_metrics() {
         let t = TrialsTable {
             header: vec!["key".into(), "status".into(), "mean_test_rmse".into()],
-            rows: vec![vec!["a".into(), "ok".into(), "3.0".into()], vec!["b".into(), "ok".into(), "1.0".into()]],
+            rows: vec![
+                vec!["a".into(), "ok".into(), "3.0".into()],
+                vec!["b".into(), "ok".into(), "1.0".into()],
+            ],
         };
         let board = leaderboard(&t, Metric::Rmse).unwrap();
         assert_eq!(board.rows[0][1], "b");

@@ -37,7 +37,8 @@ impl Overrides {
             ex.timeout = Some(crate::config::parse_duration(t).map_err(|e| flag("timeout", e))?);
         }
         if let Some(m) = &self.memory_limit {
-            ex.memory_limit = Some(crate::config::parse_bytes(m).map_err(|e| flag("memory-limit", e))?);
+            ex.memory_limit =
+                Some(crate::config::parse_bytes(m).map_err(|e| flag("memory-limit", e))?);
         }
         if let Some(n) = self.max_failures {
             ex.max_failures = Some(n);
@@ -85,13 +86,20 @@ impl Tally {
 }
 
 pub fn run(request: &RunRequest) -> Result<PathBuf> {
-    let text = std::fs::read_to_string(&request.sweep_file)
-        .map_err(|e| InputError::new(format!("{}: cannot read sweep file: {e}", request.sweep_file.display())))?;
+    let text = std::fs::read_to_string(&request.sweep_file).map_err(|e| {
+        InputError::new(format!(
+            "{}: cannot read sweep file: {e}",
+            request.sweep_file.display()
+        ))
+    })?;
     let mut sweep = Sweep::parse(&request.sweep_file, &text)?;
     request.overrides.apply(&mut sweep)?;
     let ctx = Arc::new(Context::prepare(sweep)?);
     let trials = expand(&ctx.sweep);
-    let out = request.out.clone().unwrap_or_else(|| results::default_out_dir(&ctx.sweep.name));
+    let out = request
+        .out
+        .clone()
+        .unwrap_or_else(|| results::default_out_dir(&ctx.sweep.name));
     if out.join(results::TRIALS).exists() {
         return Err(InputError::new(format!(
             "{}: this folder already holds a run (trials.csv); choose another --out",
@@ -106,11 +114,20 @@ pub fn run(request: &RunRequest) -> Result<PathBuf> {
 }
 
 /// Runs trials into `out`, then ranks and reports. Returns an `Interrupted` error after Ctrl-C.
-pub fn execute_trials(ctx: &Arc<Context>, trials: Vec<Trial>, out: &Path, quiet: bool) -> Result<()> {
+pub fn execute_trials(
+    ctx: &Arc<Context>,
+    trials: Vec<Trial>,
+    out: &Path,
+    quiet: bool,
+) -> Result<()> {
     let started_at = chrono::Local::now();
     let clock = Instant::now();
     let ex = &ctx.sweep.execution;
-    let settings = Settings { jobs: execute::resolve_jobs(ex.jobs), timeout: ex.timeout, memory_limit: ex.memory_limit };
+    let settings = Settings {
+        jobs: execute::resolve_jobs(ex.jobs),
+        timeout: ex.timeout,
+        memory_limit: ex.memory_limit,
+    };
     let mut manifest = Manifest::new(ctx, &settings, trials.len(), started_at);
     manifest.write(out, "running", None)?;
 
@@ -176,7 +193,12 @@ struct Manifest {
 }
 
 impl Manifest {
-    fn new(ctx: &Context, settings: &Settings, total: usize, started_at: chrono::DateTime<chrono::Local>) -> Manifest {
+    fn new(
+        ctx: &Context,
+        settings: &Settings,
+        total: usize,
+        started_at: chrono::DateTime<chrono::Local>,
+    ) -> Manifest {
         let ds = &ctx.dataset;
         let body = json!({
             "tool": "sweep",
@@ -202,7 +224,10 @@ impl Manifest {
             },
             "trials": {"total": total},
         });
-        Manifest { body, tally: Tally::default() }
+        Manifest {
+            body,
+            tally: Tally::default(),
+        }
     }
 
     fn write(&mut self, out: &Path, status: &str, elapsed: Option<f64>) -> Result<()> {
@@ -216,26 +241,54 @@ impl Manifest {
                 "total": total, "ok": t.ok, "failed": t.failed, "crashed": t.crashed, "timeout": t.timeout,
             });
         }
-        results::write_atomic(&out.join(results::MANIFEST), serde_json::to_string_pretty(&self.body)?.as_bytes())
+        results::write_atomic(
+            &out.join(results::MANIFEST),
+            serde_json::to_string_pretty(&self.body)?.as_bytes(),
+        )
     }
 }
 
 fn git_revision(dir: &Path) -> Option<String> {
-    let output = std::process::Command::new("git").arg("-C").arg(dir).args(["rev-parse", "HEAD"]).output().ok()?;
-    output.status.success().then(|| String::from_utf8_lossy(&output.stdout).trim().to_string())
+    let output = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .ok()?;
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_string())
 }
 
 /// `sweep leaderboard DIR`: rank trials.csv again using the metric recorded in the manifest.
 pub fn rebuild_leaderboard(dir: &Path) -> Result<()> {
     let manifest_path = dir.join(results::MANIFEST);
-    let text = std::fs::read_to_string(&manifest_path)
-        .map_err(|e| InputError::new(format!("{}: cannot read manifest: {e}", manifest_path.display())))?;
-    let manifest: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| InputError::new(format!("{}: invalid manifest: {e}", manifest_path.display())))?;
+    let text = std::fs::read_to_string(&manifest_path).map_err(|e| {
+        InputError::new(format!(
+            "{}: cannot read manifest: {e}",
+            manifest_path.display()
+        ))
+    })?;
+    let manifest: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        InputError::new(format!(
+            "{}: invalid manifest: {e}",
+            manifest_path.display()
+        ))
+    })?;
     let primary: crate::metrics::Metric = serde_json::from_value(manifest["metric"].clone())
-        .map_err(|e| InputError::new(format!("{}: no valid `metric`: {e}", manifest_path.display())))?;
+        .map_err(|e| {
+            InputError::new(format!(
+                "{}: no valid `metric`: {e}",
+                manifest_path.display()
+            ))
+        })?;
     let board = results::write_leaderboard(dir, primary)?;
     print!("{}", top_table(&board, primary, 5));
-    println!("{} trials ranked into {}", board.rows.len(), dir.join(results::LEADERBOARD).display());
+    println!(
+        "{} trials ranked into {}",
+        board.rows.len(),
+        dir.join(results::LEADERBOARD).display()
+    );
     Ok(())
 }

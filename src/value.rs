@@ -79,7 +79,11 @@ pub enum Kind {
         min_exclusive: bool,
     },
     /// An integer in a closed range; `nullable` allows `null` ("no limit").
-    Int { min: i64, max: i64, nullable: bool },
+    Int {
+        min: i64,
+        max: i64,
+        nullable: bool,
+    },
     Bool,
     /// One of a fixed set of names.
     Choice(&'static [&'static str]),

@@ -43,7 +43,8 @@ struct Worker {
 
 impl Worker {
     fn spawn(id: u64, init: &ToWorker, events: &Sender<Event>) -> Result<Worker> {
-        let exe = std::env::current_exe().context("cannot find the sweep executable to start workers")?;
+        let exe =
+            std::env::current_exe().context("cannot find the sweep executable to start workers")?;
         let mut child = Command::new(exe)
             .arg("worker")
             .stdin(Stdio::piped())
@@ -180,7 +181,13 @@ impl Pool<'_> {
 
     /// Removes a dead or killed worker: its running trial gets `status`, trials queued behind it go
     /// back to `pending`.
-    fn retire(&mut self, at: usize, status: Status, error: String, pending: &mut VecDeque<Trial>) -> Option<TrialRecord> {
+    fn retire(
+        &mut self,
+        at: usize,
+        status: Status,
+        error: String,
+        pending: &mut VecDeque<Trial>,
+    ) -> Option<TrialRecord> {
         let mut worker = self.workers.swap_remove(at);
         let running = worker.in_flight.pop_front();
         for trial in worker.in_flight.drain(..).rev() {
@@ -196,7 +203,12 @@ impl Pool<'_> {
     }
 }
 
-pub fn run(ctx: &Arc<Context>, trials: Vec<Trial>, settings: &Settings, sink: &mut Sink) -> Result<Ending> {
+pub fn run(
+    ctx: &Arc<Context>,
+    trials: Vec<Trial>,
+    settings: &Settings,
+    sink: &mut Sink,
+) -> Result<Ending> {
     let (events, receiver): (Sender<Event>, Receiver<Event>) = mpsc::channel();
     let mut pool = Pool {
         init: ToWorker::Init {
@@ -218,7 +230,12 @@ pub fn run(ctx: &Arc<Context>, trials: Vec<Trial>, settings: &Settings, sink: &m
     ending
 }
 
-fn drive(pool: &mut Pool, pending: &mut VecDeque<Trial>, events: &Receiver<Event>, sink: &mut Sink) -> Result<Ending> {
+fn drive(
+    pool: &mut Pool,
+    pending: &mut VecDeque<Trial>,
+    events: &Receiver<Event>,
+    sink: &mut Sink,
+) -> Result<Ending> {
     loop {
         if interrupted() {
             return Ok(Ending::Interrupted);
@@ -240,11 +257,15 @@ fn drive(pool: &mut Pool, pending: &mut VecDeque<Trial>, events: &Receiver<Event
         }
         let deadline = pool.next_deadline();
         let wait = deadline
-            .map_or(Duration::from_millis(100), |(d, _)| d.saturating_duration_since(Instant::now()))
+            .map_or(Duration::from_millis(100), |(d, _)| {
+                d.saturating_duration_since(Instant::now())
+            })
             .min(Duration::from_millis(100));
         let record = match events.recv_timeout(wait) {
             Ok(Event::Message(id, FromWorker::Done(mut record))) => {
-                let Some(at) = pool.position(id) else { continue };
+                let Some(at) = pool.position(id) else {
+                    continue;
+                };
                 let worker = &mut pool.workers[at];
                 worker.in_flight.pop_front();
                 worker.running_since = (!worker.in_flight.is_empty()).then(Instant::now);
@@ -257,13 +278,22 @@ fn drive(pool: &mut Pool, pending: &mut VecDeque<Trial>, events: &Receiver<Event
                 anyhow::bail!("a worker could not load the sweep: {message}")
             }
             Ok(Event::Closed(id)) => {
-                let Some(at) = pool.position(id) else { continue };
+                let Some(at) = pool.position(id) else {
+                    continue;
+                };
                 let status = pool.workers[at].reap();
                 let stderr = pool.workers[at].stderr_text();
-                let mut error = format!("worker {} {}", pool.workers[at].pid(), describe_exit(status));
+                let mut error = format!(
+                    "worker {} {}",
+                    pool.workers[at].pid(),
+                    describe_exit(status)
+                );
                 if stderr.contains("memory allocation of") {
                     let limit = pool.settings.memory_limit.map_or(String::new(), |b| {
-                        format!(" (memory_limit {})", bytesize::ByteSize::b(b).display().iec())
+                        format!(
+                            " (memory_limit {})",
+                            bytesize::ByteSize::b(b).display().iec()
+                        )
                     });
                     error = format!("out of memory{limit}: {error}");
                 }

@@ -10,8 +10,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
-pub fn run(ctx: &Arc<Context>, trials: Vec<Trial>, settings: &Settings, sink: &mut Sink) -> Result<Ending> {
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(settings.jobs).build()?;
+pub fn run(
+    ctx: &Arc<Context>,
+    trials: Vec<Trial>,
+    settings: &Settings,
+    sink: &mut Sink,
+) -> Result<Ending> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(settings.jobs)
+        .build()?;
     let stop = Arc::new(AtomicBool::new(false));
     let (sender, receiver) = mpsc::channel();
     // Detached, so an interrupted sweep can return while trials that cannot be cancelled still run.
@@ -19,15 +26,18 @@ pub fn run(ctx: &Arc<Context>, trials: Vec<Trial>, settings: &Settings, sink: &m
         let (ctx, stop) = (Arc::clone(ctx), Arc::clone(&stop));
         std::thread::spawn(move || {
             pool.install(|| {
-                trials.par_iter().with_max_len(1).for_each_with(sender, |sender, trial| {
-                    if stop.load(Ordering::SeqCst) {
-                        return;
-                    }
-                    let mut record = ctx.evaluate(trial);
-                    record.backend = "threads".to_string();
-                    // The receiver is gone only when the caller stopped: nothing left to report to.
-                    let _ = sender.send(record);
-                })
+                trials
+                    .par_iter()
+                    .with_max_len(1)
+                    .for_each_with(sender, |sender, trial| {
+                        if stop.load(Ordering::SeqCst) {
+                            return;
+                        }
+                        let mut record = ctx.evaluate(trial);
+                        record.backend = "threads".to_string();
+                        // The receiver is gone only when the caller stopped: nothing left to report to.
+                        let _ = sender.send(record);
+                    })
             })
         })
     };

@@ -15,7 +15,11 @@ use std::os::fd::{AsFd, OwnedFd};
 
 #[derive(Debug, Serialize, Deserialize)]
 pub enum ToWorker {
-    Init { sweep: Box<Sweep>, data_hash: String, memory_limit: Option<u64> },
+    Init {
+        sweep: Box<Sweep>,
+        data_hash: String,
+        memory_limit: Option<u64>,
+    },
     Trial(Trial),
 }
 
@@ -46,7 +50,10 @@ pub fn read_frame<T: DeserializeOwned>(input: &mut impl Read) -> Result<Option<T
         Err(e) => return Err(e.into()),
     }
     let len = u32::from_le_bytes(len) as usize;
-    anyhow::ensure!(len <= MAX_FRAME, "frame of {len} bytes is larger than the protocol allows");
+    anyhow::ensure!(
+        len <= MAX_FRAME,
+        "frame of {len} bytes is larger than the protocol allows"
+    );
     let mut body = vec![0u8; len];
     input.read_exact(&mut body)?;
     Ok(Some(postcard::from_bytes(&body)?))
@@ -63,7 +70,9 @@ fn claim_stdout() -> Result<std::fs::File> {
 pub fn main() -> Result<()> {
     let mut out = std::io::BufWriter::new(claim_stdout()?);
     // Parallelism comes from running several workers; trees inside one worker train sequentially.
-    rayon::ThreadPoolBuilder::new().num_threads(1).build_global()?;
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build_global()?;
     let (sender, receiver) = std::sync::mpsc::channel::<ToWorker>();
     std::thread::spawn(move || {
         let mut input = std::io::BufReader::new(std::io::stdin().lock());
@@ -75,7 +84,12 @@ pub fn main() -> Result<()> {
         // The parent closed our stdin (or died): nothing more will be asked, stop even mid-trial.
         std::process::exit(0);
     });
-    let Ok(ToWorker::Init { sweep, data_hash, memory_limit }) = receiver.recv() else {
+    let Ok(ToWorker::Init {
+        sweep,
+        data_hash,
+        memory_limit,
+    }) = receiver.recv()
+    else {
         anyhow::bail!("worker: expected Init as the first message");
     };
     let ctx = match Context::prepare(*sweep) {
@@ -94,7 +108,12 @@ pub fn main() -> Result<()> {
         nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_AS, bytes, bytes)
             .context("cannot set the memory limit")?;
     }
-    write_frame(&mut out, &FromWorker::Ready { pid: std::process::id() })?;
+    write_frame(
+        &mut out,
+        &FromWorker::Ready {
+            pid: std::process::id(),
+        },
+    )?;
     for message in receiver {
         if let ToWorker::Trial(trial) = message {
             let record = ctx.evaluate(&trial);
@@ -126,11 +145,16 @@ mod tests {
         write_frame(&mut buffer, &FromWorker::Done(Box::new(record.clone()))).unwrap();
         write_frame(&mut buffer, &FromWorker::Ready { pid: 7 }).unwrap();
         let mut input = buffer.as_slice();
-        let Some(FromWorker::Done(back)) = read_frame::<FromWorker>(&mut input).unwrap() else { panic!("not Done") };
+        let Some(FromWorker::Done(back)) = read_frame::<FromWorker>(&mut input).unwrap() else {
+            panic!("not Done")
+        };
         let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&back.means), bits(&record.means));
         assert_eq!(back.trial, trial);
-        assert!(matches!(read_frame::<FromWorker>(&mut input).unwrap(), Some(FromWorker::Ready { pid: 7 })));
+        assert!(matches!(
+            read_frame::<FromWorker>(&mut input).unwrap(),
+            Some(FromWorker::Ready { pid: 7 })
+        ));
         assert!(read_frame::<FromWorker>(&mut input).unwrap().is_none());
     }
 

@@ -59,7 +59,10 @@ impl Default for CartParams {
 /// Training targets as the tree sees them.
 #[derive(Debug, Clone, Copy)]
 pub enum TreeTarget<'a> {
-    Classes { labels: &'a [usize], n_classes: usize },
+    Classes {
+        labels: &'a [usize],
+        n_classes: usize,
+    },
     Values(&'a [f64]),
 }
 
@@ -75,7 +78,9 @@ impl TreeTarget<'_> {
 
 #[derive(Debug, Clone, PartialEq)]
 enum Node {
-    Leaf { value_at: usize },
+    Leaf {
+        value_at: usize,
+    },
     Split {
         feature: usize,
         threshold: f64,
@@ -221,7 +226,13 @@ impl Tree {
                     threshold,
                     left,
                     right,
-                } => at = if row[feature] <= threshold { left } else { right },
+                } => {
+                    at = if row[feature] <= threshold {
+                        left
+                    } else {
+                        right
+                    }
+                }
             }
         }
     }
@@ -271,7 +282,11 @@ impl Grower<'_> {
     /// `max_features` have been examined and one valid split was found (as scikit-learn does).
     fn best_split(&mut self, rows: &[u32], stats: &[f64], node_impurity: f64) -> Option<Split> {
         let n_features = self.columns.n_features();
-        let wanted = self.params.max_features.unwrap_or(n_features).min(n_features);
+        let wanted = self
+            .params
+            .max_features
+            .unwrap_or(n_features)
+            .min(n_features);
         let mut features: Vec<usize> = (0..n_features).collect();
         features.shuffle(&mut self.rng);
         let min_leaf = self.params.min_samples_leaf.max(1);
@@ -320,8 +335,8 @@ impl Grower<'_> {
             }
         }
         let best = best?;
-        let decrease =
-            node_weight / self.total_weight * (node_impurity - best.children_impurity / node_weight);
+        let decrease = node_weight / self.total_weight
+            * (node_impurity - best.children_impurity / node_weight);
         (decrease + 1e-12 >= self.params.min_impurity_decrease).then_some(best)
     }
 }
@@ -377,9 +392,10 @@ impl Fit<Array2<f64>, Array1<usize>, linfa::Error> for CartParams {
     type Object = Tree;
 
     fn fit(&self, dataset: &DatasetBase<Array2<f64>, Array1<usize>>) -> Result<Tree, linfa::Error> {
-        let labels = dataset.targets.as_slice().ok_or_else(|| {
-            linfa::Error::Parameters("targets must be contiguous".to_string())
-        })?;
+        let labels = dataset
+            .targets
+            .as_slice()
+            .ok_or_else(|| linfa::Error::Parameters("targets must be contiguous".to_string()))?;
         let n_classes = labels.iter().max().map_or(0, |m| m + 1);
         let columns = Columns::new(dataset.records.view());
         let mut rows: Vec<u32> = (0..labels.len() as u32).collect();

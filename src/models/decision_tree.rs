@@ -51,12 +51,19 @@ pub const TREE_PARAMS: [ParamSpec; 6] = [
 const PARAMS: &[ParamSpec] = &TREE_PARAMS;
 
 /// Tree settings from a trial's parameters; regression always uses squared error.
-pub fn cart_params(p: &Params, task: Task, n_features: usize, seed: u64) -> Result<CartParams, String> {
+pub fn cart_params(
+    p: &Params,
+    task: Task,
+    n_features: usize,
+    seed: u64,
+) -> Result<CartParams, String> {
     let criterion = match task {
         Task::Regression => Criterion::SquaredError,
         Task::Classification => match Criterion::parse(&p.str("criterion")?)? {
             Criterion::SquaredError => {
-                return Err("criterion squared_error is for regression; use gini or entropy".to_string())
+                return Err(
+                    "criterion squared_error is for regression; use gini or entropy".to_string(),
+                )
             }
             c => c,
         },
@@ -81,10 +88,16 @@ pub fn tree_target<'a>(y: &Targets<'a>) -> Result<(TreeTarget<'a>, Task), String
     let not_contiguous = || "targets must be contiguous".to_string();
     Ok(match y {
         Targets::Classes { labels, n_classes } => (
-            TreeTarget::Classes { labels: labels.to_slice().ok_or_else(not_contiguous)?, n_classes: *n_classes },
+            TreeTarget::Classes {
+                labels: labels.to_slice().ok_or_else(not_contiguous)?,
+                n_classes: *n_classes,
+            },
             Task::Classification,
         ),
-        Targets::Values(v) => (TreeTarget::Values(v.to_slice().ok_or_else(not_contiguous)?), Task::Regression),
+        Targets::Values(v) => (
+            TreeTarget::Values(v.to_slice().ok_or_else(not_contiguous)?),
+            Task::Regression,
+        ),
     })
 }
 
@@ -95,7 +108,9 @@ pub fn leaf_predictions(
     leaf_value: impl Fn(ndarray::ArrayView1<f64>) -> Vec<f64>,
 ) -> Predictions {
     match task {
-        Task::Classification => Predictions::Classes(x.outer_iter().map(|r| majority(&leaf_value(r))).collect()),
+        Task::Classification => {
+            Predictions::Classes(x.outer_iter().map(|r| majority(&leaf_value(r))).collect())
+        }
         Task::Regression => Predictions::Values(x.outer_iter().map(|r| leaf_value(r)[0]).collect()),
     }
 }
@@ -125,7 +140,13 @@ impl ModelFamily for DecisionTreeFamily {
         PARAMS
     }
 
-    fn fit(&self, p: &Params, x: ArrayView2<f64>, y: Targets, seed: u64) -> Result<Box<dyn Predictor>, String> {
+    fn fit(
+        &self,
+        p: &Params,
+        x: ArrayView2<f64>,
+        y: Targets,
+        seed: u64,
+    ) -> Result<Box<dyn Predictor>, String> {
         let (target, task) = tree_target(&y)?;
         let params = cart_params(p, task, x.ncols(), seed)?;
         let mut rows: Vec<u32> = (0..x.nrows() as u32).collect();

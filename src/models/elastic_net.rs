@@ -12,13 +12,21 @@ pub struct ElasticNetFamily;
 const PARAMS: &[ParamSpec] = &[
     ParamSpec {
         name: "alpha",
-        kind: Kind::Float { min: 0.0, max: f64::INFINITY, min_exclusive: false },
+        kind: Kind::Float {
+            min: 0.0,
+            max: f64::INFINITY,
+            min_exclusive: false,
+        },
         default: "1.0",
         help: "overall penalty strength (scikit-learn's alpha)",
     },
     ParamSpec {
         name: "l1_ratio",
-        kind: Kind::Float { min: 0.0, max: 1.0, min_exclusive: false },
+        kind: Kind::Float {
+            min: 0.0,
+            max: 1.0,
+            min_exclusive: false,
+        },
         default: "0.5",
         help: "share of L1 in the penalty: 1 = lasso, 0 = ridge",
     },
@@ -30,13 +38,21 @@ const PARAMS: &[ParamSpec] = &[
     },
     ParamSpec {
         name: "max_iterations",
-        kind: Kind::Int { min: 1, max: 1_000_000, nullable: false },
+        kind: Kind::Int {
+            min: 1,
+            max: 1_000_000,
+            nullable: false,
+        },
         default: "1000",
         help: "coordinate descent sweeps",
     },
     ParamSpec {
         name: "tol",
-        kind: Kind::Float { min: 0.0, max: f64::INFINITY, min_exclusive: true },
+        kind: Kind::Float {
+            min: 0.0,
+            max: f64::INFINITY,
+            min_exclusive: true,
+        },
         default: "0.0001",
         help: "convergence tolerance",
     },
@@ -64,7 +80,13 @@ impl ModelFamily for ElasticNetFamily {
         PARAMS
     }
 
-    fn fit(&self, p: &Params, x: ArrayView2<f64>, y: Targets, _seed: u64) -> Result<Box<dyn Predictor>, String> {
+    fn fit(
+        &self,
+        p: &Params,
+        x: ArrayView2<f64>,
+        y: Targets,
+        _seed: u64,
+    ) -> Result<Box<dyn Predictor>, String> {
         let values = value_targets(y, self.name())?;
         let model = ElasticNet::params()
             .penalty(p.f64("alpha")?)

@@ -56,7 +56,13 @@ impl ModelFamily for FaultFamily {
         PARAMS
     }
 
-    fn fit(&self, p: &Params, _x: ArrayView2<f64>, y: Targets, _seed: u64) -> Result<Box<dyn Predictor>, String> {
+    fn fit(
+        &self,
+        p: &Params,
+        _x: ArrayView2<f64>,
+        y: Targets,
+        _seed: u64,
+    ) -> Result<Box<dyn Predictor>, String> {
         let task = match y {
             Targets::Classes { .. } => Task::Classification,
             Targets::Values(_) => Task::Regression,

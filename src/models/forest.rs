@@ -97,9 +97,10 @@ impl Fit<Array2<f64>, Array1<usize>, linfa::Error> for ForestParams {
                 "n_estimators must be at least 1".to_string(),
             ));
         }
-        let labels = dataset.targets.as_slice().ok_or_else(|| {
-            linfa::Error::Parameters("targets must be contiguous".to_string())
-        })?;
+        let labels = dataset
+            .targets
+            .as_slice()
+            .ok_or_else(|| linfa::Error::Parameters("targets must be contiguous".to_string()))?;
         let n_classes = labels.iter().max().map_or(0, |m| m + 1);
         Ok(Forest::grow(
             dataset.records.view(),

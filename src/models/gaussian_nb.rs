@@ -11,7 +11,11 @@ pub struct GaussianNbFamily;
 
 const PARAMS: &[ParamSpec] = &[ParamSpec {
     name: "var_smoothing",
-    kind: Kind::Float { min: 0.0, max: f64::INFINITY, min_exclusive: false },
+    kind: Kind::Float {
+        min: 0.0,
+        max: f64::INFINITY,
+        min_exclusive: false,
+    },
     default: "1e-9",
     help: "share of the largest feature variance added to every variance, for stability",
 }];
@@ -38,7 +42,13 @@ impl ModelFamily for GaussianNbFamily {
         PARAMS
     }
 
-    fn fit(&self, p: &Params, x: ArrayView2<f64>, y: Targets, _seed: u64) -> Result<Box<dyn Predictor>, String> {
+    fn fit(
+        &self,
+        p: &Params,
+        x: ArrayView2<f64>,
+        y: Targets,
+        _seed: u64,
+    ) -> Result<Box<dyn Predictor>, String> {
         let (labels, _) = class_targets(y, self.name())?;
         let model = GaussianNb::params()
             .var_smoothing(p.f64("var_smoothing")?)

@@ -38,7 +38,13 @@ impl ModelFamily for LinearRegressionFamily {
         PARAMS
     }
 
-    fn fit(&self, p: &Params, x: ArrayView2<f64>, y: Targets, _seed: u64) -> Result<Box<dyn Predictor>, String> {
+    fn fit(
+        &self,
+        p: &Params,
+        x: ArrayView2<f64>,
+        y: Targets,
+        _seed: u64,
+    ) -> Result<Box<dyn Predictor>, String> {
         let values = value_targets(y, self.name())?;
         let model = LinearRegression::new()
             .with_intercept(p.bool("fit_intercept")?)

@@ -4,7 +4,10 @@ use super::{class_targets, ModelFamily, Params, Predictions, Predictor, Targets}
 use crate::data::Task;
 use crate::value::{Kind, ParamSpec};
 use linfa::prelude::*;
-use linfa_logistic::{FittedLogisticRegression, LogisticRegression, MultiFittedLogisticRegression, MultiLogisticRegression};
+use linfa_logistic::{
+    FittedLogisticRegression, LogisticRegression, MultiFittedLogisticRegression,
+    MultiLogisticRegression,
+};
 use ndarray::ArrayView2;
 
 pub struct LogisticRegressionFamily;
@@ -12,13 +15,21 @@ pub struct LogisticRegressionFamily;
 const PARAMS: &[ParamSpec] = &[
     ParamSpec {
         name: "alpha",
-        kind: Kind::Float { min: 0.0, max: f64::INFINITY, min_exclusive: false },
+        kind: Kind::Float {
+            min: 0.0,
+            max: f64::INFINITY,
+            min_exclusive: false,
+        },
         default: "1.0",
         help: "L2 penalty weight on the summed log-loss (scikit-learn's C = 1/alpha)",
     },
     ParamSpec {
         name: "max_iterations",
-        kind: Kind::Int { min: 1, max: 1_000_000, nullable: false },
+        kind: Kind::Int {
+            min: 1,
+            max: 1_000_000,
+            nullable: false,
+        },
         default: "100",
         help: "L-BFGS iteration limit",
     },
@@ -30,7 +41,11 @@ const PARAMS: &[ParamSpec] = &[
     },
     ParamSpec {
         name: "tol",
-        kind: Kind::Float { min: 0.0, max: f64::INFINITY, min_exclusive: true },
+        kind: Kind::Float {
+            min: 0.0,
+            max: f64::INFINITY,
+            min_exclusive: true,
+        },
         default: "0.0001",
         help: "gradient tolerance per training row (the summed loss's tolerance is tol x rows)",
     },
@@ -64,7 +79,13 @@ impl ModelFamily for LogisticRegressionFamily {
         PARAMS
     }
 
-    fn fit(&self, p: &Params, x: ArrayView2<f64>, y: Targets, _seed: u64) -> Result<Box<dyn Predictor>, String> {
+    fn fit(
+        &self,
+        p: &Params,
+        x: ArrayView2<f64>,
+        y: Targets,
+        _seed: u64,
+    ) -> Result<Box<dyn Predictor>, String> {
         let (labels, n_classes) = class_targets(y, self.name())?;
         let alpha = p.f64("alpha")?;
         let iterations = p.usize("max_iterations")? as u64;

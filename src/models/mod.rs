@@ -112,7 +112,9 @@ impl Params<'_> {
     pub fn bool(&self, name: &str) -> Result<bool, String> {
         match self.get(name) {
             Value::Bool(b) => Ok(b),
-            other => Err(format!("parameter `{name}` must be true or false, got `{other}`")),
+            other => Err(format!(
+                "parameter `{name}` must be true or false, got `{other}`"
+            )),
         }
     }
 
@@ -154,6 +156,36 @@ pub fn argmax(values: impl IntoIterator<Item = f64>) -> usize {
     best.0
 }
 
+/// The `sweep models` listing: every family, its tasks, and each parameter's values and default.
+pub fn describe_all() -> String {
+    let mut out = String::new();
+    for model in REGISTRY {
+        let tasks: Vec<String> = model.tasks().iter().map(|t| t.to_string()).collect();
+        out.push_str(&format!(
+            "{}  [{}]\n  {}\n",
+            model.name(),
+            tasks.join(", "),
+            model.summary()
+        ));
+        for p in model.params() {
+            out.push_str(&format!(
+                "    {:<22} {} (default {})\n    {:<22} {}\n",
+                p.name,
+                p.describe(),
+                p.default,
+                "",
+                p.help
+            ));
+        }
+        out.push('\n');
+    }
+    out.push_str(
+        "linfa has no regression trees or forests; decision_tree and random_forest here are this project's own\n\
+         CART implementation (behind linfa's Fit/Predict traits) and support both tasks.\n",
+    );
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,29 +215,4 @@ mod tests {
         assert_eq!(argmax([1.0, 3.0, 3.0]), 1);
         assert_eq!(argmax([f64::NAN, 0.0]), 1);
     }
-}
-
-/// The `sweep models` listing: every family, its tasks, and each parameter's values and default.
-pub fn describe_all() -> String {
-    let mut out = String::new();
-    for model in REGISTRY {
-        let tasks: Vec<String> = model.tasks().iter().map(|t| t.to_string()).collect();
-        out.push_str(&format!("{}  [{}]\n  {}\n", model.name(), tasks.join(", "), model.summary()));
-        for p in model.params() {
-            out.push_str(&format!(
-                "    {:<22} {} (default {})\n    {:<22} {}\n",
-                p.name,
-                p.describe(),
-                p.default,
-                "",
-                p.help
-            ));
-        }
-        out.push('\n');
-    }
-    out.push_str(
-        "linfa has no regression trees or forests; decision_tree and random_forest here are this project's own\n\
-         CART implementation (behind linfa's Fit/Predict traits) and support both tasks.\n",
-    );
-    out
 }

@@ -14,7 +14,11 @@ static PARAMS: LazyLock<Vec<ParamSpec>> = LazyLock::new(|| {
     let mut params = vec![
         ParamSpec {
             name: "n_estimators",
-            kind: Kind::Int { min: 1, max: 100_000, nullable: false },
+            kind: Kind::Int {
+                min: 1,
+                max: 100_000,
+                nullable: false,
+            },
             default: "100",
             help: "number of trees",
         },
@@ -26,7 +30,11 @@ static PARAMS: LazyLock<Vec<ParamSpec>> = LazyLock::new(|| {
         },
         ParamSpec {
             name: "max_samples",
-            kind: Kind::Float { min: 0.0, max: 1.0, min_exclusive: true },
+            kind: Kind::Float {
+                min: 0.0,
+                max: 1.0,
+                min_exclusive: true,
+            },
             default: "1.0",
             help: "rows drawn per tree, as a fraction of the training rows (with bootstrap)",
         },
@@ -67,7 +75,13 @@ impl ModelFamily for RandomForestFamily {
         PARAMS.as_slice()
     }
 
-    fn fit(&self, p: &Params, x: ArrayView2<f64>, y: Targets, seed: u64) -> Result<Box<dyn Predictor>, String> {
+    fn fit(
+        &self,
+        p: &Params,
+        x: ArrayView2<f64>,
+        y: Targets,
+        seed: u64,
+    ) -> Result<Box<dyn Predictor>, String> {
         let (target, task) = tree_target(&y)?;
         let params = ForestParams {
             n_estimators: p.usize("n_estimators")?,

@@ -12,7 +12,11 @@ pub struct SvmFamily;
 const PARAMS: &[ParamSpec] = &[
     ParamSpec {
         name: "c",
-        kind: Kind::Float { min: 0.0, max: f64::INFINITY, min_exclusive: true },
+        kind: Kind::Float {
+            min: 0.0,
+            max: f64::INFINITY,
+            min_exclusive: true,
+        },
         default: "1.0",
         help: "penalty on margin violations",
     },
@@ -24,25 +28,41 @@ const PARAMS: &[ParamSpec] = &[
     },
     ParamSpec {
         name: "gamma",
-        kind: Kind::Float { min: 0.0, max: f64::INFINITY, min_exclusive: true },
+        kind: Kind::Float {
+            min: 0.0,
+            max: f64::INFINITY,
+            min_exclusive: true,
+        },
         default: "0.1",
         help: "kernel coefficient (rbf, polynomial)",
     },
     ParamSpec {
         name: "degree",
-        kind: Kind::Int { min: 1, max: 10, nullable: false },
+        kind: Kind::Int {
+            min: 1,
+            max: 10,
+            nullable: false,
+        },
         default: "3",
         help: "polynomial degree",
     },
     ParamSpec {
         name: "coef0",
-        kind: Kind::Float { min: f64::NEG_INFINITY, max: f64::INFINITY, min_exclusive: false },
+        kind: Kind::Float {
+            min: f64::NEG_INFINITY,
+            max: f64::INFINITY,
+            min_exclusive: false,
+        },
         default: "0.0",
         help: "polynomial constant term",
     },
     ParamSpec {
         name: "tol",
-        kind: Kind::Float { min: 0.0, max: f64::INFINITY, min_exclusive: true },
+        kind: Kind::Float {
+            min: 0.0,
+            max: f64::INFINITY,
+            min_exclusive: true,
+        },
         default: "0.001",
         help: "SMO stopping tolerance (scikit-learn's tol)",
     },
@@ -89,25 +109,44 @@ impl ModelFamily for SvmFamily {
         PARAMS
     }
 
-    fn fit(&self, p: &Params, x: ArrayView2<f64>, y: Targets, _seed: u64) -> Result<Box<dyn Predictor>, String> {
+    fn fit(
+        &self,
+        p: &Params,
+        x: ArrayView2<f64>,
+        y: Targets,
+        _seed: u64,
+    ) -> Result<Box<dyn Predictor>, String> {
         let (labels, n_classes) = class_targets(y, self.name())?;
         let c = p.f64("c")?;
         let gamma = p.f64("gamma")?;
-        let base = Svm::<f64, bool>::params().pos_neg_weights(c, c).eps(p.f64("tol")?);
+        let base = Svm::<f64, bool>::params()
+            .pos_neg_weights(c, c)
+            .eps(p.f64("tol")?);
         let (base, input_scale) = match p.str("kernel")?.as_str() {
             "rbf" => (base.gaussian_kernel(1.0 / gamma), 1.0),
             "linear" => (base.linear_kernel(), 1.0),
-            _ => (base.polynomial_kernel(p.f64("coef0")?, p.usize("degree")? as f64), gamma.sqrt()),
+            _ => (
+                base.polynomial_kernel(p.f64("coef0")?, p.usize("degree")? as f64),
+                gamma.sqrt(),
+            ),
         };
         let records: Array2<f64> = x.mapv(|v| v * input_scale);
-        let positives: Vec<usize> = if n_classes <= 2 { vec![1] } else { (0..n_classes).collect() };
+        let positives: Vec<usize> = if n_classes <= 2 {
+            vec![1]
+        } else {
+            (0..n_classes).collect()
+        };
         let machines = positives
             .into_iter()
             .map(|class| {
                 let is_class: Array1<bool> = labels.mapv(|l| l == class);
-                base.fit(&DatasetBase::new(records.view(), is_class.view())).map_err(|e| e.to_string())
+                base.fit(&DatasetBase::new(records.view(), is_class.view()))
+                    .map_err(|e| e.to_string())
             })
             .collect::<Result<_, _>>()?;
-        Ok(Box::new(Fitted { machines, input_scale }))
+        Ok(Box::new(Fitted {
+            machines,
+            input_scale,
+        }))
     }
 }

@@ -1,0 +1,244 @@
+//! Every kind of bad input exits with status 2 and a message naming the file, the place and what is valid.
+
+mod common;
+use common::*;
+use predicates::prelude::*;
+
+fn iris_header() -> &'static str {
+    "sepal_length,sepal_width,petal_length,petal_width,target\n"
+}
+
+/// Runs `sweep run` on a sweep file and asserts exit 2 with every fragment in stderr, and no results folder.
+fn refused(sb: &Sandbox, yaml: &str, fragments: &[&str]) {
+    let config = sb.write("sweep.yaml", yaml);
+    let mut assert = sb
+        .sweep(&["run", config.to_str().unwrap(), "--out", "out"])
+        .assert()
+        .code(2);
+    for f in fragments {
+        assert = assert.stderr(predicate::str::contains(*f));
+    }
+    assert.stderr(predicate::str::contains("panicked").not());
+    assert!(
+        !sb.path("out/trials.csv").exists(),
+        "a refused sweep leaves no partial results"
+    );
+}
+
+fn iris_sweep(models: &str) -> String {
+    format!(
+        "name: t\ndata: {{path: {}, target: target}}\nmodels:\n{models}",
+        data("iris.csv")
+    )
+}
+
+#[test]
+fn malformed_yaml_names_line_and_column() {
+    let sb = Sandbox::new();
+    refused(
+        &sb,
+        "name: t\nmodels:\n  - model: svm\n   params: {c: 1}\n",
+        &["sweep.yaml", "line 4 column 4"],
+    );
+}
+
+#[test]
+fn empty_sweep_file() {
+    let sb = Sandbox::new();
+    refused(&sb, "", &["sweep.yaml", "empty"]);
+}
+
+#[test]
+fn unknown_key_suggests_the_nearest_valid_one() {
+    let sb = Sandbox::new();
+    refused(
+        &sb,
+        &format!(
+            "{}metirc: accuracy\n",
+            iris_sweep("  - model: gaussian_nb\n")
+        ),
+        &["sweep.yaml", "metirc", "did you mean `metric`"],
+    );
+}
+
+#[test]
+fn wrong_type_is_located() {
+    let sb = Sandbox::new();
+    let yaml = iris_sweep("  - model: gaussian_nb\n").replace("name: t\n", "name: t\nseed: many\n");
+    refused(&sb, &yaml, &["sweep.yaml", "line 2", "seed"]);
+}
+
+#[test]
+fn unknown_model_lists_closest_first() {
+    let sb = Sandbox::new();
+    refused(
+        &sb,
+        &iris_sweep("  - model: svn\n"),
+        &["sweep.yaml:4:", "unknown model `svn`", "valid models: svm"],
+    );
+}
+
+#[test]
+fn unknown_parameter_lists_valid_ones() {
+    let sb = Sandbox::new();
+    refused(
+        &sb,
+        &iris_sweep("  - model: decision_tree\n    params: {depth: 3}\n"),
+        &["no parameter `depth`", "valid parameters: max_depth"],
+    );
+}
+
+#[test]
+fn impossible_parameter_value() {
+    let sb = Sandbox::new();
+    refused(
+        &sb,
+        &iris_sweep("  - model: svm\n    params:\n      c: [1, -1]\n"),
+        &[
+            "sweep.yaml:6:",
+            "invalid value `-1` for parameter `c`",
+            "number > 0",
+        ],
+    );
+}
+
+#[test]
+fn continuous_distribution_in_grid_search() {
+    let sb = Sandbox::new();
+    refused(
+        &sb,
+        &iris_sweep("  - model: svm\n    params: {c: {uniform: [0.1, 10]}}\n"),
+        &["grid search", "list the values", "strategy: random"],
+    );
+}
+
+#[test]
+fn missing_target_column() {
+    let sb = Sandbox::new();
+    let yaml = iris_sweep("  - model: gaussian_nb\n").replace("target: target", "target: species");
+    refused(&sb, &yaml, &["iris.csv", "no column `species`", "target"]);
+}
+
+#[test]
+fn non_numeric_cell_names_row_and_column() {
+    let sb = Sandbox::new();
+    let csv = sb.write(
+        "d.csv",
+        &format!("{}5.1,3.5,1.4,0.2,0\n4.9,abc,1.4,0.2,1\n", iris_header()),
+    );
+    let yaml = format!(
+        "name: t\ndata: {{path: {}, target: target}}\nmodels: [{{model: gaussian_nb}}]\n",
+        csv.display()
+    );
+    refused(
+        &sb,
+        &yaml,
+        &["d.csv", "line 3", "`sepal_width`", "`abc` is not a number"],
+    );
+}
+
+#[test]
+fn missing_cell_names_row_and_column() {
+    let sb = Sandbox::new();
+    let csv = sb.write(
+        "d.csv",
+        &format!("{}5.1,3.5,1.4,0.2,0\n4.9,3.0,,0.2,1\n", iris_header()),
+    );
+    let yaml = format!(
+        "name: t\ndata: {{path: {}, target: target}}\nmodels: [{{model: gaussian_nb}}]\n",
+        csv.display()
+    );
+    refused(
+        &sb,
+        &yaml,
+        &["d.csv", "line 3", "`petal_length`", "missing value"],
+    );
+}
+
+#[test]
+fn empty_csv() {
+    let sb = Sandbox::new();
+    let csv = sb.write("d.csv", "");
+    let yaml = format!(
+        "name: t\ndata: {{path: {}, target: target}}\nmodels: [{{model: gaussian_nb}}]\n",
+        csv.display()
+    );
+    refused(&sb, &yaml, &["d.csv", "empty"]);
+}
+
+#[test]
+fn header_only_csv() {
+    let sb = Sandbox::new();
+    let csv = sb.write("d.csv", iris_header());
+    let yaml = format!(
+        "name: t\ndata: {{path: {}, target: target}}\nmodels: [{{model: gaussian_nb}}]\n",
+        csv.display()
+    );
+    refused(&sb, &yaml, &["d.csv", "no data rows"]);
+}
+
+#[test]
+fn single_class_target() {
+    let sb = Sandbox::new();
+    let rows: String = (0..10).map(|i| format!("{i},1,1,1,0\n")).collect();
+    let csv = sb.write("d.csv", &format!("{}{rows}", iris_header()));
+    let yaml = format!(
+        "name: t\ndata: {{path: {}, target: target}}\nmodels: [{{model: gaussian_nb}}]\n",
+        csv.display()
+    );
+    refused(&sb, &yaml, &["d.csv", "single class"]);
+}
+
+#[test]
+fn more_folds_than_rows_of_a_class() {
+    let sb = Sandbox::new();
+    let rows: String = (0..10)
+        .map(|i| format!("{i},1,1,1,{}\n", usize::from(i < 3)))
+        .collect();
+    let csv = sb.write("d.csv", &format!("{}{rows}", iris_header()));
+    let yaml = format!("name: t\ndata: {{path: {}, target: target}}\ncv: {{folds: 5}}\nmodels: [{{model: gaussian_nb}}]\n", csv.display());
+    refused(
+        &sb,
+        &yaml,
+        &["sweep.yaml", "class `1` has only 3 rows", "lower `folds`"],
+    );
+}
+
+#[test]
+fn metric_of_the_wrong_task() {
+    let sb = Sandbox::new();
+    refused(
+        &sb,
+        &format!("{}metric: rmse\n", iris_sweep("  - model: gaussian_nb\n")),
+        &["sweep.yaml:", "metric `rmse` is for regression", "accuracy"],
+    );
+}
+
+#[test]
+fn model_that_cannot_do_the_task() {
+    let sb = Sandbox::new();
+    refused(
+        &sb,
+        &iris_sweep("  - model: linear_regression\n"),
+        &["linear_regression", "does not support classification"],
+    );
+}
+
+#[test]
+fn timeout_on_the_thread_backend_points_to_processes() {
+    let sb = Sandbox::new();
+    let config = sb.write("sweep.yaml", &iris_sweep("  - model: gaussian_nb\n"));
+    sb.sweep(&["run", config.to_str().unwrap(), "--timeout", "10s"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--backend processes"));
+}
+
+#[test]
+fn missing_sweep_file() {
+    Sandbox::new()
+        .sweep(&["run", "nope.yaml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("nope.yaml").and(predicate::str::contains("cannot read")));
+}

@@ -1,0 +1,132 @@
+//! Helpers shared by the integration tests: run the real binary in a temporary folder.
+#![allow(dead_code)]
+
+use assert_cmd::Command;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn data(name: &str) -> String {
+    repo().join("data").join(name).display().to_string()
+}
+
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        Sandbox {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn write(&self, name: &str, contents: &str) -> PathBuf {
+        let path = self.path(name);
+        std::fs::write(&path, contents).expect("write file");
+        path
+    }
+
+    /// `sweep <args>` with the sandbox as working directory.
+    pub fn sweep(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::cargo_bin("sweep").expect("binary");
+        cmd.current_dir(self.dir.path()).args(args);
+        cmd
+    }
+
+    /// Runs a sweep file into `out` and returns its trials keyed by trial key.
+    pub fn run_ok(&self, config: &Path, out: &str, extra: &[&str]) -> Trials {
+        let mut args = vec!["run", config.to_str().unwrap(), "--out", out, "--quiet"];
+        args.extend_from_slice(extra);
+        self.sweep(&args).assert().success();
+        Trials::read(&self.path(out).join("trials.csv"))
+    }
+}
+
+/// trials.csv as a map from trial key to its columns.
+pub struct Trials {
+    pub header: Vec<String>,
+    pub rows: BTreeMap<String, Vec<String>>,
+}
+
+impl Trials {
+    pub fn read(path: &Path) -> Trials {
+        let mut reader = csv::Reader::from_path(path).expect("trials.csv");
+        let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+        let key = header.iter().position(|h| h == "key").unwrap();
+        let mut rows = BTreeMap::new();
+        for record in reader.records() {
+            let row: Vec<String> = record.unwrap().iter().map(String::from).collect();
+            assert!(
+                rows.insert(row[key].clone(), row).is_none(),
+                "duplicate trial key in {}",
+                path.display()
+            );
+        }
+        Trials { header, rows }
+    }
+
+    pub fn get(&self, key: &str, column: &str) -> String {
+        let c = self
+            .header
+            .iter()
+            .position(|h| h == column)
+            .unwrap_or_else(|| panic!("no column {column}"));
+        self.rows
+            .get(key)
+            .unwrap_or_else(|| panic!("no trial {key}"))[c]
+            .clone()
+    }
+
+    /// Every column except those that legitimately differ between runs (times, backend, worker pid).
+    pub fn results(&self) -> BTreeMap<String, Vec<(String, String)>> {
+        let varying = ["mean_fit_time", "mean_score_time", "backend", "worker"];
+        self.rows
+            .iter()
+            .map(|(k, row)| {
+                let kept = self
+                    .header
+                    .iter()
+                    .zip(row)
+                    .filter(|(h, _)| !varying.contains(&h.as_str()))
+                    .map(|(h, v)| (h.clone(), v.clone()))
+                    .collect();
+                (k.clone(), kept)
+            })
+            .collect()
+    }
+
+    pub fn column(&self, column: &str) -> Vec<String> {
+        let c = self.header.iter().position(|h| h == column).unwrap();
+        self.rows.values().map(|r| r[c].clone()).collect()
+    }
+}
+
+/// Whether a process with this pid still exists (and is not a zombie).
+pub fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z'),
+        Err(_) => false,
+    }
+}
+
+/// The reference sweep shipped in configs/, pointed at the repository's data.
+pub fn reference_config(sandbox: &Sandbox) -> PathBuf {
+    let text = std::fs::read_to_string(repo().join("configs/breast_cancer.yaml")).unwrap();
+    sandbox.write(
+        "reference.yaml",
+        &text.replace("../data/breast_cancer.csv", &data("breast_cancer.csv")),
+    )
+}
