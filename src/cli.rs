@@ -4,6 +4,7 @@
 use crate::config::{Backend, Sweep};
 use crate::error::{InputError, Interrupted, EXIT_INPUT, EXIT_INTERRUPTED};
 use crate::expand::expand;
+use crate::resume::{RerunRequest, ResumeRequest};
 use crate::run::{Overrides, RunRequest};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -31,6 +32,31 @@ enum Command {
         #[command(flatten)]
         execution: ExecutionArgs,
         /// No progress display and no final table.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Continue an unfinished run in its results folder (finished trials are not run again).
+    Resume {
+        dir: PathBuf,
+        /// Run failed, crashed and timed-out trials again too.
+        #[arg(long)]
+        retry_failed: bool,
+        /// Resume although the sweep or its data changed, keeping the finished trials that still match.
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        execution: ExecutionArgs,
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Run a finished run again from its manifest into a new folder and check every metric matches bit for bit.
+    Rerun {
+        dir: PathBuf,
+        /// Folder for the new run [default: results/<name>-rerun-<timestamp>].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        execution: ExecutionArgs,
         #[arg(long, short)]
         quiet: bool,
     },
@@ -94,6 +120,36 @@ pub fn main() -> i32 {
                 quiet,
             })
             .map(|_| ())
+        }
+        Command::Resume {
+            dir,
+            retry_failed,
+            force,
+            execution,
+            quiet,
+        } => {
+            crate::execute::install_interrupt_handler();
+            crate::resume::resume(&ResumeRequest {
+                dir,
+                overrides: execution.into(),
+                retry_failed,
+                force,
+                quiet,
+            })
+        }
+        Command::Rerun {
+            dir,
+            out,
+            execution,
+            quiet,
+        } => {
+            crate::execute::install_interrupt_handler();
+            crate::resume::rerun(&RerunRequest {
+                dir,
+                out,
+                overrides: execution.into(),
+                quiet,
+            })
         }
         Command::Expand { sweep } => print_expansion(&sweep),
         Command::Models => {

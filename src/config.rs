@@ -269,7 +269,9 @@ fn place(
 
 fn validate(file: &Path, raw: RawSweep) -> Result<Sweep, InputError> {
     let base = file.parent().unwrap_or(Path::new("."));
-    let data_path = base.join(&raw.data.path);
+    // Absolute, so a resumed or rerun sweep finds its data from any working directory.
+    let data_path = std::path::absolute(base.join(&raw.data.path))
+        .unwrap_or_else(|_| base.join(&raw.data.path));
     let search = match (raw.search.strategy, raw.search.trials) {
         (Strategy::Grid, _) => Search { strategy: Strategy::Grid, trials: 0 },
         (Strategy::Random, Some(t)) if t.value >= 1 => Search { strategy: Strategy::Random, trials: t.value },
@@ -560,7 +562,7 @@ mod tests {
         .unwrap();
         assert_eq!(s.cv.folds, 5);
         assert!(s.cv.shuffle);
-        assert_eq!(s.data.path, Path::new("configs/../data/iris.csv"));
+        assert!(s.data.path.is_absolute() && s.data.path.ends_with("configs/../data/iris.csv"));
         assert_eq!(
             s.models[0].params[0],
             (

@@ -15,5 +15,6 @@ pub mod models;
 pub mod preprocess;
 pub mod report;
 pub mod results;
+pub mod resume;
 pub mod run;
 pub mod value;

@@ -194,6 +194,31 @@ impl TrialsTable {
     pub fn column(&self, name: &str) -> Option<usize> {
         self.header.iter().position(|h| h == name)
     }
+
+    pub fn to_csv(&self) -> Result<Vec<u8>> {
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        writer.write_record(&self.header)?;
+        for row in &self.rows {
+            writer.write_record(row)?;
+        }
+        writer.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
+    }
+
+    /// The rows re-laid under another header, matching columns by name (missing ones empty).
+    pub fn relayout(&self, header: Vec<String>) -> TrialsTable {
+        let sources: Vec<Option<usize>> = header.iter().map(|h| self.column(h)).collect();
+        let rows = self
+            .rows
+            .iter()
+            .map(|row| {
+                sources
+                    .iter()
+                    .map(|s| s.map_or(String::new(), |i| row[i].clone()))
+                    .collect()
+            })
+            .collect();
+        TrialsTable { header, rows }
+    }
 }
 
 /// Length of the part of trials.csv made of whole lines.
@@ -273,6 +298,61 @@ pub fn write_leaderboard(dir: &Path, primary: Metric) -> Result<TrialsTable> {
         &writer.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?,
     )?;
     Ok(board)
+}
+
+/// Holds an exclusive advisory lock on a results folder while a run writes to it.
+pub struct RunLock {
+    _file: File,
+}
+
+/// Locks `dir` for writing, or explains which process holds it.
+pub fn lock_run_dir(dir: &Path) -> Result<RunLock> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let path = dir.join(".lock");
+    let mut file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => {
+            file.set_len(0)?;
+            write!(file, "{}", std::process::id())?;
+            file.sync_data()?;
+            Ok(RunLock { _file: file })
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let holder = std::fs::read_to_string(&path).unwrap_or_default();
+            Err(crate::error::InputError::new(format!(
+                "{}: another sweep (pid {}) is writing to this folder; wait for it to finish or stop it",
+                dir.display(),
+                holder.trim()
+            ))
+            .into())
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("cannot lock {}", path.display()))
+        }
+    }
+}
+
+/// Cuts a torn last row (from a kill mid-write) off trials.csv, so appending resumes on a line boundary.
+pub fn drop_torn_tail(path: &Path) -> Result<()> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let complete = complete_len(&bytes);
+    if complete < bytes.len() {
+        let file = OpenOptions::new().write(true).open(path)?;
+        file.set_len(complete as u64)?;
+        file.sync_all()?;
+    }
+    Ok(())
+}
+
+/// Replaces trials.csv with `table` (atomically).
+pub fn rewrite_trials(dir: &Path, table: &TrialsTable) -> Result<()> {
+    write_atomic(&dir.join(TRIALS), &table.to_csv()?)
 }
 
 /// `results/<name>-<timestamp>` under the current folder.

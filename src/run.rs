@@ -7,7 +7,7 @@ use crate::execute::{self, Ending, Flow, Settings};
 use crate::expand::{expand, Trial};
 use crate::report::{top_table, Progress};
 use crate::results::{self, Layout, TrialsWriter};
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -62,7 +62,7 @@ pub struct RunRequest {
 }
 
 /// Counts of finished trials by status.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Tally {
     pub ok: usize,
     pub failed: usize,
@@ -83,6 +83,18 @@ impl Tally {
     pub fn not_ok(&self) -> usize {
         self.failed + self.crashed + self.timeout
     }
+
+    fn of_table(table: &results::TrialsTable) -> Tally {
+        let mut tally = Tally::default();
+        if let Some(col) = table.column("status") {
+            for row in &table.rows {
+                if let Some(status) = Status::parse(&row[col]) {
+                    tally.add(status);
+                }
+            }
+        }
+        tally
+    }
 }
 
 pub fn run(request: &RunRequest) -> Result<PathBuf> {
@@ -100,27 +112,55 @@ pub fn run(request: &RunRequest) -> Result<PathBuf> {
         .out
         .clone()
         .unwrap_or_else(|| results::default_out_dir(&ctx.sweep.name));
-    if out.join(results::TRIALS).exists() {
-        return Err(InputError::new(format!(
-            "{}: this folder already holds a run (trials.csv); choose another --out",
-            out.display()
-        ))
-        .into());
-    }
-    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    let _lock = results::lock_run_dir(&out)?;
+    refuse_existing_run(&out)?;
     results::write_atomic(&out.join(results::CONFIG), text.as_bytes())?;
-    execute_trials(&ctx, trials, &out, request.quiet)?;
+    let manifest = Manifest::new(&ctx, &trials, None);
+    execute_trials(&ctx, trials, 0, &out, manifest, request.quiet)?;
     Ok(out)
 }
 
-/// Runs trials into `out`, then ranks and reports. Returns an `Interrupted` error after Ctrl-C.
+fn refuse_existing_run(out: &Path) -> Result<()> {
+    if !out.join(results::TRIALS).exists() {
+        return Ok(());
+    }
+    let finished = read_manifest(out).is_ok_and(|m| m["status"] == "finished");
+    let advice = if finished {
+        format!(
+            "it holds a finished run; choose another --out, or check it with `sweep rerun {}`",
+            out.display()
+        )
+    } else {
+        format!(
+            "it holds an unfinished run; continue it with `sweep resume {}`",
+            out.display()
+        )
+    };
+    Err(InputError::new(format!("{}: {advice}", out.display())).into())
+}
+
+pub fn read_manifest(dir: &Path) -> Result<serde_json::Value> {
+    let path = dir.join(results::MANIFEST);
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        InputError::new(format!(
+            "{}: cannot read manifest ({e}); is this a sweep results folder?",
+            path.display()
+        ))
+    })?;
+    Ok(serde_json::from_str(&text)
+        .map_err(|e| InputError::new(format!("{}: invalid manifest: {e}", path.display())))?)
+}
+
+/// Runs `trials` into `out` (appending to its trials.csv), then ranks and reports.
+/// `already_done` trials of the sweep are in trials.csv from before. Returns `Interrupted` after Ctrl-C.
 pub fn execute_trials(
     ctx: &Arc<Context>,
     trials: Vec<Trial>,
+    already_done: usize,
     out: &Path,
+    mut manifest: Manifest,
     quiet: bool,
 ) -> Result<()> {
-    let started_at = chrono::Local::now();
     let clock = Instant::now();
     let ex = &ctx.sweep.execution;
     let settings = Settings {
@@ -128,20 +168,25 @@ pub fn execute_trials(
         timeout: ex.timeout,
         memory_limit: ex.memory_limit,
     };
-    let mut manifest = Manifest::new(ctx, &settings, trials.len(), started_at);
-    manifest.write(out, "running", None)?;
+    manifest.body["jobs"] = json!(settings.jobs);
+    manifest.write(out, "running")?;
 
-    let layout = Layout::new(ctx);
-    let mut writer = TrialsWriter::open(out, layout)?;
-    let mut progress = Progress::new(trials.len(), 0, ctx.primary, ctx.primary_index(), quiet);
-    let mut tally = Tally::default();
+    let mut writer = TrialsWriter::open(out, Layout::new(ctx))?;
+    let mut progress = Progress::new(
+        trials.len() + already_done,
+        already_done,
+        ctx.primary,
+        ctx.primary_index(),
+        quiet,
+    );
+    let mut session = Tally::default();
     let max_failures = ex.max_failures;
     let mut sink = |record: crate::evaluate::TrialRecord| -> Result<Flow> {
         writer.append(&record)?;
-        tally.add(record.status);
+        session.add(record.status);
         progress.record(&record);
         Ok(match max_failures {
-            Some(limit) if tally.not_ok() >= limit => Flow::Stop,
+            Some(limit) if session.not_ok() >= limit => Flow::Stop,
             _ => Flow::Continue,
         })
     };
@@ -152,13 +197,14 @@ pub fn execute_trials(
     writer.sync()?;
     progress.finish();
     let board = results::write_leaderboard(out, ctx.primary)?;
+    let tally = Tally::of_table(&board);
+    manifest.finish(&tally, clock.elapsed().as_secs_f64());
     let status = match ending {
         Ending::Finished => "finished",
         Ending::Stopped => "stopped",
         Ending::Interrupted => "interrupted",
     };
-    manifest.tally = tally;
-    manifest.write(out, status, Some(clock.elapsed().as_secs_f64()))?;
+    manifest.write(out, status)?;
 
     if !quiet {
         print!("{}", top_table(&board, ctx.primary, 5));
@@ -175,36 +221,53 @@ pub fn execute_trials(
         Ending::Finished => println!("{summary}\nresults: {}", out.display()),
         Ending::Stopped => println!(
             "stopped after {} failed trials (max_failures)\n{summary}\nresults: {}",
-            tally.not_ok(),
+            session.not_ok(),
             out.display()
         ),
         Ending::Interrupted => {
-            eprintln!("interrupted: {summary}; results so far: {}", out.display());
+            eprintln!(
+                "interrupted: {summary}; results so far: {} (continue with `sweep resume {}`)",
+                out.display(),
+                out.display()
+            );
             return Err(Interrupted.into());
         }
     }
     Ok(())
 }
 
+/// sha256 of the sorted trial keys: two expansions with the same fingerprint run the same trials.
+pub fn trials_fingerprint(trials: &[Trial]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut keys: Vec<&str> = trials.iter().map(|t| t.key.as_str()).collect();
+    keys.sort_unstable();
+    let mut hasher = Sha256::new();
+    for key in keys {
+        hasher.update(key.as_bytes());
+        hasher.update(b"\n");
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// manifest.json: everything needed to know what ran and to run it again.
-struct Manifest {
-    body: serde_json::Value,
-    tally: Tally,
+pub struct Manifest {
+    pub body: serde_json::Value,
 }
 
 impl Manifest {
-    fn new(
-        ctx: &Context,
-        settings: &Settings,
-        total: usize,
-        started_at: chrono::DateTime<chrono::Local>,
-    ) -> Manifest {
+    /// A manifest for a new run, or for a resumed one carrying over `previous`'s history.
+    pub fn new(ctx: &Context, trials: &[Trial], previous: Option<&serde_json::Value>) -> Manifest {
         let ds = &ctx.dataset;
-        let body = json!({
+        let now = chrono::Local::now().to_rfc3339();
+        let mut body = json!({
             "tool": "sweep",
             "version": env!("CARGO_PKG_VERSION"),
             "git_revision": git_revision(ctx.sweep.source.parent().unwrap_or(Path::new("."))),
-            "config_file": ctx.sweep.source,
+            "config_file": std::path::absolute(&ctx.sweep.source).unwrap_or_else(|_| ctx.sweep.source.clone()),
             "sweep": ctx.sweep,
             "seed": ctx.sweep.seed,
             "metric": ctx.primary,
@@ -212,9 +275,9 @@ impl Manifest {
             "cv": ctx.sweep.cv.plan(ctx.task),
             "folds": ctx.n_folds(),
             "backend": ctx.sweep.execution.backend,
-            "jobs": settings.jobs,
             "cores": execute::resolve_jobs(0),
-            "started_at": started_at.to_rfc3339(),
+            "started_at": now,
+            "resumed_at": [],
             "data": {
                 "path": ds.path,
                 "rows": ds.n_rows(),
@@ -222,25 +285,32 @@ impl Manifest {
                 "features": ds.feature_names,
                 "sha256": ds.hash,
             },
-            "trials": {"total": total},
+            "trials": {"total": trials.len(), "keys_sha256": trials_fingerprint(trials)},
         });
-        Manifest {
-            body,
-            tally: Tally::default(),
+        if let Some(previous) = previous {
+            body["started_at"] = previous["started_at"].clone();
+            let mut resumed = previous["resumed_at"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            resumed.push(json!(now));
+            body["resumed_at"] = json!(resumed);
         }
+        Manifest { body }
     }
 
-    fn write(&mut self, out: &Path, status: &str, elapsed: Option<f64>) -> Result<()> {
+    fn finish(&mut self, tally: &Tally, elapsed: f64) {
+        self.body["finished_at"] = json!(chrono::Local::now().to_rfc3339());
+        self.body["elapsed_seconds"] = json!(elapsed);
+        let trials = &mut self.body["trials"];
+        trials["ok"] = json!(tally.ok);
+        trials["failed"] = json!(tally.failed);
+        trials["crashed"] = json!(tally.crashed);
+        trials["timeout"] = json!(tally.timeout);
+    }
+
+    fn write(&mut self, out: &Path, status: &str) -> Result<()> {
         self.body["status"] = json!(status);
-        if let Some(seconds) = elapsed {
-            self.body["finished_at"] = json!(chrono::Local::now().to_rfc3339());
-            self.body["elapsed_seconds"] = json!(seconds);
-            let t = &self.tally;
-            let total = self.body["trials"]["total"].clone();
-            self.body["trials"] = json!({
-                "total": total, "ok": t.ok, "failed": t.failed, "crashed": t.crashed, "timeout": t.timeout,
-            });
-        }
         results::write_atomic(
             &out.join(results::MANIFEST),
             serde_json::to_string_pretty(&self.body)?.as_bytes(),
@@ -263,24 +333,12 @@ fn git_revision(dir: &Path) -> Option<String> {
 
 /// `sweep leaderboard DIR`: rank trials.csv again using the metric recorded in the manifest.
 pub fn rebuild_leaderboard(dir: &Path) -> Result<()> {
-    let manifest_path = dir.join(results::MANIFEST);
-    let text = std::fs::read_to_string(&manifest_path).map_err(|e| {
-        InputError::new(format!(
-            "{}: cannot read manifest: {e}",
-            manifest_path.display()
-        ))
-    })?;
-    let manifest: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-        InputError::new(format!(
-            "{}: invalid manifest: {e}",
-            manifest_path.display()
-        ))
-    })?;
+    let manifest = read_manifest(dir)?;
     let primary: crate::metrics::Metric = serde_json::from_value(manifest["metric"].clone())
         .map_err(|e| {
             InputError::new(format!(
                 "{}: no valid `metric`: {e}",
-                manifest_path.display()
+                dir.join(results::MANIFEST).display()
             ))
         })?;
     let board = results::write_leaderboard(dir, primary)?;
