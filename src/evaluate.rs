@@ -6,7 +6,7 @@ use crate::data::{make_folds, Dataset, Target, Task};
 use crate::error::InputError;
 use crate::expand::Trial;
 use crate::metrics::{mean_std, score_all, Metric, Truth};
-use crate::models::{Params, Targets};
+use crate::models::{FoldCache, Params, Targets};
 use crate::preprocess::FittedScaler;
 use ndarray::{Array1, Array2, Axis};
 use serde::{Deserialize, Serialize};
@@ -104,6 +104,8 @@ pub struct Context {
     folds: Vec<FoldData>,
     /// Scaled fold data per model entry with preprocessing, computed on first use.
     scaled: Vec<Vec<OnceLock<ScaledFold>>>,
+    /// Per model entry and fold: values trials of that entry share (e.g. kernel matrices).
+    caches: Vec<Vec<FoldCache>>,
 }
 
 impl Context {
@@ -158,7 +160,9 @@ impl Context {
             .iter()
             .map(|_| folds.iter().map(|_| OnceLock::new()).collect())
             .collect();
+        let caches = sweep.models.iter().map(|_| folds.iter().map(|_| FoldCache::default()).collect()).collect();
         Ok(Context {
+            caches,
             metrics: Metric::for_task(task),
             primary,
             task,
@@ -238,7 +242,7 @@ impl Context {
                 TargetData::Values(y) => Targets::Values(y.view()),
             };
             let started = Instant::now();
-            let model = family.fit(&params, x_train, y, trial.seed)?;
+            let model = family.fit(&params, x_train, y, trial.seed, &self.caches[trial.entry][k])?;
             fit_time += started.elapsed().as_secs_f64();
             let started = Instant::now();
             let predicted = model.predict(x_test);

@@ -1,12 +1,15 @@
 //! Decision tree family (classification and regression), backed by [`cart`](super::cart).
 
 use super::cart::{majority, CartParams, Columns, Criterion, Tree, TreeTarget};
-use super::{ModelFamily, Params, Predictions, Predictor, Targets};
+use super::{FoldCache, ModelFamily, Params, Predictions, Predictor, Targets};
 use crate::data::Task;
 use crate::value::{resolve_max_features, Kind, ParamSpec};
 use ndarray::ArrayView2;
 
 pub struct DecisionTreeFamily;
+
+/// Fold cache key of the presorted training columns, shared by all trees and forests of a fold.
+pub const COLUMNS_KEY: &str = "cart-columns";
 
 /// Parameters shared by trees and forests.
 pub const TREE_PARAMS: [ParamSpec; 6] = [
@@ -145,13 +148,11 @@ impl ModelFamily for DecisionTreeFamily {
         p: &Params,
         x: ArrayView2<f64>,
         y: Targets,
-        seed: u64,
-    ) -> Result<Box<dyn Predictor>, String> {
+        seed: u64, cache: &FoldCache) -> Result<Box<dyn Predictor>, String> {
         let (target, task) = tree_target(&y)?;
         let params = cart_params(p, task, x.ncols(), seed)?;
-        let mut rows: Vec<u32> = (0..x.nrows() as u32).collect();
-        let weights = vec![1.0; x.nrows()];
-        let tree = Tree::grow(&Columns::new(x), target, &mut rows, &weights, &params);
+        let columns = cache.get_or_compute(COLUMNS_KEY, || Columns::new(x));
+        let tree = Tree::grow(&columns, target, &vec![1.0; x.nrows()], &params);
         Ok(Box::new(Fitted { tree, task }))
     }
 }

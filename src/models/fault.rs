@@ -1,7 +1,7 @@
 //! `fault`: a diagnostic model that misbehaves on purpose, to test how sweeps survive broken trials.
 //! It predicts the first class (or 0.0) when it returns at all.
 
-use super::{ModelFamily, Params, Predictions, Predictor, Targets};
+use super::{FoldCache, ModelFamily, Params, Predictions, Predictor, Targets};
 use crate::data::Task;
 use crate::value::{Kind, ParamSpec};
 use ndarray::{Array1, ArrayView2};
@@ -61,8 +61,7 @@ impl ModelFamily for FaultFamily {
         p: &Params,
         _x: ArrayView2<f64>,
         y: Targets,
-        _seed: u64,
-    ) -> Result<Box<dyn Predictor>, String> {
+        _seed: u64, _cache: &FoldCache) -> Result<Box<dyn Predictor>, String> {
         let task = match y {
             Targets::Classes { .. } => Task::Classification,
             Targets::Values(_) => Task::Regression,

@@ -8,7 +8,7 @@
 use super::cart::{majority, CartParams, Columns, Tree, TreeTarget};
 use linfa::dataset::DatasetBase;
 use linfa::traits::{Fit, PredictInplace};
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
+use ndarray::{Array1, Array2, ArrayView1};
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
@@ -37,9 +37,8 @@ pub fn derive_seed(seed: u64, index: u64) -> u64 {
 }
 
 impl Forest {
-    pub fn grow(x: ArrayView2<f64>, target: TreeTarget, params: &ForestParams) -> Forest {
-        let columns = Columns::new(x);
-        let n_rows = x.nrows();
+    pub fn grow(columns: &Columns, target: TreeTarget, params: &ForestParams) -> Forest {
+        let n_rows = columns.n_rows();
         let trees = (0..params.n_estimators)
             .into_par_iter()
             .map(|i| {
@@ -54,14 +53,11 @@ impl Forest {
                 } else {
                     weights.iter_mut().for_each(|w| *w = 1.0);
                 }
-                let mut rows: Vec<u32> = (0..n_rows as u32)
-                    .filter(|&r| weights[r as usize] > 0.0)
-                    .collect();
                 let tree_params = CartParams {
                     seed: rng.gen(),
                     ..params.tree
                 };
-                Tree::grow(&columns, target, &mut rows, &weights, &tree_params)
+                Tree::grow(columns, target, &weights, &tree_params)
             })
             .collect();
         Forest { trees }
@@ -103,7 +99,7 @@ impl Fit<Array2<f64>, Array1<usize>, linfa::Error> for ForestParams {
             .ok_or_else(|| linfa::Error::Parameters("targets must be contiguous".to_string()))?;
         let n_classes = labels.iter().max().map_or(0, |m| m + 1);
         Ok(Forest::grow(
-            dataset.records.view(),
+            &Columns::new(dataset.records.view()),
             TreeTarget::Classes { labels, n_classes },
             self,
         ))

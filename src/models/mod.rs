@@ -4,6 +4,9 @@
 use crate::data::Task;
 use crate::value::{ParamSpec, Value};
 use ndarray::{Array1, ArrayView1, ArrayView2};
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 pub mod cart;
 pub mod decision_tree;
@@ -14,6 +17,7 @@ pub mod gaussian_nb;
 pub mod linear_regression;
 pub mod logistic_regression;
 pub mod random_forest;
+pub mod smo;
 pub mod svm;
 
 /// Every model family `sweep` knows, in the order `sweep models` lists them.
@@ -60,14 +64,57 @@ pub trait ModelFamily: Send + Sync {
     fn summary(&self) -> &'static str;
     fn tasks(&self) -> &'static [Task];
     fn params(&self) -> &'static [ParamSpec];
-    /// Fits on one training fold. `seed` drives every random choice the model makes.
+    /// Fits on one training fold. `seed` drives every random choice the model makes; `cache` holds
+    /// what other trials on the same fold (and preprocessing) already computed.
     fn fit(
         &self,
         params: &Params,
         x: ArrayView2<f64>,
         y: Targets,
         seed: u64,
+        cache: &FoldCache,
     ) -> Result<Box<dyn Predictor>, String>;
+}
+
+type Shared = Arc<dyn Any + Send + Sync>;
+
+/// Values shared by every trial on one fold, such as kernel matrices, each computed once.
+/// Bounded in entries, so sweeps over continuous parameters do not grow it without end.
+#[derive(Default)]
+pub struct FoldCache {
+    entries: Mutex<HashMap<String, Arc<OnceLock<Shared>>>>,
+}
+
+impl FoldCache {
+    const MAX_ENTRIES: usize = 8;
+
+    /// The value stored under `key`, computing it on first use (once, even with concurrent callers).
+    pub fn get_or_compute<T: Any + Send + Sync>(&self, key: &str, compute: impl FnOnce() -> T) -> Arc<T> {
+        let cell = {
+            let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+            match entries.get(key) {
+                Some(cell) => Arc::clone(cell),
+                None if entries.len() < Self::MAX_ENTRIES => {
+                    Arc::clone(entries.entry(key.to_string()).or_default())
+                }
+                None => return Arc::new(compute()),
+            }
+        };
+        let mut fresh = None;
+        let shared = cell.get_or_init(|| {
+            let value: Arc<T> = Arc::new(compute());
+            fresh = Some(Arc::clone(&value));
+            value
+        });
+        match fresh {
+            Some(value) => value,
+            None => Arc::clone(shared).downcast::<T>().unwrap_or_else(|_| unreachable_type(key)),
+        }
+    }
+}
+
+fn unreachable_type<T>(key: &str) -> Arc<T> {
+    panic!("fold cache entry `{key}` was stored with another type")
 }
 
 /// A trial's parameter values, already checked against the family's specs; absent ones take their default.

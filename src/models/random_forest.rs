@@ -1,8 +1,9 @@
 //! Random forest family (classification and regression), backed by [`forest`](super::forest).
 
-use super::decision_tree::{cart_params, leaf_predictions, tree_target, TREE_PARAMS};
+use super::cart::Columns;
+use super::decision_tree::{cart_params, leaf_predictions, tree_target, COLUMNS_KEY, TREE_PARAMS};
 use super::forest::{Forest, ForestParams};
-use super::{ModelFamily, Params, Predictions, Predictor, Targets};
+use super::{FoldCache, ModelFamily, Params, Predictions, Predictor, Targets};
 use crate::data::Task;
 use crate::value::{Kind, ParamSpec};
 use ndarray::ArrayView2;
@@ -80,8 +81,7 @@ impl ModelFamily for RandomForestFamily {
         p: &Params,
         x: ArrayView2<f64>,
         y: Targets,
-        seed: u64,
-    ) -> Result<Box<dyn Predictor>, String> {
+        seed: u64, cache: &FoldCache) -> Result<Box<dyn Predictor>, String> {
         let (target, task) = tree_target(&y)?;
         let params = ForestParams {
             n_estimators: p.usize("n_estimators")?,
@@ -90,7 +90,8 @@ impl ModelFamily for RandomForestFamily {
             max_samples: p.f64("max_samples")?,
             seed,
         };
-        let forest = Forest::grow(x, target, &params);
+        let columns = cache.get_or_compute(COLUMNS_KEY, || Columns::new(x));
+        let forest = Forest::grow(&columns, target, &params);
         Ok(Box::new(Fitted { forest, task }))
     }
 }

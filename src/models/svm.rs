@@ -1,22 +1,22 @@
-//! Support vector classifier (linfa-svm), one-vs-rest for more than two classes.
+//! Support vector classifier: SMO on a precomputed kernel ([`smo`](super::smo)), one-vs-rest for more
+//! than two classes. The kernel matrix of a fold is computed once per kernel setting and shared by
+//! every C value (and every class) that needs it.
 
-use super::{argmax, class_targets, ModelFamily, Params, Predictions, Predictor, Targets};
+use super::smo::{self, BinarySvm, Kernel};
+use super::{argmax, class_targets, FoldCache, ModelFamily, Params, Predictions, Predictor, Targets};
 use crate::data::Task;
 use crate::value::{Kind, ParamSpec};
-use linfa::prelude::*;
-use linfa_svm::Svm;
 use ndarray::{Array1, Array2, ArrayView2};
 
 pub struct SvmFamily;
 
+/// Largest training fold: the kernel matrix holds rows^2 numbers (6000 rows = 288 MB).
+pub const MAX_TRAINING_ROWS: usize = 6000;
+
 const PARAMS: &[ParamSpec] = &[
     ParamSpec {
         name: "c",
-        kind: Kind::Float {
-            min: 0.0,
-            max: f64::INFINITY,
-            min_exclusive: true,
-        },
+        kind: Kind::Float { min: 0.0, max: f64::INFINITY, min_exclusive: true },
         default: "1.0",
         help: "penalty on margin violations",
     },
@@ -28,71 +28,58 @@ const PARAMS: &[ParamSpec] = &[
     },
     ParamSpec {
         name: "gamma",
-        kind: Kind::Float {
-            min: 0.0,
-            max: f64::INFINITY,
-            min_exclusive: true,
-        },
+        kind: Kind::Float { min: 0.0, max: f64::INFINITY, min_exclusive: true },
         default: "0.1",
         help: "kernel coefficient (rbf, polynomial)",
     },
     ParamSpec {
         name: "degree",
-        kind: Kind::Int {
-            min: 1,
-            max: 10,
-            nullable: false,
-        },
+        kind: Kind::Int { min: 1, max: 10, nullable: false },
         default: "3",
         help: "polynomial degree",
     },
     ParamSpec {
         name: "coef0",
-        kind: Kind::Float {
-            min: f64::NEG_INFINITY,
-            max: f64::INFINITY,
-            min_exclusive: false,
-        },
+        kind: Kind::Float { min: f64::NEG_INFINITY, max: f64::INFINITY, min_exclusive: false },
         default: "0.0",
         help: "polynomial constant term",
     },
     ParamSpec {
         name: "tol",
-        kind: Kind::Float {
-            min: 0.0,
-            max: f64::INFINITY,
-            min_exclusive: true,
-        },
+        kind: Kind::Float { min: 0.0, max: f64::INFINITY, min_exclusive: true },
         default: "0.001",
-        help: "SMO stopping tolerance (scikit-learn's tol)",
+        help: "stopping tolerance on the KKT gap (scikit-learn's / libsvm's tol)",
     },
 ];
 
-/// One binary SVM per class (or a single one for two classes), scored by decision value.
 struct Fitted {
-    machines: Vec<Svm<f64, bool>>,
-    /// Polynomial kernels fold gamma into the inputs: (gamma <x,y> + c) = (<sx, sy> + c) with s = sqrt(gamma).
-    input_scale: f64,
-}
-
-impl Fitted {
-    fn decision(machine: &Svm<f64, bool>, row: ndarray::ArrayView1<f64>) -> f64 {
-        machine.weighted_sum(&row) - machine.rho
-    }
+    kernel: Kernel,
+    train: Array2<f64>,
+    /// One machine for two classes (class 1 positive), else one per class.
+    machines: Vec<BinarySvm>,
 }
 
 impl Predictor for Fitted {
     fn predict(&self, x: ArrayView2<f64>) -> Predictions {
-        let x = x.mapv(|v| v * self.input_scale);
-        let labels: Array1<usize> = x
-            .outer_iter()
-            .map(|row| match self.machines.as_slice() {
-                [single] => usize::from(Self::decision(single, row) >= 0.0),
-                many => argmax(many.iter().map(|m| Self::decision(m, row))),
+        let k = self.kernel.matrix(x, self.train.view());
+        let decisions: Vec<Array1<f64>> = self.machines.iter().map(|m| m.decision(k.view())).collect();
+        let labels = (0..x.nrows())
+            .map(|r| match decisions.as_slice() {
+                [single] => usize::from(single[r] > 0.0),
+                many => argmax(many.iter().map(|d| d[r])),
             })
             .collect();
         Predictions::Classes(labels)
     }
+}
+
+fn kernel_of(p: &Params) -> Result<Kernel, String> {
+    let gamma = p.f64("gamma")?;
+    Ok(match p.str("kernel")?.as_str() {
+        "rbf" => Kernel::Rbf { gamma },
+        "linear" => Kernel::Linear,
+        _ => Kernel::Polynomial { gamma, coef0: p.f64("coef0")?, degree: p.usize("degree")? as i32 },
+    })
 }
 
 impl ModelFamily for SvmFamily {
@@ -100,7 +87,7 @@ impl ModelFamily for SvmFamily {
         "svm"
     }
     fn summary(&self) -> &'static str {
-        "C-support vector classifier, SMO solver (linfa-svm), one-vs-rest for >2 classes"
+        "C-support vector classifier, SMO on a shared precomputed kernel; one-vs-rest for >2 classes"
     }
     fn tasks(&self) -> &'static [Task] {
         &[Task::Classification]
@@ -109,44 +96,22 @@ impl ModelFamily for SvmFamily {
         PARAMS
     }
 
-    fn fit(
-        &self,
-        p: &Params,
-        x: ArrayView2<f64>,
-        y: Targets,
-        _seed: u64,
-    ) -> Result<Box<dyn Predictor>, String> {
+    fn fit(&self, p: &Params, x: ArrayView2<f64>, y: Targets, _seed: u64, cache: &FoldCache) -> Result<Box<dyn Predictor>, String> {
         let (labels, n_classes) = class_targets(y, self.name())?;
-        let c = p.f64("c")?;
-        let gamma = p.f64("gamma")?;
-        let base = Svm::<f64, bool>::params()
-            .pos_neg_weights(c, c)
-            .eps(p.f64("tol")?);
-        let (base, input_scale) = match p.str("kernel")?.as_str() {
-            "rbf" => (base.gaussian_kernel(1.0 / gamma), 1.0),
-            "linear" => (base.linear_kernel(), 1.0),
-            _ => (
-                base.polynomial_kernel(p.f64("coef0")?, p.usize("degree")? as f64),
-                gamma.sqrt(),
-            ),
-        };
-        let records: Array2<f64> = x.mapv(|v| v * input_scale);
-        let positives: Vec<usize> = if n_classes <= 2 {
-            vec![1]
-        } else {
-            (0..n_classes).collect()
-        };
+        if x.nrows() > MAX_TRAINING_ROWS {
+            return Err(format!(
+                "svm keeps the full kernel matrix: at most {MAX_TRAINING_ROWS} training rows, this fold has {}",
+                x.nrows()
+            ));
+        }
+        let kernel = kernel_of(p)?;
+        let (c, tol) = (p.f64("c")?, p.f64("tol")?);
+        let k = cache.get_or_compute(&format!("svm-kernel {kernel:?}"), || kernel.matrix(x, x));
+        let positives: Vec<usize> = if n_classes <= 2 { vec![1] } else { (0..n_classes).collect() };
         let machines = positives
             .into_iter()
-            .map(|class| {
-                let is_class: Array1<bool> = labels.mapv(|l| l == class);
-                base.fit(&DatasetBase::new(records.view(), is_class.view()))
-                    .map_err(|e| e.to_string())
-            })
+            .map(|class| smo::solve(k.view(), labels.mapv(|l| l == class).view(), c, tol))
             .collect::<Result<_, _>>()?;
-        Ok(Box::new(Fitted {
-            machines,
-            input_scale,
-        }))
+        Ok(Box::new(Fitted { kernel, train: x.to_owned(), machines }))
     }
 }

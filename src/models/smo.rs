@@ -1,0 +1,226 @@
+//! A C-support-vector classifier solved by SMO with second-order working-set selection (as libsvm),
+//! on a precomputed kernel matrix, so one kernel per (fold, kernel parameters) serves every C value.
+//! `tol` has libsvm's meaning: stop when the maximal KKT violation gap drops below it.
+
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Kernel {
+    Rbf { gamma: f64 },
+    Linear,
+    Polynomial { gamma: f64, coef0: f64, degree: i32 },
+}
+
+impl Kernel {
+    /// K(a_i, b_j) for all rows of `a` and `b`, through one matrix product.
+    pub fn matrix(&self, a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
+        let mut k = a.dot(&b.t());
+        match *self {
+            Kernel::Linear => {}
+            Kernel::Polynomial { gamma, coef0, degree } => k.mapv_inplace(|v| (gamma * v + coef0).powi(degree)),
+            Kernel::Rbf { gamma } => {
+                let sq = |m: ArrayView2<f64>| m.map_axis(Axis(1), |r| r.dot(&r));
+                let (na, nb) = (sq(a), sq(b));
+                for ((i, j), v) in k.indexed_iter_mut() {
+                    *v = (-gamma * (na[i] + nb[j] - 2.0 * *v).max(0.0)).exp();
+                }
+            }
+        }
+        k
+    }
+}
+
+/// A fitted binary machine: f(x) = sum_i coef_i K(sv_i, x) - rho; positive class when f(x) > 0.
+#[derive(Debug, Clone)]
+pub struct BinarySvm {
+    /// Indices of the support vectors among the training rows, and their coefficients alpha_i * y_i.
+    pub support: Vec<usize>,
+    pub coef: Array1<f64>,
+    pub rho: f64,
+}
+
+impl BinarySvm {
+    /// Decision values for test rows, given their kernel against all training rows.
+    pub fn decision(&self, test_kernel: ArrayView2<f64>) -> Array1<f64> {
+        test_kernel
+            .outer_iter()
+            .map(|row| self.support.iter().zip(&self.coef).map(|(&s, c)| c * row[s]).sum::<f64>() - self.rho)
+            .collect()
+    }
+}
+
+const TAU: f64 = 1e-12;
+
+/// Solves the C-SVC dual for labels `positive[i]` (+1 when true) on kernel matrix `k`.
+pub fn solve(k: ArrayView2<f64>, positive: ArrayView1<bool>, c: f64, tol: f64) -> Result<BinarySvm, String> {
+    let n = positive.len();
+    if n != k.nrows() || n != k.ncols() {
+        return Err(format!("kernel is {}x{} for {n} rows", k.nrows(), k.ncols()));
+    }
+    let y: Vec<f64> = positive.iter().map(|&p| if p { 1.0 } else { -1.0 }).collect();
+    if y.iter().all(|&v| v == y[0]) {
+        // One class only in this training fold: a constant decision.
+        return Ok(BinarySvm { support: Vec::new(), coef: Array1::zeros(0), rho: -y.first().copied().unwrap_or(1.0) });
+    }
+    let diag: Vec<f64> = (0..n).map(|i| k[[i, i]]).collect();
+    let mut alpha = vec![0.0; n];
+    let mut grad = vec![-1.0; n];
+    let upper = |a: f64| a >= c;
+    let lower = |a: f64| a <= 0.0;
+    let max_iterations = (100 * n).max(10_000_000);
+    for _ in 0..max_iterations {
+        // Working set: i maximises -y G over I_up; j minimises the second-order objective over I_low.
+        let (mut gmax, mut gmax2, mut i) = (f64::NEG_INFINITY, f64::NEG_INFINITY, usize::MAX);
+        for t in 0..n {
+            let up = if y[t] > 0.0 { !upper(alpha[t]) } else { !lower(alpha[t]) };
+            if up && -y[t] * grad[t] >= gmax {
+                gmax = -y[t] * grad[t];
+                i = t;
+            }
+        }
+        if i == usize::MAX {
+            break;
+        }
+        let ki = k.row(i);
+        let (mut j, mut best) = (usize::MAX, f64::INFINITY);
+        for t in 0..n {
+            let low = if y[t] > 0.0 { !lower(alpha[t]) } else { !upper(alpha[t]) };
+            if !low {
+                continue;
+            }
+            let yg = y[t] * grad[t];
+            gmax2 = gmax2.max(yg);
+            let diff = gmax + yg;
+            if diff > 0.0 {
+                let quad = diag[i] + diag[t] - 2.0 * ki[t];
+                let objective = -(diff * diff) / if quad > 0.0 { quad } else { TAU };
+                if objective <= best {
+                    best = objective;
+                    j = t;
+                }
+            }
+        }
+        if gmax + gmax2 < tol || j == usize::MAX {
+            break;
+        }
+        let kj = k.row(j);
+        let q_ij = y[i] * y[j] * ki[j];
+        let (old_i, old_j) = (alpha[i], alpha[j]);
+        if y[i] != y[j] {
+            let quad = (diag[i] + diag[j] + 2.0 * q_ij).max(TAU);
+            let delta = (-grad[i] - grad[j]) / quad;
+            let diff = alpha[i] - alpha[j];
+            alpha[i] += delta;
+            alpha[j] += delta;
+            if diff > 0.0 {
+                if alpha[j] < 0.0 {
+                    alpha[j] = 0.0;
+                    alpha[i] = diff;
+                }
+            } else if alpha[i] < 0.0 {
+                alpha[i] = 0.0;
+                alpha[j] = -diff;
+            }
+            if diff > 0.0 {
+                if alpha[i] > c {
+                    alpha[i] = c;
+                    alpha[j] = c - diff;
+                }
+            } else if alpha[j] > c {
+                alpha[j] = c;
+                alpha[i] = c + diff;
+            }
+        } else {
+            let quad = (diag[i] + diag[j] - 2.0 * q_ij).max(TAU);
+            let delta = (grad[i] - grad[j]) / quad;
+            let sum = alpha[i] + alpha[j];
+            alpha[i] -= delta;
+            alpha[j] += delta;
+            if sum > c {
+                if alpha[i] > c {
+                    alpha[i] = c;
+                    alpha[j] = sum - c;
+                }
+                if alpha[j] > c {
+                    alpha[j] = c;
+                    alpha[i] = sum - c;
+                }
+            } else {
+                if alpha[j] < 0.0 {
+                    alpha[j] = 0.0;
+                    alpha[i] = sum;
+                }
+                if alpha[i] < 0.0 {
+                    alpha[i] = 0.0;
+                    alpha[j] = sum;
+                }
+            }
+        }
+        let (di, dj) = (alpha[i] - old_i, alpha[j] - old_j);
+        let (si, sj) = (y[i] * di, y[j] * dj);
+        for t in 0..n {
+            grad[t] += y[t] * (ki[t] * si + kj[t] * sj);
+        }
+    }
+    // rho: mean of y G over free vectors, else the middle of the feasible interval.
+    let (mut ub, mut lb, mut free_sum, mut free) = (f64::INFINITY, f64::NEG_INFINITY, 0.0, 0usize);
+    for t in 0..n {
+        let yg = y[t] * grad[t];
+        if upper(alpha[t]) {
+            if y[t] < 0.0 {
+                ub = ub.min(yg)
+            } else {
+                lb = lb.max(yg)
+            }
+        } else if lower(alpha[t]) {
+            if y[t] > 0.0 {
+                ub = ub.min(yg)
+            } else {
+                lb = lb.max(yg)
+            }
+        } else {
+            free += 1;
+            free_sum += yg;
+        }
+    }
+    let rho = if free > 0 { free_sum / free as f64 } else { (ub + lb) / 2.0 };
+    let support: Vec<usize> = (0..n).filter(|&t| alpha[t] > 0.0).collect();
+    let coef = support.iter().map(|&t| alpha[t] * y[t]).collect();
+    Ok(BinarySvm { support, coef, rho })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn separable_points_get_the_maximum_margin() {
+        // 1-D points -2, -1 (negative) and 1, 2 (positive): the margin boundary is at 0, |f(+-1)| = 1.
+        let x = array![[-2.0], [-1.0], [1.0], [2.0]];
+        let y = array![false, false, true, true];
+        let k = Kernel::Linear.matrix(x.view(), x.view());
+        let m = solve(k.view(), y.view(), 100.0, 1e-6).unwrap();
+        let f = m.decision(Kernel::Linear.matrix(array![[-1.0], [0.0], [1.0]].view(), x.view()).view());
+        assert!((f[0] + 1.0).abs() < 1e-4 && f[1].abs() < 1e-4 && (f[2] - 1.0).abs() < 1e-4, "{f}");
+        assert_eq!(m.support, vec![1, 2]);
+    }
+
+    #[test]
+    fn rbf_kernel_matches_its_definition() {
+        let a = array![[0.0, 1.0], [2.0, 3.0]];
+        let k = Kernel::Rbf { gamma: 0.5 }.matrix(a.view(), a.view());
+        assert!((k[[0, 1]] - (-0.5f64 * 8.0).exp()).abs() < 1e-12);
+        assert!((k[[1, 1]] - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn xor_is_learned_with_rbf() {
+        let x = array![[0.0, 0.0], [1.0, 1.0], [0.0, 1.0], [1.0, 0.0]];
+        let y = array![false, false, true, true];
+        let kernel = Kernel::Rbf { gamma: 2.0 };
+        let m = solve(kernel.matrix(x.view(), x.view()).view(), y.view(), 10.0, 1e-3).unwrap();
+        let f = m.decision(kernel.matrix(x.view(), x.view()).view());
+        assert!(f[0] < 0.0 && f[1] < 0.0 && f[2] > 0.0 && f[3] > 0.0, "{f}");
+    }
+}
