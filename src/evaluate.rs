@@ -160,7 +160,11 @@ impl Context {
             .iter()
             .map(|_| folds.iter().map(|_| OnceLock::new()).collect())
             .collect();
-        let caches = sweep.models.iter().map(|_| folds.iter().map(|_| FoldCache::default()).collect()).collect();
+        let caches = sweep
+            .models
+            .iter()
+            .map(|_| folds.iter().map(|_| FoldCache::default()).collect())
+            .collect();
         Ok(Context {
             caches,
             metrics: Metric::for_task(task),
@@ -242,7 +246,13 @@ impl Context {
                 TargetData::Values(y) => Targets::Values(y.view()),
             };
             let started = Instant::now();
-            let model = family.fit(&params, x_train, y, trial.seed, &self.caches[trial.entry][k])?;
+            let model = family.fit(
+                &params,
+                x_train,
+                y,
+                trial.seed,
+                &self.caches[trial.entry][k],
+            )?;
             fit_time += started.elapsed().as_secs_f64();
             let started = Instant::now();
             let predicted = model.predict(x_test);

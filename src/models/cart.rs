@@ -113,7 +113,11 @@ impl Columns {
             .outer_iter()
             .map(|column| {
                 let mut rows: Vec<u32> = (0..column.len() as u32).collect();
-                rows.sort_unstable_by(|&a, &b| column[a as usize].total_cmp(&column[b as usize]).then(a.cmp(&b)));
+                rows.sort_unstable_by(|&a, &b| {
+                    column[a as usize]
+                        .total_cmp(&column[b as usize])
+                        .then(a.cmp(&b))
+                });
                 rows
             })
             .collect::<Vec<Vec<u32>>>();
@@ -174,13 +178,26 @@ struct Grower<'a> {
 
 impl Tree {
     /// Grows a tree on the rows with a positive weight (`weights[row]`: 1, or a bootstrap count).
-    pub fn grow(columns: &Columns, target: TreeTarget, weights: &[f64], params: &CartParams) -> Tree {
-        let presort = params.max_features.is_none_or(|m| m >= columns.n_features());
+    pub fn grow(
+        columns: &Columns,
+        target: TreeTarget,
+        weights: &[f64],
+        params: &CartParams,
+    ) -> Tree {
+        let presort = params
+            .max_features
+            .is_none_or(|m| m >= columns.n_features());
         let sorted: Vec<Vec<u32>> = columns
             .order
             .iter()
             .take(if presort { columns.n_features() } else { 1 })
-            .map(|order| order.iter().copied().filter(|&r| weights[r as usize] > 0.0).collect())
+            .map(|order| {
+                order
+                    .iter()
+                    .copied()
+                    .filter(|&r| weights[r as usize] > 0.0)
+                    .collect()
+            })
             .collect();
         let n = sorted.first().map_or(0, Vec::len);
         let outputs = target.outputs();
@@ -198,7 +215,11 @@ impl Tree {
             left_stats: vec![0.0; stat_width(target)],
             right_stats: vec![0.0; stat_width(target)],
         };
-        let mut tree = Tree { nodes: vec![Node::Leaf { value_at: 0 }], leaf_values: Vec::new(), outputs };
+        let mut tree = Tree {
+            nodes: vec![Node::Leaf { value_at: 0 }],
+            leaf_values: Vec::new(),
+            outputs,
+        };
         // Depth-first, left child first: (node slot, row range, depth, rows presorted by every feature).
         let mut stack = vec![(0usize, 0usize, n, 0usize, presort)];
         while let Some((slot, start, end, depth, presorted)) = stack.pop() {
@@ -216,13 +237,20 @@ impl Tree {
                     let left = tree.nodes.len();
                     tree.nodes.push(Node::Leaf { value_at: 0 });
                     tree.nodes.push(Node::Leaf { value_at: 0 });
-                    tree.nodes[slot] = Node::Split { feature: split.feature, threshold: split.threshold, left, right: left + 1 };
+                    tree.nodes[slot] = Node::Split {
+                        feature: split.feature,
+                        threshold: split.threshold,
+                        left,
+                        right: left + 1,
+                    };
                     let mid = start + split.left_rows;
                     stack.push((left + 1, mid, end, depth + 1, keep));
                     stack.push((left, start, mid, depth + 1, keep));
                 }
                 None => {
-                    tree.nodes[slot] = Node::Leaf { value_at: tree.leaf_values.len() };
+                    tree.nodes[slot] = Node::Leaf {
+                        value_at: tree.leaf_values.len(),
+                    };
                     tree.leaf_values.extend(grower.leaf_value(&stats));
                 }
             }
@@ -325,7 +353,11 @@ impl Grower<'_> {
     /// only the examined features in the children (work ~ max_features x rows x log rows).
     fn keeps_presorted(&self, n_rows: usize) -> bool {
         let n_features = self.columns.n_features();
-        let examined = self.params.max_features.unwrap_or(n_features).min(n_features);
+        let examined = self
+            .params
+            .max_features
+            .unwrap_or(n_features)
+            .min(n_features);
         examined as f64 * (n_rows.max(2) as f64).log2() > n_features as f64
     }
 
@@ -358,9 +390,12 @@ impl Grower<'_> {
             } else {
                 let (rank, order) = (&self.columns.rank[feature], &self.columns.order[feature]);
                 self.by_value.clear();
-                self.by_value.extend(self.sorted[0][start..end].iter().map(|&r| rank[r as usize]));
+                self.by_value
+                    .extend(self.sorted[0][start..end].iter().map(|&r| rank[r as usize]));
                 self.by_value.sort_unstable();
-                self.by_value.iter_mut().for_each(|k| *k = order[*k as usize]);
+                self.by_value
+                    .iter_mut()
+                    .for_each(|k| *k = order[*k as usize]);
                 &self.by_value
             };
             let n = rows.len();
@@ -369,10 +404,18 @@ impl Grower<'_> {
             }
             self.left_stats.iter_mut().for_each(|s| *s = 0.0);
             self.right_stats.copy_from_slice(stats);
+            let criterion = self.params.criterion;
+            let (mut left_acc, mut right_acc) = (0.0, accumulator(criterion, stats));
+            let last = stats.len() - 1;
             for k in 0..n - 1 {
                 let row = rows[k];
                 let value = column[row as usize];
                 let w = self.weights[row as usize];
+                if let TreeTarget::Classes { labels, .. } = self.target {
+                    let class = labels[row as usize];
+                    left_acc += moved_in(criterion, self.left_stats[class], w);
+                    right_acc += moved_in(criterion, self.right_stats[class], -w);
+                }
                 add_row(self.target, &mut self.left_stats, row, w);
                 add_row(self.target, &mut self.right_stats, row, -w);
                 let left_rows = k + 1;
@@ -380,11 +423,14 @@ impl Grower<'_> {
                 if next <= value || left_rows < min_leaf || n - left_rows < min_leaf {
                     continue;
                 }
-                let criterion = self.params.criterion;
-                let children = self.left_stats[self.left_stats.len() - 1]
-                    * impurity(criterion, &self.left_stats)
-                    + self.right_stats[self.right_stats.len() - 1]
-                        * impurity(criterion, &self.right_stats);
+                let children =
+                    side_impurity(criterion, &self.left_stats, left_acc, self.left_stats[last])
+                        + side_impurity(
+                            criterion,
+                            &self.right_stats,
+                            right_acc,
+                            self.right_stats[last],
+                        );
                 if best.as_ref().is_none_or(|b| children < b.children_impurity) {
                     let mid = value + (next - value) / 2.0;
                     best = Some(Split {
@@ -424,6 +470,45 @@ fn add_row(target: TreeTarget, stats: &mut [f64], row: u32, w: f64) {
     stats[last] += w;
 }
 
+fn x_log2_x(x: f64) -> f64 {
+    if x > 0.0 {
+        x * x.log2()
+    } else {
+        0.0
+    }
+}
+
+/// The per-class sum a split scan keeps up to date: sum c^2 (gini) or sum c log2 c (entropy).
+fn accumulator(criterion: Criterion, stats: &[f64]) -> f64 {
+    let counts = &stats[..stats.len() - 1];
+    match criterion {
+        Criterion::Gini => counts.iter().map(|c| c * c).sum(),
+        Criterion::Entropy => counts.iter().map(|&c| x_log2_x(c)).sum(),
+        Criterion::SquaredError => 0.0,
+    }
+}
+
+/// Change of the accumulator when weight `w` joins a class that had weight `count` on this side.
+fn moved_in(criterion: Criterion, count: f64, w: f64) -> f64 {
+    match criterion {
+        Criterion::Gini => w * (2.0 * count + w),
+        Criterion::Entropy => x_log2_x(count + w) - x_log2_x(count),
+        Criterion::SquaredError => 0.0,
+    }
+}
+
+/// Weight x impurity of one side of a split, from its statistics and accumulator, in O(1).
+fn side_impurity(criterion: Criterion, stats: &[f64], acc: f64, w: f64) -> f64 {
+    if w <= 0.0 {
+        return 0.0;
+    }
+    match criterion {
+        Criterion::Gini => w - acc / w,
+        Criterion::Entropy => x_log2_x(w) - acc,
+        Criterion::SquaredError => (stats[1] - stats[0] * stats[0] / w).max(0.0),
+    }
+}
+
 /// Impurity of a node from its statistics (see [`Grower::stats`]).
 fn impurity(criterion: Criterion, stats: &[f64]) -> f64 {
     let (counts, w) = stats.split_at(stats.len() - 1);
@@ -461,7 +546,12 @@ impl Fit<Array2<f64>, Array1<usize>, linfa::Error> for CartParams {
         let n_classes = labels.iter().max().map_or(0, |m| m + 1);
         let columns = Columns::new(dataset.records.view());
         let weights = vec![1.0; labels.len()];
-        Ok(Tree::grow(&columns, TreeTarget::Classes { labels, n_classes }, &weights, self))
+        Ok(Tree::grow(
+            &columns,
+            TreeTarget::Classes { labels, n_classes },
+            &weights,
+            self,
+        ))
     }
 }
 

@@ -148,7 +148,9 @@ impl ModelFamily for DecisionTreeFamily {
         p: &Params,
         x: ArrayView2<f64>,
         y: Targets,
-        seed: u64, cache: &FoldCache) -> Result<Box<dyn Predictor>, String> {
+        seed: u64,
+        cache: &FoldCache,
+    ) -> Result<Box<dyn Predictor>, String> {
         let (target, task) = tree_target(&y)?;
         let params = cart_params(p, task, x.ncols(), seed)?;
         let columns = cache.get_or_compute(COLUMNS_KEY, || Columns::new(x));

@@ -1,6 +1,6 @@
 //! Elastic net regression (linfa-elasticnet, coordinate descent).
 
-use super::{FoldCache, value_targets, ModelFamily, Params, Predictions, Predictor, Targets};
+use super::{value_targets, FoldCache, ModelFamily, Params, Predictions, Predictor, Targets};
 use crate::data::Task;
 use crate::value::{Kind, ParamSpec};
 use linfa::prelude::*;
@@ -85,7 +85,9 @@ impl ModelFamily for ElasticNetFamily {
         p: &Params,
         x: ArrayView2<f64>,
         y: Targets,
-        _seed: u64, _cache: &FoldCache) -> Result<Box<dyn Predictor>, String> {
+        _seed: u64,
+        _cache: &FoldCache,
+    ) -> Result<Box<dyn Predictor>, String> {
         let values = value_targets(y, self.name())?;
         let model = ElasticNet::params()
             .penalty(p.f64("alpha")?)

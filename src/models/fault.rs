@@ -61,7 +61,9 @@ impl ModelFamily for FaultFamily {
         p: &Params,
         _x: ArrayView2<f64>,
         y: Targets,
-        _seed: u64, _cache: &FoldCache) -> Result<Box<dyn Predictor>, String> {
+        _seed: u64,
+        _cache: &FoldCache,
+    ) -> Result<Box<dyn Predictor>, String> {
         let task = match y {
             Targets::Classes { .. } => Task::Classification,
             Targets::Values(_) => Task::Regression,

@@ -1,6 +1,6 @@
 //! Gaussian naive Bayes (linfa-bayes).
 
-use super::{FoldCache, class_targets, ModelFamily, Params, Predictions, Predictor, Targets};
+use super::{class_targets, FoldCache, ModelFamily, Params, Predictions, Predictor, Targets};
 use crate::data::Task;
 use crate::value::{Kind, ParamSpec};
 use linfa::prelude::*;
@@ -47,7 +47,9 @@ impl ModelFamily for GaussianNbFamily {
         p: &Params,
         x: ArrayView2<f64>,
         y: Targets,
-        _seed: u64, _cache: &FoldCache) -> Result<Box<dyn Predictor>, String> {
+        _seed: u64,
+        _cache: &FoldCache,
+    ) -> Result<Box<dyn Predictor>, String> {
         let (labels, _) = class_targets(y, self.name())?;
         let model = GaussianNb::params()
             .var_smoothing(p.f64("var_smoothing")?)

@@ -1,6 +1,6 @@
 //! Logistic regression (linfa-logistic): binary, or multinomial for more classes.
 
-use super::{FoldCache, class_targets, ModelFamily, Params, Predictions, Predictor, Targets};
+use super::{class_targets, FoldCache, ModelFamily, Params, Predictions, Predictor, Targets};
 use crate::data::Task;
 use crate::value::{Kind, ParamSpec};
 use linfa::prelude::*;
@@ -84,7 +84,9 @@ impl ModelFamily for LogisticRegressionFamily {
         p: &Params,
         x: ArrayView2<f64>,
         y: Targets,
-        _seed: u64, _cache: &FoldCache) -> Result<Box<dyn Predictor>, String> {
+        _seed: u64,
+        _cache: &FoldCache,
+    ) -> Result<Box<dyn Predictor>, String> {
         let (labels, n_classes) = class_targets(y, self.name())?;
         let alpha = p.f64("alpha")?;
         let iterations = p.usize("max_iterations")? as u64;

@@ -89,7 +89,11 @@ impl FoldCache {
     const MAX_ENTRIES: usize = 8;
 
     /// The value stored under `key`, computing it on first use (once, even with concurrent callers).
-    pub fn get_or_compute<T: Any + Send + Sync>(&self, key: &str, compute: impl FnOnce() -> T) -> Arc<T> {
+    pub fn get_or_compute<T: Any + Send + Sync>(
+        &self,
+        key: &str,
+        compute: impl FnOnce() -> T,
+    ) -> Arc<T> {
         let cell = {
             let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
             match entries.get(key) {
@@ -108,7 +112,9 @@ impl FoldCache {
         });
         match fresh {
             Some(value) => value,
-            None => Arc::clone(shared).downcast::<T>().unwrap_or_else(|_| unreachable_type(key)),
+            None => Arc::clone(shared)
+                .downcast::<T>()
+                .unwrap_or_else(|_| unreachable_type(key)),
         }
     }
 }

@@ -81,7 +81,9 @@ impl ModelFamily for RandomForestFamily {
         p: &Params,
         x: ArrayView2<f64>,
         y: Targets,
-        seed: u64, cache: &FoldCache) -> Result<Box<dyn Predictor>, String> {
+        seed: u64,
+        cache: &FoldCache,
+    ) -> Result<Box<dyn Predictor>, String> {
         let (target, task) = tree_target(&y)?;
         let params = ForestParams {
             n_estimators: p.usize("n_estimators")?,

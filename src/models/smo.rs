@@ -17,7 +17,11 @@ impl Kernel {
         let mut k = a.dot(&b.t());
         match *self {
             Kernel::Linear => {}
-            Kernel::Polynomial { gamma, coef0, degree } => k.mapv_inplace(|v| (gamma * v + coef0).powi(degree)),
+            Kernel::Polynomial {
+                gamma,
+                coef0,
+                degree,
+            } => k.mapv_inplace(|v| (gamma * v + coef0).powi(degree)),
             Kernel::Rbf { gamma } => {
                 let sq = |m: ArrayView2<f64>| m.map_axis(Axis(1), |r| r.dot(&r));
                 let (na, nb) = (sq(a), sq(b));
@@ -44,7 +48,14 @@ impl BinarySvm {
     pub fn decision(&self, test_kernel: ArrayView2<f64>) -> Array1<f64> {
         test_kernel
             .outer_iter()
-            .map(|row| self.support.iter().zip(&self.coef).map(|(&s, c)| c * row[s]).sum::<f64>() - self.rho)
+            .map(|row| {
+                self.support
+                    .iter()
+                    .zip(&self.coef)
+                    .map(|(&s, c)| c * row[s])
+                    .sum::<f64>()
+                    - self.rho
+            })
             .collect()
     }
 }
@@ -52,15 +63,31 @@ impl BinarySvm {
 const TAU: f64 = 1e-12;
 
 /// Solves the C-SVC dual for labels `positive[i]` (+1 when true) on kernel matrix `k`.
-pub fn solve(k: ArrayView2<f64>, positive: ArrayView1<bool>, c: f64, tol: f64) -> Result<BinarySvm, String> {
+pub fn solve(
+    k: ArrayView2<f64>,
+    positive: ArrayView1<bool>,
+    c: f64,
+    tol: f64,
+) -> Result<BinarySvm, String> {
     let n = positive.len();
     if n != k.nrows() || n != k.ncols() {
-        return Err(format!("kernel is {}x{} for {n} rows", k.nrows(), k.ncols()));
+        return Err(format!(
+            "kernel is {}x{} for {n} rows",
+            k.nrows(),
+            k.ncols()
+        ));
     }
-    let y: Vec<f64> = positive.iter().map(|&p| if p { 1.0 } else { -1.0 }).collect();
+    let y: Vec<f64> = positive
+        .iter()
+        .map(|&p| if p { 1.0 } else { -1.0 })
+        .collect();
     if y.iter().all(|&v| v == y[0]) {
         // One class only in this training fold: a constant decision.
-        return Ok(BinarySvm { support: Vec::new(), coef: Array1::zeros(0), rho: -y.first().copied().unwrap_or(1.0) });
+        return Ok(BinarySvm {
+            support: Vec::new(),
+            coef: Array1::zeros(0),
+            rho: -y.first().copied().unwrap_or(1.0),
+        });
     }
     let diag: Vec<f64> = (0..n).map(|i| k[[i, i]]).collect();
     let mut alpha = vec![0.0; n];
@@ -72,7 +99,11 @@ pub fn solve(k: ArrayView2<f64>, positive: ArrayView1<bool>, c: f64, tol: f64) -
         // Working set: i maximises -y G over I_up; j minimises the second-order objective over I_low.
         let (mut gmax, mut gmax2, mut i) = (f64::NEG_INFINITY, f64::NEG_INFINITY, usize::MAX);
         for t in 0..n {
-            let up = if y[t] > 0.0 { !upper(alpha[t]) } else { !lower(alpha[t]) };
+            let up = if y[t] > 0.0 {
+                !upper(alpha[t])
+            } else {
+                !lower(alpha[t])
+            };
             if up && -y[t] * grad[t] >= gmax {
                 gmax = -y[t] * grad[t];
                 i = t;
@@ -84,7 +115,11 @@ pub fn solve(k: ArrayView2<f64>, positive: ArrayView1<bool>, c: f64, tol: f64) -
         let ki = k.row(i);
         let (mut j, mut best) = (usize::MAX, f64::INFINITY);
         for t in 0..n {
-            let low = if y[t] > 0.0 { !lower(alpha[t]) } else { !upper(alpha[t]) };
+            let low = if y[t] > 0.0 {
+                !lower(alpha[t])
+            } else {
+                !upper(alpha[t])
+            };
             if !low {
                 continue;
             }
@@ -183,7 +218,11 @@ pub fn solve(k: ArrayView2<f64>, positive: ArrayView1<bool>, c: f64, tol: f64) -
             free_sum += yg;
         }
     }
-    let rho = if free > 0 { free_sum / free as f64 } else { (ub + lb) / 2.0 };
+    let rho = if free > 0 {
+        free_sum / free as f64
+    } else {
+        (ub + lb) / 2.0
+    };
     let support: Vec<usize> = (0..n).filter(|&t| alpha[t] > 0.0).collect();
     let coef = support.iter().map(|&t| alpha[t] * y[t]).collect();
     Ok(BinarySvm { support, coef, rho })
@@ -201,8 +240,15 @@ mod tests {
         let y = array![false, false, true, true];
         let k = Kernel::Linear.matrix(x.view(), x.view());
         let m = solve(k.view(), y.view(), 100.0, 1e-6).unwrap();
-        let f = m.decision(Kernel::Linear.matrix(array![[-1.0], [0.0], [1.0]].view(), x.view()).view());
-        assert!((f[0] + 1.0).abs() < 1e-4 && f[1].abs() < 1e-4 && (f[2] - 1.0).abs() < 1e-4, "{f}");
+        let f = m.decision(
+            Kernel::Linear
+                .matrix(array![[-1.0], [0.0], [1.0]].view(), x.view())
+                .view(),
+        );
+        assert!(
+            (f[0] + 1.0).abs() < 1e-4 && f[1].abs() < 1e-4 && (f[2] - 1.0).abs() < 1e-4,
+            "{f}"
+        );
         assert_eq!(m.support, vec![1, 2]);
     }
 
@@ -219,7 +265,13 @@ mod tests {
         let x = array![[0.0, 0.0], [1.0, 1.0], [0.0, 1.0], [1.0, 0.0]];
         let y = array![false, false, true, true];
         let kernel = Kernel::Rbf { gamma: 2.0 };
-        let m = solve(kernel.matrix(x.view(), x.view()).view(), y.view(), 10.0, 1e-3).unwrap();
+        let m = solve(
+            kernel.matrix(x.view(), x.view()).view(),
+            y.view(),
+            10.0,
+            1e-3,
+        )
+        .unwrap();
         let f = m.decision(kernel.matrix(x.view(), x.view()).view());
         assert!(f[0] < 0.0 && f[1] < 0.0 && f[2] > 0.0 && f[3] > 0.0, "{f}");
     }

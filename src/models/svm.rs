@@ -3,7 +3,9 @@
 //! every C value (and every class) that needs it.
 
 use super::smo::{self, BinarySvm, Kernel};
-use super::{argmax, class_targets, FoldCache, ModelFamily, Params, Predictions, Predictor, Targets};
+use super::{
+    argmax, class_targets, FoldCache, ModelFamily, Params, Predictions, Predictor, Targets,
+};
 use crate::data::Task;
 use crate::value::{Kind, ParamSpec};
 use ndarray::{Array1, Array2, ArrayView2};
@@ -16,7 +18,11 @@ pub const MAX_TRAINING_ROWS: usize = 6000;
 const PARAMS: &[ParamSpec] = &[
     ParamSpec {
         name: "c",
-        kind: Kind::Float { min: 0.0, max: f64::INFINITY, min_exclusive: true },
+        kind: Kind::Float {
+            min: 0.0,
+            max: f64::INFINITY,
+            min_exclusive: true,
+        },
         default: "1.0",
         help: "penalty on margin violations",
     },
@@ -28,25 +34,41 @@ const PARAMS: &[ParamSpec] = &[
     },
     ParamSpec {
         name: "gamma",
-        kind: Kind::Float { min: 0.0, max: f64::INFINITY, min_exclusive: true },
+        kind: Kind::Float {
+            min: 0.0,
+            max: f64::INFINITY,
+            min_exclusive: true,
+        },
         default: "0.1",
         help: "kernel coefficient (rbf, polynomial)",
     },
     ParamSpec {
         name: "degree",
-        kind: Kind::Int { min: 1, max: 10, nullable: false },
+        kind: Kind::Int {
+            min: 1,
+            max: 10,
+            nullable: false,
+        },
         default: "3",
         help: "polynomial degree",
     },
     ParamSpec {
         name: "coef0",
-        kind: Kind::Float { min: f64::NEG_INFINITY, max: f64::INFINITY, min_exclusive: false },
+        kind: Kind::Float {
+            min: f64::NEG_INFINITY,
+            max: f64::INFINITY,
+            min_exclusive: false,
+        },
         default: "0.0",
         help: "polynomial constant term",
     },
     ParamSpec {
         name: "tol",
-        kind: Kind::Float { min: 0.0, max: f64::INFINITY, min_exclusive: true },
+        kind: Kind::Float {
+            min: 0.0,
+            max: f64::INFINITY,
+            min_exclusive: true,
+        },
         default: "0.001",
         help: "stopping tolerance on the KKT gap (scikit-learn's / libsvm's tol)",
     },
@@ -62,7 +84,8 @@ struct Fitted {
 impl Predictor for Fitted {
     fn predict(&self, x: ArrayView2<f64>) -> Predictions {
         let k = self.kernel.matrix(x, self.train.view());
-        let decisions: Vec<Array1<f64>> = self.machines.iter().map(|m| m.decision(k.view())).collect();
+        let decisions: Vec<Array1<f64>> =
+            self.machines.iter().map(|m| m.decision(k.view())).collect();
         let labels = (0..x.nrows())
             .map(|r| match decisions.as_slice() {
                 [single] => usize::from(single[r] > 0.0),
@@ -78,7 +101,11 @@ fn kernel_of(p: &Params) -> Result<Kernel, String> {
     Ok(match p.str("kernel")?.as_str() {
         "rbf" => Kernel::Rbf { gamma },
         "linear" => Kernel::Linear,
-        _ => Kernel::Polynomial { gamma, coef0: p.f64("coef0")?, degree: p.usize("degree")? as i32 },
+        _ => Kernel::Polynomial {
+            gamma,
+            coef0: p.f64("coef0")?,
+            degree: p.usize("degree")? as i32,
+        },
     })
 }
 
@@ -96,7 +123,14 @@ impl ModelFamily for SvmFamily {
         PARAMS
     }
 
-    fn fit(&self, p: &Params, x: ArrayView2<f64>, y: Targets, _seed: u64, cache: &FoldCache) -> Result<Box<dyn Predictor>, String> {
+    fn fit(
+        &self,
+        p: &Params,
+        x: ArrayView2<f64>,
+        y: Targets,
+        _seed: u64,
+        cache: &FoldCache,
+    ) -> Result<Box<dyn Predictor>, String> {
         let (labels, n_classes) = class_targets(y, self.name())?;
         if x.nrows() > MAX_TRAINING_ROWS {
             return Err(format!(
@@ -107,11 +141,19 @@ impl ModelFamily for SvmFamily {
         let kernel = kernel_of(p)?;
         let (c, tol) = (p.f64("c")?, p.f64("tol")?);
         let k = cache.get_or_compute(&format!("svm-kernel {kernel:?}"), || kernel.matrix(x, x));
-        let positives: Vec<usize> = if n_classes <= 2 { vec![1] } else { (0..n_classes).collect() };
+        let positives: Vec<usize> = if n_classes <= 2 {
+            vec![1]
+        } else {
+            (0..n_classes).collect()
+        };
         let machines = positives
             .into_iter()
             .map(|class| smo::solve(k.view(), labels.mapv(|l| l == class).view(), c, tol))
             .collect::<Result<_, _>>()?;
-        Ok(Box::new(Fitted { kernel, train: x.to_owned(), machines }))
+        Ok(Box::new(Fitted {
+            kernel,
+            train: x.to_owned(),
+            machines,
+        }))
     }
 }
