@@ -1,6 +1,7 @@
 //! Command-line interface: parses arguments, dispatches, maps errors to exit statuses
 //! (0 ok, 1 runtime failure, 2 bad input, 130 interrupted).
 
+use crate::bench::BenchRequest;
 use crate::config::{Backend, Sweep};
 use crate::error::{InputError, Interrupted, EXIT_INPUT, EXIT_INTERRUPTED};
 use crate::expand::expand;
@@ -53,6 +54,26 @@ enum Command {
     Rerun {
         dir: PathBuf,
         /// Folder for the new run [default: results/<name>-rerun-<timestamp>].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        execution: ExecutionArgs,
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Measure threads vs processes on a sample of a sweep's trials, at 1 job and 1 job per core, and recommend one.
+    Bench {
+        sweep: PathBuf,
+        /// Trials to sample [default: enough for about --budget in total].
+        #[arg(long, conflicts_with = "all")]
+        trials: Option<usize>,
+        /// Use every trial of the sweep.
+        #[arg(long)]
+        all: bool,
+        /// Approximate total time for the default sample, e.g. 20s.
+        #[arg(long, default_value = "20s")]
+        budget: String,
+        /// Folder for bench.csv and bench.json [default: results/<name>-bench-<timestamp>].
         #[arg(long)]
         out: Option<PathBuf>,
         #[command(flatten)]
@@ -151,6 +172,18 @@ pub fn main() -> i32 {
                 quiet,
             })
         }
+        Command::Bench {
+            sweep,
+            trials,
+            all,
+            budget,
+            out,
+            execution,
+            quiet,
+        } => {
+            crate::execute::install_interrupt_handler();
+            run_bench(sweep, trials, all, &budget, out, execution.into(), quiet)
+        }
         Command::Expand { sweep } => print_expansion(&sweep),
         Command::Models => {
             print!("{}", crate::models::describe_all());
@@ -173,6 +206,37 @@ pub fn main() -> i32 {
             }
         },
     }
+}
+
+fn run_bench(
+    sweep_file: PathBuf,
+    trials: Option<usize>,
+    all: bool,
+    budget: &str,
+    out: Option<PathBuf>,
+    overrides: Overrides,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    let budget = crate::config::parse_duration(budget)
+        .map_err(|e| InputError::new(format!("--budget: {e}")))?;
+    let request = BenchRequest {
+        sweep_file,
+        trials,
+        all,
+        budget,
+        out,
+        overrides,
+        quiet,
+    };
+    let report = crate::bench::bench(&request)?;
+    let dir = request
+        .out
+        .clone()
+        .unwrap_or_else(|| crate::results::default_out_dir(&format!("{}-bench", report.sweep)));
+    crate::bench::write_report(&dir, &report)?;
+    print!("{}", crate::bench::print_table(&report));
+    println!("bench.csv and bench.json: {}", dir.display());
+    Ok(())
 }
 
 fn print_expansion(path: &std::path::Path) -> anyhow::Result<()> {

@@ -3,6 +3,7 @@
 //! The pipeline, one module per stage:
 //! config -> expand -> data -> models -> evaluate -> execute (threads | processes) -> results -> report.
 
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod data;

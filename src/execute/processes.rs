@@ -19,8 +19,11 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Trials sent to a worker ahead of its results.
+/// Trials a worker may hold: two while trials are short, so it never waits for the parent between
+/// them; one when they are long, so the last trials are not queued behind a busy worker.
 const PIPELINE_DEPTH: usize = 2;
+/// Mean trial time above which the pipeline depth drops to one.
+const SHORT_TRIAL: Duration = Duration::from_millis(20);
 /// Lines of a worker's stderr kept for crash reports.
 const STDERR_TAIL: usize = 12;
 
@@ -36,6 +39,9 @@ struct Worker {
     child: Child,
     stdin: BufWriter<ChildStdin>,
     in_flight: VecDeque<Trial>,
+    /// The model entry of the last trial sent, for cache affinity.
+    last_entry: Option<usize>,
+    spawned: Instant,
     /// When the first trial in flight started (as far as the parent can tell).
     running_since: Option<Instant>,
     stderr_tail: Arc<Mutex<VecDeque<String>>>,
@@ -82,6 +88,8 @@ impl Worker {
             child,
             stdin: BufWriter::new(stdin),
             in_flight: VecDeque::new(),
+            last_entry: None,
+            spawned: Instant::now(),
             running_since: None,
             stderr_tail,
         };
@@ -95,6 +103,7 @@ impl Worker {
         if self.in_flight.is_empty() {
             self.running_since = Some(Instant::now());
         }
+        self.last_entry = Some(trial.entry);
         self.in_flight.push_back(trial);
     }
 
@@ -142,8 +151,29 @@ fn describe_exit(status: Option<ExitStatus>) -> String {
     }
 }
 
+/// What the pool measured about its workers, for `sweep bench`.
+#[derive(Debug, Clone, Default)]
+pub struct PoolStats {
+    /// Time from starting a worker to its Ready message (process start + data loading).
+    pub startup: Vec<Duration>,
+    /// Peak resident memory of each worker, in bytes, read just before it was ended.
+    pub peak_rss: Vec<u64>,
+}
+
+/// Peak resident set size of a process (VmHWM), in bytes.
+pub fn peak_rss(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
 struct Pool<'a> {
     init: ToWorker,
+    /// Sum of finished trials' compute times and their count, to tell short trials from long ones.
+    trial_seconds: f64,
+    trials_done: usize,
+    stats: PoolStats,
     events: Sender<Event>,
     workers: Vec<Worker>,
     next_id: u64,
@@ -164,6 +194,7 @@ impl Pool<'_> {
 
     fn end_all(&mut self) {
         for w in &mut self.workers {
+            self.stats.peak_rss.extend(peak_rss(w.pid()));
             w.kill();
         }
         self.workers.clear();
@@ -203,12 +234,40 @@ impl Pool<'_> {
     }
 }
 
+/// How far down the queue a worker looks for a trial of the model entry it ran last.
+const AFFINITY_WINDOW: usize = 64;
+
+/// The next trial for a worker: preferably one of the model entry it last ran, whose per-fold caches
+/// (kernels, presorted columns) it already holds; else the oldest pending one.
+fn next_for(worker: &Worker, pending: &mut VecDeque<Trial>) -> Option<Trial> {
+    let at = worker
+        .last_entry
+        .and_then(|entry| {
+            pending
+                .iter()
+                .take(AFFINITY_WINDOW)
+                .position(|t| t.entry == entry)
+        })
+        .unwrap_or(0);
+    pending.remove(at)
+}
+
 pub fn run(
     ctx: &Arc<Context>,
     trials: Vec<Trial>,
     settings: &Settings,
     sink: &mut Sink,
 ) -> Result<Ending> {
+    run_measured(ctx, trials, settings, sink).map(|(ending, _)| ending)
+}
+
+/// [`run`], also returning what was measured about the workers.
+pub fn run_measured(
+    ctx: &Arc<Context>,
+    trials: Vec<Trial>,
+    settings: &Settings,
+    sink: &mut Sink,
+) -> Result<(Ending, PoolStats)> {
     let (events, receiver): (Sender<Event>, Receiver<Event>) = mpsc::channel();
     let mut pool = Pool {
         init: ToWorker::Init {
@@ -217,6 +276,9 @@ pub fn run(
             memory_limit: settings.memory_limit,
         },
         events,
+        stats: PoolStats::default(),
+        trial_seconds: 0.0,
+        trials_done: 0,
         workers: Vec::new(),
         next_id: 0,
         settings,
@@ -227,7 +289,7 @@ pub fn run(
     }
     let ending = drive(&mut pool, &mut pending, &receiver, sink);
     pool.end_all();
-    ending
+    Ok((ending?, pool.stats))
 }
 
 fn drive(
@@ -244,9 +306,15 @@ fn drive(
         while pool.workers.len() < pool.settings.jobs && !pending.is_empty() {
             pool.spawn()?;
         }
+        let mean_trial = pool.trial_seconds / pool.trials_done.max(1) as f64;
+        let depth = if mean_trial < SHORT_TRIAL.as_secs_f64() {
+            PIPELINE_DEPTH
+        } else {
+            1
+        };
         for worker in &mut pool.workers {
-            while worker.in_flight.len() < PIPELINE_DEPTH {
-                match pending.pop_front() {
+            while worker.in_flight.len() < depth {
+                match next_for(worker, pending) {
                     Some(trial) => worker.send(trial),
                     None => break,
                 }
@@ -271,9 +339,18 @@ fn drive(
                 worker.running_since = (!worker.in_flight.is_empty()).then(Instant::now);
                 record.backend = "processes".to_string();
                 record.worker = Some(worker.pid());
+                let folds = record.splits.len().max(1) as f64;
+                pool.trial_seconds += (record.mean_fit_time + record.mean_score_time) * folds;
+                pool.trials_done += 1;
                 Some(*record)
             }
-            Ok(Event::Message(_, FromWorker::Ready { .. })) => None,
+            Ok(Event::Message(id, FromWorker::Ready { .. })) => {
+                if let Some(at) = pool.position(id) {
+                    let startup = pool.workers[at].spawned.elapsed();
+                    pool.stats.startup.push(startup);
+                }
+                None
+            }
             Ok(Event::Message(_, FromWorker::InitError(message))) => {
                 anyhow::bail!("a worker could not load the sweep: {message}")
             }

@@ -69,10 +69,6 @@ fn claim_stdout() -> Result<std::fs::File> {
 
 pub fn main() -> Result<()> {
     let mut out = std::io::BufWriter::new(claim_stdout()?);
-    // Parallelism comes from running several workers; trees inside one worker train sequentially.
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .build_global()?;
     let (sender, receiver) = std::sync::mpsc::channel::<ToWorker>();
     std::thread::spawn(move || {
         let mut input = std::io::BufReader::new(std::io::stdin().lock());
