@@ -59,28 +59,58 @@ fn reference_sweep_gives_identical_results_with_one_and_two_jobs() {
     assert_eq!(one.results(), two.results());
 }
 
+/// scikit-learn's best mean CV accuracy per family on the reference sweep (GridSearchCV, 5 stratified
+/// shuffled folds), for fold seeds 0..6: bench/sklearn_grid.py with FOLD_SEED=0..5.
+const SKLEARN_BEST: [(&str, [f64; 6]); 5] = [
+    (
+        "logistic_regression",
+        [0.9789, 0.9789, 0.9789, 0.9824, 0.9842, 0.9789],
+    ),
+    (
+        "decision_tree",
+        [0.949, 0.9296, 0.9508, 0.9473, 0.9508, 0.9402],
+    ),
+    (
+        "gaussian_nb",
+        [0.9385, 0.9385, 0.9368, 0.942, 0.942, 0.9367],
+    ),
+    ("svm", [0.9807, 0.9824, 0.9737, 0.9842, 0.9807, 0.9807]),
+    (
+        "random_forest",
+        [0.9649, 0.9631, 0.9561, 0.9596, 0.9579, 0.9631],
+    ),
+];
+
 #[test]
-fn reference_sweep_accuracy_is_close_to_scikit_learn() {
-    // scikit-learn's best mean CV accuracy per family on the same sweep (GridSearchCV, 5 stratified folds).
-    let sklearn = [
-        ("logistic_regression", 0.979),
-        ("decision_tree", 0.949),
-        ("gaussian_nb", 0.939),
-        ("svm", 0.981),
-        ("random_forest", 0.965),
-    ];
+fn reference_sweep_accuracy_matches_scikit_learn_over_fold_seeds() {
+    // Folds cannot be assigned as scikit-learn assigns them, and one split moves a family's best
+    // accuracy by up to two points either way; so compare means over six fold seeds each.
     let sb = Sandbox::new();
-    let trials = sb.run_ok(&reference_config(&sb), "out", &[]);
-    for (model, reference) in sklearn {
-        let best = trials
-            .rows
-            .keys()
-            .filter(|k| k.starts_with(model))
-            .map(|k| trials.get(k, "mean_test_accuracy").parse::<f64>().unwrap())
-            .fold(f64::NEG_INFINITY, f64::max);
+    let text = std::fs::read_to_string(reference_config(&sb)).unwrap();
+    let mut ours: std::collections::BTreeMap<&str, Vec<f64>> = Default::default();
+    for seed in 0..6 {
+        let config = sb.write(
+            &format!("seed{seed}.yaml"),
+            &text.replace("seed: 0", &format!("seed: {seed}")),
+        );
+        let trials = sb.run_ok(&config, &format!("seed{seed}"), &[]);
+        for (model, _) in SKLEARN_BEST {
+            let best = trials
+                .rows
+                .keys()
+                .filter(|k| k.starts_with(model))
+                .map(|k| trials.get(k, "mean_test_accuracy").parse::<f64>().unwrap())
+                .fold(f64::NEG_INFINITY, f64::max);
+            ours.entry(model).or_default().push(best);
+        }
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    for (model, sklearn) in SKLEARN_BEST {
+        let (a, b) = (mean(&ours[model]), mean(&sklearn));
         assert!(
-            (best - reference).abs() <= 0.015,
-            "{model}: best {best:.4} vs scikit-learn {reference}"
+            (a - b).abs() <= 0.01,
+            "{model}: mean best {a:.4} vs scikit-learn {b:.4} ({:?})",
+            ours[model]
         );
     }
 }

@@ -77,23 +77,30 @@ impl TreeTarget<'_> {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-enum Node {
-    Leaf {
-        value_at: usize,
-    },
-    Split {
-        feature: usize,
-        threshold: f64,
-        left: usize,
-        right: usize,
-    },
+struct Node {
+    /// Where this node's value (class proportions or mean) starts in `values`; every node has one,
+    /// so a tree can be cut at any depth without refitting.
+    value_at: usize,
+    /// Training rows that reached the node.
+    rows: u32,
+    /// Feature, threshold and left child (the right child follows it); `None` for a leaf.
+    split: Option<(usize, f64, usize)>,
 }
 
-/// A fitted tree: nodes plus a flat table of leaf values (class proportions or a mean).
+/// Limits applied when reading a tree grown without them: a node deeper than `max_depth` or with
+/// fewer than `min_samples_split` rows acts as a leaf. Both only stop growth, never change a split,
+/// so the result equals a tree grown with them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    pub max_depth: Option<usize>,
+    pub min_samples_split: usize,
+}
+
+/// A fitted tree: nodes plus a flat table of node values (class proportions or a mean).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tree {
     nodes: Vec<Node>,
-    leaf_values: Vec<f64>,
+    values: Vec<f64>,
     outputs: usize,
 }
 
@@ -104,6 +111,7 @@ pub struct Columns {
     order: Vec<Vec<u32>>,
     /// rank[f][row]: the row's position in `order[f]`, so sorting rows by a feature is sorting integers.
     rank: Vec<Vec<u32>>,
+    x_log2_x: XLog2X,
 }
 
 impl Columns {
@@ -131,7 +139,13 @@ impl Columns {
                 rank
             })
             .collect();
-        Columns { data, order, rank }
+        let n_rows = data.ncols();
+        Columns {
+            data,
+            order,
+            rank,
+            x_log2_x: XLog2X::up_to(n_rows),
+        }
     }
 
     pub fn n_rows(&self) -> usize {
@@ -164,7 +178,6 @@ struct Grower<'a> {
     weights: &'a [f64],
     params: &'a CartParams,
     total_weight: f64,
-    rng: Xoshiro256PlusPlus,
     /// Per feature, the tree's rows in ascending order of that feature; every node is the same
     /// range [start, end) in each of them.
     sorted: Vec<Vec<u32>>,
@@ -207,7 +220,6 @@ impl Tree {
             weights,
             params,
             total_weight: weights.iter().sum(),
-            rng: Xoshiro256PlusPlus::seed_from_u64(params.seed),
             sorted,
             goes_left: vec![false; columns.n_rows()],
             spill: Vec::with_capacity(n),
@@ -216,17 +228,29 @@ impl Tree {
             right_stats: vec![0.0; stat_width(target)],
         };
         let mut tree = Tree {
-            nodes: vec![Node::Leaf { value_at: 0 }],
-            leaf_values: Vec::new(),
+            nodes: Vec::new(),
+            values: Vec::new(),
             outputs,
         };
-        // Depth-first, left child first: (node slot, row range, depth, rows presorted by every feature).
-        let mut stack = vec![(0usize, 0usize, n, 0usize, presort)];
-        while let Some((slot, start, end, depth, presorted)) = stack.pop() {
+        // Depth-first, left child first: (node slot, row range, depth, rows presorted by every feature,
+        // node seed). A node's seed follows from its path, so cutting a tree at a depth leaves every
+        // remaining node exactly as a tree grown with that depth limit would have it.
+        let mut stack = vec![(0usize, 0usize, n, 0usize, presort, params.seed)];
+        while let Some((slot, start, end, depth, presorted, node_seed)) = stack.pop() {
             let stats = grower.stats(start, end);
             let impurity = grower.impurity(&stats);
+            if slot == tree.nodes.len() {
+                tree.nodes.push(Node {
+                    value_at: 0,
+                    rows: 0,
+                    split: None,
+                });
+            }
+            tree.nodes[slot].value_at = tree.values.len();
+            tree.nodes[slot].rows = (end - start) as u32;
+            tree.values.extend(grower.leaf_value(&stats));
             let split = if grower.may_split(end - start, depth, impurity) {
-                grower.best_split(start, end, &stats, impurity, presorted)
+                grower.best_split(start, end, &stats, impurity, presorted, node_seed)
             } else {
                 None
             };
@@ -235,24 +259,26 @@ impl Tree {
                     let keep = presorted && grower.keeps_presorted(end - start);
                     grower.partition(start, end, &split, keep);
                     let left = tree.nodes.len();
-                    tree.nodes.push(Node::Leaf { value_at: 0 });
-                    tree.nodes.push(Node::Leaf { value_at: 0 });
-                    tree.nodes[slot] = Node::Split {
-                        feature: split.feature,
-                        threshold: split.threshold,
-                        left,
-                        right: left + 1,
-                    };
+                    for _ in 0..2 {
+                        tree.nodes.push(Node {
+                            value_at: 0,
+                            rows: 0,
+                            split: None,
+                        });
+                    }
+                    tree.nodes[slot].split = Some((split.feature, split.threshold, left));
                     let mid = start + split.left_rows;
-                    stack.push((left + 1, mid, end, depth + 1, keep));
-                    stack.push((left, start, mid, depth + 1, keep));
+                    stack.push((
+                        left + 1,
+                        mid,
+                        end,
+                        depth + 1,
+                        keep,
+                        derive_seed(node_seed, 2),
+                    ));
+                    stack.push((left, start, mid, depth + 1, keep, derive_seed(node_seed, 1)));
                 }
-                None => {
-                    tree.nodes[slot] = Node::Leaf {
-                        value_at: tree.leaf_values.len(),
-                    };
-                    tree.leaf_values.extend(grower.leaf_value(&stats));
-                }
+                None => {}
             }
         }
         tree
@@ -260,33 +286,38 @@ impl Tree {
 
     /// The leaf values (class proportions or mean) reached by one row.
     pub fn leaf(&self, row: ArrayView1<f64>) -> &[f64] {
-        let mut at = 0;
+        self.leaf_within(
+            row,
+            Limits {
+                max_depth: None,
+                min_samples_split: 0,
+            },
+        )
+    }
+
+    /// The values of the node where one row stops when the tree is read with `limits`.
+    pub fn leaf_within(&self, row: ArrayView1<f64>, limits: Limits) -> &[f64] {
+        let (mut at, mut depth) = (0, 0);
         loop {
-            match self.nodes[at] {
-                Node::Leaf { value_at } => {
-                    return &self.leaf_values[value_at..value_at + self.outputs]
-                }
-                Node::Split {
-                    feature,
-                    threshold,
-                    left,
-                    right,
-                } => {
+            let node = &self.nodes[at];
+            let stop = limits.max_depth.is_some_and(|d| depth >= d)
+                || (node.rows as usize) < limits.min_samples_split;
+            match node.split {
+                Some((feature, threshold, left)) if !stop => {
                     at = if row[feature] <= threshold {
                         left
                     } else {
-                        right
-                    }
+                        left + 1
+                    };
+                    depth += 1;
                 }
+                _ => return &self.values[node.value_at..node.value_at + self.outputs],
             }
         }
     }
 
     pub fn n_leaves(&self) -> usize {
-        self.nodes
-            .iter()
-            .filter(|n| matches!(n, Node::Leaf { .. }))
-            .count()
+        self.nodes.iter().filter(|n| n.split.is_none()).count()
     }
 }
 
@@ -368,6 +399,7 @@ impl Grower<'_> {
         stats: &[f64],
         node_impurity: f64,
         presorted: bool,
+        node_seed: u64,
     ) -> Option<Split> {
         let n_features = self.columns.n_features();
         let wanted = self
@@ -376,7 +408,7 @@ impl Grower<'_> {
             .unwrap_or(n_features)
             .min(n_features);
         let mut features: Vec<usize> = (0..n_features).collect();
-        features.shuffle(&mut self.rng);
+        features.shuffle(&mut Xoshiro256PlusPlus::seed_from_u64(node_seed));
         let min_leaf = self.params.min_samples_leaf.max(1);
         let node_weight = stats[stats.len() - 1];
         let mut best: Option<Split> = None;
@@ -405,7 +437,8 @@ impl Grower<'_> {
             self.left_stats.iter_mut().for_each(|s| *s = 0.0);
             self.right_stats.copy_from_slice(stats);
             let criterion = self.params.criterion;
-            let (mut left_acc, mut right_acc) = (0.0, accumulator(criterion, stats));
+            let xlx = &self.columns.x_log2_x;
+            let (mut left_acc, mut right_acc) = (0.0, accumulator(criterion, stats, xlx));
             let last = stats.len() - 1;
             for k in 0..n - 1 {
                 let row = rows[k];
@@ -413,8 +446,8 @@ impl Grower<'_> {
                 let w = self.weights[row as usize];
                 if let TreeTarget::Classes { labels, .. } = self.target {
                     let class = labels[row as usize];
-                    left_acc += moved_in(criterion, self.left_stats[class], w);
-                    right_acc += moved_in(criterion, self.right_stats[class], -w);
+                    left_acc += moved_in(criterion, self.left_stats[class], w, xlx);
+                    right_acc += moved_in(criterion, self.right_stats[class], -w, xlx);
                 }
                 add_row(self.target, &mut self.left_stats, row, w);
                 add_row(self.target, &mut self.right_stats, row, -w);
@@ -423,14 +456,19 @@ impl Grower<'_> {
                 if next <= value || left_rows < min_leaf || n - left_rows < min_leaf {
                     continue;
                 }
-                let children =
-                    side_impurity(criterion, &self.left_stats, left_acc, self.left_stats[last])
-                        + side_impurity(
-                            criterion,
-                            &self.right_stats,
-                            right_acc,
-                            self.right_stats[last],
-                        );
+                let children = side_impurity(
+                    criterion,
+                    &self.left_stats,
+                    left_acc,
+                    self.left_stats[last],
+                    xlx,
+                ) + side_impurity(
+                    criterion,
+                    &self.right_stats,
+                    right_acc,
+                    self.right_stats[last],
+                    xlx,
+                );
                 if best.as_ref().is_none_or(|b| children < b.children_impurity) {
                     let mid = value + (next - value) / 2.0;
                     best = Some(Split {
@@ -478,33 +516,50 @@ fn x_log2_x(x: f64) -> f64 {
     }
 }
 
+/// x log2 x, looked up for the whole counts that unit and bootstrap weights produce.
+struct XLog2X(Vec<f64>);
+
+impl XLog2X {
+    fn up_to(n: usize) -> XLog2X {
+        XLog2X((0..=n).map(|i| x_log2_x(i as f64)).collect())
+    }
+
+    fn at(&self, x: f64) -> f64 {
+        let i = x as usize;
+        match self.0.get(i) {
+            Some(&v) if i as f64 == x => v,
+            _ => x_log2_x(x),
+        }
+    }
+}
+
 /// The per-class sum a split scan keeps up to date: sum c^2 (gini) or sum c log2 c (entropy).
-fn accumulator(criterion: Criterion, stats: &[f64]) -> f64 {
+fn accumulator(criterion: Criterion, stats: &[f64], xlx: &XLog2X) -> f64 {
     let counts = &stats[..stats.len() - 1];
     match criterion {
         Criterion::Gini => counts.iter().map(|c| c * c).sum(),
-        Criterion::Entropy => counts.iter().map(|&c| x_log2_x(c)).sum(),
+        Criterion::Entropy => counts.iter().map(|&c| xlx.at(c)).sum(),
         Criterion::SquaredError => 0.0,
     }
 }
 
 /// Change of the accumulator when weight `w` joins a class that had weight `count` on this side.
-fn moved_in(criterion: Criterion, count: f64, w: f64) -> f64 {
+fn moved_in(criterion: Criterion, count: f64, w: f64, xlx: &XLog2X) -> f64 {
     match criterion {
         Criterion::Gini => w * (2.0 * count + w),
-        Criterion::Entropy => x_log2_x(count + w) - x_log2_x(count),
+        Criterion::Entropy => xlx.at(count + w) - xlx.at(count),
         Criterion::SquaredError => 0.0,
     }
 }
 
 /// Weight x impurity of one side of a split, from its statistics and accumulator, in O(1).
-fn side_impurity(criterion: Criterion, stats: &[f64], acc: f64, w: f64) -> f64 {
+fn side_impurity(criterion: Criterion, stats: &[f64], acc: f64, w: f64, xlx: &XLog2X) -> f64 {
     if w <= 0.0 {
         return 0.0;
     }
     match criterion {
         Criterion::Gini => w - acc / w,
-        Criterion::Entropy => x_log2_x(w) - acc,
+        Criterion::Entropy => xlx.at(w) - acc,
         Criterion::SquaredError => (stats[1] - stats[0] * stats[0] / w).max(0.0),
     }
 }
@@ -528,6 +583,14 @@ fn impurity(criterion: Criterion, stats: &[f64]) -> f64 {
             (counts[1] / w - mean * mean).max(0.0)
         }
     }
+}
+
+/// splitmix64: a well-mixed seed for child `index` of something seeded with `seed`.
+pub fn derive_seed(seed: u64, index: u64) -> u64 {
+    let mut z = seed ^ index.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 /// Picks the class with the largest value, the lowest index on ties.
@@ -564,5 +627,80 @@ impl PredictInplace<Array2<f64>, Array1<usize>> for Tree {
 
     fn default_target(&self, x: &Array2<f64>) -> Array1<usize> {
         Array1::zeros(x.nrows())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+    use proptest::prelude::*;
+
+    /// Rows with distinct feature vectors (the first column is the row number), random labels.
+    fn distinct_rows() -> impl Strategy<Value = (Array2<f64>, Vec<usize>)> {
+        (2usize..60, 0usize..4).prop_flat_map(|(rows, extra)| {
+            (
+                proptest::collection::vec(-3i32..3, rows * extra).prop_map(move |v| {
+                    Array2::from_shape_fn((rows, extra + 1), |(r, c)| {
+                        if c == 0 {
+                            r as f64
+                        } else {
+                            f64::from(v[r * extra + c - 1])
+                        }
+                    })
+                }),
+                proptest::collection::vec(0usize..3, rows),
+            )
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn a_fully_grown_tree_fits_distinct_rows_perfectly((x, y) in distinct_rows(), seed in any::<u64>()) {
+            let columns = Columns::new(x.view());
+            let tree = Tree::grow(&columns, TreeTarget::Classes { labels: &y, n_classes: 3 }, &vec![1.0; y.len()], &CartParams { seed, ..CartParams::default() });
+            for (row, &label) in x.outer_iter().zip(&y) {
+                prop_assert_eq!(majority(tree.leaf(row)), label);
+            }
+        }
+
+        #[test]
+        fn cutting_a_full_tree_equals_growing_with_the_limits(
+            (x, y) in distinct_rows(),
+            depth in 1usize..5,
+            min_split in 2usize..10,
+            seed in any::<u64>(),
+        ) {
+            let columns = Columns::new(x.view());
+            let target = TreeTarget::Classes { labels: &y, n_classes: 3 };
+            let weights = vec![1.0; y.len()];
+            let full = Tree::grow(&columns, target, &weights, &CartParams { seed, ..CartParams::default() });
+            let limited = CartParams { max_depth: Some(depth), min_samples_split: min_split, seed, ..CartParams::default() };
+            let grown = Tree::grow(&columns, target, &weights, &limited);
+            let limits = Limits { max_depth: Some(depth), min_samples_split: min_split };
+            for row in x.outer_iter() {
+                prop_assert_eq!(full.leaf_within(row, limits), grown.leaf(row));
+            }
+        }
+    }
+
+    #[test]
+    fn regression_tree_predicts_leaf_means() {
+        let x = ndarray::array![[1.0], [2.0], [10.0], [11.0]];
+        let y = [1.0, 3.0, 10.0, 14.0];
+        let tree = Tree::grow(
+            &Columns::new(x.view()),
+            TreeTarget::Values(&y),
+            &[1.0; 4],
+            &CartParams {
+                criterion: Criterion::SquaredError,
+                max_depth: Some(1),
+                ..CartParams::default()
+            },
+        );
+        assert_eq!(tree.leaf(ndarray::array![0.0].view()), [2.0]);
+        assert_eq!(tree.leaf(ndarray::array![20.0].view()), [12.0]);
     }
 }

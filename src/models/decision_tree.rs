@@ -1,10 +1,11 @@
 //! Decision tree family (classification and regression), backed by [`cart`](super::cart).
 
-use super::cart::{majority, CartParams, Columns, Criterion, Tree, TreeTarget};
+use super::cart::{majority, CartParams, Columns, Criterion, Limits, Tree, TreeTarget};
 use super::{FoldCache, ModelFamily, Params, Predictions, Predictor, Targets};
 use crate::data::Task;
 use crate::value::{resolve_max_features, Kind, ParamSpec};
 use ndarray::ArrayView2;
+use std::sync::Arc;
 
 pub struct DecisionTreeFamily;
 
@@ -119,13 +120,16 @@ pub fn leaf_predictions(
 }
 
 struct Fitted {
-    tree: Tree,
+    tree: Arc<Tree>,
+    limits: Limits,
     task: Task,
 }
 
 impl Predictor for Fitted {
     fn predict(&self, x: ArrayView2<f64>) -> Predictions {
-        leaf_predictions(x, self.task, |row| self.tree.leaf(row).to_vec())
+        leaf_predictions(x, self.task, |row| {
+            self.tree.leaf_within(row, self.limits).to_vec()
+        })
     }
 }
 
@@ -148,13 +152,33 @@ impl ModelFamily for DecisionTreeFamily {
         p: &Params,
         x: ArrayView2<f64>,
         y: Targets,
-        seed: u64,
+        _seed: u64,
         cache: &FoldCache,
     ) -> Result<Box<dyn Predictor>, String> {
         let (target, task) = tree_target(&y)?;
-        let params = cart_params(p, task, x.ncols(), seed)?;
+        let params = cart_params(p, task, x.ncols(), 0)?;
         let columns = cache.get_or_compute(COLUMNS_KEY, || Columns::new(x));
-        let tree = Tree::grow(&columns, target, &vec![1.0; x.nrows()], &params);
-        Ok(Box::new(Fitted { tree, task }))
+        let limits = Limits {
+            max_depth: params.max_depth,
+            min_samples_split: params.min_samples_split,
+        };
+        // Stopping rules never change a split, so trials differing only in them share one tree grown
+        // without them, each cutting it when reading. Tie-breaking feature orders are seeded by node
+        // position from the parameters that shape splits, not from the trial, so that tree is the same
+        // for all of them (as scikit-learn uses one random_state for every grid point).
+        let unlimited = CartParams {
+            max_depth: None,
+            min_samples_split: 2,
+            seed: 0,
+            ..params
+        };
+        let unlimited = CartParams {
+            seed: crate::expand::derive_seed(0, &format!("{unlimited:?}")),
+            ..unlimited
+        };
+        let tree = cache.get_or_compute(&format!("cart-tree {unlimited:?}"), || {
+            Tree::grow(&columns, target, &vec![1.0; x.nrows()], &unlimited)
+        });
+        Ok(Box::new(Fitted { tree, limits, task }))
     }
 }

@@ -5,7 +5,7 @@
 //! threads that train it. Classification averages the trees' class proportions (soft vote, as
 //! scikit-learn does) and picks the lowest class index on ties.
 
-use super::cart::{majority, CartParams, Columns, Tree, TreeTarget};
+use super::cart::{derive_seed, majority, CartParams, Columns, Tree, TreeTarget};
 use linfa::dataset::DatasetBase;
 use linfa::traits::{Fit, PredictInplace};
 use ndarray::{Array1, Array2, ArrayView1};
@@ -28,12 +28,10 @@ pub struct Forest {
     trees: Vec<Tree>,
 }
 
-/// splitmix64: a well-mixed seed for tree `index` of a forest seeded with `seed`.
-pub fn derive_seed(seed: u64, index: u64) -> u64 {
-    let mut z = seed ^ index.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+/// The seed of tree `index` of a forest seeded with `forest_seed`: its bootstrap draws and its
+/// per-split feature samples come from this alone.
+pub fn tree_seed(forest_seed: u64, index: usize) -> u64 {
+    derive_seed(forest_seed, index as u64)
 }
 
 impl Forest {
@@ -42,8 +40,8 @@ impl Forest {
         let trees = (0..params.n_estimators)
             .into_par_iter()
             .map(|i| {
-                let tree_seed = derive_seed(params.seed, i as u64);
-                let mut rng = Xoshiro256PlusPlus::seed_from_u64(tree_seed);
+                let tree_seed = tree_seed(params.seed, i);
+                let mut rng = Xoshiro256PlusPlus::seed_from_u64(derive_seed(tree_seed, 0));
                 let mut weights = vec![0.0; n_rows];
                 if params.bootstrap {
                     let draws = ((params.max_samples * n_rows as f64).round() as usize).max(1);
@@ -54,7 +52,7 @@ impl Forest {
                     weights.iter_mut().for_each(|w| *w = 1.0);
                 }
                 let tree_params = CartParams {
-                    seed: rng.gen(),
+                    seed: tree_seed,
                     ..params.tree
                 };
                 Tree::grow(columns, target, &weights, &tree_params)
@@ -115,5 +113,69 @@ impl PredictInplace<Array2<f64>, Array1<usize>> for Forest {
 
     fn default_target(&self, x: &Array2<f64>) -> Array1<usize> {
         Array1::zeros(x.nrows())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+    use proptest::prelude::*;
+
+    fn dataset() -> impl Strategy<Value = (Array2<f64>, Vec<usize>)> {
+        (5usize..40, 1usize..5).prop_flat_map(|(rows, cols)| {
+            (
+                proptest::collection::vec(-5i32..5, rows * cols).prop_map(move |v| {
+                    Array2::from_shape_vec((rows, cols), v.into_iter().map(f64::from).collect())
+                        .unwrap()
+                }),
+                proptest::collection::vec(0usize..3, rows),
+            )
+        })
+    }
+
+    fn params(
+        n_estimators: usize,
+        bootstrap: bool,
+        max_features: Option<usize>,
+        seed: u64,
+    ) -> ForestParams {
+        ForestParams {
+            n_estimators,
+            tree: CartParams {
+                max_features,
+                ..CartParams::default()
+            },
+            bootstrap,
+            max_samples: 1.0,
+            seed,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn predictions_do_not_depend_on_thread_count((x, y) in dataset(), seed in any::<u64>()) {
+            let columns = Columns::new(x.view());
+            let target = TreeTarget::Classes { labels: &y, n_classes: 3 };
+            let p = params(8, true, Some(1), seed);
+            let grow_on = |threads: usize| {
+                rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| Forest::grow(&columns, target, &p))
+            };
+            prop_assert_eq!(grow_on(1), grow_on(4));
+        }
+
+        #[test]
+        fn a_forest_of_one_tree_without_bootstrap_is_that_tree((x, y) in dataset(), seed in any::<u64>()) {
+            let columns = Columns::new(x.view());
+            let target = TreeTarget::Classes { labels: &y, n_classes: 3 };
+            let p = params(1, false, None, seed);
+            let forest = Forest::grow(&columns, target, &p);
+            let tree = Tree::grow(&columns, target, &vec![1.0; y.len()], &CartParams { seed: tree_seed(seed, 0), ..p.tree });
+            for row in x.outer_iter() {
+                prop_assert_eq!(forest.average(row), tree.leaf(row).to_vec());
+            }
+        }
     }
 }
