@@ -249,37 +249,33 @@ impl Tree {
             tree.nodes[slot].value_at = tree.values.len();
             tree.nodes[slot].rows = (end - start) as u32;
             tree.values.extend(grower.leaf_value(&stats));
-            let split = if grower.may_split(end - start, depth, impurity) {
-                grower.best_split(start, end, &stats, impurity, presorted, node_seed)
-            } else {
-                None
-            };
-            match split {
-                Some(split) => {
-                    let keep = presorted && grower.keeps_presorted(end - start);
-                    grower.partition(start, end, &split, keep);
-                    let left = tree.nodes.len();
-                    for _ in 0..2 {
-                        tree.nodes.push(Node {
-                            value_at: 0,
-                            rows: 0,
-                            split: None,
-                        });
-                    }
-                    tree.nodes[slot].split = Some((split.feature, split.threshold, left));
-                    let mid = start + split.left_rows;
-                    stack.push((
-                        left + 1,
-                        mid,
-                        end,
-                        depth + 1,
-                        keep,
-                        derive_seed(node_seed, 2),
-                    ));
-                    stack.push((left, start, mid, depth + 1, keep, derive_seed(node_seed, 1)));
-                }
-                None => {}
+            if !grower.may_split(end - start, depth, impurity) {
+                continue;
             }
+            let Some(split) = grower.best_split(start, end, &stats, impurity, presorted, node_seed)
+            else {
+                continue;
+            };
+            let keep = presorted && grower.keeps_presorted(end - start);
+            grower.partition(start, end, &split, keep);
+            let left = tree.nodes.len();
+            let unset = || Node {
+                value_at: 0,
+                rows: 0,
+                split: None,
+            };
+            tree.nodes.extend([unset(), unset()]);
+            tree.nodes[slot].split = Some((split.feature, split.threshold, left));
+            let mid = start + split.left_rows;
+            stack.push((
+                left + 1,
+                mid,
+                end,
+                depth + 1,
+                keep,
+                derive_seed(node_seed, 2),
+            ));
+            stack.push((left, start, mid, depth + 1, keep, derive_seed(node_seed, 1)));
         }
         tree
     }
