@@ -6,7 +6,7 @@ use crate::data::{make_folds, Dataset, Target, Task};
 use crate::error::InputError;
 use crate::expand::Trial;
 use crate::metrics::{mean_std, score_all, Metric, Truth};
-use crate::models::{FoldCache, Params, Targets};
+use crate::models::{FoldCache, Params, Seeds, Targets};
 use crate::preprocess::FittedScaler;
 use ndarray::{Array1, Array2, Axis};
 use serde::{Deserialize, Serialize};
@@ -220,6 +220,12 @@ impl Context {
             given: &trial.params,
             specs: family.params(),
         };
+        // The shared seed follows the model and its preprocessing (the key before its parameters).
+        let family_key = trial.key.split('(').next().unwrap_or(&trial.model);
+        let seeds = Seeds {
+            trial: trial.seed,
+            shared: crate::expand::derive_seed(self.sweep.seed, &format!("shared/{family_key}")),
+        };
         let mut per_fold = Vec::with_capacity(self.folds.len());
         let (mut fit_time, mut score_time) = (0.0, 0.0);
         for (k, fold) in self.folds.iter().enumerate() {
@@ -246,13 +252,7 @@ impl Context {
                 TargetData::Values(y) => Targets::Values(y.view()),
             };
             let started = Instant::now();
-            let model = family.fit(
-                &params,
-                x_train,
-                y,
-                trial.seed,
-                &self.caches[trial.entry][k],
-            )?;
+            let model = family.fit(&params, x_train, y, seeds, &self.caches[trial.entry][k])?;
             fit_time += started.elapsed().as_secs_f64();
             let started = Instant::now();
             let predicted = model.predict(x_test);

@@ -1,8 +1,9 @@
 //! Decision tree family (classification and regression), backed by [`cart`](super::cart).
 
 use super::cart::{majority, CartParams, Columns, Criterion, Limits, Tree, TreeTarget};
-use super::{FoldCache, ModelFamily, Params, Predictions, Predictor, Targets};
+use super::{FoldCache, ModelFamily, Params, Predictions, Predictor, Seeds, Targets};
 use crate::data::Task;
+use crate::expand::derive_seed;
 use crate::value::{resolve_max_features, Kind, ParamSpec};
 use ndarray::ArrayView2;
 use std::sync::Arc;
@@ -54,13 +55,9 @@ pub const TREE_PARAMS: [ParamSpec; 6] = [
 
 const PARAMS: &[ParamSpec] = &TREE_PARAMS;
 
-/// Tree settings from a trial's parameters; regression always uses squared error.
-pub fn cart_params(
-    p: &Params,
-    task: Task,
-    n_features: usize,
-    seed: u64,
-) -> Result<CartParams, String> {
+/// Tree settings from a trial's parameters (seed 0; the caller seeds); regression always uses
+/// squared error.
+pub fn cart_params(p: &Params, task: Task, n_features: usize) -> Result<CartParams, String> {
     let criterion = match task {
         Task::Regression => Criterion::SquaredError,
         Task::Classification => match Criterion::parse(&p.str("criterion")?)? {
@@ -83,7 +80,7 @@ pub fn cart_params(
         min_samples_leaf: p.usize("min_samples_leaf")?,
         min_impurity_decrease: p.f64("min_impurity_decrease")?,
         max_features,
-        seed,
+        seed: 0,
     })
 }
 
@@ -152,31 +149,30 @@ impl ModelFamily for DecisionTreeFamily {
         p: &Params,
         x: ArrayView2<f64>,
         y: Targets,
-        _seed: u64,
+        seeds: Seeds,
         cache: &FoldCache,
     ) -> Result<Box<dyn Predictor>, String> {
         let (target, task) = tree_target(&y)?;
-        let params = cart_params(p, task, x.ncols(), 0)?;
+        let params = cart_params(p, task, x.ncols())?;
         let columns = cache.get_or_compute(COLUMNS_KEY, || Columns::new(x));
         let limits = Limits {
             max_depth: params.max_depth,
             min_samples_split: params.min_samples_split,
         };
         // Stopping rules never change a split, so trials differing only in them share one tree grown
-        // without them, each cutting it when reading. Tie-breaking feature orders are seeded by node
-        // position from the parameters that shape splits, not from the trial, so that tree is the same
-        // for all of them (as scikit-learn uses one random_state for every grid point).
+        // without them, each cutting it when reading. Its (tie-breaking) feature orders are seeded from
+        // the shared seed and the parameters that shape splits, so that tree is the same for all.
         let unlimited = CartParams {
             max_depth: None,
             min_samples_split: 2,
-            seed: 0,
             ..params
         };
+        let key = format!("cart-tree {unlimited:?}");
         let unlimited = CartParams {
-            seed: crate::expand::derive_seed(0, &format!("{unlimited:?}")),
+            seed: derive_seed(seeds.shared, &key),
             ..unlimited
         };
-        let tree = cache.get_or_compute(&format!("cart-tree {unlimited:?}"), || {
+        let tree = cache.get_or_compute(&key, || {
             Tree::grow(&columns, target, &vec![1.0; x.nrows()], &unlimited)
         });
         Ok(Box::new(Fitted { tree, limits, task }))

@@ -1,6 +1,8 @@
 //! Elastic net regression (linfa-elasticnet, coordinate descent).
 
-use super::{value_targets, FoldCache, ModelFamily, Params, Predictions, Predictor, Targets};
+use super::{
+    value_targets, FoldCache, ModelFamily, Params, Predictions, Predictor, Seeds, Targets,
+};
 use crate::data::Task;
 use crate::value::{Kind, ParamSpec};
 use linfa::prelude::*;
@@ -85,7 +87,7 @@ impl ModelFamily for ElasticNetFamily {
         p: &Params,
         x: ArrayView2<f64>,
         y: Targets,
-        _seed: u64,
+        _seeds: Seeds,
         _cache: &FoldCache,
     ) -> Result<Box<dyn Predictor>, String> {
         let values = value_targets(y, self.name())?;

@@ -1,7 +1,7 @@
 //! `fault`: a diagnostic model that misbehaves on purpose, to test how sweeps survive broken trials.
 //! It predicts the first class (or 0.0) when it returns at all.
 
-use super::{FoldCache, ModelFamily, Params, Predictions, Predictor, Targets};
+use super::{FoldCache, ModelFamily, Params, Predictions, Predictor, Seeds, Targets};
 use crate::data::Task;
 use crate::value::{Kind, ParamSpec};
 use ndarray::{Array1, ArrayView2};
@@ -61,7 +61,7 @@ impl ModelFamily for FaultFamily {
         p: &Params,
         _x: ArrayView2<f64>,
         y: Targets,
-        _seed: u64,
+        _seeds: Seeds,
         _cache: &FoldCache,
     ) -> Result<Box<dyn Predictor>, String> {
         let task = match y {

@@ -2,16 +2,18 @@
 //!
 //! Each tree gets its own seed derived from the forest seed and its index, draws its bootstrap rows and
 //! its per-split feature subsets from that seed alone, so the forest is the same whatever the number of
-//! threads that train it. Classification averages the trees' class proportions (soft vote, as
-//! scikit-learn does) and picks the lowest class index on ties.
+//! threads that train it, and a forest of n trees is the first n trees of a larger one with the same
+//! seed. Classification averages the trees' class proportions (soft vote, as scikit-learn does) and
+//! picks the lowest class index on ties.
 
-use super::cart::{derive_seed, majority, CartParams, Columns, Tree, TreeTarget};
+use super::cart::{derive_seed, majority, CartParams, Columns, Limits, Tree, TreeTarget};
 use linfa::dataset::DatasetBase;
 use linfa::traits::{Fit, PredictInplace};
 use ndarray::{Array1, Array2, ArrayView1};
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
+use std::sync::{Arc, Mutex};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ForestParams {
@@ -25,7 +27,71 @@ pub struct ForestParams {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Forest {
-    trees: Vec<Tree>,
+    trees: Vec<Arc<Tree>>,
+    /// Read every tree as if grown with these limits (see [`Limits`]).
+    limits: Limits,
+}
+
+/// Unlimited trees of one forest seed, grown on demand and shared by every trial that needs a prefix
+/// of them cut to its own limits: trials differing in n_estimators, max_depth or min_samples_split.
+#[derive(Default)]
+pub struct SharedTrees {
+    trees: Mutex<Vec<Arc<Tree>>>,
+}
+
+impl SharedTrees {
+    /// The forest of the first `params.n_estimators` trees, growing those not grown yet.
+    pub fn forest(&self, columns: &Columns, target: TreeTarget, params: &ForestParams) -> Forest {
+        let unlimited = ForestParams {
+            tree: CartParams {
+                max_depth: None,
+                min_samples_split: 2,
+                ..params.tree
+            },
+            ..*params
+        };
+        let mut trees = self.trees.lock().unwrap_or_else(|p| p.into_inner());
+        let have = trees.len();
+        if have < params.n_estimators {
+            let grown: Vec<Tree> = (have..params.n_estimators)
+                .into_par_iter()
+                .map(|i| grow_tree(columns, target, &unlimited, i))
+                .collect();
+            trees.extend(grown.into_iter().map(Arc::new));
+        }
+        Forest {
+            trees: trees[..params.n_estimators].to_vec(),
+            limits: Limits {
+                max_depth: params.tree.max_depth,
+                min_samples_split: params.tree.min_samples_split,
+            },
+        }
+    }
+}
+
+/// Tree `index` of a forest: its bootstrap sample and its feature samples come from its own seed.
+fn grow_tree(columns: &Columns, target: TreeTarget, params: &ForestParams, index: usize) -> Tree {
+    let n_rows = columns.n_rows();
+    let seed = tree_seed(params.seed, index);
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(derive_seed(seed, 0));
+    let mut weights = vec![0.0; n_rows];
+    if params.bootstrap {
+        let draws = ((params.max_samples * n_rows as f64).round() as usize).max(1);
+        for _ in 0..draws {
+            weights[rng.gen_range(0..n_rows)] += 1.0;
+        }
+    } else {
+        weights.iter_mut().for_each(|w| *w = 1.0);
+    }
+    Tree::grow(
+        columns,
+        target,
+        &weights,
+        &CartParams {
+            seed,
+            ..params.tree
+        },
+    )
 }
 
 /// The seed of tree `index` of a forest seeded with `forest_seed`: its bootstrap draws and its
@@ -36,46 +102,30 @@ pub fn tree_seed(forest_seed: u64, index: usize) -> u64 {
 
 impl Forest {
     pub fn grow(columns: &Columns, target: TreeTarget, params: &ForestParams) -> Forest {
-        let n_rows = columns.n_rows();
         let trees = (0..params.n_estimators)
             .into_par_iter()
-            .map(|i| {
-                let tree_seed = tree_seed(params.seed, i);
-                let mut rng = Xoshiro256PlusPlus::seed_from_u64(derive_seed(tree_seed, 0));
-                let mut weights = vec![0.0; n_rows];
-                if params.bootstrap {
-                    let draws = ((params.max_samples * n_rows as f64).round() as usize).max(1);
-                    for _ in 0..draws {
-                        weights[rng.gen_range(0..n_rows)] += 1.0;
-                    }
-                } else {
-                    weights.iter_mut().for_each(|w| *w = 1.0);
-                }
-                let tree_params = CartParams {
-                    seed: tree_seed,
-                    ..params.tree
-                };
-                Tree::grow(columns, target, &weights, &tree_params)
-            })
+            .map(|i| Arc::new(grow_tree(columns, target, params, i)))
             .collect();
-        Forest { trees }
+        Forest {
+            trees,
+            limits: Limits {
+                max_depth: None,
+                min_samples_split: 0,
+            },
+        }
     }
 
     /// The trees' leaf values averaged: class proportions or the mean prediction.
     pub fn average(&self, row: ArrayView1<f64>) -> Vec<f64> {
-        let mut sum = self.trees[0].leaf(row).to_vec();
+        let mut sum = self.trees[0].leaf_within(row, self.limits).to_vec();
         for tree in &self.trees[1..] {
-            for (s, v) in sum.iter_mut().zip(tree.leaf(row)) {
+            for (s, v) in sum.iter_mut().zip(tree.leaf_within(row, self.limits)) {
                 *s += v;
             }
         }
         let n = self.trees.len() as f64;
         sum.iter_mut().for_each(|s| *s /= n);
         sum
-    }
-
-    pub fn trees(&self) -> &[Tree] {
-        &self.trees
     }
 }
 

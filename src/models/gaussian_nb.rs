@@ -1,6 +1,8 @@
 //! Gaussian naive Bayes (linfa-bayes).
 
-use super::{class_targets, FoldCache, ModelFamily, Params, Predictions, Predictor, Targets};
+use super::{
+    class_targets, FoldCache, ModelFamily, Params, Predictions, Predictor, Seeds, Targets,
+};
 use crate::data::Task;
 use crate::value::{Kind, ParamSpec};
 use linfa::prelude::*;
@@ -47,7 +49,7 @@ impl ModelFamily for GaussianNbFamily {
         p: &Params,
         x: ArrayView2<f64>,
         y: Targets,
-        _seed: u64,
+        _seeds: Seeds,
         _cache: &FoldCache,
     ) -> Result<Box<dyn Predictor>, String> {
         let (labels, _) = class_targets(y, self.name())?;

@@ -1,6 +1,8 @@
 //! Ordinary least squares (linfa-linear).
 
-use super::{value_targets, FoldCache, ModelFamily, Params, Predictions, Predictor, Targets};
+use super::{
+    value_targets, FoldCache, ModelFamily, Params, Predictions, Predictor, Seeds, Targets,
+};
 use crate::data::Task;
 use crate::value::{Kind, ParamSpec};
 use linfa::prelude::*;
@@ -43,7 +45,7 @@ impl ModelFamily for LinearRegressionFamily {
         p: &Params,
         x: ArrayView2<f64>,
         y: Targets,
-        _seed: u64,
+        _seeds: Seeds,
         _cache: &FoldCache,
     ) -> Result<Box<dyn Predictor>, String> {
         let values = value_targets(y, self.name())?;

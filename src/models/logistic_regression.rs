@@ -1,6 +1,8 @@
 //! Logistic regression (linfa-logistic): binary, or multinomial for more classes.
 
-use super::{class_targets, FoldCache, ModelFamily, Params, Predictions, Predictor, Targets};
+use super::{
+    class_targets, FoldCache, ModelFamily, Params, Predictions, Predictor, Seeds, Targets,
+};
 use crate::data::Task;
 use crate::value::{Kind, ParamSpec};
 use linfa::prelude::*;
@@ -84,7 +86,7 @@ impl ModelFamily for LogisticRegressionFamily {
         p: &Params,
         x: ArrayView2<f64>,
         y: Targets,
-        _seed: u64,
+        _seeds: Seeds,
         _cache: &FoldCache,
     ) -> Result<Box<dyn Predictor>, String> {
         let (labels, n_classes) = class_targets(y, self.name())?;

@@ -64,16 +64,27 @@ pub trait ModelFamily: Send + Sync {
     fn summary(&self) -> &'static str;
     fn tasks(&self) -> &'static [Task];
     fn params(&self) -> &'static [ParamSpec];
-    /// Fits on one training fold. `seed` drives every random choice the model makes; `cache` holds
+    /// Fits on one training fold. `seeds` drive every random choice the model makes; `cache` holds
     /// what other trials on the same fold (and preprocessing) already computed.
     fn fit(
         &self,
         params: &Params,
         x: ArrayView2<f64>,
         y: Targets,
-        seed: u64,
+        seeds: Seeds,
         cache: &FoldCache,
     ) -> Result<Box<dyn Predictor>, String>;
+}
+
+/// The seeds a trial's model may draw from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seeds {
+    /// Derived from the master seed and the trial key: this trial's own randomness.
+    pub trial: u64,
+    /// Derived from the master seed and the model entry: the same for every trial of the entry, for
+    /// randomness that should not differ between grid points (common random numbers, as one
+    /// scikit-learn random_state across a grid), so trials can share work.
+    pub shared: u64,
 }
 
 type Shared = Arc<dyn Any + Send + Sync>;

@@ -1,10 +1,12 @@
 //! Random forest family (classification and regression), backed by [`forest`](super::forest).
 
+use super::cart::CartParams;
 use super::cart::Columns;
 use super::decision_tree::{cart_params, leaf_predictions, tree_target, COLUMNS_KEY, TREE_PARAMS};
-use super::forest::{Forest, ForestParams};
-use super::{FoldCache, ModelFamily, Params, Predictions, Predictor, Targets};
+use super::forest::{Forest, ForestParams, SharedTrees};
+use super::{FoldCache, ModelFamily, Params, Predictions, Predictor, Seeds, Targets};
 use crate::data::Task;
+use crate::expand::derive_seed;
 use crate::value::{Kind, ParamSpec};
 use ndarray::ArrayView2;
 use std::sync::LazyLock;
@@ -81,19 +83,37 @@ impl ModelFamily for RandomForestFamily {
         p: &Params,
         x: ArrayView2<f64>,
         y: Targets,
-        seed: u64,
+        seeds: Seeds,
         cache: &FoldCache,
     ) -> Result<Box<dyn Predictor>, String> {
         let (target, task) = tree_target(&y)?;
+        let tree = cart_params(p, task, x.ncols())?;
+        let (bootstrap, max_samples) = (p.bool("bootstrap")?, p.f64("max_samples")?);
+        // Trials differing only in n_estimators, max_depth or min_samples_split read prefixes of one
+        // set of unlimited trees, seeded from the shared seed and the parameters that shape them.
+        let shape = ForestParams {
+            n_estimators: 0,
+            tree: CartParams {
+                max_depth: None,
+                min_samples_split: 2,
+                ..tree
+            },
+            bootstrap,
+            max_samples,
+            seed: 0,
+        };
+        let key = format!("forest {shape:?}");
         let params = ForestParams {
             n_estimators: p.usize("n_estimators")?,
-            tree: cart_params(p, task, x.ncols(), seed)?,
-            bootstrap: p.bool("bootstrap")?,
-            max_samples: p.f64("max_samples")?,
-            seed,
+            tree,
+            bootstrap,
+            max_samples,
+            seed: derive_seed(seeds.shared, &key),
         };
         let columns = cache.get_or_compute(COLUMNS_KEY, || Columns::new(x));
-        let forest = Forest::grow(&columns, target, &params);
+        let forest = cache
+            .get_or_compute(&key, SharedTrees::default)
+            .forest(&columns, target, &params);
         Ok(Box::new(Fitted { forest, task }))
     }
 }

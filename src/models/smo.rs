@@ -13,8 +13,9 @@ pub enum Kernel {
 
 impl Kernel {
     /// K(a_i, b_j) for all rows of `a` and `b`, through one matrix product.
+    /// Always in standard (row-major) layout, so rows are contiguous slices.
     pub fn matrix(&self, a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
-        let mut k = a.dot(&b.t());
+        let mut k = a.dot(&b.t()).as_standard_layout().into_owned();
         match *self {
             Kernel::Linear => {}
             Kernel::Polynomial {
@@ -91,21 +92,22 @@ pub fn solve(
     }
     let diag: Vec<f64> = (0..n).map(|i| k[[i, i]]).collect();
     let mut alpha = vec![0.0; n];
-    let mut grad = vec![-1.0; n];
+    // v = -y * gradient, kept directly: selection and updates then need no sign flips.
+    let mut v: Vec<f64> = y.clone();
     let upper = |a: f64| a >= c;
     let lower = |a: f64| a <= 0.0;
+    // I_up: alpha can move in the +y direction; I_low: in the -y direction.
+    let in_up = |t: usize, a: f64| if y[t] > 0.0 { !upper(a) } else { !lower(a) };
+    let in_low = |t: usize, a: f64| if y[t] > 0.0 { !lower(a) } else { !upper(a) };
+    let mut up: Vec<bool> = (0..n).map(|t| in_up(t, 0.0)).collect();
+    let mut low: Vec<bool> = (0..n).map(|t| in_low(t, 0.0)).collect();
     let max_iterations = (100 * n).max(10_000_000);
     for _ in 0..max_iterations {
-        // Working set: i maximises -y G over I_up; j minimises the second-order objective over I_low.
-        let (mut gmax, mut gmax2, mut i) = (f64::NEG_INFINITY, f64::NEG_INFINITY, usize::MAX);
-        for t in 0..n {
-            let up = if y[t] > 0.0 {
-                !upper(alpha[t])
-            } else {
-                !lower(alpha[t])
-            };
-            if up && -y[t] * grad[t] >= gmax {
-                gmax = -y[t] * grad[t];
+        // Working set: i maximises v over I_up; j minimises the second-order objective over I_low.
+        let (mut gmax, mut i) = (f64::NEG_INFINITY, usize::MAX);
+        for (t, (&vt, &u)) in v.iter().zip(&up).enumerate() {
+            if u && vt >= gmax {
+                gmax = vt;
                 i = t;
             }
         }
@@ -113,19 +115,14 @@ pub fn solve(
             break;
         }
         let ki = k.row(i);
-        let (mut j, mut best) = (usize::MAX, f64::INFINITY);
+        let ki = ki.as_slice().ok_or("kernel rows must be contiguous")?;
+        let (mut gmin, mut j, mut best) = (f64::INFINITY, usize::MAX, f64::INFINITY);
         for t in 0..n {
-            let low = if y[t] > 0.0 {
-                !lower(alpha[t])
-            } else {
-                !upper(alpha[t])
-            };
-            if !low {
+            if !low[t] {
                 continue;
             }
-            let yg = y[t] * grad[t];
-            gmax2 = gmax2.max(yg);
-            let diff = gmax + yg;
+            gmin = gmin.min(v[t]);
+            let diff = gmax - v[t];
             if diff > 0.0 {
                 let quad = diag[i] + diag[t] - 2.0 * ki[t];
                 let objective = -(diff * diff) / if quad > 0.0 { quad } else { TAU };
@@ -135,15 +132,17 @@ pub fn solve(
                 }
             }
         }
-        if gmax + gmax2 < tol || j == usize::MAX {
+        if gmax - gmin < tol || j == usize::MAX {
             break;
         }
         let kj = k.row(j);
+        let kj = kj.as_slice().ok_or("kernel rows must be contiguous")?;
         let q_ij = y[i] * y[j] * ki[j];
+        let (grad_i, grad_j) = (-y[i] * v[i], -y[j] * v[j]);
         let (old_i, old_j) = (alpha[i], alpha[j]);
         if y[i] != y[j] {
             let quad = (diag[i] + diag[j] + 2.0 * q_ij).max(TAU);
-            let delta = (-grad[i] - grad[j]) / quad;
+            let delta = (-grad_i - grad_j) / quad;
             let diff = alpha[i] - alpha[j];
             alpha[i] += delta;
             alpha[j] += delta;
@@ -167,7 +166,7 @@ pub fn solve(
             }
         } else {
             let quad = (diag[i] + diag[j] - 2.0 * q_ij).max(TAU);
-            let delta = (grad[i] - grad[j]) / quad;
+            let delta = (grad_i - grad_j) / quad;
             let sum = alpha[i] + alpha[j];
             alpha[i] -= delta;
             alpha[j] += delta;
@@ -191,12 +190,17 @@ pub fn solve(
                 }
             }
         }
-        let (di, dj) = (alpha[i] - old_i, alpha[j] - old_j);
-        let (si, sj) = (y[i] * di, y[j] * dj);
-        for t in 0..n {
-            grad[t] += y[t] * (ki[t] * si + kj[t] * sj);
+        // G_t += y_t (K_ti y_i dA_i + K_tj y_j dA_j), so v_t = -y_t G_t drops by the bracket.
+        let (si, sj) = (y[i] * (alpha[i] - old_i), y[j] * (alpha[j] - old_j));
+        for ((vt, &a), &b) in v.iter_mut().zip(ki).zip(kj) {
+            *vt -= a * si + b * sj;
+        }
+        for t in [i, j] {
+            up[t] = in_up(t, alpha[t]);
+            low[t] = in_low(t, alpha[t]);
         }
     }
+    let grad: Vec<f64> = (0..n).map(|t| -y[t] * v[t]).collect();
     // rho: mean of y G over free vectors, else the middle of the feasible interval.
     let (mut ub, mut lb, mut free_sum, mut free) = (f64::INFINITY, f64::NEG_INFINITY, 0.0, 0usize);
     for t in 0..n {

@@ -4,7 +4,7 @@
 
 use super::smo::{self, BinarySvm, Kernel};
 use super::{
-    argmax, class_targets, FoldCache, ModelFamily, Params, Predictions, Predictor, Targets,
+    argmax, class_targets, FoldCache, ModelFamily, Params, Predictions, Predictor, Seeds, Targets,
 };
 use crate::data::Task;
 use crate::value::{Kind, ParamSpec};
@@ -76,14 +76,37 @@ const PARAMS: &[ParamSpec] = &[
 
 struct Fitted {
     kernel: Kernel,
-    train: Array2<f64>,
-    /// One machine for two classes (class 1 positive), else one per class.
+    /// The training rows that are a support vector of some machine: the only ones prediction needs.
+    support_rows: Array2<f64>,
+    /// One machine for two classes (class 1 positive), else one per class; their support indices
+    /// point into `support_rows`.
     machines: Vec<BinarySvm>,
+}
+
+impl Fitted {
+    fn new(kernel: Kernel, x: ArrayView2<f64>, mut machines: Vec<BinarySvm>) -> Fitted {
+        let mut used: Vec<usize> = machines
+            .iter()
+            .flat_map(|m| m.support.iter().copied())
+            .collect();
+        used.sort_unstable();
+        used.dedup();
+        for m in &mut machines {
+            for s in &mut m.support {
+                *s = used.binary_search(s).unwrap_or(0);
+            }
+        }
+        Fitted {
+            kernel,
+            support_rows: x.select(ndarray::Axis(0), &used),
+            machines,
+        }
+    }
 }
 
 impl Predictor for Fitted {
     fn predict(&self, x: ArrayView2<f64>) -> Predictions {
-        let k = self.kernel.matrix(x, self.train.view());
+        let k = self.kernel.matrix(x, self.support_rows.view());
         let decisions: Vec<Array1<f64>> =
             self.machines.iter().map(|m| m.decision(k.view())).collect();
         let labels = (0..x.nrows())
@@ -128,7 +151,7 @@ impl ModelFamily for SvmFamily {
         p: &Params,
         x: ArrayView2<f64>,
         y: Targets,
-        _seed: u64,
+        _seeds: Seeds,
         cache: &FoldCache,
     ) -> Result<Box<dyn Predictor>, String> {
         let (labels, n_classes) = class_targets(y, self.name())?;
@@ -150,10 +173,6 @@ impl ModelFamily for SvmFamily {
             .into_iter()
             .map(|class| smo::solve(k.view(), labels.mapv(|l| l == class).view(), c, tol))
             .collect::<Result<_, _>>()?;
-        Ok(Box::new(Fitted {
-            kernel,
-            train: x.to_owned(),
-            machines,
-        }))
+        Ok(Box::new(Fitted::new(kernel, x, machines)))
     }
 }
