@@ -9,6 +9,7 @@ use crate::metrics::{mean_std, score_all, Metric, Truth};
 use crate::models::{FoldCache, Params, Seeds, Targets};
 use crate::preprocess::FittedScaler;
 use ndarray::{Array1, Array2, Axis};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::panic::AssertUnwindSafe;
@@ -84,6 +85,9 @@ struct FoldData {
     y_train: TargetData,
     y_test: TargetData,
 }
+
+/// One fold's scores (every metric), fit seconds and score seconds.
+type FoldOutcome = (Vec<f64>, f64, f64);
 
 /// A fold's (train, test) records after the entry's scalers, fitted on the train part.
 type ScaledFold = (Array2<f64>, Array2<f64>);
@@ -226,45 +230,58 @@ impl Context {
             trial: trial.seed,
             shared: crate::expand::derive_seed(self.sweep.seed, &format!("shared/{family_key}")),
         };
-        let mut per_fold = Vec::with_capacity(self.folds.len());
+        // Folds run in parallel when the pool has idle threads (few, long trials); results are
+        // collected in fold order, so they do not depend on the number of threads.
+        let folds: Vec<Result<FoldOutcome, String>> = self
+            .folds
+            .par_iter()
+            .enumerate()
+            .map(|(k, fold)| {
+                let (x_train, x_test) = if entry.preprocess.is_empty() {
+                    (fold.x_train.view(), fold.x_test.view())
+                } else {
+                    let (a, b) = self.scaled[trial.entry][k].get_or_init(|| {
+                        let mut train = fold.x_train.clone();
+                        let mut test = fold.x_test.clone();
+                        for &scaler in &entry.preprocess {
+                            let fitted = FittedScaler::fit(scaler, train.view());
+                            train = fitted.transform(train.view());
+                            test = fitted.transform(test.view());
+                        }
+                        (train, test)
+                    });
+                    (a.view(), b.view())
+                };
+                let y = match &fold.y_train {
+                    TargetData::Classes(y) => Targets::Classes {
+                        labels: y.view(),
+                        n_classes: self.n_classes,
+                    },
+                    TargetData::Values(y) => Targets::Values(y.view()),
+                };
+                let started = Instant::now();
+                let model = family.fit(&params, x_train, y, seeds, &self.caches[trial.entry][k])?;
+                let fit_time = started.elapsed().as_secs_f64();
+                let started = Instant::now();
+                let predicted = model.predict(x_test);
+                let truth = match &fold.y_test {
+                    TargetData::Classes(y) => Truth::Classes {
+                        y: y.as_slice().unwrap_or(&[]),
+                        n_classes: self.n_classes,
+                    },
+                    TargetData::Values(y) => Truth::Values(y.as_slice().unwrap_or(&[])),
+                };
+                let scores = score_all(self.metrics, &truth, &predicted);
+                Ok((scores, fit_time, started.elapsed().as_secs_f64()))
+            })
+            .collect();
+        let mut per_fold = Vec::with_capacity(folds.len());
         let (mut fit_time, mut score_time) = (0.0, 0.0);
-        for (k, fold) in self.folds.iter().enumerate() {
-            let (x_train, x_test) = if entry.preprocess.is_empty() {
-                (fold.x_train.view(), fold.x_test.view())
-            } else {
-                let (a, b) = self.scaled[trial.entry][k].get_or_init(|| {
-                    let mut train = fold.x_train.clone();
-                    let mut test = fold.x_test.clone();
-                    for &scaler in &entry.preprocess {
-                        let fitted = FittedScaler::fit(scaler, train.view());
-                        train = fitted.transform(train.view());
-                        test = fitted.transform(test.view());
-                    }
-                    (train, test)
-                });
-                (a.view(), b.view())
-            };
-            let y = match &fold.y_train {
-                TargetData::Classes(y) => Targets::Classes {
-                    labels: y.view(),
-                    n_classes: self.n_classes,
-                },
-                TargetData::Values(y) => Targets::Values(y.view()),
-            };
-            let started = Instant::now();
-            let model = family.fit(&params, x_train, y, seeds, &self.caches[trial.entry][k])?;
-            fit_time += started.elapsed().as_secs_f64();
-            let started = Instant::now();
-            let predicted = model.predict(x_test);
-            let truth = match &fold.y_test {
-                TargetData::Classes(y) => Truth::Classes {
-                    y: y.as_slice().unwrap_or(&[]),
-                    n_classes: self.n_classes,
-                },
-                TargetData::Values(y) => Truth::Values(y.as_slice().unwrap_or(&[])),
-            };
-            per_fold.push(score_all(self.metrics, &truth, &predicted));
-            score_time += started.elapsed().as_secs_f64();
+        for fold in folds {
+            let (scores, fit, score) = fold?;
+            per_fold.push(scores);
+            fit_time += fit;
+            score_time += score;
         }
         let n = self.folds.len() as f64;
         let (means, stds) = (0..self.metrics.len())
@@ -305,7 +322,8 @@ pub fn install_panic_hook() {
             }
             None => false,
         });
-        if !captured {
+        // Everything on a rayon worker thread is trial work (folds, trees): recorded, not printed.
+        if !captured && rayon::current_thread_index().is_none() {
             default(info);
         }
     }));

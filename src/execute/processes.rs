@@ -234,20 +234,24 @@ impl Pool<'_> {
     }
 }
 
-/// How far down the queue a worker looks for a trial of the model entry it ran last.
-const AFFINITY_WINDOW: usize = 64;
+/// How far down the queue a worker looks for a trial of a preferred model entry.
+const AFFINITY_WINDOW: usize = 4096;
 
-/// The next trial for a worker: preferably one of the model entry it last ran, whose per-fold caches
-/// (kernels, presorted columns) it already holds; else the oldest pending one.
-fn next_for(worker: &Worker, pending: &mut VecDeque<Trial>) -> Option<Trial> {
-    let at = worker
+/// The next trial for worker `w`. Trials of one model entry share per-fold work (kernels, presorted
+/// columns, tree sets) that lives in the worker that computed it, so a worker keeps to the entry it
+/// last ran, else takes up an entry no other worker is on, else the oldest pending trial.
+fn next_for(w: usize, workers: &[Worker], pending: &mut VecDeque<Trial>) -> Option<Trial> {
+    let window = || pending.iter().take(AFFINITY_WINDOW);
+    let taken: Vec<usize> = workers
+        .iter()
+        .enumerate()
+        .filter(|&(other, _)| other != w)
+        .filter_map(|(_, worker)| worker.last_entry)
+        .collect();
+    let at = workers[w]
         .last_entry
-        .and_then(|entry| {
-            pending
-                .iter()
-                .take(AFFINITY_WINDOW)
-                .position(|t| t.entry == entry)
-        })
+        .and_then(|entry| window().position(|t| t.entry == entry))
+        .or_else(|| window().position(|t| !taken.contains(&t.entry)))
         .unwrap_or(0);
     pending.remove(at)
 }
@@ -274,6 +278,7 @@ pub fn run_measured(
             sweep: Box::new(ctx.sweep.clone()),
             data_hash: ctx.dataset.hash.clone(),
             memory_limit: settings.memory_limit,
+            threads: settings.jobs,
         },
         events,
         stats: PoolStats::default(),
@@ -312,10 +317,10 @@ fn drive(
         } else {
             1
         };
-        for worker in &mut pool.workers {
-            while worker.in_flight.len() < depth {
-                match next_for(worker, pending) {
-                    Some(trial) => worker.send(trial),
+        for w in 0..pool.workers.len() {
+            while pool.workers[w].in_flight.len() < depth {
+                match next_for(w, &pool.workers, pending) {
+                    Some(trial) => pool.workers[w].send(trial),
                     None => break,
                 }
             }

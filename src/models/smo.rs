@@ -3,6 +3,9 @@
 //! `tol` has libsvm's meaning: stop when the maximal KKT violation gap drops below it.
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Kernel {
@@ -32,6 +35,94 @@ impl Kernel {
             }
         }
         k
+    }
+}
+
+/// Rows of a training kernel matrix, as the solver asks for them.
+pub trait KernelRows {
+    fn size(&self) -> usize;
+    fn diagonal(&self, i: usize) -> f64;
+    fn row(&self, i: usize) -> Arc<[f64]>;
+}
+
+/// The whole kernel matrix, computed at once: for folds small enough to hold it.
+pub struct FullKernel {
+    rows: Vec<Arc<[f64]>>,
+}
+
+impl FullKernel {
+    pub fn new(kernel: Kernel, x: ArrayView2<f64>) -> FullKernel {
+        let k = kernel.matrix(x, x);
+        FullKernel {
+            rows: k.outer_iter().map(|r| Arc::from(r.to_vec())).collect(),
+        }
+    }
+}
+
+impl KernelRows for FullKernel {
+    fn size(&self) -> usize {
+        self.rows.len()
+    }
+    fn diagonal(&self, i: usize) -> f64 {
+        self.rows[i][i]
+    }
+    fn row(&self, i: usize) -> Arc<[f64]> {
+        Arc::clone(&self.rows[i])
+    }
+}
+
+/// Cached rows by index, and their indices oldest first (evicted first).
+type CachedRows = (HashMap<usize, Arc<[f64]>>, VecDeque<usize>);
+
+/// Kernel rows computed when the solver first needs them, the most recent ones kept up to a memory
+/// budget: for folds whose full matrix would not fit.
+pub struct RowCache {
+    kernel: Kernel,
+    x: Array2<f64>,
+    capacity: usize,
+    rows: RefCell<CachedRows>,
+}
+
+impl RowCache {
+    pub fn new(kernel: Kernel, x: ArrayView2<f64>, budget_bytes: usize) -> RowCache {
+        let capacity = (budget_bytes / (8 * x.nrows().max(1))).max(2);
+        RowCache {
+            kernel,
+            x: x.to_owned(),
+            capacity,
+            rows: RefCell::new((HashMap::new(), VecDeque::new())),
+        }
+    }
+}
+
+impl KernelRows for RowCache {
+    fn size(&self) -> usize {
+        self.x.nrows()
+    }
+    fn diagonal(&self, i: usize) -> f64 {
+        let row = self.x.slice(ndarray::s![i..i + 1, ..]);
+        self.kernel.matrix(row, row)[[0, 0]]
+    }
+    fn row(&self, i: usize) -> Arc<[f64]> {
+        let mut guard = self.rows.borrow_mut();
+        let (rows, order) = &mut *guard;
+        if let Some(row) = rows.get(&i) {
+            return Arc::clone(row);
+        }
+        let row: Arc<[f64]> = Arc::from(
+            self.kernel
+                .matrix(self.x.slice(ndarray::s![i..i + 1, ..]), self.x.view())
+                .into_raw_vec_and_offset()
+                .0,
+        );
+        if order.len() == self.capacity {
+            if let Some(oldest) = order.pop_front() {
+                rows.remove(&oldest);
+            }
+        }
+        order.push_back(i);
+        rows.insert(i, Arc::clone(&row));
+        row
     }
 }
 
@@ -65,18 +156,14 @@ const TAU: f64 = 1e-12;
 
 /// Solves the C-SVC dual for labels `positive[i]` (+1 when true) on kernel matrix `k`.
 pub fn solve(
-    k: ArrayView2<f64>,
+    k: &dyn KernelRows,
     positive: ArrayView1<bool>,
     c: f64,
     tol: f64,
 ) -> Result<BinarySvm, String> {
     let n = positive.len();
-    if n != k.nrows() || n != k.ncols() {
-        return Err(format!(
-            "kernel is {}x{} for {n} rows",
-            k.nrows(),
-            k.ncols()
-        ));
+    if n != k.size() {
+        return Err(format!("kernel is for {} rows, targets for {n}", k.size()));
     }
     let y: Vec<f64> = positive
         .iter()
@@ -90,7 +177,7 @@ pub fn solve(
             rho: -y.first().copied().unwrap_or(1.0),
         });
     }
-    let diag: Vec<f64> = (0..n).map(|i| k[[i, i]]).collect();
+    let diag: Vec<f64> = (0..n).map(|i| k.diagonal(i)).collect();
     let mut alpha = vec![0.0; n];
     // v = -y * gradient, kept directly: selection and updates then need no sign flips.
     let mut v: Vec<f64> = y.clone();
@@ -115,7 +202,7 @@ pub fn solve(
             break;
         }
         let ki = k.row(i);
-        let ki = ki.as_slice().ok_or("kernel rows must be contiguous")?;
+        let ki: &[f64] = &ki;
         let (mut gmin, mut j, mut best) = (f64::INFINITY, usize::MAX, f64::INFINITY);
         for t in 0..n {
             if !low[t] {
@@ -136,7 +223,7 @@ pub fn solve(
             break;
         }
         let kj = k.row(j);
-        let kj = kj.as_slice().ok_or("kernel rows must be contiguous")?;
+        let kj: &[f64] = &kj;
         let q_ij = y[i] * y[j] * ki[j];
         let (grad_i, grad_j) = (-y[i] * v[i], -y[j] * v[j]);
         let (old_i, old_j) = (alpha[i], alpha[j]);
@@ -242,8 +329,13 @@ mod tests {
         // 1-D points -2, -1 (negative) and 1, 2 (positive): the margin boundary is at 0, |f(+-1)| = 1.
         let x = array![[-2.0], [-1.0], [1.0], [2.0]];
         let y = array![false, false, true, true];
-        let k = Kernel::Linear.matrix(x.view(), x.view());
-        let m = solve(k.view(), y.view(), 100.0, 1e-6).unwrap();
+        let m = solve(
+            &FullKernel::new(Kernel::Linear, x.view()),
+            y.view(),
+            100.0,
+            1e-6,
+        )
+        .unwrap();
         let f = m.decision(
             Kernel::Linear
                 .matrix(array![[-1.0], [0.0], [1.0]].view(), x.view())
@@ -254,6 +346,24 @@ mod tests {
             "{f}"
         );
         assert_eq!(m.support, vec![1, 2]);
+    }
+
+    #[test]
+    fn row_cache_solves_like_the_full_matrix() {
+        let x = Array2::from_shape_fn((40, 3), |(r, c)| ((r * 7 + c * 3) % 11) as f64 / 3.0);
+        let y: Array1<bool> = (0..40).map(|r| (r * 7) % 11 > 5).collect();
+        let kernel = Kernel::Rbf { gamma: 0.3 };
+        let full = solve(&FullKernel::new(kernel, x.view()), y.view(), 1.0, 1e-3).unwrap();
+        // A cache of 5 rows forces recomputation and eviction throughout.
+        let cached = solve(
+            &RowCache::new(kernel, x.view(), 5 * 8 * 40),
+            y.view(),
+            1.0,
+            1e-3,
+        )
+        .unwrap();
+        assert_eq!(full.support, cached.support);
+        assert!((full.rho - cached.rho).abs() < 1e-9);
     }
 
     #[test]
@@ -269,13 +379,7 @@ mod tests {
         let x = array![[0.0, 0.0], [1.0, 1.0], [0.0, 1.0], [1.0, 0.0]];
         let y = array![false, false, true, true];
         let kernel = Kernel::Rbf { gamma: 2.0 };
-        let m = solve(
-            kernel.matrix(x.view(), x.view()).view(),
-            y.view(),
-            10.0,
-            1e-3,
-        )
-        .unwrap();
+        let m = solve(&FullKernel::new(kernel, x.view()), y.view(), 10.0, 1e-3).unwrap();
         let f = m.decision(kernel.matrix(x.view(), x.view()).view());
         assert!(f[0] < 0.0 && f[1] < 0.0 && f[2] > 0.0 && f[3] > 0.0, "{f}");
     }

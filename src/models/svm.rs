@@ -2,7 +2,7 @@
 //! than two classes. The kernel matrix of a fold is computed once per kernel setting and shared by
 //! every C value (and every class) that needs it.
 
-use super::smo::{self, BinarySvm, Kernel};
+use super::smo::{self, BinarySvm, FullKernel, Kernel, KernelRows, RowCache};
 use super::{
     argmax, class_targets, FoldCache, ModelFamily, Params, Predictions, Predictor, Seeds, Targets,
 };
@@ -12,8 +12,10 @@ use ndarray::{Array1, Array2, ArrayView2};
 
 pub struct SvmFamily;
 
-/// Largest training fold: the kernel matrix holds rows^2 numbers (6000 rows = 288 MB).
-pub const MAX_TRAINING_ROWS: usize = 6000;
+/// Largest training fold whose whole kernel matrix is computed and shared (rows^2 numbers: 4000 rows
+/// = 128 MB); larger folds compute kernel rows on demand, keeping recent ones up to ROW_CACHE_BYTES.
+pub const FULL_KERNEL_ROWS: usize = 4000;
+const ROW_CACHE_BYTES: usize = 256 << 20;
 
 const PARAMS: &[ParamSpec] = &[
     ParamSpec {
@@ -155,15 +157,19 @@ impl ModelFamily for SvmFamily {
         cache: &FoldCache,
     ) -> Result<Box<dyn Predictor>, String> {
         let (labels, n_classes) = class_targets(y, self.name())?;
-        if x.nrows() > MAX_TRAINING_ROWS {
-            return Err(format!(
-                "svm keeps the full kernel matrix: at most {MAX_TRAINING_ROWS} training rows, this fold has {}",
-                x.nrows()
-            ));
-        }
         let kernel = kernel_of(p)?;
         let (c, tol) = (p.f64("c")?, p.f64("tol")?);
-        let k = cache.get_or_compute(&format!("svm-kernel {kernel:?}"), || kernel.matrix(x, x));
+        let shared;
+        let on_demand;
+        let rows: &dyn KernelRows = if x.nrows() <= FULL_KERNEL_ROWS {
+            shared = cache.get_or_compute(&format!("svm-kernel {kernel:?}"), || {
+                FullKernel::new(kernel, x)
+            });
+            &*shared
+        } else {
+            on_demand = RowCache::new(kernel, x, ROW_CACHE_BYTES);
+            &on_demand
+        };
         let positives: Vec<usize> = if n_classes <= 2 {
             vec![1]
         } else {
@@ -171,7 +177,7 @@ impl ModelFamily for SvmFamily {
         };
         let machines = positives
             .into_iter()
-            .map(|class| smo::solve(k.view(), labels.mapv(|l| l == class).view(), c, tol))
+            .map(|class| smo::solve(rows, labels.mapv(|l| l == class).view(), c, tol))
             .collect::<Result<_, _>>()?;
         Ok(Box::new(Fitted::new(kernel, x, machines)))
     }
