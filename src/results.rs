@@ -4,8 +4,9 @@
 use crate::evaluate::{Context, Status, TrialRecord};
 use crate::metrics::Metric;
 use anyhow::{Context as _, Result};
+use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -226,26 +227,28 @@ pub fn complete_len(bytes: &[u8]) -> usize {
     bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)
 }
 
-/// Ranks trials by the primary metric: equal scores share a rank (the lowest), ties are then ordered by
-/// trial key; trials that did not finish ok come last without a rank.
-pub fn leaderboard(table: &TrialsTable, primary: Metric) -> Result<TrialsTable> {
-    let score_col = table
-        .column(&format!("mean_test_{}", primary.name()))
-        .with_context(|| format!("trials.csv has no mean_test_{} column", primary.name()))?;
-    let status_col = table
-        .column("status")
-        .context("trials.csv has no status column")?;
-    let key_col = table
-        .column("key")
-        .context("trials.csv has no key column")?;
-    let score = |row: &Vec<String>| -> Option<f64> {
-        (row[status_col] == "ok")
-            .then(|| row[score_col].parse::<f64>().ok())
-            .flatten()
-            .filter(|s| !s.is_nan())
-    };
-    let mut rows: Vec<(Option<f64>, Vec<String>)> =
-        table.rows.iter().map(|r| (score(r), r.clone())).collect();
+/// The leaderboard as written: its header, its first rows (for the final table), row count and the
+/// number of trials per status.
+pub struct Board {
+    pub top: TrialsTable,
+    pub rows: usize,
+    pub statuses: BTreeMap<String, usize>,
+}
+
+/// How many leaderboard rows [`write_leaderboard`] keeps in memory for display.
+const TOP_ROWS: usize = 20;
+
+/// One trial's place in the ranking: its score (if ok), its key, and where its row is in trials.csv.
+struct Entry {
+    score: Option<f64>,
+    key: String,
+    start: u64,
+    end: u64,
+}
+
+/// Sorts best first and ranks: equal scores share a rank (the lowest), ties are then ordered by trial
+/// key; trials that did not finish ok come last without a rank.
+fn rank(entries: &mut [Entry], primary: Metric) -> Vec<Option<usize>> {
     let better = |a: f64, b: f64| {
         if primary.higher_is_better() {
             b.total_cmp(&a)
@@ -253,51 +256,130 @@ pub fn leaderboard(table: &TrialsTable, primary: Metric) -> Result<TrialsTable> 
             a.total_cmp(&b)
         }
     };
-    rows.sort_by(|(sa, ra), (sb, rb)| {
-        let by_score = match (sa, sb) {
-            (Some(a), Some(b)) => better(*a, *b),
+    entries.sort_by(|a, b| {
+        let by_score = match (a.score, b.score) {
+            (Some(x), Some(y)) => better(x, y),
             (Some(_), None) => std::cmp::Ordering::Less,
             (None, Some(_)) => std::cmp::Ordering::Greater,
             (None, None) => std::cmp::Ordering::Equal,
         };
-        by_score.then_with(|| ra[key_col].cmp(&rb[key_col]))
+        by_score.then_with(|| a.key.cmp(&b.key))
     });
-    let mut header = vec![format!("rank_test_{}", primary.name())];
-    header.extend(table.header.iter().cloned());
-    let mut ranked = Vec::with_capacity(rows.len());
     let mut previous: Option<(f64, usize)> = None;
-    for (position, (score, row)) in rows.into_iter().enumerate() {
-        let rank = match (score, previous) {
+    entries
+        .iter()
+        .enumerate()
+        .map(|(position, e)| match (e.score, previous) {
             (Some(s), Some((p, r))) if s == p => Some(r),
             (Some(s), _) => {
                 previous = Some((s, position + 1));
                 Some(position + 1)
             }
             (None, _) => None,
-        };
-        let mut out = vec![rank.map_or(String::new(), |r| r.to_string())];
-        out.extend(row);
-        ranked.push(out);
-    }
-    Ok(TrialsTable {
-        header,
-        rows: ranked,
-    })
+        })
+        .collect()
 }
 
-pub fn write_leaderboard(dir: &Path, primary: Metric) -> Result<TrialsTable> {
-    let table = TrialsTable::read(&dir.join(TRIALS))?;
-    let board = leaderboard(&table, primary)?;
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(&board.header)?;
-    for row in &board.rows {
-        writer.write_record(row)?;
+/// Length of trials.csv up to its last complete line, reading only its end.
+fn complete_file_len(file: &mut File) -> Result<u64> {
+    let mut end = file.metadata()?.len();
+    let mut chunk = vec![0u8; 64 * 1024];
+    while end > 0 {
+        let start = end.saturating_sub(chunk.len() as u64);
+        let piece = &mut chunk[..(end - start) as usize];
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(piece)?;
+        if let Some(i) = piece.iter().rposition(|&b| b == b'\n') {
+            return Ok(start + i as u64 + 1);
+        }
+        end = start;
     }
-    write_atomic(
-        &dir.join(LEADERBOARD),
-        &writer.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?,
-    )?;
-    Ok(board)
+    Ok(0)
+}
+
+/// Ranks trials.csv into leaderboard.csv without holding the rows in memory: one pass collects each
+/// trial's score, key and byte range, the ranking sorts those, a second pass copies rows in rank order.
+pub fn write_leaderboard(dir: &Path, primary: Metric) -> Result<Board> {
+    let path = dir.join(TRIALS);
+    let mut source =
+        File::open(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let complete = complete_file_len(&mut source)?;
+    source.seek(SeekFrom::Start(0))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(std::io::BufReader::new((&source).take(complete)));
+    let header: Vec<String> = reader.headers()?.iter().map(String::from).collect();
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .with_context(|| format!("trials.csv has no {name} column"))
+    };
+    let score_col = column(&format!("mean_test_{}", primary.name()))?;
+    let (status_col, key_col) = (column("status")?, column("key")?);
+    let mut entries = Vec::new();
+    let mut statuses = BTreeMap::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        let start = reader.position().byte();
+        if !reader.read_record(&mut record)? {
+            break;
+        }
+        if record.len() != header.len() {
+            continue;
+        }
+        let status = &record[status_col];
+        *statuses.entry(status.to_string()).or_insert(0) += 1;
+        let score = (status == "ok")
+            .then(|| record[score_col].parse::<f64>().ok())
+            .flatten()
+            .filter(|s| !s.is_nan());
+        entries.push(Entry {
+            score,
+            key: record[key_col].to_string(),
+            start,
+            end: reader.position().byte(),
+        });
+    }
+    drop(reader);
+    let ranks = rank(&mut entries, primary);
+
+    let mut board_header = vec![format!("rank_test_{}", primary.name())];
+    board_header.extend(header.iter().cloned());
+    let target = dir.join(LEADERBOARD);
+    let tmp = target.with_extension("tmp");
+    let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(File::create(&tmp)?));
+    writer.write_record(&board_header)?;
+    let mut top = Vec::new();
+    let mut row = Vec::new();
+    for (entry, rank) in entries.iter().zip(&ranks) {
+        row.resize((entry.end - entry.start) as usize, 0);
+        source.seek(SeekFrom::Start(entry.start))?;
+        source.read_exact(&mut row)?;
+        let mut one = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(row.as_slice());
+        one.read_record(&mut record)?;
+        let mut out = vec![rank.map_or(String::new(), |r| r.to_string())];
+        out.extend(record.iter().map(String::from));
+        writer.write_record(&out)?;
+        if top.len() < TOP_ROWS {
+            top.push(out);
+        }
+    }
+    let buffered = writer.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let file = buffered.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, &target)
+        .with_context(|| format!("cannot rename into {}", target.display()))?;
+    Ok(Board {
+        top: TrialsTable {
+            header: board_header,
+            rows: top,
+        },
+        rows: entries.len(),
+        statuses,
+    })
 }
 
 /// Holds an exclusive advisory lock on a results folder while a run writes to it.
@@ -377,45 +459,49 @@ pub fn default_out_dir(name: &str) -> PathBuf {
 mod tests {
     use super::*;
 
-    fn table(rows: &[(&str, &str, &str)]) -> TrialsTable {
-        TrialsTable {
-            header: vec!["key".into(), "status".into(), "mean_test_accuracy".into()],
-            rows: rows
-                .iter()
-                .map(|(k, s, v)| vec![k.to_string(), s.to_string(), v.to_string()])
-                .collect(),
+    /// Writes a trials.csv of (key, status, score) rows and ranks it.
+    fn ranked(
+        metric: Metric,
+        rows: &[(&str, &str, &str)],
+        tail: &str,
+    ) -> (tempfile::TempDir, Board) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = format!("key,status,mean_test_{}\n", metric.name());
+        for (k, s, v) in rows {
+            text.push_str(&format!("{k},{s},{v}\n"));
         }
+        text.push_str(tail);
+        std::fs::write(dir.path().join(TRIALS), text).unwrap();
+        let board = write_leaderboard(dir.path(), metric).unwrap();
+        (dir, board)
     }
 
     #[test]
     fn ties_share_a_rank_and_failures_come_last() {
-        let t = table(&[
+        let rows = [
             ("d", "failed", ""),
             ("c", "ok", "0.9"),
             ("a", "ok", "0.95"),
             ("b", "ok", "0.9"),
-        ]);
-        let board = leaderboard(&t, Metric::Accuracy).unwrap();
-        let summary: Vec<(String, String)> = board
-            .rows
-            .iter()
-            .map(|r| (r[0].clone(), r[1].clone()))
-            .collect();
-        let expect = [("1", "a"), ("2", "b"), ("2", "c"), ("", "d")];
-        assert_eq!(summary, expect.map(|(r, k)| (r.to_string(), k.to_string())));
+        ];
+        let (dir, board) = ranked(Metric::Accuracy, &rows, "");
+        let written = std::fs::read_to_string(dir.path().join(LEADERBOARD)).unwrap();
+        let expected = "rank_test_accuracy,key,status,mean_test_accuracy\n1,a,ok,0.95\n2,b,ok,0.9\n2,c,ok,0.9\n,d,failed,\n";
+        assert_eq!(written, expected);
+        assert_eq!(board.rows, 4);
+        assert_eq!(board.statuses["ok"], 3);
+        assert_eq!(board.top.rows[0][1], "a");
     }
 
     #[test]
-    fn lower_is_better_for_error_metrics() {
-        let t = TrialsTable {
-            header: vec!["key".into(), "status".into(), "mean_test_rmse".into()],
-            rows: vec![
-                vec!["a".into(), "ok".into(), "3.0".into()],
-                vec!["b".into(), "ok".into(), "1.0".into()],
-            ],
-        };
-        let board = leaderboard(&t, Metric::Rmse).unwrap();
-        assert_eq!(board.rows[0][1], "b");
+    fn lower_is_better_for_error_metrics_and_a_torn_row_is_skipped() {
+        let (_dir, board) = ranked(
+            Metric::Rmse,
+            &[("a", "ok", "3.0"), ("b", "ok", "1.0")],
+            "c,ok,0.",
+        );
+        assert_eq!(board.rows, 2);
+        assert_eq!(board.top.rows[0][1], "b");
     }
 
     #[test]

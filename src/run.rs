@@ -84,16 +84,14 @@ impl Tally {
         self.failed + self.crashed + self.timeout
     }
 
-    fn of_table(table: &results::TrialsTable) -> Tally {
-        let mut tally = Tally::default();
-        if let Some(col) = table.column("status") {
-            for row in &table.rows {
-                if let Some(status) = Status::parse(&row[col]) {
-                    tally.add(status);
-                }
-            }
+    fn of_board(board: &results::Board) -> Tally {
+        let count = |status: Status| board.statuses.get(status.name()).copied().unwrap_or(0);
+        Tally {
+            ok: count(Status::Ok),
+            failed: count(Status::Failed),
+            crashed: count(Status::Crashed),
+            timeout: count(Status::Timeout),
         }
-        tally
     }
 }
 
@@ -197,7 +195,7 @@ pub fn execute_trials(
     writer.sync()?;
     progress.finish();
     let board = results::write_leaderboard(out, ctx.primary)?;
-    let tally = Tally::of_table(&board);
+    let tally = Tally::of_board(&board);
     manifest.finish(&tally, clock.elapsed().as_secs_f64());
     let status = match ending {
         Ending::Finished => "finished",
@@ -207,7 +205,7 @@ pub fn execute_trials(
     manifest.write(out, status)?;
 
     if !quiet {
-        print!("{}", top_table(&board, ctx.primary, 5));
+        print!("{}", top_table(&board.top, ctx.primary, 5));
     }
     let summary = format!(
         "{} ok, {} failed, {} crashed, {} timed out in {:.2}s",
@@ -342,10 +340,10 @@ pub fn rebuild_leaderboard(dir: &Path) -> Result<()> {
             ))
         })?;
     let board = results::write_leaderboard(dir, primary)?;
-    print!("{}", top_table(&board, primary, 5));
+    print!("{}", top_table(&board.top, primary, 5));
     println!(
         "{} trials ranked into {}",
-        board.rows.len(),
+        board.rows,
         dir.join(results::LEADERBOARD).display()
     );
     Ok(())
