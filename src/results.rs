@@ -422,11 +422,14 @@ pub fn lock_run_dir(dir: &Path) -> Result<RunLock> {
 
 /// Cuts a torn last row (from a kill mid-write) off trials.csv, so appending resumes on a line boundary.
 pub fn drop_torn_tail(path: &Path) -> Result<()> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let complete = complete_len(&bytes);
-    if complete < bytes.len() {
-        let file = OpenOptions::new().write(true).open(path)?;
-        file.set_len(complete as u64)?;
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    let complete = complete_file_len(&mut file)?;
+    if complete < file.metadata()?.len() {
+        file.set_len(complete)?;
         file.sync_all()?;
     }
     Ok(())
