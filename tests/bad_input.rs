@@ -119,87 +119,65 @@ fn missing_target_column() {
     refused(&sb, &yaml, &["iris.csv", "no column `species`", "target"]);
 }
 
-#[test]
-fn non_numeric_cell_names_row_and_column() {
+/// Writes `csv` as d.csv and refuses a gaussian_nb sweep on it (with `extra` sweep keys).
+fn refused_data(csv: &str, extra: &str, fragments: &[&str]) {
     let sb = Sandbox::new();
-    let csv = sb.write(
-        "d.csv",
-        &format!("{}5.1,3.5,1.4,0.2,0\n4.9,abc,1.4,0.2,1\n", iris_header()),
-    );
+    let csv = sb.write("d.csv", csv);
     let yaml = format!(
-        "name: t\ndata: {{path: {}, target: target}}\nmodels: [{{model: gaussian_nb}}]\n",
+        "name: t\ndata: {{path: {}, target: target}}\n{extra}models: [{{model: gaussian_nb}}]\n",
         csv.display()
     );
-    refused(
-        &sb,
-        &yaml,
+    refused(&sb, &yaml, fragments);
+}
+
+#[test]
+fn non_numeric_cell_names_row_and_column() {
+    let csv = format!("{}5.1,3.5,1.4,0.2,0\n4.9,abc,1.4,0.2,1\n", iris_header());
+    refused_data(
+        &csv,
+        "",
         &["d.csv", "line 3", "`sepal_width`", "`abc` is not a number"],
     );
 }
 
 #[test]
 fn missing_cell_names_row_and_column() {
-    let sb = Sandbox::new();
-    let csv = sb.write(
-        "d.csv",
-        &format!("{}5.1,3.5,1.4,0.2,0\n4.9,3.0,,0.2,1\n", iris_header()),
-    );
-    let yaml = format!(
-        "name: t\ndata: {{path: {}, target: target}}\nmodels: [{{model: gaussian_nb}}]\n",
-        csv.display()
-    );
-    refused(
-        &sb,
-        &yaml,
+    let csv = format!("{}5.1,3.5,1.4,0.2,0\n4.9,3.0,,0.2,1\n", iris_header());
+    refused_data(
+        &csv,
+        "",
         &["d.csv", "line 3", "`petal_length`", "missing value"],
     );
 }
 
 #[test]
 fn empty_csv() {
-    let sb = Sandbox::new();
-    let csv = sb.write("d.csv", "");
-    let yaml = format!(
-        "name: t\ndata: {{path: {}, target: target}}\nmodels: [{{model: gaussian_nb}}]\n",
-        csv.display()
-    );
-    refused(&sb, &yaml, &["d.csv", "empty"]);
+    refused_data("", "", &["d.csv", "empty"]);
 }
 
 #[test]
 fn header_only_csv() {
-    let sb = Sandbox::new();
-    let csv = sb.write("d.csv", iris_header());
-    let yaml = format!(
-        "name: t\ndata: {{path: {}, target: target}}\nmodels: [{{model: gaussian_nb}}]\n",
-        csv.display()
-    );
-    refused(&sb, &yaml, &["d.csv", "no data rows"]);
+    refused_data(iris_header(), "", &["d.csv", "no data rows"]);
 }
 
 #[test]
 fn single_class_target() {
-    let sb = Sandbox::new();
     let rows: String = (0..10).map(|i| format!("{i},1,1,1,0\n")).collect();
-    let csv = sb.write("d.csv", &format!("{}{rows}", iris_header()));
-    let yaml = format!(
-        "name: t\ndata: {{path: {}, target: target}}\nmodels: [{{model: gaussian_nb}}]\n",
-        csv.display()
+    refused_data(
+        &format!("{}{rows}", iris_header()),
+        "",
+        &["d.csv", "single class"],
     );
-    refused(&sb, &yaml, &["d.csv", "single class"]);
 }
 
 #[test]
 fn more_folds_than_rows_of_a_class() {
-    let sb = Sandbox::new();
     let rows: String = (0..10)
         .map(|i| format!("{i},1,1,1,{}\n", usize::from(i < 3)))
         .collect();
-    let csv = sb.write("d.csv", &format!("{}{rows}", iris_header()));
-    let yaml = format!("name: t\ndata: {{path: {}, target: target}}\ncv: {{folds: 5}}\nmodels: [{{model: gaussian_nb}}]\n", csv.display());
-    refused(
-        &sb,
-        &yaml,
+    refused_data(
+        &format!("{}{rows}", iris_header()),
+        "cv: {folds: 5}\n",
         &["sweep.yaml", "class `1` has only 3 rows", "lower `folds`"],
     );
 }

@@ -627,21 +627,24 @@ impl PredictInplace<Array2<f64>, Array1<usize>> for Tree {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use ndarray::Array2;
     use proptest::prelude::*;
 
-    /// Rows with distinct feature vectors (the first column is the row number), random labels.
-    fn distinct_rows() -> impl Strategy<Value = (Array2<f64>, Vec<usize>)> {
-        (2usize..60, 0usize..4).prop_flat_map(|(rows, extra)| {
+    /// Small integer-valued records with labels in 0..3; with `distinct`, the first column is the row
+    /// number, so no two rows are equal.
+    pub(crate) fn labelled_rows(
+        distinct: bool,
+    ) -> impl Strategy<Value = (Array2<f64>, Vec<usize>)> {
+        (2usize..50, 1usize..5).prop_flat_map(move |(rows, cols)| {
             (
-                proptest::collection::vec(-3i32..3, rows * extra).prop_map(move |v| {
-                    Array2::from_shape_fn((rows, extra + 1), |(r, c)| {
-                        if c == 0 {
+                proptest::collection::vec(-3i32..3, rows * cols).prop_map(move |v| {
+                    Array2::from_shape_fn((rows, cols), |(r, c)| {
+                        if distinct && c == 0 {
                             r as f64
                         } else {
-                            f64::from(v[r * extra + c - 1])
+                            f64::from(v[r * cols + c])
                         }
                     })
                 }),
@@ -654,7 +657,7 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(64))]
 
         #[test]
-        fn a_fully_grown_tree_fits_distinct_rows_perfectly((x, y) in distinct_rows(), seed in any::<u64>()) {
+        fn a_fully_grown_tree_fits_distinct_rows_perfectly((x, y) in labelled_rows(true), seed in any::<u64>()) {
             let columns = Columns::new(x.view());
             let tree = Tree::grow(&columns, TreeTarget::Classes { labels: &y, n_classes: 3 }, &vec![1.0; y.len()], &CartParams { seed, ..CartParams::default() });
             for (row, &label) in x.outer_iter().zip(&y) {
@@ -664,7 +667,7 @@ mod tests {
 
         #[test]
         fn cutting_a_full_tree_equals_growing_with_the_limits(
-            (x, y) in distinct_rows(),
+            (x, y) in labelled_rows(true),
             depth in 1usize..5,
             min_split in 2usize..10,
             seed in any::<u64>(),

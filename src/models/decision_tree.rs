@@ -1,7 +1,7 @@
 //! Decision tree family (classification and regression), backed by [`cart`](super::cart).
 
 use super::cart::{majority, CartParams, Columns, Criterion, Limits, Tree, TreeTarget};
-use super::{FoldCache, ModelFamily, Params, Predictions, Predictor, Seeds, Targets};
+use super::{FamilyInfo, FoldCache, ModelFamily, Params, Predictions, Predictor, Seeds, Targets};
 use crate::data::Task;
 use crate::expand::derive_seed;
 use crate::value::{resolve_max_features, Kind, ParamSpec};
@@ -130,18 +130,16 @@ impl Predictor for Fitted {
     }
 }
 
+const INFO: FamilyInfo = FamilyInfo {
+    name: "decision_tree",
+    summary: "CART decision tree, deterministic (own implementation behind linfa's Fit/Predict)",
+    tasks: &[Task::Classification, Task::Regression],
+    params: PARAMS,
+};
+
 impl ModelFamily for DecisionTreeFamily {
-    fn name(&self) -> &'static str {
-        "decision_tree"
-    }
-    fn summary(&self) -> &'static str {
-        "CART decision tree, deterministic (own implementation behind linfa's Fit/Predict)"
-    }
-    fn tasks(&self) -> &'static [Task] {
-        &[Task::Classification, Task::Regression]
-    }
-    fn params(&self) -> &'static [ParamSpec] {
-        PARAMS
+    fn info(&self) -> &'static FamilyInfo {
+        &INFO
     }
 
     fn fit(

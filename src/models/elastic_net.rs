@@ -1,7 +1,8 @@
 //! Elastic net regression (linfa-elasticnet, coordinate descent).
 
 use super::{
-    value_targets, FoldCache, ModelFamily, Params, Predictions, Predictor, Seeds, Targets,
+    value_targets, FamilyInfo, FoldCache, ModelFamily, Params, Predictions, Predictor, Seeds,
+    Targets,
 };
 use crate::data::Task;
 use crate::value::{Kind, ParamSpec};
@@ -68,18 +69,16 @@ impl Predictor for Fitted {
     }
 }
 
+const INFO: FamilyInfo = FamilyInfo {
+    name: "elastic_net",
+    summary: "linear regression with L1 + L2 penalty (linfa-elasticnet)",
+    tasks: &[Task::Regression],
+    params: PARAMS,
+};
+
 impl ModelFamily for ElasticNetFamily {
-    fn name(&self) -> &'static str {
-        "elastic_net"
-    }
-    fn summary(&self) -> &'static str {
-        "linear regression with L1 + L2 penalty (linfa-elasticnet)"
-    }
-    fn tasks(&self) -> &'static [Task] {
-        &[Task::Regression]
-    }
-    fn params(&self) -> &'static [ParamSpec] {
-        PARAMS
+    fn info(&self) -> &'static FamilyInfo {
+        &INFO
     }
 
     fn fit(

@@ -1,7 +1,7 @@
 //! `fault`: a diagnostic model that misbehaves on purpose, to test how sweeps survive broken trials.
 //! It predicts the first class (or 0.0) when it returns at all.
 
-use super::{FoldCache, ModelFamily, Params, Predictions, Predictor, Seeds, Targets};
+use super::{FamilyInfo, FoldCache, ModelFamily, Params, Predictions, Predictor, Seeds, Targets};
 use crate::data::Task;
 use crate::value::{Kind, ParamSpec};
 use ndarray::{Array1, ArrayView2};
@@ -42,18 +42,16 @@ impl Predictor for Constant {
     }
 }
 
+const INFO: FamilyInfo = FamilyInfo {
+    name: "fault",
+    summary: "diagnostic: fails, panics, crashes, hangs or exhausts memory on purpose",
+    tasks: &[Task::Classification, Task::Regression],
+    params: PARAMS,
+};
+
 impl ModelFamily for FaultFamily {
-    fn name(&self) -> &'static str {
-        "fault"
-    }
-    fn summary(&self) -> &'static str {
-        "diagnostic: fails, panics, crashes, hangs or exhausts memory on purpose"
-    }
-    fn tasks(&self) -> &'static [Task] {
-        &[Task::Classification, Task::Regression]
-    }
-    fn params(&self) -> &'static [ParamSpec] {
-        PARAMS
+    fn info(&self) -> &'static FamilyInfo {
+        &INFO
     }
 
     fn fit(

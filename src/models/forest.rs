@@ -169,20 +169,8 @@ impl PredictInplace<Array2<f64>, Array1<usize>> for Forest {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ndarray::Array2;
+    use crate::models::cart::tests::labelled_rows;
     use proptest::prelude::*;
-
-    fn dataset() -> impl Strategy<Value = (Array2<f64>, Vec<usize>)> {
-        (5usize..40, 1usize..5).prop_flat_map(|(rows, cols)| {
-            (
-                proptest::collection::vec(-5i32..5, rows * cols).prop_map(move |v| {
-                    Array2::from_shape_vec((rows, cols), v.into_iter().map(f64::from).collect())
-                        .unwrap()
-                }),
-                proptest::collection::vec(0usize..3, rows),
-            )
-        })
-    }
 
     fn params(
         n_estimators: usize,
@@ -206,7 +194,7 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(64))]
 
         #[test]
-        fn predictions_do_not_depend_on_thread_count((x, y) in dataset(), seed in any::<u64>()) {
+        fn predictions_do_not_depend_on_thread_count((x, y) in labelled_rows(false), seed in any::<u64>()) {
             let columns = Columns::new(x.view());
             let target = TreeTarget::Classes { labels: &y, n_classes: 3 };
             let p = params(8, true, Some(1), seed);
@@ -217,7 +205,7 @@ mod tests {
         }
 
         #[test]
-        fn a_forest_of_one_tree_without_bootstrap_is_that_tree((x, y) in dataset(), seed in any::<u64>()) {
+        fn a_forest_of_one_tree_without_bootstrap_is_that_tree((x, y) in labelled_rows(false), seed in any::<u64>()) {
             let columns = Columns::new(x.view());
             let target = TreeTarget::Classes { labels: &y, n_classes: 3 };
             let p = params(1, false, None, seed);

@@ -1,7 +1,8 @@
 //! Gaussian naive Bayes (linfa-bayes).
 
 use super::{
-    class_targets, FoldCache, ModelFamily, Params, Predictions, Predictor, Seeds, Targets,
+    class_targets, FamilyInfo, FoldCache, ModelFamily, Params, Predictions, Predictor, Seeds,
+    Targets,
 };
 use crate::data::Task;
 use crate::value::{Kind, ParamSpec};
@@ -30,18 +31,16 @@ impl Predictor for Fitted {
     }
 }
 
+const INFO: FamilyInfo = FamilyInfo {
+    name: "gaussian_nb",
+    summary: "Gaussian naive Bayes (linfa-bayes)",
+    tasks: &[Task::Classification],
+    params: PARAMS,
+};
+
 impl ModelFamily for GaussianNbFamily {
-    fn name(&self) -> &'static str {
-        "gaussian_nb"
-    }
-    fn summary(&self) -> &'static str {
-        "Gaussian naive Bayes (linfa-bayes)"
-    }
-    fn tasks(&self) -> &'static [Task] {
-        &[Task::Classification]
-    }
-    fn params(&self) -> &'static [ParamSpec] {
-        PARAMS
+    fn info(&self) -> &'static FamilyInfo {
+        &INFO
     }
 
     fn fit(

@@ -1,7 +1,8 @@
 //! Ordinary least squares (linfa-linear).
 
 use super::{
-    value_targets, FoldCache, ModelFamily, Params, Predictions, Predictor, Seeds, Targets,
+    value_targets, FamilyInfo, FoldCache, ModelFamily, Params, Predictions, Predictor, Seeds,
+    Targets,
 };
 use crate::data::Task;
 use crate::value::{Kind, ParamSpec};
@@ -26,18 +27,16 @@ impl Predictor for Fitted {
     }
 }
 
+const INFO: FamilyInfo = FamilyInfo {
+    name: "linear_regression",
+    summary: "ordinary least squares (linfa-linear)",
+    tasks: &[Task::Regression],
+    params: PARAMS,
+};
+
 impl ModelFamily for LinearRegressionFamily {
-    fn name(&self) -> &'static str {
-        "linear_regression"
-    }
-    fn summary(&self) -> &'static str {
-        "ordinary least squares (linfa-linear)"
-    }
-    fn tasks(&self) -> &'static [Task] {
-        &[Task::Regression]
-    }
-    fn params(&self) -> &'static [ParamSpec] {
-        PARAMS
+    fn info(&self) -> &'static FamilyInfo {
+        &INFO
     }
 
     fn fit(

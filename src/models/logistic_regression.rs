@@ -1,7 +1,8 @@
 //! Logistic regression (linfa-logistic): binary, or multinomial for more classes.
 
 use super::{
-    class_targets, FoldCache, ModelFamily, Params, Predictions, Predictor, Seeds, Targets,
+    class_targets, FamilyInfo, FoldCache, ModelFamily, Params, Predictions, Predictor, Seeds,
+    Targets,
 };
 use crate::data::Task;
 use crate::value::{Kind, ParamSpec};
@@ -67,18 +68,16 @@ impl Predictor for Fitted {
     }
 }
 
+const INFO: FamilyInfo = FamilyInfo {
+    name: "logistic_regression",
+    summary: "L2-regularised logistic regression (linfa-logistic, L-BFGS)",
+    tasks: &[Task::Classification],
+    params: PARAMS,
+};
+
 impl ModelFamily for LogisticRegressionFamily {
-    fn name(&self) -> &'static str {
-        "logistic_regression"
-    }
-    fn summary(&self) -> &'static str {
-        "L2-regularised logistic regression (linfa-logistic, L-BFGS)"
-    }
-    fn tasks(&self) -> &'static [Task] {
-        &[Task::Classification]
-    }
-    fn params(&self) -> &'static [ParamSpec] {
-        PARAMS
+    fn info(&self) -> &'static FamilyInfo {
+        &INFO
     }
 
     fn fit(
@@ -95,24 +94,22 @@ impl ModelFamily for LogisticRegressionFamily {
         let intercept = p.bool("fit_intercept")?;
         let tolerance = p.f64("tol")? * x.nrows() as f64;
         let dataset = DatasetBase::new(x, labels);
+        // The binary and multinomial builders are different types with the same settings.
+        macro_rules! fit_with {
+            ($builder:expr) => {
+                $builder
+                    .alpha(alpha)
+                    .max_iterations(iterations)
+                    .with_intercept(intercept)
+                    .gradient_tolerance(tolerance)
+                    .fit(&dataset)
+                    .map_err(|e| e.to_string())?
+            };
+        }
         let fitted = if n_classes <= 2 {
-            let model = LogisticRegression::default()
-                .alpha(alpha)
-                .max_iterations(iterations)
-                .with_intercept(intercept)
-                .gradient_tolerance(tolerance)
-                .fit(&dataset)
-                .map_err(|e| e.to_string())?;
-            Fitted::Binary(model)
+            Fitted::Binary(fit_with!(LogisticRegression::default()))
         } else {
-            let model = MultiLogisticRegression::default()
-                .alpha(alpha)
-                .max_iterations(iterations)
-                .with_intercept(intercept)
-                .gradient_tolerance(tolerance)
-                .fit(&dataset)
-                .map_err(|e| e.to_string())?;
-            Fitted::Multi(model)
+            Fitted::Multi(fit_with!(MultiLogisticRegression::default()))
         };
         Ok(Box::new(fitted))
     }

@@ -58,12 +58,30 @@ pub trait Predictor {
     fn predict(&self, x: ArrayView2<f64>) -> Predictions;
 }
 
+/// What a model family declares about itself.
+pub struct FamilyInfo {
+    pub name: &'static str,
+    pub summary: &'static str,
+    pub tasks: &'static [Task],
+    pub params: &'static [ParamSpec],
+}
+
 /// A model family: its parameters and how to fit one parameter set.
 pub trait ModelFamily: Send + Sync {
-    fn name(&self) -> &'static str;
-    fn summary(&self) -> &'static str;
-    fn tasks(&self) -> &'static [Task];
-    fn params(&self) -> &'static [ParamSpec];
+    fn info(&self) -> &'static FamilyInfo;
+
+    fn name(&self) -> &'static str {
+        self.info().name
+    }
+    fn summary(&self) -> &'static str {
+        self.info().summary
+    }
+    fn tasks(&self) -> &'static [Task] {
+        self.info().tasks
+    }
+    fn params(&self) -> &'static [ParamSpec] {
+        self.info().params
+    }
     /// Fits on one training fold. `seeds` drive every random choice the model makes; `cache` holds
     /// what other trials on the same fold (and preprocessing) already computed.
     fn fit(

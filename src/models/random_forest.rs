@@ -4,7 +4,7 @@ use super::cart::CartParams;
 use super::cart::Columns;
 use super::decision_tree::{cart_params, leaf_predictions, tree_target, COLUMNS_KEY, TREE_PARAMS};
 use super::forest::{Forest, ForestParams, SharedTrees};
-use super::{FoldCache, ModelFamily, Params, Predictions, Predictor, Seeds, Targets};
+use super::{FamilyInfo, FoldCache, ModelFamily, Params, Predictions, Predictor, Seeds, Targets};
 use crate::data::Task;
 use crate::expand::derive_seed;
 use crate::value::{Kind, ParamSpec};
@@ -64,18 +64,18 @@ impl Predictor for Fitted {
     }
 }
 
+static INFO: LazyLock<FamilyInfo> = LazyLock::new(|| {
+    FamilyInfo {
+    name: "random_forest",
+    summary: "random forest, features sampled per split, soft vote (own implementation behind linfa's Fit/Predict)",
+    tasks: &[Task::Classification, Task::Regression],
+    params: PARAMS.as_slice(),
+}
+});
+
 impl ModelFamily for RandomForestFamily {
-    fn name(&self) -> &'static str {
-        "random_forest"
-    }
-    fn summary(&self) -> &'static str {
-        "random forest, features sampled per split, soft vote (own implementation behind linfa's Fit/Predict)"
-    }
-    fn tasks(&self) -> &'static [Task] {
-        &[Task::Classification, Task::Regression]
-    }
-    fn params(&self) -> &'static [ParamSpec] {
-        PARAMS.as_slice()
+    fn info(&self) -> &'static FamilyInfo {
+        &INFO
     }
 
     fn fit(

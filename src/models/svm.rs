@@ -4,7 +4,8 @@
 
 use super::smo::{self, BinarySvm, FullKernel, Kernel, KernelRows, RowCache};
 use super::{
-    argmax, class_targets, FoldCache, ModelFamily, Params, Predictions, Predictor, Seeds, Targets,
+    argmax, class_targets, FamilyInfo, FoldCache, ModelFamily, Params, Predictions, Predictor,
+    Seeds, Targets,
 };
 use crate::data::Task;
 use crate::value::{Kind, ParamSpec};
@@ -134,18 +135,16 @@ fn kernel_of(p: &Params) -> Result<Kernel, String> {
     })
 }
 
+const INFO: FamilyInfo = FamilyInfo {
+    name: "svm",
+    summary: "C-support vector classifier, SMO on a shared precomputed kernel; one-vs-rest for >2 classes",
+    tasks: &[Task::Classification],
+    params: PARAMS,
+};
+
 impl ModelFamily for SvmFamily {
-    fn name(&self) -> &'static str {
-        "svm"
-    }
-    fn summary(&self) -> &'static str {
-        "C-support vector classifier, SMO on a shared precomputed kernel; one-vs-rest for >2 classes"
-    }
-    fn tasks(&self) -> &'static [Task] {
-        &[Task::Classification]
-    }
-    fn params(&self) -> &'static [ParamSpec] {
-        PARAMS
+    fn info(&self) -> &'static FamilyInfo {
+        &INFO
     }
 
     fn fit(
