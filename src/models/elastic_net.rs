@@ -1,7 +1,7 @@
 //! Elastic net regression (linfa-elasticnet, coordinate descent).
 
 use super::{
-    value_targets, FamilyInfo, FoldCache, ModelFamily, Params, Predictions, Predictor, Seeds,
+    value_targets, FamilyInfo, FoldCache, LinfaRegressor, ModelFamily, Params, Predictor, Seeds,
     Targets,
 };
 use crate::data::Task;
@@ -61,14 +61,6 @@ const PARAMS: &[ParamSpec] = &[
     },
 ];
 
-struct Fitted(ElasticNet<f64>);
-
-impl Predictor for Fitted {
-    fn predict(&self, x: ArrayView2<f64>) -> Predictions {
-        Predictions::Values(self.0.predict(&x))
-    }
-}
-
 const INFO: FamilyInfo = FamilyInfo {
     name: "elastic_net",
     summary: "linear regression with L1 + L2 penalty (linfa-elasticnet)",
@@ -98,6 +90,6 @@ impl ModelFamily for ElasticNetFamily {
             .tolerance(p.f64("tol")?)
             .fit(&DatasetBase::new(x, values))
             .map_err(|e| e.to_string())?;
-        Ok(Box::new(Fitted(model)))
+        Ok(Box::new(LinfaRegressor(model)))
     }
 }

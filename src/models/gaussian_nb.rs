@@ -1,7 +1,7 @@
 //! Gaussian naive Bayes (linfa-bayes).
 
 use super::{
-    class_targets, FamilyInfo, FoldCache, ModelFamily, Params, Predictions, Predictor, Seeds,
+    class_targets, FamilyInfo, FoldCache, LinfaClassifier, ModelFamily, Params, Predictor, Seeds,
     Targets,
 };
 use crate::data::Task;
@@ -22,14 +22,6 @@ const PARAMS: &[ParamSpec] = &[ParamSpec {
     default: "1e-9",
     help: "share of the largest feature variance added to every variance, for stability",
 }];
-
-struct Fitted(GaussianNb<f64, usize>);
-
-impl Predictor for Fitted {
-    fn predict(&self, x: ArrayView2<f64>) -> Predictions {
-        Predictions::Classes(self.0.predict(&x))
-    }
-}
 
 const INFO: FamilyInfo = FamilyInfo {
     name: "gaussian_nb",
@@ -56,6 +48,6 @@ impl ModelFamily for GaussianNbFamily {
             .var_smoothing(p.f64("var_smoothing")?)
             .fit(&DatasetBase::new(x, labels))
             .map_err(|e| e.to_string())?;
-        Ok(Box::new(Fitted(model)))
+        Ok(Box::new(LinfaClassifier(model)))
     }
 }

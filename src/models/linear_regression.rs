@@ -1,13 +1,13 @@
 //! Ordinary least squares (linfa-linear).
 
 use super::{
-    value_targets, FamilyInfo, FoldCache, ModelFamily, Params, Predictions, Predictor, Seeds,
+    value_targets, FamilyInfo, FoldCache, LinfaRegressor, ModelFamily, Params, Predictor, Seeds,
     Targets,
 };
 use crate::data::Task;
 use crate::value::{Kind, ParamSpec};
 use linfa::prelude::*;
-use linfa_linear::{FittedLinearRegression, LinearRegression};
+use linfa_linear::LinearRegression;
 use ndarray::ArrayView2;
 
 pub struct LinearRegressionFamily;
@@ -18,14 +18,6 @@ const PARAMS: &[ParamSpec] = &[ParamSpec {
     default: "true",
     help: "learn an intercept",
 }];
-
-struct Fitted(FittedLinearRegression<f64>);
-
-impl Predictor for Fitted {
-    fn predict(&self, x: ArrayView2<f64>) -> Predictions {
-        Predictions::Values(self.0.predict(&x))
-    }
-}
 
 const INFO: FamilyInfo = FamilyInfo {
     name: "linear_regression",
@@ -52,6 +44,6 @@ impl ModelFamily for LinearRegressionFamily {
             .with_intercept(p.bool("fit_intercept")?)
             .fit(&DatasetBase::new(x, values))
             .map_err(|e| e.to_string())?;
-        Ok(Box::new(Fitted(model)))
+        Ok(Box::new(LinfaRegressor(model)))
     }
 }

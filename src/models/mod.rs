@@ -3,6 +3,7 @@
 
 use crate::data::Task;
 use crate::value::{ParamSpec, Value};
+use linfa::traits::PredictInplace;
 use ndarray::{Array1, ArrayView1, ArrayView2};
 use std::any::Any;
 use std::collections::HashMap;
@@ -56,6 +57,34 @@ pub enum Predictions {
 /// A fitted model.
 pub trait Predictor {
     fn predict(&self, x: ArrayView2<f64>) -> Predictions;
+}
+
+/// A fitted linfa classifier (class indices) as a [`Predictor`].
+pub struct LinfaClassifier<M>(pub M);
+
+impl<M> Predictor for LinfaClassifier<M>
+where
+    M: for<'a> PredictInplace<ArrayView2<'a, f64>, Array1<usize>>,
+{
+    fn predict(&self, x: ArrayView2<f64>) -> Predictions {
+        let mut y = self.0.default_target(&x);
+        self.0.predict_inplace(&x, &mut y);
+        Predictions::Classes(y)
+    }
+}
+
+/// A fitted linfa regressor as a [`Predictor`].
+pub struct LinfaRegressor<M>(pub M);
+
+impl<M> Predictor for LinfaRegressor<M>
+where
+    M: for<'a> PredictInplace<ArrayView2<'a, f64>, Array1<f64>>,
+{
+    fn predict(&self, x: ArrayView2<f64>) -> Predictions {
+        let mut y = self.0.default_target(&x);
+        self.0.predict_inplace(&x, &mut y);
+        Predictions::Values(y)
+    }
 }
 
 /// What a model family declares about itself.
