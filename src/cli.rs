@@ -186,7 +186,7 @@ pub fn main() -> i32 {
         }
         Command::Expand { sweep } => print_expansion(&sweep),
         Command::Models => {
-            print!("{}", crate::models::describe_all());
+            crate::report::say(&crate::models::describe_all());
             Ok(())
         }
         Command::Leaderboard { dir } => crate::run::rebuild_leaderboard(&dir),
@@ -234,22 +234,24 @@ fn run_bench(
         .clone()
         .unwrap_or_else(|| crate::results::default_out_dir(&format!("{}-bench", report.sweep)));
     crate::bench::write_report(&dir, &report)?;
-    print!("{}", crate::bench::print_table(&report));
-    println!("bench.csv and bench.json: {}", dir.display());
+    crate::report::say(&crate::bench::print_table(&report));
+    crate::report::say(&format!("bench.csv and bench.json: {}\n", dir.display()));
     Ok(())
 }
 
 fn print_expansion(path: &std::path::Path) -> anyhow::Result<()> {
+    use std::fmt::Write;
     let sweep = Sweep::load(path)?;
     let trials = expand(&sweep);
-    println!("{}: {} trials", sweep.name, trials.len());
+    let mut text = format!("{}: {} trials\n", sweep.name, trials.len());
     for (i, entry) in sweep.models.iter().enumerate() {
         let count = trials.iter().filter(|t| t.entry == i).count();
-        println!("  {:<24} {count}", entry.model);
+        let _ = writeln!(text, "  {:<24} {count}", entry.model);
     }
-    println!();
+    text.push('\n');
     for t in &trials {
-        println!("{:>5}  {}", t.index, t.key);
+        let _ = writeln!(text, "{:>5}  {}", t.index, t.key);
     }
+    crate::report::say(&text);
     Ok(())
 }

@@ -5,6 +5,7 @@ use crate::metrics::Metric;
 use crate::results::TrialsTable;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
+use std::io::Write;
 use std::time::{Duration, Instant};
 
 pub struct Progress {
@@ -138,4 +139,11 @@ pub fn top_table(board: &TrialsTable, primary: Metric, n: usize) -> String {
         ));
     }
     out
+}
+
+/// Writes to stdout, ignoring a closed pipe (`sweep models | head`): by the time anything is printed the
+/// results are on disk, and a reader that stopped listening is not an error worth a panic.
+pub fn say(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }

@@ -183,10 +183,10 @@ pub fn rerun(request: &RerunRequest) -> Result<()> {
     let after = TrialsTable::read(&out.join(results::TRIALS))?;
     let differences = compare(&before, &after);
     if differences.is_empty() {
-        println!(
-            "rerun matches: all {} trials have bit-identical metrics",
+        crate::report::say(&format!(
+            "rerun matches: all {} trials have bit-identical metrics\n",
             after.rows.len()
-        );
+        ));
         Ok(())
     } else {
         for d in differences.iter().take(20) {

@@ -205,7 +205,7 @@ pub fn execute_trials(
     manifest.write(out, status)?;
 
     if !quiet {
-        print!("{}", top_table(&board.top, ctx.primary, 5));
+        crate::report::say(&top_table(&board.top, ctx.primary, 5));
     }
     let summary = format!(
         "{} ok, {} failed, {} crashed, {} timed out in {:.2}s",
@@ -216,12 +216,12 @@ pub fn execute_trials(
         clock.elapsed().as_secs_f64()
     );
     match ending {
-        Ending::Finished => println!("{summary}\nresults: {}", out.display()),
-        Ending::Stopped => println!(
-            "stopped after {} failed trials (max_failures)\n{summary}\nresults: {}",
+        Ending::Finished => crate::report::say(&format!("{summary}\nresults: {}\n", out.display())),
+        Ending::Stopped => crate::report::say(&format!(
+            "stopped after {} failed trials (max_failures)\n{summary}\nresults: {}\n",
             session.not_ok(),
             out.display()
-        ),
+        )),
         Ending::Interrupted => {
             eprintln!(
                 "interrupted: {summary}; results so far: {} (continue with `sweep resume {}`)",
@@ -340,11 +340,11 @@ pub fn rebuild_leaderboard(dir: &Path) -> Result<()> {
             ))
         })?;
     let board = results::write_leaderboard(dir, primary)?;
-    print!("{}", top_table(&board.top, primary, 5));
-    println!(
-        "{} trials ranked into {}",
+    crate::report::say(&top_table(&board.top, primary, 5));
+    crate::report::say(&format!(
+        "{} trials ranked into {}\n",
         board.rows,
         dir.join(results::LEADERBOARD).display()
-    );
+    ));
     Ok(())
 }
