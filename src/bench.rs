@@ -225,10 +225,12 @@ fn measure(
     };
     let (ending, stats) = match backend {
         Backend::Threads => (
-            threads::run(ctx, trials, &settings, &mut sink)?,
+            threads::run(ctx, Box::new(trials.into_iter()), &settings, &mut sink)?,
             processes::PoolStats::default(),
         ),
-        Backend::Processes => processes::run_measured(ctx, trials, &settings, &mut sink)?,
+        Backend::Processes => {
+            processes::run_measured(ctx, Box::new(trials.into_iter()), &settings, &mut sink)?
+        }
     };
     Ok((records, stats, ending))
 }

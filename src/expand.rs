@@ -44,67 +44,173 @@ pub fn derive_seed(master: u64, label: &str) -> u64 {
     u64::from_le_bytes(bytes)
 }
 
-/// All trials of a sweep, in a deterministic order, without duplicate keys.
-pub fn expand(sweep: &Sweep) -> Vec<Trial> {
-    let mut trials = Vec::new();
-    let mut seen = HashSet::new();
-    for (entry_index, entry) in sweep.models.iter().enumerate() {
-        let scalers: Vec<&str> = entry.preprocess.iter().map(|s| s.name()).collect();
-        let param_sets = match sweep.search.strategy {
-            Strategy::Grid => grid(&entry.params),
-            Strategy::Random => {
-                let mut rng = Xoshiro256PlusPlus::seed_from_u64(derive_seed(
-                    sweep.seed,
-                    &format!("random/{entry_index}"),
-                ));
-                // Small discrete spaces run out of new points: give up after many repeats.
-                (0..sweep.search.trials * 20)
-                    .map(|_| sample(&entry.params, &mut rng))
-                    .filter(|set| seen.insert(trial_key(&entry.model, &scalers, set)))
-                    .take(sweep.search.trials)
-                    .collect()
-            }
-        };
-        for params in param_sets {
-            let key = trial_key(&entry.model, &scalers, &params);
-            if sweep.search.strategy == Strategy::Grid && !seen.insert(key.clone()) {
+/// 64 bits identifying a trial key, for duplicate checks and fingerprints without keeping the keys.
+pub fn key_hash(key: &str) -> u64 {
+    derive_seed(0, key)
+}
+
+type ParamSets = Box<dyn Iterator<Item = Vec<(String, Value)>> + Send>;
+
+/// One `models:` entry's parameter sets, generated on demand.
+struct EntryStream {
+    model: String,
+    scalers: Vec<&'static str>,
+    sets: ParamSets,
+    /// Random search: samples to produce for this entry.
+    limit: Option<usize>,
+}
+
+/// A sweep's trials, generated one at a time in a deterministic order (grid points with the last axis
+/// varying fastest, or seeded random samples), skipping duplicate keys; memory stays bounded by the
+/// 8-byte hashes kept for the duplicate check.
+pub struct TrialStream {
+    seed: u64,
+    entries: Vec<EntryStream>,
+    current: usize,
+    produced_in_entry: usize,
+    seen: HashSet<u64>,
+    index: usize,
+}
+
+impl TrialStream {
+    pub fn new(sweep: &Sweep) -> TrialStream {
+        let entries = sweep
+            .models
+            .iter()
+            .enumerate()
+            .map(|(entry_index, entry)| {
+                let params = entry.params.clone();
+                let (sets, limit): (ParamSets, _) = match sweep.search.strategy {
+                    Strategy::Grid => (Box::new(Grid::new(&params)), None),
+                    Strategy::Random => {
+                        let label = format!("random/{entry_index}");
+                        let mut rng =
+                            Xoshiro256PlusPlus::seed_from_u64(derive_seed(sweep.seed, &label));
+                        // Small discrete spaces run out of new points: give up after many repeats.
+                        let attempts = sweep.search.trials * 20;
+                        let sets = (0..attempts).map(move |_| sample(&params, &mut rng));
+                        (Box::new(sets), Some(sweep.search.trials))
+                    }
+                };
+                EntryStream {
+                    model: entry.model.clone(),
+                    scalers: entry.preprocess.iter().map(|s| s.name()).collect(),
+                    sets,
+                    limit,
+                }
+            })
+            .collect();
+        TrialStream {
+            seed: sweep.seed,
+            entries,
+            current: 0,
+            produced_in_entry: 0,
+            seen: HashSet::new(),
+            index: 0,
+        }
+    }
+}
+
+impl Iterator for TrialStream {
+    type Item = Trial;
+
+    fn next(&mut self) -> Option<Trial> {
+        loop {
+            let entry = self.entries.get_mut(self.current)?;
+            let exhausted = entry
+                .limit
+                .is_some_and(|limit| self.produced_in_entry >= limit);
+            let Some(params) = (!exhausted).then(|| entry.sets.next()).flatten() else {
+                self.current += 1;
+                self.produced_in_entry = 0;
+                continue;
+            };
+            let key = trial_key(&entry.model, &entry.scalers, &params);
+            if !self.seen.insert(key_hash(&key)) {
                 continue;
             }
-            trials.push(Trial {
-                index: trials.len(),
-                seed: derive_seed(sweep.seed, &key),
+            self.produced_in_entry += 1;
+            self.index += 1;
+            return Some(Trial {
+                index: self.index - 1,
+                seed: derive_seed(self.seed, &key),
                 key,
-                entry: entry_index,
+                entry: self.current,
                 model: entry.model.clone(),
                 params,
             });
         }
     }
-    trials
 }
 
-/// The cartesian product of every axis's values, last axis varying fastest.
-fn grid(axes: &[(String, Axis)]) -> Vec<Vec<(String, Value)>> {
-    let mut sets: Vec<Vec<(String, Value)>> = vec![Vec::new()];
-    for (name, axis) in axes {
-        let values: Vec<Value> = match axis {
-            Axis::Values(values) => values.clone(),
-            Axis::IntUniform(lo, hi) => (*lo..=*hi).map(Value::Int).collect(),
-            // Config validation refuses continuous axes in grid search.
-            Axis::Uniform(..) | Axis::LogUniform(..) => Vec::new(),
-        };
-        sets = sets
-            .into_iter()
-            .flat_map(|set| {
-                values.iter().map(move |v| {
-                    let mut next = set.clone();
-                    next.push((name.clone(), v.clone()));
-                    next
-                })
+/// All trials of a sweep, in a deterministic order, without duplicate keys.
+pub fn expand(sweep: &Sweep) -> Vec<Trial> {
+    TrialStream::new(sweep).collect()
+}
+
+/// The number of trials and an order-independent fingerprint of their keys, in one streaming pass.
+pub fn count_and_fingerprint(sweep: &Sweep) -> (usize, String) {
+    let (count, sum) = TrialStream::new(sweep).fold((0usize, 0u64), |(n, sum), t| {
+        (n + 1, sum.wrapping_add(key_hash(&t.key)))
+    });
+    (count, format!("{count}-{sum:016x}"))
+}
+
+/// The cartesian product of every axis's values, last axis varying fastest, one point at a time.
+struct Grid {
+    axes: Vec<(String, Vec<Value>)>,
+    position: Vec<usize>,
+    done: bool,
+}
+
+impl Grid {
+    fn new(axes: &[(String, Axis)]) -> Grid {
+        let axes: Vec<(String, Vec<Value>)> = axes
+            .iter()
+            .map(|(name, axis)| {
+                let values = match axis {
+                    Axis::Values(values) => values.clone(),
+                    Axis::IntUniform(lo, hi) => (*lo..=*hi).map(Value::Int).collect(),
+                    // Config validation refuses continuous axes in grid search.
+                    Axis::Uniform(..) | Axis::LogUniform(..) => Vec::new(),
+                };
+                (name.clone(), values)
             })
             .collect();
+        let done = axes.iter().any(|(_, values)| values.is_empty());
+        Grid {
+            position: vec![0; axes.len()],
+            axes,
+            done,
+        }
     }
-    sets
+}
+
+impl Iterator for Grid {
+    type Item = Vec<(String, Value)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let point = self
+            .axes
+            .iter()
+            .zip(&self.position)
+            .map(|((name, values), &i)| (name.clone(), values[i].clone()))
+            .collect();
+        // Advance the mixed-radix counter, last axis first.
+        self.done = true;
+        for (axis, i) in self.position.iter_mut().enumerate().rev() {
+            *i += 1;
+            if *i < self.axes[axis].1.len() {
+                self.done = false;
+                break;
+            }
+            *i = 0;
+        }
+        Some(point)
+    }
 }
 
 fn sample(axes: &[(String, Axis)], rng: &mut Xoshiro256PlusPlus) -> Vec<(String, Value)> {
@@ -183,6 +289,25 @@ mod tests {
             let c = t.params[0].1.as_f64().unwrap();
             assert!((0.01..100.0).contains(&c));
         }
+    }
+
+    #[test]
+    fn streaming_counts_and_fingerprints_without_depending_on_order() {
+        let a = sweep(
+            "",
+            "  - model: svm\n    params: {c: [1, 10], gamma: [0.1, 1]}\n",
+        );
+        let b = sweep(
+            "",
+            "  - model: svm\n    params: {gamma: [1, 0.1], c: [10, 1]}\n",
+        );
+        assert_eq!(count_and_fingerprint(&a), count_and_fingerprint(&b));
+        assert_eq!(count_and_fingerprint(&a).0, 4);
+        let c = sweep(
+            "",
+            "  - model: svm\n    params: {c: [1, 10, 100], gamma: [0.1, 1]}\n",
+        );
+        assert_ne!(count_and_fingerprint(&a).1, count_and_fingerprint(&c).1);
     }
 
     #[test]

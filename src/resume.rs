@@ -4,9 +4,9 @@
 use crate::config::{Execution, Sweep};
 use crate::error::InputError;
 use crate::evaluate::Context;
-use crate::expand::expand;
+use crate::expand::{count_and_fingerprint, key_hash, TrialStream};
 use crate::results::{self, Layout, TrialsTable};
-use crate::run::{execute_trials, read_manifest, trials_fingerprint, Manifest, Overrides};
+use crate::run::{execute_trials, read_manifest, Manifest, Overrides};
 use anyhow::{Context as _, Result};
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -51,7 +51,7 @@ pub fn resume(request: &ResumeRequest) -> Result<()> {
     let mut sweep = recorded_sweep(dir, &manifest)?;
     request.overrides.apply(&mut sweep)?;
     let ctx = Arc::new(Context::prepare(sweep)?);
-    let trials = expand(&ctx.sweep);
+    let (total, fingerprint) = count_and_fingerprint(&ctx.sweep);
 
     let mut changes = Vec::new();
     let data_changed = manifest["data"]["sha256"] != ctx.dataset.hash.as_str();
@@ -61,10 +61,9 @@ pub fn resume(request: &ResumeRequest) -> Result<()> {
             ctx.dataset.path.display()
         ));
     }
-    if manifest["trials"]["keys_sha256"] != trials_fingerprint(&trials).as_str() {
+    if manifest["trials"]["keys_fingerprint"] != fingerprint.as_str() {
         changes.push(format!(
-            "the sweep now expands to other trials ({} now, {} before)",
-            trials.len(),
+            "the sweep now expands to other trials ({total} now, {} before)",
             manifest["trials"]["total"]
         ));
     }
@@ -90,12 +89,16 @@ pub fn resume(request: &ResumeRequest) -> Result<()> {
             rows: Vec::new(),
         }
     };
-    let wanted: HashSet<&str> = trials.iter().map(|t| t.key.as_str()).collect();
+    let wanted: HashSet<u64> = TrialStream::new(&ctx.sweep)
+        .map(|t| key_hash(&t.key))
+        .collect();
     let (key_col, status_col) = (table.column("key"), table.column("status"));
     let keep = |row: &Vec<String>| {
         let key = key_col.map_or("", |c| row[c].as_str());
         let status = status_col.map_or("", |c| row[c].as_str());
-        !data_changed && wanted.contains(key) && !(request.retry_failed && status != "ok")
+        !data_changed
+            && wanted.contains(&key_hash(key))
+            && !(request.retry_failed && status != "ok")
     };
     let kept: Vec<Vec<String>> = table.rows.iter().filter(|r| keep(r)).cloned().collect();
     let header = Layout::new(&ctx).header();
@@ -106,26 +109,28 @@ pub fn resume(request: &ResumeRequest) -> Result<()> {
         };
         results::rewrite_trials(dir, &kept.relayout(header))?;
     }
-    let done: HashSet<String> = kept
+    let done: HashSet<u64> = kept
         .iter()
-        .filter_map(|r| key_col.map(|c| r[c].clone()))
+        .filter_map(|r| key_col.map(|c| key_hash(&r[c])))
         .collect();
-    let remaining: Vec<_> = trials
-        .iter()
-        .filter(|t| !done.contains(&t.key))
-        .cloned()
-        .collect();
+    let finished = done.len();
     if !request.quiet {
         eprintln!(
-            "resuming {}: {} of {} trials done, {} to run",
+            "resuming {}: {finished} of {total} trials done, {} to run",
             dir.display(),
-            done.len(),
-            trials.len(),
-            remaining.len()
+            total - finished
         );
     }
-    let manifest = Manifest::new(&ctx, &trials, Some(&manifest));
-    execute_trials(&ctx, remaining, done.len(), dir, manifest, request.quiet)
+    let remaining = TrialStream::new(&ctx.sweep).filter(move |t| !done.contains(&key_hash(&t.key)));
+    let manifest = Manifest::new(&ctx, total, fingerprint, Some(&manifest));
+    execute_trials(
+        &ctx,
+        Box::new(remaining),
+        finished,
+        dir,
+        manifest,
+        request.quiet,
+    )
 }
 
 pub struct RerunRequest {
@@ -164,7 +169,7 @@ pub fn rerun(request: &RerunRequest) -> Result<()> {
             ctx.dataset.path.display()
         );
     }
-    let trials = expand(&ctx.sweep);
+    let (total, fingerprint) = count_and_fingerprint(&ctx.sweep);
     {
         let _lock = results::lock_run_dir(&out)?;
         if out.join(results::TRIALS).exists() {
@@ -176,8 +181,15 @@ pub fn rerun(request: &RerunRequest) -> Result<()> {
         }
         std::fs::copy(request.dir.join(results::CONFIG), out.join(results::CONFIG))
             .with_context(|| format!("cannot copy the config snapshot into {}", out.display()))?;
-        let manifest = Manifest::new(&ctx, &trials, None);
-        execute_trials(&ctx, trials, 0, &out, manifest, request.quiet)?;
+        let manifest = Manifest::new(&ctx, total, fingerprint, None);
+        execute_trials(
+            &ctx,
+            Box::new(TrialStream::new(&ctx.sweep)),
+            0,
+            &out,
+            manifest,
+            request.quiet,
+        )?;
     }
     let before = TrialsTable::read(&request.dir.join(results::TRIALS))?;
     let after = TrialsTable::read(&out.join(results::TRIALS))?;

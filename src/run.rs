@@ -3,8 +3,8 @@
 use crate::config::{Backend, Sweep};
 use crate::error::{InputError, Interrupted};
 use crate::evaluate::{Context, Status};
-use crate::execute::{self, Ending, Flow, Settings};
-use crate::expand::{expand, Trial};
+use crate::execute::{self, Ending, Flow, Settings, TrialSource};
+use crate::expand::{count_and_fingerprint, TrialStream};
 use crate::report::{top_table, Progress};
 use crate::results::{self, Layout, TrialsWriter};
 use anyhow::Result;
@@ -105,7 +105,7 @@ pub fn run(request: &RunRequest) -> Result<PathBuf> {
     let mut sweep = Sweep::parse(&request.sweep_file, &text)?;
     request.overrides.apply(&mut sweep)?;
     let ctx = Arc::new(Context::prepare(sweep)?);
-    let trials = expand(&ctx.sweep);
+    let (total, fingerprint) = count_and_fingerprint(&ctx.sweep);
     let out = request
         .out
         .clone()
@@ -113,8 +113,15 @@ pub fn run(request: &RunRequest) -> Result<PathBuf> {
     let _lock = results::lock_run_dir(&out)?;
     refuse_existing_run(&out)?;
     results::write_atomic(&out.join(results::CONFIG), text.as_bytes())?;
-    let manifest = Manifest::new(&ctx, &trials, None);
-    execute_trials(&ctx, trials, 0, &out, manifest, request.quiet)?;
+    let manifest = Manifest::new(&ctx, total, fingerprint, None);
+    execute_trials(
+        &ctx,
+        Box::new(TrialStream::new(&ctx.sweep)),
+        0,
+        &out,
+        manifest,
+        request.quiet,
+    )?;
     Ok(out)
 }
 
@@ -153,7 +160,7 @@ pub fn read_manifest(dir: &Path) -> Result<serde_json::Value> {
 /// `already_done` trials of the sweep are in trials.csv from before. Returns `Interrupted` after Ctrl-C.
 pub fn execute_trials(
     ctx: &Arc<Context>,
-    trials: Vec<Trial>,
+    trials: TrialSource,
     already_done: usize,
     out: &Path,
     mut manifest: Manifest,
@@ -171,7 +178,7 @@ pub fn execute_trials(
 
     let mut writer = TrialsWriter::open(out, Layout::new(ctx))?;
     let mut progress = Progress::new(
-        trials.len() + already_done,
+        manifest.total(),
         already_done,
         ctx.primary,
         ctx.primary_index(),
@@ -234,23 +241,6 @@ pub fn execute_trials(
     Ok(())
 }
 
-/// sha256 of the sorted trial keys: two expansions with the same fingerprint run the same trials.
-pub fn trials_fingerprint(trials: &[Trial]) -> String {
-    use sha2::{Digest, Sha256};
-    let mut keys: Vec<&str> = trials.iter().map(|t| t.key.as_str()).collect();
-    keys.sort_unstable();
-    let mut hasher = Sha256::new();
-    for key in keys {
-        hasher.update(key.as_bytes());
-        hasher.update(b"\n");
-    }
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// manifest.json: everything needed to know what ran and to run it again.
 pub struct Manifest {
     pub body: serde_json::Value,
@@ -258,7 +248,12 @@ pub struct Manifest {
 
 impl Manifest {
     /// A manifest for a new run, or for a resumed one carrying over `previous`'s history.
-    pub fn new(ctx: &Context, trials: &[Trial], previous: Option<&serde_json::Value>) -> Manifest {
+    pub fn new(
+        ctx: &Context,
+        total: usize,
+        fingerprint: String,
+        previous: Option<&serde_json::Value>,
+    ) -> Manifest {
         let ds = &ctx.dataset;
         let now = chrono::Local::now().to_rfc3339();
         let mut body = json!({
@@ -283,7 +278,7 @@ impl Manifest {
                 "features": ds.feature_names,
                 "sha256": ds.hash,
             },
-            "trials": {"total": trials.len(), "keys_sha256": trials_fingerprint(trials)},
+            "trials": {"total": total, "keys_fingerprint": fingerprint},
         });
         if let Some(previous) = previous {
             body["started_at"] = previous["started_at"].clone();
@@ -295,6 +290,11 @@ impl Manifest {
             body["resumed_at"] = json!(resumed);
         }
         Manifest { body }
+    }
+
+    /// Trials in the whole sweep.
+    pub fn total(&self) -> usize {
+        self.body["trials"]["total"].as_u64().unwrap_or(0) as usize
     }
 
     fn finish(&mut self, tally: &Tally, elapsed: f64) {

@@ -56,3 +56,6 @@ pub fn resolve_jobs(jobs: usize) -> usize {
 }
 
 pub type Sink<'a> = dyn FnMut(TrialRecord) -> anyhow::Result<Flow> + 'a;
+
+/// The trials to run, produced on demand (see [`crate::expand::TrialStream`]).
+pub type TrialSource = Box<dyn Iterator<Item = crate::expand::Trial> + Send>;

@@ -7,7 +7,7 @@
 //! Workers run in their own process group, so Ctrl-C reaches only the parent, which ends them.
 
 use super::worker::{read_frame, write_frame, FromWorker, ToWorker};
-use super::{interrupted, Ending, Flow, Settings, Sink};
+use super::{interrupted, Ending, Flow, Settings, Sink, TrialSource};
 use crate::evaluate::{Context, Status, TrialRecord};
 use crate::expand::Trial;
 use anyhow::{Context as _, Result};
@@ -258,7 +258,7 @@ fn next_for(w: usize, workers: &[Worker], pending: &mut VecDeque<Trial>) -> Opti
 
 pub fn run(
     ctx: &Arc<Context>,
-    trials: Vec<Trial>,
+    trials: TrialSource,
     settings: &Settings,
     sink: &mut Sink,
 ) -> Result<Ending> {
@@ -268,7 +268,7 @@ pub fn run(
 /// [`run`], also returning what was measured about the workers.
 pub fn run_measured(
     ctx: &Arc<Context>,
-    trials: Vec<Trial>,
+    mut trials: TrialSource,
     settings: &Settings,
     sink: &mut Sink,
 ) -> Result<(Ending, PoolStats)> {
@@ -288,18 +288,31 @@ pub fn run_measured(
         next_id: 0,
         settings,
     };
-    let mut pending: VecDeque<Trial> = trials.into();
+    let mut pending = VecDeque::new();
+    read_ahead(&mut pending, &mut trials);
     for _ in 0..settings.jobs.min(pending.len()) {
         pool.spawn()?;
     }
-    let ending = drive(&mut pool, &mut pending, &receiver, sink);
+    let ending = drive(&mut pool, &mut pending, &mut trials, &receiver, sink);
     pool.end_all();
     Ok((ending?, pool.stats))
+}
+
+/// Pending trials are a window read ahead from the trial stream (plus any a dead worker left queued),
+/// so a sweep of any size is dispatched in bounded memory.
+fn read_ahead(pending: &mut VecDeque<Trial>, trials: &mut TrialSource) {
+    while pending.len() < AFFINITY_WINDOW {
+        match trials.next() {
+            Some(trial) => pending.push_back(trial),
+            None => break,
+        }
+    }
 }
 
 fn drive(
     pool: &mut Pool,
     pending: &mut VecDeque<Trial>,
+    trials: &mut TrialSource,
     events: &Receiver<Event>,
     sink: &mut Sink,
 ) -> Result<Ending> {
@@ -307,6 +320,7 @@ fn drive(
         if interrupted() {
             return Ok(Ending::Interrupted);
         }
+        read_ahead(pending, trials);
         // Keep every worker's pipeline full; start replacements while work remains.
         while pool.workers.len() < pool.settings.jobs && !pending.is_empty() {
             pool.spawn()?;

@@ -1,9 +1,8 @@
 //! The thread backend: trials on a rayon pool sharing the dataset in memory. Cheapest per trial; a trial
 //! that crashes the process (segfault, abort, out of memory) takes the whole sweep with it.
 
-use super::{interrupted, Ending, Flow, Settings, Sink};
+use super::{interrupted, Ending, Flow, Settings, Sink, TrialSource};
 use crate::evaluate::Context;
-use crate::expand::Trial;
 use anyhow::Result;
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,7 +11,7 @@ use std::time::Duration;
 
 pub fn run(
     ctx: &Arc<Context>,
-    trials: Vec<Trial>,
+    trials: TrialSource,
     settings: &Settings,
     sink: &mut Sink,
 ) -> Result<Ending> {
@@ -20,20 +19,22 @@ pub fn run(
         .num_threads(settings.jobs)
         .build()?;
     let stop = Arc::new(AtomicBool::new(false));
-    let (sender, receiver) = mpsc::channel();
+    // Bounded: if writing falls behind, trials wait instead of piling up in memory.
+    let (sender, receiver) = mpsc::sync_channel(1024);
     // Detached, so an interrupted sweep can return while trials that cannot be cancelled still run.
     let producer = {
         let (ctx, stop) = (Arc::clone(ctx), Arc::clone(&stop));
         std::thread::spawn(move || {
             pool.install(|| {
+                let source_stop = Arc::clone(&stop);
                 trials
-                    .par_iter()
-                    .with_max_len(1)
+                    .take_while(move |_| !source_stop.load(Ordering::SeqCst))
+                    .par_bridge()
                     .for_each_with(sender, |sender, trial| {
                         if stop.load(Ordering::SeqCst) {
                             return;
                         }
-                        let mut record = ctx.evaluate(trial);
+                        let mut record = ctx.evaluate(&trial);
                         record.backend = "threads".to_string();
                         // The receiver is gone only when the caller stopped: nothing left to report to.
                         let _ = sender.send(record);
