@@ -87,12 +87,15 @@ def main():
         print()
         print("| family | sweep (s) | scikit-learn (s) | linfa (s) | vs scikit-learn | vs linfa | best accuracy sweep / scikit-learn / linfa |")
         print("|---|---|---|---|---|---|---|")
+        def cell(value, spec):
+            return "-" if value is None else format(value, spec)
+
         for name in families:
             s = statistics.median(fam[(name, "sweep")])
-            k = statistics.median(fam.get((name, "sklearn"), [float("nan")]))
-            l = statistics.median(fam.get((name, "linfa"), [float("nan")]))
-            acc = " / ".join(f"{accuracy.get(src, {}).get(name, float('nan')):.4f}" for src in ["sweep", "sklearn", "linfa"])
-            print(f"| {name} | {s:.3f} | {k:.3f} | {l:.3f} | {k / s:.1f}x | {l / s:.1f}x | {acc} |")
+            k, l = (statistics.median(fam[(name, src)]) if (name, src) in fam else None for src in ["sklearn", "linfa"])
+            acc = " / ".join(cell(accuracy.get(src, {}).get(name), ".4f") for src in ["sweep", "sklearn", "linfa"])
+            ratio = lambda other: cell(other and other / s, ".1f") + ("x" if other else "")
+            print(f"| {name} | {s:.3f} | {cell(k, '.3f')} | {cell(l, '.3f')} | {ratio(k)} | {ratio(l)} | {acc} |")
         print()
         print("sweep family times are whole-process wall times (start, load, train, write); scikit-learn's and")
         print("linfa's count training only. linfa: linfa-trees, linfa-ensemble, linfa-svm as they are, 2 threads.")
