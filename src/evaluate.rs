@@ -37,12 +37,6 @@ impl Status {
             Status::Timeout => "timeout",
         }
     }
-
-    pub fn parse(text: &str) -> Option<Status> {
-        [Status::Ok, Status::Failed, Status::Crashed, Status::Timeout]
-            .into_iter()
-            .find(|s| s.name() == text)
-    }
 }
 
 /// What one trial produced.

@@ -2,8 +2,9 @@
 //!
 //! A trial that panics or errors fails alone (its worker stays). A worker that aborts, segfaults,
 //! exits or runs out of memory marks its running trial `crashed` and is replaced; a trial past the
-//! timeout has its worker killed and is marked `timeout`. Each worker has two trials in flight, so it
-//! never waits for the parent between tiny trials; a trial queued behind a crash is simply re-sent.
+//! timeout has its worker killed and is marked `timeout`. While trials are short each worker has two in
+//! flight, so it never waits for the parent between them; a trial queued behind a crash is re-sent.
+//! A worker keeps to one model entry while it can, since that entry's per-fold caches live in it.
 //! Workers run in their own process group, so Ctrl-C reaches only the parent, which ends them.
 
 use super::worker::{read_frame, write_frame, FromWorker, ToWorker};

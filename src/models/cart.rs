@@ -311,10 +311,6 @@ impl Tree {
             }
         }
     }
-
-    pub fn n_leaves(&self) -> usize {
-        self.nodes.iter().filter(|n| n.split.is_none()).count()
-    }
 }
 
 impl Grower<'_> {
