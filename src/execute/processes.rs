@@ -279,7 +279,6 @@ pub fn run_measured(
             sweep: Box::new(ctx.sweep.clone()),
             data_hash: ctx.dataset.hash.clone(),
             memory_limit: settings.memory_limit,
-            threads: settings.jobs,
         },
         events,
         stats: PoolStats::default(),

@@ -19,9 +19,6 @@ pub enum ToWorker {
         sweep: Box<Sweep>,
         data_hash: String,
         memory_limit: Option<u64>,
-        /// Threads for work inside a trial (folds, trees): the sweep's job count, so a lone long
-        /// trial can use the cores that idle workers leave free.
-        threads: usize,
     },
     Trial(Trial),
 }
@@ -87,13 +84,13 @@ pub fn main() -> Result<()> {
         sweep,
         data_hash,
         memory_limit,
-        threads,
     }) = receiver.recv()
     else {
         anyhow::bail!("worker: expected Init as the first message");
     };
+    // One core per worker, as `jobs` promises: folds and trees inside a trial run sequentially here.
     rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.max(1))
+        .num_threads(1)
         .build_global()?;
     let ctx = match Context::prepare(*sweep) {
         Ok(ctx) if ctx.dataset.hash == data_hash => ctx,
