@@ -52,6 +52,17 @@ def sweep_best(out_dir, metric):
     return best
 
 
+def sweep_by_key(out_dir, metric):
+    with open(Path(out_dir) / "trials.csv") as f:
+        return {row["key"]: float(row[f"mean_test_{metric}"]) for row in csv.DictReader(f) if row["status"] == "ok"}
+
+
+def config_key(model, params):
+    """sweep's trial key for a scikit-learn parameter dict (parameters sorted, None as null)."""
+    text = lambda v: "null" if v is None else repr(v) if isinstance(v, float) else str(v)
+    return model + "(" + ",".join(f"{k}={text(v)}" for k, v in sorted(params.items())) + ")"
+
+
 def main():
     data = str(ROOT / "data/breast_cancer.csv")
     times = {k: [] for k in ["sweep", "sklearn", "linfa"]}
@@ -105,11 +116,19 @@ def main():
         subprocess.run([str(SWEEP), "run", str(ROOT / "configs/diabetes_trees.yaml"), "--out", str(out), "--quiet"], check=True, capture_output=True)
         _, text = wall([PY, str(ROOT / "bench/sklearn_regression.py"), str(ROOT / "data/diabetes.csv"), "--jobs", "2"])
         ours = sweep_best(out, "r2")
+        lines = json_lines(text)
         print()
         print("| diabetes regression | sweep best r2 | scikit-learn best r2 | difference |")
         print("|---|---|---|---|")
-        for line in json_lines(text):
+        for line in (l for l in lines if "best_r2" in l):
             print(f"| {line['model']} | {ours[line['model']]:.4f} | {line['best_r2']:.4f} | {ours[line['model']] - line['best_r2']:+.4f} |")
+        per_config = sweep_by_key(out, "r2")
+        diffs = sorted(
+            (abs(per_config[config_key(l["model"], l["params"])] - l["r2"]), config_key(l["model"], l["params"]))
+            for l in lines if "params" in l
+        )
+        within = sum(d <= 0.03 for d, _ in diffs)
+        print(f"same parameters: {within} of {len(diffs)} configurations within 0.03 r2; largest gap {diffs[-1][0]:.4f} ({diffs[-1][1]})")
 
 
 if __name__ == "__main__":
