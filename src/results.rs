@@ -6,7 +6,7 @@ use crate::metrics::Metric;
 use anyhow::{Context as _, Result};
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -154,15 +154,32 @@ impl TrialsWriter {
     }
 }
 
-/// Writes a file atomically: to a temporary beside it, fsynced, then renamed over the target.
-pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
+/// Replaces a file atomically: `write` fills a temporary beside it, which is fsynced, then renamed
+/// over the target.
+fn replace_file(path: &Path, write: impl FnOnce(&mut BufWriter<File>) -> Result<()>) -> Result<()> {
     let tmp = path.with_extension("tmp");
-    let mut file = File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
-    file.write_all(contents)?;
+    let file = File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+    let mut out = BufWriter::new(file);
+    write(&mut out)?;
+    let file = out.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
     file.sync_all()?;
     std::fs::rename(&tmp, path)
         .with_context(|| format!("cannot rename into {}", path.display()))?;
     Ok(())
+}
+
+/// Writes a file atomically (see [`replace_file`]).
+pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
+    replace_file(path, |out| Ok(out.write_all(contents)?))
+}
+
+/// trials.csv opened for reading up to its last complete line: a kill can leave the last row
+/// half-written, and that row never finished.
+fn open_complete(path: &Path) -> Result<(File, u64)> {
+    let mut file = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let complete = complete_file_len(&mut file)?;
+    file.seek(SeekFrom::Start(0))?;
+    Ok((file, complete))
 }
 
 /// trials.csv as read back: header plus complete rows.
@@ -173,13 +190,10 @@ pub struct TrialsTable {
 
 impl TrialsTable {
     pub fn read(path: &Path) -> Result<TrialsTable> {
-        let mut bytes =
-            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        // A kill can leave the last row half-written: everything after the last newline is dropped.
-        bytes.truncate(complete_len(&bytes));
+        let (file, complete) = open_complete(path)?;
         let mut reader = csv::ReaderBuilder::new()
             .flexible(true)
-            .from_reader(bytes.as_slice());
+            .from_reader(BufReader::new(file.take(complete)));
         let header: Vec<String> = reader.headers()?.iter().map(String::from).collect();
         let mut rows = Vec::new();
         for record in reader.records() {
@@ -220,11 +234,6 @@ impl TrialsTable {
             .collect();
         TrialsTable { header, rows }
     }
-}
-
-/// Length of the part of trials.csv made of whole lines.
-pub fn complete_len(bytes: &[u8]) -> usize {
-    bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)
 }
 
 /// The leaderboard as written: its header, its first rows (for the final table), row count and the
@@ -300,14 +309,10 @@ fn complete_file_len(file: &mut File) -> Result<u64> {
 /// Ranks trials.csv into leaderboard.csv without holding the rows in memory: one pass collects each
 /// trial's score, key and byte range, the ranking sorts those, a second pass copies rows in rank order.
 pub fn write_leaderboard(dir: &Path, primary: Metric) -> Result<Board> {
-    let path = dir.join(TRIALS);
-    let mut source =
-        File::open(&path).with_context(|| format!("cannot read {}", path.display()))?;
-    let complete = complete_file_len(&mut source)?;
-    source.seek(SeekFrom::Start(0))?;
+    let (mut source, complete) = open_complete(&dir.join(TRIALS))?;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
-        .from_reader(std::io::BufReader::new((&source).take(complete)));
+        .from_reader(BufReader::new((&source).take(complete)));
     let header: Vec<String> = reader.headers()?.iter().map(String::from).collect();
     let column = |name: &str| {
         header
@@ -346,32 +351,28 @@ pub fn write_leaderboard(dir: &Path, primary: Metric) -> Result<Board> {
 
     let mut board_header = vec![format!("rank_test_{}", primary.name())];
     board_header.extend(header.iter().cloned());
-    let target = dir.join(LEADERBOARD);
-    let tmp = target.with_extension("tmp");
-    let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(File::create(&tmp)?));
-    writer.write_record(&board_header)?;
     let mut top = Vec::new();
-    let mut row = Vec::new();
-    for (entry, rank) in entries.iter().zip(&ranks) {
-        row.resize((entry.end - entry.start) as usize, 0);
-        source.seek(SeekFrom::Start(entry.start))?;
-        source.read_exact(&mut row)?;
-        let mut one = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .from_reader(row.as_slice());
-        one.read_record(&mut record)?;
-        let mut out = vec![rank.map_or(String::new(), |r| r.to_string())];
-        out.extend(record.iter().map(String::from));
-        writer.write_record(&out)?;
-        if top.len() < TOP_ROWS {
-            top.push(out);
+    replace_file(&dir.join(LEADERBOARD), |out| {
+        let mut writer = csv::Writer::from_writer(out);
+        writer.write_record(&board_header)?;
+        let mut row = Vec::new();
+        for (entry, rank) in entries.iter().zip(&ranks) {
+            row.resize((entry.end - entry.start) as usize, 0);
+            source.seek(SeekFrom::Start(entry.start))?;
+            source.read_exact(&mut row)?;
+            let mut one = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .from_reader(row.as_slice());
+            one.read_record(&mut record)?;
+            let mut out = vec![rank.map_or(String::new(), |r| r.to_string())];
+            out.extend(record.iter().map(String::from));
+            writer.write_record(&out)?;
+            if top.len() < TOP_ROWS {
+                top.push(out);
+            }
         }
-    }
-    let buffered = writer.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let file = buffered.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
-    file.sync_all()?;
-    std::fs::rename(&tmp, &target)
-        .with_context(|| format!("cannot rename into {}", target.display()))?;
+        Ok(writer.flush()?)
+    })?;
     Ok(Board {
         top: TrialsTable {
             header: board_header,
