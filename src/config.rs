@@ -215,10 +215,7 @@ mod humantime_serde_opt {
 
 impl Sweep {
     pub fn load(path: &Path) -> Result<Sweep, InputError> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            InputError::new(format!("{}: cannot read sweep file: {e}", path.display()))
-        })?;
-        Sweep::parse(path, &text)
+        Sweep::parse(path, &read_sweep_file(path)?)
     }
 
     pub fn parse(path: &Path, text: &str) -> Result<Sweep, InputError> {
@@ -237,6 +234,12 @@ impl Sweep {
         })?;
         validate(path, raw)
     }
+}
+
+/// The text of a sweep file, or an input error naming it.
+pub fn read_sweep_file(path: &Path) -> Result<String, InputError> {
+    std::fs::read_to_string(path)
+        .map_err(|e| InputError::new(format!("{}: cannot read sweep file: {e}", path.display())))
 }
 
 /// serde-saphyr's message, with the closest valid name added when it reports an unknown field.

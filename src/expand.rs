@@ -150,9 +150,12 @@ pub fn expand(sweep: &Sweep) -> Vec<Trial> {
 
 /// The number of trials and an order-independent fingerprint of their keys, in one streaming pass.
 pub fn count_and_fingerprint(sweep: &Sweep) -> (usize, String) {
-    let (count, sum) = TrialStream::new(sweep).fold((0usize, 0u64), |(n, sum), t| {
-        (n + 1, sum.wrapping_add(key_hash(&t.key)))
-    });
+    fingerprint(TrialStream::new(sweep).map(|t| key_hash(&t.key)))
+}
+
+/// The count and order-independent fingerprint of distinct trial-key hashes.
+pub fn fingerprint(key_hashes: impl Iterator<Item = u64>) -> (usize, String) {
+    let (count, sum) = key_hashes.fold((0usize, 0u64), |(n, sum), h| (n + 1, sum.wrapping_add(h)));
     (count, format!("{count}-{sum:016x}"))
 }
 

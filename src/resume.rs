@@ -4,9 +4,9 @@
 use crate::config::{Execution, Sweep};
 use crate::error::InputError;
 use crate::evaluate::Context;
-use crate::expand::{count_and_fingerprint, key_hash, TrialStream};
+use crate::expand::{fingerprint, key_hash, TrialStream};
 use crate::results::{self, Layout, TrialsTable};
-use crate::run::{execute_trials, read_manifest, Manifest, Overrides};
+use crate::run::{execute_trials, read_manifest, run_fresh, Manifest, Overrides};
 use anyhow::{Context as _, Result};
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -51,7 +51,11 @@ pub fn resume(request: &ResumeRequest) -> Result<()> {
     let mut sweep = recorded_sweep(dir, &manifest)?;
     request.overrides.apply(&mut sweep)?;
     let ctx = Arc::new(Context::prepare(sweep)?);
-    let (total, fingerprint) = count_and_fingerprint(&ctx.sweep);
+    // One pass over the expansion gives the trial set, its size and its fingerprint.
+    let wanted: HashSet<u64> = TrialStream::new(&ctx.sweep)
+        .map(|t| key_hash(&t.key))
+        .collect();
+    let (total, fingerprint) = fingerprint(wanted.iter().copied());
 
     let mut changes = Vec::new();
     let data_changed = manifest["data"]["sha256"] != ctx.dataset.hash.as_str();
@@ -89,9 +93,6 @@ pub fn resume(request: &ResumeRequest) -> Result<()> {
             rows: Vec::new(),
         }
     };
-    let wanted: HashSet<u64> = TrialStream::new(&ctx.sweep)
-        .map(|t| key_hash(&t.key))
-        .collect();
     let (key_col, status_col) = (table.column("key"), table.column("status"));
     let keep = |row: &Vec<String>| {
         let key = key_col.map_or("", |c| row[c].as_str());
@@ -169,28 +170,9 @@ pub fn rerun(request: &RerunRequest) -> Result<()> {
             ctx.dataset.path.display()
         );
     }
-    let (total, fingerprint) = count_and_fingerprint(&ctx.sweep);
-    {
-        let _lock = results::lock_run_dir(&out)?;
-        if out.join(results::TRIALS).exists() {
-            return Err(InputError::new(format!(
-                "{}: already holds a run; choose another --out",
-                out.display()
-            ))
-            .into());
-        }
-        std::fs::copy(request.dir.join(results::CONFIG), out.join(results::CONFIG))
-            .with_context(|| format!("cannot copy the config snapshot into {}", out.display()))?;
-        let manifest = Manifest::new(&ctx, total, fingerprint, None);
-        execute_trials(
-            &ctx,
-            Box::new(TrialStream::new(&ctx.sweep)),
-            0,
-            &out,
-            manifest,
-            request.quiet,
-        )?;
-    }
+    let snapshot = std::fs::read(request.dir.join(results::CONFIG))
+        .with_context(|| format!("{}: cannot read its config.yaml", request.dir.display()))?;
+    run_fresh(&ctx, &out, &snapshot, request.quiet)?;
     let before = TrialsTable::read(&request.dir.join(results::TRIALS))?;
     let after = TrialsTable::read(&out.join(results::TRIALS))?;
     let differences = compare(&before, &after);

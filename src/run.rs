@@ -96,33 +96,34 @@ impl Tally {
 }
 
 pub fn run(request: &RunRequest) -> Result<PathBuf> {
-    let text = std::fs::read_to_string(&request.sweep_file).map_err(|e| {
-        InputError::new(format!(
-            "{}: cannot read sweep file: {e}",
-            request.sweep_file.display()
-        ))
-    })?;
+    let text = crate::config::read_sweep_file(&request.sweep_file)?;
     let mut sweep = Sweep::parse(&request.sweep_file, &text)?;
     request.overrides.apply(&mut sweep)?;
     let ctx = Arc::new(Context::prepare(sweep)?);
-    let (total, fingerprint) = count_and_fingerprint(&ctx.sweep);
     let out = request
         .out
         .clone()
         .unwrap_or_else(|| results::default_out_dir(&ctx.sweep.name));
-    let _lock = results::lock_run_dir(&out)?;
-    refuse_existing_run(&out)?;
-    results::write_atomic(&out.join(results::CONFIG), text.as_bytes())?;
-    let manifest = Manifest::new(&ctx, total, fingerprint, None);
+    run_fresh(&ctx, &out, text.as_bytes(), request.quiet)?;
+    Ok(out)
+}
+
+/// Runs every trial of a prepared sweep into a new results folder, keeping `config` there as the
+/// snapshot of the sweep file.
+pub fn run_fresh(ctx: &Arc<Context>, out: &Path, config: &[u8], quiet: bool) -> Result<()> {
+    let _lock = results::lock_run_dir(out)?;
+    refuse_existing_run(out)?;
+    results::write_atomic(&out.join(results::CONFIG), config)?;
+    let (total, fingerprint) = count_and_fingerprint(&ctx.sweep);
+    let manifest = Manifest::new(ctx, total, fingerprint, None);
     execute_trials(
-        &ctx,
+        ctx,
         Box::new(TrialStream::new(&ctx.sweep)),
         0,
-        &out,
+        out,
         manifest,
-        request.quiet,
-    )?;
-    Ok(out)
+        quiet,
+    )
 }
 
 fn refuse_existing_run(out: &Path) -> Result<()> {
