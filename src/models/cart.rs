@@ -273,9 +273,9 @@ impl Tree {
                 end,
                 depth + 1,
                 keep,
-                derive_seed(node_seed, 2),
+                child_seed(node_seed, 2),
             ));
-            stack.push((left, start, mid, depth + 1, keep, derive_seed(node_seed, 1)));
+            stack.push((left, start, mid, depth + 1, keep, child_seed(node_seed, 1)));
         }
         tree
     }
@@ -356,8 +356,14 @@ impl Grower<'_> {
         }
     }
 
+    /// Impurity of a node: the same per-side formula split scans use, divided by the node's weight.
     fn impurity(&self, stats: &[f64]) -> f64 {
-        impurity(self.params.criterion, stats)
+        let (criterion, xlx) = (self.params.criterion, &self.columns.x_log2_x);
+        let w = stats[stats.len() - 1];
+        if w <= 0.0 {
+            return 0.0;
+        }
+        side_impurity(criterion, stats, accumulator(criterion, stats, xlx), w, xlx) / w
     }
 
     fn leaf_value(&self, stats: &[f64]) -> Vec<f64> {
@@ -556,29 +562,8 @@ fn side_impurity(criterion: Criterion, stats: &[f64], acc: f64, w: f64, xlx: &XL
     }
 }
 
-/// Impurity of a node from its statistics (see [`Grower::stats`]).
-fn impurity(criterion: Criterion, stats: &[f64]) -> f64 {
-    let (counts, w) = stats.split_at(stats.len() - 1);
-    let w = w[0];
-    if w <= 0.0 {
-        return 0.0;
-    }
-    match criterion {
-        Criterion::Gini => 1.0 - counts.iter().map(|c| (c / w) * (c / w)).sum::<f64>(),
-        Criterion::Entropy => -counts
-            .iter()
-            .filter(|&&c| c > 0.0)
-            .map(|c| (c / w) * (c / w).log2())
-            .sum::<f64>(),
-        Criterion::SquaredError => {
-            let mean = counts[0] / w;
-            (counts[1] / w - mean * mean).max(0.0)
-        }
-    }
-}
-
 /// splitmix64: a well-mixed seed for child `index` of something seeded with `seed`.
-pub fn derive_seed(seed: u64, index: u64) -> u64 {
+pub fn child_seed(seed: u64, index: u64) -> u64 {
     let mut z = seed ^ index.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);

@@ -6,7 +6,7 @@
 //! seed. Classification averages the trees' class proportions (soft vote, as scikit-learn does) and
 //! picks the lowest class index on ties.
 
-use super::cart::{derive_seed, majority, CartParams, Columns, Limits, Tree, TreeTarget};
+use super::cart::{child_seed, majority, CartParams, Columns, Limits, Tree, TreeTarget};
 use linfa::dataset::DatasetBase;
 use linfa::traits::{Fit, PredictInplace};
 use ndarray::{Array1, Array2, ArrayView1};
@@ -73,7 +73,7 @@ impl SharedTrees {
 fn grow_tree(columns: &Columns, target: TreeTarget, params: &ForestParams, index: usize) -> Tree {
     let n_rows = columns.n_rows();
     let seed = tree_seed(params.seed, index);
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(derive_seed(seed, 0));
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(child_seed(seed, 0));
     let mut weights = vec![0.0; n_rows];
     if params.bootstrap {
         let draws = ((params.max_samples * n_rows as f64).round() as usize).max(1);
@@ -97,7 +97,7 @@ fn grow_tree(columns: &Columns, target: TreeTarget, params: &ForestParams, index
 /// The seed of tree `index` of a forest seeded with `forest_seed`: its bootstrap draws and its
 /// per-split feature samples come from this alone.
 pub fn tree_seed(forest_seed: u64, index: usize) -> u64 {
-    derive_seed(forest_seed, index as u64)
+    child_seed(forest_seed, index as u64)
 }
 
 impl Forest {
