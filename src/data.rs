@@ -213,11 +213,8 @@ fn build_target(
     let task = task.unwrap_or_else(|| match &numbers {
         None => Task::Classification,
         Some(values) => {
-            let mut distinct: Vec<f64> = values.clone();
-            distinct.sort_by(f64::total_cmp);
-            distinct.dedup();
             let integral = values.iter().all(|v| v.fract() == 0.0);
-            if integral && distinct.len() <= MAX_INFERRED_CLASSES {
+            if integral && sorted_distinct(values).len() <= MAX_INFERRED_CLASSES {
                 Task::Classification
             } else {
                 Task::Regression
@@ -239,21 +236,29 @@ fn build_target(
             }
         }
         Task::Classification => {
-            // Canonical label text: numeric labels sort numerically ("2" before "10"), others by text.
-            let canonical: Vec<String> = match &numbers {
-                Some(values) => values.iter().map(|v| format!("{v}")).collect(),
-                None => cells.iter().map(|(_, c)| c.clone()).collect(),
+            // Numeric labels are ordered by value ("2" before "10"), others by text.
+            let (labels, y): (Vec<String>, Vec<usize>) = match &numbers {
+                Some(values) => {
+                    let distinct = sorted_distinct(values);
+                    let index =
+                        |v: &f64| distinct.binary_search_by(|d| d.total_cmp(v)).unwrap_or(0);
+                    (
+                        distinct.iter().map(|v| format!("{v}")).collect(),
+                        values.iter().map(index).collect(),
+                    )
+                }
+                None => {
+                    let mut distinct: Vec<&str> = cells.iter().map(|(_, c)| c.as_str()).collect();
+                    distinct.sort_unstable();
+                    distinct.dedup();
+                    let index =
+                        |(_, c): &(u64, String)| distinct.binary_search(&c.as_str()).unwrap_or(0);
+                    (
+                        distinct.iter().map(|l| l.to_string()).collect(),
+                        cells.iter().map(index).collect(),
+                    )
+                }
             };
-            let mut labels: Vec<String> = canonical.clone();
-            match &numbers {
-                Some(_) => labels.sort_by(|a, b| {
-                    a.parse::<f64>()
-                        .unwrap_or(0.0)
-                        .total_cmp(&b.parse::<f64>().unwrap_or(0.0))
-                }),
-                None => labels.sort(),
-            }
-            labels.dedup();
             if labels.len() < 2 {
                 return Err(InputError::new(format!(
                     "{}: column `{name}` has a single class ({}); classification needs at least two",
@@ -261,27 +266,19 @@ fn build_target(
                     labels.first().map_or("none", String::as_str)
                 )));
             }
-            let y = canonical
-                .iter()
-                .map(|l| {
-                    labels
-                        .binary_search_by(|x| cmp_labels(x, l, numbers.is_some()))
-                        .unwrap_or(0)
-                })
-                .collect();
-            Ok(Target::Classes { y, labels })
+            Ok(Target::Classes {
+                y: Array1::from(y),
+                labels,
+            })
         }
     }
 }
 
-fn cmp_labels(a: &str, b: &str, numeric: bool) -> std::cmp::Ordering {
-    if numeric {
-        a.parse::<f64>()
-            .unwrap_or(0.0)
-            .total_cmp(&b.parse::<f64>().unwrap_or(0.0))
-    } else {
-        a.cmp(b)
-    }
+fn sorted_distinct(values: &[f64]) -> Vec<f64> {
+    let mut distinct = values.to_vec();
+    distinct.sort_by(f64::total_cmp);
+    distinct.dedup();
+    distinct
 }
 
 /// How trials are scored: k folds or one holdout split.
@@ -413,6 +410,40 @@ mod tests {
             path: PathBuf::from("t.csv"),
             hash: String::new(),
         }
+    }
+
+    fn labels_of(target_cells: &[&str]) -> (Vec<String>, Vec<usize>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.csv");
+        let rows: String = target_cells
+            .iter()
+            .enumerate()
+            .map(|(i, t)| format!("{i},{t}\n"))
+            .collect();
+        std::fs::write(&path, format!("x,y\n{rows}")).unwrap();
+        let spec = DataSpec {
+            path,
+            target: "y".into(),
+            task: None,
+            features: None,
+            drop: vec![],
+        };
+        match Dataset::load(&spec).unwrap().target {
+            Target::Classes { y, labels } => (labels, y.to_vec()),
+            Target::Values(_) => panic!("expected classes"),
+        }
+    }
+
+    #[test]
+    fn class_labels_order_numbers_by_value_and_text_alphabetically() {
+        assert_eq!(
+            labels_of(&["10", "2", "10"]),
+            (vec!["2".to_string(), "10".to_string()], vec![1, 0, 1])
+        );
+        assert_eq!(
+            labels_of(&["b", "a", "b"]),
+            (vec!["a".to_string(), "b".to_string()], vec![1, 0, 1])
+        );
     }
 
     #[test]
