@@ -13,7 +13,6 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::panic::AssertUnwindSafe;
-use std::sync::OnceLock;
 use std::time::Instant;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,9 +82,6 @@ struct FoldData {
 /// One fold's scores (every metric), fit seconds and score seconds.
 type FoldOutcome = (Vec<f64>, f64, f64);
 
-/// A fold's (train, test) records after the entry's scalers, fitted on the train part.
-type ScaledFold = (Array2<f64>, Array2<f64>);
-
 enum TargetData {
     Classes(Array1<usize>),
     Values(Array1<f64>),
@@ -100,9 +96,8 @@ pub struct Context {
     pub primary: Metric,
     n_classes: usize,
     folds: Vec<FoldData>,
-    /// Scaled fold data per model entry with preprocessing, computed on first use.
-    scaled: Vec<Vec<OnceLock<ScaledFold>>>,
-    /// Per model entry and fold: values trials of that entry share (e.g. kernel matrices).
+    /// Per model entry and fold: values trials of that entry share (scaled fold data, kernel
+    /// matrices, presorted columns, trees).
     caches: Vec<Vec<FoldCache>>,
 }
 
@@ -153,11 +148,6 @@ impl Context {
                 y_test: slice(&f.test),
             })
             .collect();
-        let scaled = sweep
-            .models
-            .iter()
-            .map(|_| folds.iter().map(|_| OnceLock::new()).collect())
-            .collect();
         let caches = sweep
             .models
             .iter()
@@ -170,7 +160,6 @@ impl Context {
             task,
             n_classes,
             folds,
-            scaled,
             dataset,
             sweep,
         })
@@ -231,10 +220,12 @@ impl Context {
             .par_iter()
             .enumerate()
             .map(|(k, fold)| {
+                let cache = &self.caches[trial.entry][k];
+                let scaled;
                 let (x_train, x_test) = if entry.preprocess.is_empty() {
                     (fold.x_train.view(), fold.x_test.view())
                 } else {
-                    let (a, b) = self.scaled[trial.entry][k].get_or_init(|| {
+                    scaled = cache.get_or_compute("scaled fold", || {
                         let mut train = fold.x_train.clone();
                         let mut test = fold.x_test.clone();
                         for &scaler in &entry.preprocess {
@@ -244,7 +235,7 @@ impl Context {
                         }
                         (train, test)
                     });
-                    (a.view(), b.view())
+                    (scaled.0.view(), scaled.1.view())
                 };
                 let y = match &fold.y_train {
                     TargetData::Classes(y) => Targets::Classes {
@@ -254,7 +245,7 @@ impl Context {
                     TargetData::Values(y) => Targets::Values(y.view()),
                 };
                 let started = Instant::now();
-                let model = family.fit(&params, x_train, y, seeds, &self.caches[trial.entry][k])?;
+                let model = family.fit(&params, x_train, y, seeds, cache)?;
                 let fit_time = started.elapsed().as_secs_f64();
                 let started = Instant::now();
                 let predicted = model.predict(x_test);
