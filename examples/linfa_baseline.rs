@@ -14,9 +14,9 @@ use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 use std::time::Instant;
-use sweep::config::Sweep;
-use sweep::data::{make_folds, Dataset, Target};
+use sweep::data::Targets;
 use sweep::preprocess::{FittedScaler, Scaler};
+use sweep::spec::{ExecutionOverrides, Plan, PlanRequest, SweepText};
 
 struct Fold {
     train: (Array2<f64>, Array1<usize>),
@@ -50,13 +50,16 @@ fn main() -> anyhow::Result<()> {
     let path = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "configs/breast_cancer.yaml".to_string());
-    let sweep = Sweep::load(std::path::Path::new(&path))?;
-    let dataset = Dataset::load(&sweep.data)?;
-    let Target::Classes { y, .. } = &dataset.target else {
+    let plan = Plan::build(PlanRequest {
+        sweep: SweepText::read(std::path::Path::new(&path))?,
+        overrides: ExecutionOverrides::default(),
+    })?;
+    let dataset = &plan.dataset;
+    let Targets::Classes { y, .. } = &dataset.target else {
         anyhow::bail!("needs a classification sweep")
     };
-    let plan = sweep.cv.plan(dataset.task());
-    let folds: Vec<Fold> = make_folds(&dataset, &plan, sweep.seed)?
+    let folds: Vec<Fold> = plan
+        .folds
         .iter()
         .map(|f| Fold {
             train: (

@@ -1,15 +1,12 @@
-//! Errors the user can fix (bad sweep file, bad data, bad flags) are `InputError`s and exit with status 2;
-//! anything else is a runtime failure (status 1). An interrupted sweep exits 130.
+//! Error kinds and their exit statuses: input the user must fix (a bad sweep file, data or flag) is an
+//! [`InputError`] and exits 2; a sweep stopped by Ctrl-C / SIGTERM exits 130; anything else is a
+//! runtime failure and exits 1.
 
 use std::fmt;
 
-/// Exit status for input the user must fix.
-pub const EXIT_INPUT: i32 = 2;
-/// Exit status for a sweep stopped by Ctrl-C / SIGTERM.
-pub const EXIT_INTERRUPTED: i32 = 130;
-
 /// A problem with what the user gave us: one paragraph naming the file, the place and what would be valid.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
 pub struct InputError(pub String);
 
 impl InputError {
@@ -27,25 +24,56 @@ impl InputError {
     }
 }
 
-impl fmt::Display for InputError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for InputError {}
-
 /// The sweep was stopped by a signal before it finished; what finished is on disk.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted")]
 pub struct Interrupted;
 
-impl fmt::Display for Interrupted {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("interrupted")
+/// How a command failed, which decides its exit status.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    #[error("{0}")]
+    Input(InputError),
+    #[error("interrupted")]
+    Interrupted,
+    #[error("{0:#}")]
+    Runtime(anyhow::Error),
+}
+
+impl Failure {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Failure::Input(_) => 2,
+            Failure::Interrupted => 130,
+            Failure::Runtime(_) => 1,
+        }
     }
 }
 
-impl std::error::Error for Interrupted {}
+impl From<anyhow::Error> for Failure {
+    /// Input errors and interruptions keep their kind through layers that add context.
+    fn from(e: anyhow::Error) -> Failure {
+        if let Some(input) = e.downcast_ref::<InputError>() {
+            Failure::Input(input.clone())
+        } else if e.is::<Interrupted>() {
+            Failure::Interrupted
+        } else {
+            Failure::Runtime(e)
+        }
+    }
+}
+
+impl From<Interrupted> for Failure {
+    fn from(_: Interrupted) -> Failure {
+        Failure::Interrupted
+    }
+}
+
+impl From<InputError> for Failure {
+    fn from(e: InputError) -> Failure {
+        Failure::Input(e)
+    }
+}
 
 /// Names from `candidates` ordered by similarity to `wanted`, closest first; a name that contains the
 /// wanted one (or is contained in it) counts as closest.

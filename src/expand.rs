@@ -2,12 +2,12 @@
 //! (model + preprocessing + parameters) and a seed derived from the master seed and that key alone,
 //! so a trial's numbers never depend on its position, the number of jobs or the backend.
 
-use crate::config::{Axis, Strategy, Sweep};
+use crate::seed::{derive_seed, key_hash};
+use crate::spec::{Axis, Budget, ModelEntry, Plan, Search};
 use crate::value::Value;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -23,30 +23,23 @@ pub struct Trial {
     pub seed: u64,
 }
 
-pub fn trial_key(model: &str, preprocess: &[&str], params: &[(String, Value)]) -> String {
-    let mut key = String::from(model);
+/// A model entry's part of its trial keys: `model+scaler+...`.
+pub fn entry_label(model: &str, preprocess: &[&str]) -> String {
+    let mut label = String::from(model);
     for scaler in preprocess {
-        key.push('+');
-        key.push_str(scaler);
+        label.push('+');
+        label.push_str(scaler);
     }
+    label
+}
+
+pub fn trial_key(model: &str, preprocess: &[&str], params: &[(String, Value)]) -> String {
+    let mut key = entry_label(model, preprocess);
     let body: Vec<String> = params.iter().map(|(n, v)| format!("{n}={v}")).collect();
     key.push('(');
     key.push_str(&body.join(","));
     key.push(')');
     key
-}
-
-/// 64 bits of sha256 over the master seed and a label: stable across platforms and releases.
-pub fn derive_seed(master: u64, label: &str) -> u64 {
-    let digest = Sha256::digest(format!("{master}/{label}").as_bytes());
-    let mut bytes = [0u8; 8];
-    bytes.copy_from_slice(&digest[..8]);
-    u64::from_le_bytes(bytes)
-}
-
-/// 64 bits identifying a trial key, for duplicate checks and fingerprints without keeping the keys.
-pub fn key_hash(key: &str) -> u64 {
-    derive_seed(0, key)
 }
 
 type ParamSets = Box<dyn Iterator<Item = Vec<(String, Value)>> + Send>;
@@ -73,27 +66,28 @@ pub struct TrialStream {
 }
 
 impl TrialStream {
-    pub fn new(sweep: &Sweep) -> TrialStream {
-        let entries = sweep
+    pub fn new(plan: &Plan) -> TrialStream {
+        let limits = random_limits(&plan.models, plan.search);
+        let entries = plan
             .models
             .iter()
             .enumerate()
             .map(|(entry_index, entry)| {
                 let params = entry.params.clone();
-                let (sets, limit): (ParamSets, _) = match sweep.search.strategy {
-                    Strategy::Grid => (Box::new(Grid::new(&params)), None),
-                    Strategy::Random => {
+                let (sets, limit): (ParamSets, _) = match limits.as_ref().map(|l| l[entry_index]) {
+                    None => (Box::new(Grid::new(params)), None),
+                    Some(limit) => {
                         let label = format!("random/{entry_index}");
                         let mut rng =
-                            Xoshiro256PlusPlus::seed_from_u64(derive_seed(sweep.seed, &label));
+                            Xoshiro256PlusPlus::seed_from_u64(derive_seed(plan.seed, &label));
                         // Small discrete spaces run out of new points: give up after many repeats.
-                        let attempts = sweep.search.trials * 20;
+                        let attempts = limit.saturating_mul(20);
                         let sets = (0..attempts).map(move |_| sample(&params, &mut rng));
-                        (Box::new(sets), Some(sweep.search.trials))
+                        (Box::new(sets), Some(limit))
                     }
                 };
                 EntryStream {
-                    model: entry.model.clone(),
+                    model: entry.name().to_string(),
                     scalers: entry.preprocess.iter().map(|s| s.name()).collect(),
                     sets,
                     limit,
@@ -101,7 +95,7 @@ impl TrialStream {
             })
             .collect();
         TrialStream {
-            seed: sweep.seed,
+            seed: plan.seed,
             entries,
             current: 0,
             produced_in_entry: 0,
@@ -143,14 +137,47 @@ impl Iterator for TrialStream {
     }
 }
 
+/// Random search: the trials each model entry gets; `None` for grid search. A total budget is dealt
+/// out one trial at a time over the entries in order, skipping entries whose discrete space is
+/// exhausted, so it is spread evenly and deterministically.
+pub fn random_limits(models: &[ModelEntry], search: Search) -> Option<Vec<usize>> {
+    let budget = match search {
+        Search::Grid => return None,
+        Search::Random(budget) => budget,
+    };
+    let capacity: Vec<u64> = models
+        .iter()
+        .map(|m| m.size().unwrap_or(u64::MAX))
+        .collect();
+    Some(match budget {
+        Budget::PerModel(n) => capacity.iter().map(|&c| n.min(c as usize)).collect(),
+        Budget::Total(mut left) => {
+            let mut limits = vec![0usize; models.len()];
+            while left > 0 {
+                let before = left;
+                for (limit, &cap) in limits.iter_mut().zip(&capacity) {
+                    if left > 0 && (*limit as u64) < cap {
+                        *limit += 1;
+                        left -= 1;
+                    }
+                }
+                if left == before {
+                    break;
+                }
+            }
+            limits
+        }
+    })
+}
+
 /// All trials of a sweep, in a deterministic order, without duplicate keys.
-pub fn expand(sweep: &Sweep) -> Vec<Trial> {
-    TrialStream::new(sweep).collect()
+pub fn expand(plan: &Plan) -> Vec<Trial> {
+    TrialStream::new(plan).collect()
 }
 
 /// The number of trials and an order-independent fingerprint of their keys, in one streaming pass.
-pub fn count_and_fingerprint(sweep: &Sweep) -> (usize, String) {
-    fingerprint(TrialStream::new(sweep).map(|t| key_hash(&t.key)))
+pub fn count_and_fingerprint(plan: &Plan) -> (usize, String) {
+    fingerprint(TrialStream::new(plan).map(|t| key_hash(&t.key)))
 }
 
 /// The count and order-independent fingerprint of distinct trial-key hashes.
@@ -159,28 +186,25 @@ pub fn fingerprint(key_hashes: impl Iterator<Item = u64>) -> (usize, String) {
     (count, format!("{count}-{sum:016x}"))
 }
 
-/// The cartesian product of every axis's values, last axis varying fastest, one point at a time.
+/// The cartesian product of every axis's values, last axis varying fastest, one point at a time;
+/// values are computed from positions, so a long integer range is never held in memory.
 struct Grid {
-    axes: Vec<(String, Vec<Value>)>,
-    position: Vec<usize>,
+    axes: Vec<(String, Axis, u64)>,
+    position: Vec<u64>,
     done: bool,
 }
 
 impl Grid {
-    fn new(axes: &[(String, Axis)]) -> Grid {
-        let axes: Vec<(String, Vec<Value>)> = axes
-            .iter()
+    /// The plan allows only discrete axes in grid search.
+    fn new(axes: Vec<(String, Axis)>) -> Grid {
+        let axes: Vec<(String, Axis, u64)> = axes
+            .into_iter()
             .map(|(name, axis)| {
-                let values = match axis {
-                    Axis::Values(values) => values.clone(),
-                    Axis::IntUniform(lo, hi) => (*lo..=*hi).map(Value::Int).collect(),
-                    // Config validation refuses continuous axes in grid search.
-                    Axis::Uniform(..) | Axis::LogUniform(..) => Vec::new(),
-                };
-                (name.clone(), values)
+                let size = axis.size().unwrap_or(0);
+                (name, axis, size)
             })
             .collect();
-        let done = axes.iter().any(|(_, values)| values.is_empty());
+        let done = axes.iter().any(|(_, _, size)| *size == 0);
         Grid {
             position: vec![0; axes.len()],
             axes,
@@ -200,13 +224,13 @@ impl Iterator for Grid {
             .axes
             .iter()
             .zip(&self.position)
-            .map(|((name, values), &i)| (name.clone(), values[i].clone()))
+            .map(|((name, axis, _), &i)| (name.clone(), axis.value_at(i)))
             .collect();
         // Advance the mixed-radix counter, last axis first.
         self.done = true;
         for (axis, i) in self.position.iter_mut().enumerate().rev() {
             *i += 1;
-            if *i < self.axes[axis].1.len() {
+            if *i < self.axes[axis].2 {
                 self.done = false;
                 break;
             }
@@ -233,12 +257,9 @@ fn sample(axes: &[(String, Axis)], rng: &mut Xoshiro256PlusPlus) -> Vec<(String,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::Path;
 
-    fn sweep(extra: &str, models: &str) -> Sweep {
-        let text =
-            format!("name: t\nseed: 3\ndata: {{path: d.csv, target: y}}\n{extra}models:\n{models}");
-        Sweep::parse(Path::new("t.yaml"), &text).unwrap()
+    fn sweep(extra: &str, models: &str) -> Plan {
+        crate::spec::testing::plan(&format!("{extra}models:\n{models}"))
     }
 
     #[test]
@@ -316,9 +337,30 @@ mod tests {
     #[test]
     fn random_search_over_a_small_discrete_space_stops_at_its_size() {
         let s = sweep(
-            "search: {strategy: random, trials: 10}\n",
+            "search: {strategy: random, trials_per_model: 10}\n",
             "  - model: svm\n    params: {kernel: [rbf, linear]}\n",
         );
         assert_eq!(expand(&s).len(), 2);
+    }
+
+    #[test]
+    fn a_total_budget_is_spread_over_models_and_moves_past_small_spaces() {
+        let models = "  - model: svm\n    params: {kernel: [rbf, linear]}\n  - model: svm\n    params: {c: {log_uniform: [0.1, 10]}}\n  - model: gaussian_nb\n    params: {var_smoothing: {log_uniform: [1.0e-10, 1.0e-8]}}\n";
+        let s = sweep("search: {strategy: random, trials: 11}\n", models);
+        assert_eq!(random_limits(&s.models, s.search), Some(vec![2, 5, 4]));
+        let trials = expand(&s);
+        assert_eq!(trials.len(), 11);
+        let per_model = |e: usize| trials.iter().filter(|t| t.entry == e).count();
+        assert_eq!((per_model(0), per_model(1), per_model(2)), (2, 5, 4));
+    }
+
+    #[test]
+    fn a_long_integer_range_is_walked_lazily() {
+        let s = sweep(
+            "",
+            "  - model: decision_tree\n    params: {min_samples_leaf: {int_uniform: [1, 900000]}}\n",
+        );
+        let mut stream = TrialStream::new(&s);
+        assert_eq!(stream.nth(41).unwrap().params[0].1, Value::Int(42));
     }
 }

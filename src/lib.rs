@@ -1,11 +1,12 @@
 //! `sweep`: run machine-learning hyperparameter sweeps in parallel, crash-proof and reproducible.
 //!
-//! The pipeline, one module per stage:
-//! config -> expand -> data -> models -> evaluate -> execute (threads | processes) -> results -> report.
+//! The pipeline, lowest layer first (a module imports only from layers below it; `tests/layers.rs`
+//! checks this):
+//! error, seed, value -> data, preprocess, metrics -> models -> spec (the checked plan) -> expand ->
+//! evaluate -> execute (threads | processes) -> results -> report -> session -> commands -> cli.
 
-pub mod bench;
 pub mod cli;
-pub mod config;
+pub mod commands;
 pub mod data;
 pub mod error;
 pub mod evaluate;
@@ -16,6 +17,7 @@ pub mod models;
 pub mod preprocess;
 pub mod report;
 pub mod results;
-pub mod resume;
-pub mod run;
+pub mod seed;
+pub mod session;
+pub mod spec;
 pub mod value;

@@ -1,7 +1,6 @@
 //! Scoring metrics. Every metric of the task is computed for every trial; one of them ranks.
 
-use crate::data::Task;
-use crate::models::Predictions;
+use crate::data::{OwnedTargets, TargetSlice, Targets, Task};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,23 +61,31 @@ impl Metric {
     pub fn default_for(task: Task) -> Metric {
         Metric::for_task(task)[0]
     }
-}
 
-/// Truth for one test fold.
-pub enum Truth<'a> {
-    Classes { y: &'a [usize], n_classes: usize },
-    Values(&'a [f64]),
+    /// The metric called `name`, as written in a sweep file.
+    pub fn from_name(name: &str) -> Option<Metric> {
+        CLASSIFICATION
+            .iter()
+            .chain(REGRESSION)
+            .copied()
+            .find(|m| m.name() == name)
+    }
+
+    /// Every metric name, classification first.
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        CLASSIFICATION.iter().chain(REGRESSION).map(|m| m.name())
+    }
 }
 
 /// Every metric of `metrics` for one fold, in the same order. A prediction of the wrong kind scores NaN.
-pub fn score_all(metrics: &[Metric], truth: &Truth, predicted: &Predictions) -> Vec<f64> {
+pub fn score_all(metrics: &[Metric], truth: TargetSlice, predicted: &OwnedTargets) -> Vec<f64> {
     match (truth, predicted) {
-        (Truth::Classes { y, n_classes }, Predictions::Classes(p)) => {
+        (Targets::Classes { y, n_classes }, Targets::Classes { y: p, .. }) => {
             let p = p.as_slice().unwrap_or(&[]);
-            let c = Confusion::new(y, p, *n_classes);
+            let c = Confusion::new(y, p, n_classes);
             metrics.iter().map(|&m| c.score(m)).collect()
         }
-        (Truth::Values(y), Predictions::Values(p)) => {
+        (Targets::Values(y), Targets::Values(p)) => {
             let p = p.as_slice().unwrap_or(&[]);
             metrics.iter().map(|&m| regression_score(m, y, p)).collect()
         }
@@ -193,8 +200,11 @@ mod tests {
     fn classify(y: &[usize], p: &[usize], n: usize) -> Vec<f64> {
         score_all(
             CLASSIFICATION,
-            &Truth::Classes { y, n_classes: n },
-            &Predictions::Classes(Array1::from(p.to_vec())),
+            Targets::Classes { y, n_classes: n },
+            &Targets::Classes {
+                y: Array1::from(p.to_vec()),
+                n_classes: n,
+            },
         )
     }
 
@@ -222,8 +232,8 @@ mod tests {
     #[test]
     fn regression_metrics() {
         let y = [1.0, 2.0, 3.0, 4.0];
-        let p = Predictions::Values(Array1::from(vec![1.0, 2.0, 3.0, 6.0]));
-        let s = score_all(REGRESSION, &Truth::Values(&y), &p);
+        let p = Targets::Values(Array1::from(vec![1.0, 2.0, 3.0, 6.0]));
+        let s = score_all(REGRESSION, Targets::Values(&y), &p);
         assert!((s[0] - (1.0 - 4.0 / 5.0)).abs() < 1e-12);
         assert!((s[1] - 1.0).abs() < 1e-12);
         assert!((s[2] - 0.5).abs() < 1e-12);
@@ -235,5 +245,7 @@ mod tests {
         assert!(Metric::R2.higher_is_better());
         assert!(!Metric::Rmse.higher_is_better());
         assert_eq!(Metric::Mae.task(), Task::Regression);
+        assert_eq!(Metric::from_name("f1_macro"), Some(Metric::F1Macro));
+        assert_eq!(Metric::from_name("roc_auc"), None);
     }
 }

@@ -1,20 +1,26 @@
-//! What the user sees: a progress bar (or plain lines when stderr is not a terminal) and the final table.
+//! What the user sees while and after a sweep runs: a one-line progress display (plain lines when
+//! stderr is not a terminal) and the final table.
 
 use crate::evaluate::{Status, TrialRecord};
 use crate::metrics::Metric;
-use crate::results::TrialsTable;
+use crate::results::trials::TrialsTable;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::io::Write;
 use std::time::{Duration, Instant};
+
+/// The best score so far and the trial that got it.
+pub type Best = Option<(f64, String)>;
 
 pub struct Progress {
     bar: Option<ProgressBar>,
     plain: bool,
     total: usize,
     done: usize,
+    /// Trials finished by this session (a resumed run's earlier ones excluded), for the rate.
+    done_here: usize,
     failed: usize,
-    best: Option<(f64, String)>,
+    best: Best,
     primary: Metric,
     primary_index: usize,
     started: Instant,
@@ -22,9 +28,11 @@ pub struct Progress {
 }
 
 impl Progress {
+    /// `already_done` trials (with their `best`) finished before this session started.
     pub fn new(
         total: usize,
         already_done: usize,
+        best: Best,
         primary: Metric,
         primary_index: usize,
         quiet: bool,
@@ -32,47 +40,40 @@ impl Progress {
         let terminal = std::io::stderr().is_terminal();
         let bar = (!quiet && terminal).then(|| {
             let bar = ProgressBar::new(total as u64);
+            // wide_msg shrinks to the terminal's width, so the line never wraps.
             bar.set_style(
-                ProgressStyle::with_template(
-                    "{bar:30.cyan/blue} {pos}/{len} trials  {msg}  [{elapsed} < {eta}]",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                ProgressStyle::with_template("{bar:20.cyan/blue} {pos}/{len} {wide_msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
             bar.set_position(already_done as u64);
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
         });
-        Progress {
+        let progress = Progress {
             bar,
             plain: !quiet && !terminal,
             total,
             done: already_done,
+            done_here: 0,
             failed: 0,
-            best: None,
+            best,
             primary,
             primary_index,
             started: Instant::now(),
             last_line: Instant::now(),
+        };
+        if let Some(bar) = &progress.bar {
+            bar.set_message(progress.message());
         }
+        progress
     }
 
     pub fn record(&mut self, r: &TrialRecord) {
         self.done += 1;
+        self.done_here += 1;
         if r.status == Status::Ok {
             if let Some(&score) = r.means.get(self.primary_index) {
-                let better = match &self.best {
-                    None => true,
-                    Some((b, _)) => {
-                        if self.primary.higher_is_better() {
-                            score > *b
-                        } else {
-                            score < *b
-                        }
-                    }
-                };
-                if better && !score.is_nan() {
-                    self.best = Some((score, r.trial.key.clone()));
-                }
+                self.best = better_best(self.best.take(), score, &r.trial.key, self.primary);
             }
         } else {
             self.failed += 1;
@@ -94,18 +95,67 @@ impl Progress {
         }
     }
 
+    /// Time left at this session's rate so far; unknown before the first trial finishes.
+    fn eta(&self) -> Option<Duration> {
+        if self.done_here == 0 {
+            return None;
+        }
+        let per_trial = self.started.elapsed().as_secs_f64() / self.done_here as f64;
+        Some(Duration::from_secs_f64(
+            per_trial * self.total.saturating_sub(self.done) as f64,
+        ))
+    }
+
     fn message(&self) -> String {
+        let eta = match self.eta() {
+            Some(left) => format!("~{} left", compact(left)),
+            None => "estimating".to_string(),
+        };
         let best = match &self.best {
-            Some((score, key)) => format!("best {} {score:.4} {key}", self.primary.name()),
+            Some((score, key)) => format!("best {score:.4} {key}"),
             None => String::from("no result yet"),
         };
-        format!("{} failed, {best}", self.failed)
+        let failed = if self.failed > 0 {
+            format!("{} failed  ", self.failed)
+        } else {
+            String::new()
+        };
+        format!("{eta}  {failed}{best}")
     }
 
     pub fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
+    }
+}
+
+/// `best` updated with `score` of trial `key` when it is better (NaN never is).
+pub fn better_best(best: Best, score: f64, key: &str, metric: Metric) -> Best {
+    let better = match &best {
+        None => !score.is_nan(),
+        Some((b, _)) => {
+            if metric.higher_is_better() {
+                score > *b
+            } else {
+                score < *b
+            }
+        }
+    };
+    if better {
+        Some((score, key.to_string()))
+    } else {
+        best
+    }
+}
+
+/// `42s`, `3m05s`, `1h02m`.
+fn compact(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m{:02}s", s / 60, s % 60),
+        _ => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
     }
 }
 
@@ -146,4 +196,27 @@ pub fn top_table(board: &TrialsTable, primary: Metric, n: usize) -> String {
 pub fn say(text: &str) {
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eta_follows_this_sessions_rate_and_best_respects_direction() {
+        let mut p = Progress::new(10, 4, None, Metric::Rmse, 1, true);
+        assert_eq!(p.eta(), None);
+        p.done_here = 2;
+        p.done = 6;
+        p.started = Instant::now() - Duration::from_secs(4);
+        let eta = p.eta().unwrap().as_secs_f64();
+        assert!((7.9..8.5).contains(&eta), "{eta}: 4 left at 2 s each");
+        let best = better_best(None, 3.0, "a", Metric::Rmse);
+        let best = better_best(best, 2.0, "b", Metric::Rmse);
+        assert_eq!(
+            better_best(best, f64::NAN, "c", Metric::Rmse),
+            Some((2.0, "b".into()))
+        );
+        assert_eq!(compact(Duration::from_secs(185)), "3m05s");
+    }
 }

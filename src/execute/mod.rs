@@ -1,13 +1,17 @@
-//! Running trials: on a rayon thread pool (`threads`) or a pool of worker processes (`processes`).
-//! Both hand each finished record to the caller in completion order, on the calling thread, so the
-//! caller writes it to disk before the next one is reported.
+//! Running trials: on a rayon thread pool (`threads`) or a pool of worker processes (`processes`),
+//! chosen in one place, [`run`]. Both hand each finished record to the caller in completion order, on
+//! the calling thread, so the caller writes it to disk before the next one is reported.
 
 pub mod processes;
+pub mod protocol;
 pub mod threads;
 pub mod worker;
 
-use crate::evaluate::TrialRecord;
+use crate::evaluate::{Evaluator, TrialRecord};
+use crate::spec::BackendSettings;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// What the caller wants after a record: keep going, or stop dispatching.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,17 +30,19 @@ pub enum Ending {
     Interrupted,
 }
 
-/// Settings both backends share.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    pub jobs: usize,
-    pub timeout: Option<std::time::Duration>,
-    pub memory_limit: Option<u64>,
+/// What the process pool measured about its workers (empty on threads), for `sweep bench`.
+#[derive(Debug, Clone, Default)]
+pub struct PoolStats {
+    /// Time from starting a worker to its Ready message (process start + data loading).
+    pub startup: Vec<Duration>,
+    /// Peak resident memory of each worker, in bytes, read just before it was ended.
+    pub peak_rss: Vec<u64>,
 }
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
-/// Routes Ctrl-C and SIGTERM to a flag the backends poll, so they can stop cleanly.
+/// Routes Ctrl-C and SIGTERM to a flag that loading, expansion and the backends poll, so a command
+/// stops cleanly at any moment.
 pub fn install_interrupt_handler() {
     // An error here means a handler is already installed (e.g. a second run in one process): keep it.
     let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
@@ -46,16 +52,24 @@ pub fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
 }
 
-/// The number of parallel jobs: `0` means one per core.
-pub fn resolve_jobs(jobs: usize) -> usize {
-    if jobs == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        jobs
-    }
-}
-
 pub type Sink<'a> = dyn FnMut(TrialRecord) -> anyhow::Result<Flow> + 'a;
 
 /// The trials to run, produced on demand (see [`crate::expand::TrialStream`]).
 pub type TrialSource = Box<dyn Iterator<Item = crate::expand::Trial> + Send>;
+
+/// Runs `trials` on the chosen backend with `jobs` in parallel, reporting each record to `sink`.
+pub fn run(
+    evaluator: &Arc<Evaluator>,
+    trials: TrialSource,
+    backend: BackendSettings,
+    jobs: usize,
+    sink: &mut Sink,
+) -> anyhow::Result<(Ending, PoolStats)> {
+    match backend {
+        BackendSettings::Threads => Ok((
+            threads::run(evaluator, trials, jobs, sink)?,
+            PoolStats::default(),
+        )),
+        BackendSettings::Processes(limits) => processes::run(evaluator, trials, jobs, limits, sink),
+    }
+}

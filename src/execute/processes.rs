@@ -7,10 +7,11 @@
 //! A worker keeps to one model entry while it can, since that entry's per-fold caches live in it.
 //! Workers run in their own process group, so Ctrl-C reaches only the parent, which ends them.
 
-use super::worker::{read_frame, write_frame, FromWorker, ToWorker};
-use super::{interrupted, Ending, Flow, Settings, Sink, TrialSource};
-use crate::evaluate::{Context, Status, TrialRecord};
+use super::protocol::{read_frame, write_frame, FromWorker, ToWorker};
+use super::{interrupted, Ending, Flow, PoolStats, Sink, TrialSource};
+use crate::evaluate::{Evaluator, Status, TrialRecord};
 use crate::expand::Trial;
+use crate::spec::ProcessLimits;
 use anyhow::{Context as _, Result};
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, BufWriter};
@@ -152,15 +153,6 @@ fn describe_exit(status: Option<ExitStatus>) -> String {
     }
 }
 
-/// What the pool measured about its workers, for `sweep bench`.
-#[derive(Debug, Clone, Default)]
-pub struct PoolStats {
-    /// Time from starting a worker to its Ready message (process start + data loading).
-    pub startup: Vec<Duration>,
-    /// Peak resident memory of each worker, in bytes, read just before it was ended.
-    pub peak_rss: Vec<u64>,
-}
-
 /// Peak resident set size of a process (VmHWM), in bytes.
 pub fn peak_rss(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -169,7 +161,7 @@ pub fn peak_rss(pid: u32) -> Option<u64> {
     Some(kib * 1024)
 }
 
-struct Pool<'a> {
+struct Pool {
     init: ToWorker,
     /// Sum of finished trials' compute times and their count, to tell short trials from long ones.
     trial_seconds: f64,
@@ -178,10 +170,11 @@ struct Pool<'a> {
     events: Sender<Event>,
     workers: Vec<Worker>,
     next_id: u64,
-    settings: &'a Settings,
+    jobs: usize,
+    limits: ProcessLimits,
 }
 
-impl Pool<'_> {
+impl Pool {
     fn spawn(&mut self) -> Result<()> {
         self.next_id += 1;
         let worker = Worker::spawn(self.next_id, &self.init, &self.events)?;
@@ -203,7 +196,7 @@ impl Pool<'_> {
 
     /// The earliest moment a running trial exceeds the timeout.
     fn next_deadline(&self) -> Option<(Instant, usize)> {
-        let timeout = self.settings.timeout?;
+        let timeout = self.limits.timeout?;
         self.workers
             .iter()
             .enumerate()
@@ -257,28 +250,20 @@ fn next_for(w: usize, workers: &[Worker], pending: &mut VecDeque<Trial>) -> Opti
     pending.remove(at)
 }
 
+/// Runs `trials` on `jobs` workers; returns why it stopped and what was measured about the workers.
 pub fn run(
-    ctx: &Arc<Context>,
-    trials: TrialSource,
-    settings: &Settings,
-    sink: &mut Sink,
-) -> Result<Ending> {
-    run_measured(ctx, trials, settings, sink).map(|(ending, _)| ending)
-}
-
-/// [`run`], also returning what was measured about the workers.
-pub fn run_measured(
-    ctx: &Arc<Context>,
+    evaluator: &Evaluator,
     mut trials: TrialSource,
-    settings: &Settings,
+    jobs: usize,
+    limits: ProcessLimits,
     sink: &mut Sink,
 ) -> Result<(Ending, PoolStats)> {
     let (events, receiver): (Sender<Event>, Receiver<Event>) = mpsc::channel();
     let mut pool = Pool {
         init: ToWorker::Init {
-            sweep: Box::new(ctx.sweep.clone()),
-            data_hash: ctx.dataset.hash.clone(),
-            memory_limit: settings.memory_limit,
+            plan: Box::new(evaluator.plan.request.clone()),
+            data_hash: evaluator.plan.dataset.hash.clone(),
+            memory_limit: limits.memory_limit,
         },
         events,
         stats: PoolStats::default(),
@@ -286,11 +271,12 @@ pub fn run_measured(
         trials_done: 0,
         workers: Vec::new(),
         next_id: 0,
-        settings,
+        jobs,
+        limits,
     };
     let mut pending = VecDeque::new();
     read_ahead(&mut pending, &mut trials);
-    for _ in 0..settings.jobs.min(pending.len()) {
+    for _ in 0..jobs.min(pending.len()) {
         pool.spawn()?;
     }
     let ending = drive(&mut pool, &mut pending, &mut trials, &receiver, sink);
@@ -322,7 +308,7 @@ fn drive(
         }
         read_ahead(pending, trials);
         // Keep every worker's pipeline full; start replacements while work remains.
-        while pool.workers.len() < pool.settings.jobs && !pending.is_empty() {
+        while pool.workers.len() < pool.jobs && !pending.is_empty() {
             pool.spawn()?;
         }
         let mean_trial = pool.trial_seconds / pool.trials_done.max(1) as f64;
@@ -385,7 +371,7 @@ fn drive(
                     describe_exit(status)
                 );
                 if stderr.contains("memory allocation of") {
-                    let limit = pool.settings.memory_limit.map_or(String::new(), |b| {
+                    let limit = pool.limits.memory_limit.map_or(String::new(), |b| {
                         format!(
                             " (memory_limit {})",
                             bytesize::ByteSize::b(b).display().iec()
@@ -400,7 +386,7 @@ fn drive(
             }
             Err(RecvTimeoutError::Timeout) => match pool.next_deadline() {
                 Some((d, at)) if d <= Instant::now() => {
-                    let timeout = pool.settings.timeout.unwrap_or_default();
+                    let timeout = pool.limits.timeout.unwrap_or_default();
                     pool.workers[at].kill();
                     let error = format!(
                         "timed out after {}; worker {} killed",

@@ -1,8 +1,8 @@
 //! The thread backend: trials on a rayon pool sharing the dataset in memory. Cheapest per trial; a trial
 //! that crashes the process (segfault, abort, out of memory) takes the whole sweep with it.
 
-use super::{interrupted, Ending, Flow, Settings, Sink, TrialSource};
-use crate::evaluate::Context;
+use super::{interrupted, Ending, Flow, Sink, TrialSource};
+use crate::evaluate::Evaluator;
 use anyhow::Result;
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -10,20 +10,18 @@ use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 pub fn run(
-    ctx: &Arc<Context>,
+    evaluator: &Arc<Evaluator>,
     trials: TrialSource,
-    settings: &Settings,
+    jobs: usize,
     sink: &mut Sink,
 ) -> Result<Ending> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(settings.jobs)
-        .build()?;
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build()?;
     let stop = Arc::new(AtomicBool::new(false));
     // Bounded: if writing falls behind, trials wait instead of piling up in memory.
     let (sender, receiver) = mpsc::sync_channel(1024);
     // Detached, so an interrupted sweep can return while trials that cannot be cancelled still run.
     let producer = {
-        let (ctx, stop) = (Arc::clone(ctx), Arc::clone(&stop));
+        let (evaluator, stop) = (Arc::clone(evaluator), Arc::clone(&stop));
         std::thread::spawn(move || {
             pool.install(|| {
                 let source_stop = Arc::clone(&stop);
@@ -34,7 +32,7 @@ pub fn run(
                         if stop.load(Ordering::SeqCst) {
                             return;
                         }
-                        let mut record = ctx.evaluate(&trial);
+                        let mut record = evaluator.evaluate(&trial);
                         record.backend = "threads".to_string();
                         // The receiver is gone only when the caller stopped: nothing left to report to.
                         let _ = sender.send(record);

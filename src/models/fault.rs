@@ -1,8 +1,8 @@
 //! `fault`: a diagnostic model that misbehaves on purpose, to test how sweeps survive broken trials.
 //! It predicts the first class (or 0.0) when it returns at all.
 
-use super::{FamilyInfo, FoldCache, ModelFamily, Params, Predictions, Predictor, Seeds, Targets};
-use crate::data::Task;
+use crate::data::{OwnedTargets, Targets, TargetsView, Task};
+use crate::models::{FamilyInfo, FoldCache, ModelFamily, Params, Predictor, Seeds};
 use crate::value::{Kind, ParamSpec};
 use ndarray::{Array1, ArrayView2};
 use std::time::Duration;
@@ -34,10 +34,13 @@ const PARAMS: &[ParamSpec] = &[
 struct Constant(Task);
 
 impl Predictor for Constant {
-    fn predict(&self, x: ArrayView2<f64>) -> Predictions {
+    fn predict(&self, x: ArrayView2<f64>) -> OwnedTargets {
         match self.0 {
-            Task::Classification => Predictions::Classes(Array1::zeros(x.nrows())),
-            Task::Regression => Predictions::Values(Array1::zeros(x.nrows())),
+            Task::Classification => Targets::Classes {
+                y: Array1::zeros(x.nrows()),
+                n_classes: 1,
+            },
+            Task::Regression => Targets::Values(Array1::zeros(x.nrows())),
         }
     }
 }
@@ -58,14 +61,11 @@ impl ModelFamily for FaultFamily {
         &self,
         p: &Params,
         _x: ArrayView2<f64>,
-        y: Targets,
+        y: TargetsView,
         _seeds: Seeds,
         _cache: &FoldCache,
     ) -> Result<Box<dyn Predictor>, String> {
-        let task = match y {
-            Targets::Classes { .. } => Task::Classification,
-            Targets::Values(_) => Task::Regression,
-        };
+        let task = y.task();
         match p.str("kind")?.as_str() {
             "error" => return Err("fault: error requested".to_string()),
             "panic" => panic!("fault: panic requested"),

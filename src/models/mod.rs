@@ -1,35 +1,28 @@
 //! Model families behind one trait, and the registry that lists them.
 //! Adding a family is one file implementing [`ModelFamily`] plus one line in [`REGISTRY`].
 
-use crate::data::Task;
+use crate::data::{OwnedTargets, Targets, TargetsView, Task};
 use crate::value::{ParamSpec, Value};
-use linfa::traits::PredictInplace;
+use ::linfa::traits::PredictInplace;
 use ndarray::{Array1, ArrayView1, ArrayView2};
 use std::any::Any;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-pub mod cart;
-pub mod decision_tree;
-pub mod elastic_net;
 pub mod fault;
-pub mod forest;
-pub mod gaussian_nb;
-pub mod linear_regression;
-pub mod logistic_regression;
-pub mod random_forest;
-pub mod smo;
+pub mod linfa;
 pub mod svm;
+pub mod trees;
 
 /// Every model family `sweep` knows, in the order `sweep models` lists them.
 pub static REGISTRY: &[&dyn ModelFamily] = &[
-    &logistic_regression::LogisticRegressionFamily,
-    &decision_tree::DecisionTreeFamily,
-    &gaussian_nb::GaussianNbFamily,
+    &linfa::logistic_regression::LogisticRegressionFamily,
+    &trees::decision_tree::DecisionTreeFamily,
+    &linfa::gaussian_nb::GaussianNbFamily,
     &svm::SvmFamily,
-    &random_forest::RandomForestFamily,
-    &linear_regression::LinearRegressionFamily,
-    &elastic_net::ElasticNetFamily,
+    &trees::random_forest::RandomForestFamily,
+    &linfa::linear_regression::LinearRegressionFamily,
+    &linfa::elastic_net::ElasticNetFamily,
     &fault::FaultFamily,
 ];
 
@@ -37,39 +30,28 @@ pub fn find(name: &str) -> Option<&'static dyn ModelFamily> {
     REGISTRY.iter().copied().find(|m| m.name() == name)
 }
 
-/// Training targets: class indices `0..n_classes` or real values.
-#[derive(Debug, Clone, Copy)]
-pub enum Targets<'a> {
-    Classes {
-        labels: ArrayView1<'a, usize>,
-        n_classes: usize,
-    },
-    Values(ArrayView1<'a, f64>),
-}
-
-/// What a fitted model predicts for a batch of rows.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Predictions {
-    Classes(Array1<usize>),
-    Values(Array1<f64>),
-}
-
 /// A fitted model.
 pub trait Predictor {
-    fn predict(&self, x: ArrayView2<f64>) -> Predictions;
+    fn predict(&self, x: ArrayView2<f64>) -> OwnedTargets;
 }
 
 /// A fitted linfa classifier (class indices) as a [`Predictor`].
-pub struct LinfaClassifier<M>(pub M);
+pub struct LinfaClassifier<M> {
+    pub model: M,
+    pub n_classes: usize,
+}
 
 impl<M> Predictor for LinfaClassifier<M>
 where
     M: for<'a> PredictInplace<ArrayView2<'a, f64>, Array1<usize>>,
 {
-    fn predict(&self, x: ArrayView2<f64>) -> Predictions {
-        let mut y = self.0.default_target(&x);
-        self.0.predict_inplace(&x, &mut y);
-        Predictions::Classes(y)
+    fn predict(&self, x: ArrayView2<f64>) -> OwnedTargets {
+        let mut y = self.model.default_target(&x);
+        self.model.predict_inplace(&x, &mut y);
+        Targets::Classes {
+            y,
+            n_classes: self.n_classes,
+        }
     }
 }
 
@@ -80,10 +62,10 @@ impl<M> Predictor for LinfaRegressor<M>
 where
     M: for<'a> PredictInplace<ArrayView2<'a, f64>, Array1<f64>>,
 {
-    fn predict(&self, x: ArrayView2<f64>) -> Predictions {
+    fn predict(&self, x: ArrayView2<f64>) -> OwnedTargets {
         let mut y = self.0.default_target(&x);
         self.0.predict_inplace(&x, &mut y);
-        Predictions::Values(y)
+        Targets::Values(y)
     }
 }
 
@@ -117,7 +99,7 @@ pub trait ModelFamily: Send + Sync {
         &self,
         params: &Params,
         x: ArrayView2<f64>,
-        y: Targets,
+        y: TargetsView,
         seeds: Seeds,
         cache: &FoldCache,
     ) -> Result<Box<dyn Predictor>, String>;
@@ -239,17 +221,17 @@ impl Params<'_> {
 
 /// Class labels of a classification target, or an error naming the model that needs them.
 pub fn class_targets<'a>(
-    y: Targets<'a>,
+    y: TargetsView<'a>,
     model: &str,
 ) -> Result<(ArrayView1<'a, usize>, usize), String> {
     match y {
-        Targets::Classes { labels, n_classes } => Ok((labels, n_classes)),
+        Targets::Classes { y, n_classes } => Ok((y, n_classes)),
         Targets::Values(_) => Err(format!("{model} needs a classification target")),
     }
 }
 
 /// Real-valued targets, or an error naming the model that needs them.
-pub fn value_targets<'a>(y: Targets<'a>, model: &str) -> Result<ArrayView1<'a, f64>, String> {
+pub fn value_targets<'a>(y: TargetsView<'a>, model: &str) -> Result<ArrayView1<'a, f64>, String> {
     match y {
         Targets::Values(v) => Ok(v),
         Targets::Classes { .. } => Err(format!("{model} needs a regression target")),
@@ -292,7 +274,7 @@ pub fn describe_all() -> String {
     }
     out.push_str(
         "linfa has no regression trees or forests; decision_tree and random_forest here are this project's own\n\
-         CART implementation (behind linfa's Fit/Predict traits) and support both tasks.\n",
+         CART implementation and support both tasks; svm is this project's own SMO solver on shared kernels.\n",
     );
     out
 }

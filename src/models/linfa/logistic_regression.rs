@@ -1,10 +1,7 @@
 //! Logistic regression (linfa-logistic): binary, or multinomial for more classes.
 
-use super::{
-    class_targets, FamilyInfo, FoldCache, ModelFamily, Params, Predictions, Predictor, Seeds,
-    Targets,
-};
-use crate::data::Task;
+use crate::data::{OwnedTargets, Targets, TargetsView, Task};
+use crate::models::{class_targets, FamilyInfo, FoldCache, ModelFamily, Params, Predictor, Seeds};
 use crate::value::{Kind, ParamSpec};
 use linfa::prelude::*;
 use linfa_logistic::{
@@ -54,17 +51,25 @@ const PARAMS: &[ParamSpec] = &[
     },
 ];
 
-enum Fitted {
+enum Model {
     Binary(FittedLogisticRegression<f64, usize>),
     Multi(MultiFittedLogisticRegression<f64, usize>),
 }
 
+struct Fitted {
+    model: Model,
+    n_classes: usize,
+}
+
 impl Predictor for Fitted {
-    fn predict(&self, x: ArrayView2<f64>) -> Predictions {
-        Predictions::Classes(match self {
-            Fitted::Binary(m) => m.predict(&x),
-            Fitted::Multi(m) => m.predict(&x),
-        })
+    fn predict(&self, x: ArrayView2<f64>) -> OwnedTargets {
+        Targets::Classes {
+            y: match &self.model {
+                Model::Binary(m) => m.predict(&x),
+                Model::Multi(m) => m.predict(&x),
+            },
+            n_classes: self.n_classes,
+        }
     }
 }
 
@@ -84,7 +89,7 @@ impl ModelFamily for LogisticRegressionFamily {
         &self,
         p: &Params,
         x: ArrayView2<f64>,
-        y: Targets,
+        y: TargetsView,
         _seeds: Seeds,
         _cache: &FoldCache,
     ) -> Result<Box<dyn Predictor>, String> {
@@ -106,11 +111,11 @@ impl ModelFamily for LogisticRegressionFamily {
                     .map_err(|e| e.to_string())?
             };
         }
-        let fitted = if n_classes <= 2 {
-            Fitted::Binary(fit_with!(LogisticRegression::default()))
+        let model = if n_classes <= 2 {
+            Model::Binary(fit_with!(LogisticRegression::default()))
         } else {
-            Fitted::Multi(fit_with!(MultiLogisticRegression::default()))
+            Model::Multi(fit_with!(MultiLogisticRegression::default()))
         };
-        Ok(Box::new(fitted))
+        Ok(Box::new(Fitted { model, n_classes }))
     }
 }

@@ -3,11 +3,10 @@
 //! Each node sorts only its own rows on each candidate feature, so work is proportional to the node's
 //! size; class counts live in flat arrays; ties between equally good splits go to the first candidate
 //! in the (seeded) feature order, so a tree depends only on data, parameters and seed.
-//! `CartParams` implements linfa's `Fit`, and `Tree` linfa's `PredictInplace`.
 
-use linfa::dataset::DatasetBase;
-use linfa::traits::{Fit, PredictInplace};
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
+use crate::data::{TargetSlice, Targets};
+use crate::seed::child_seed;
+use ndarray::{Array2, ArrayView1, ArrayView2};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -56,23 +55,11 @@ impl Default for CartParams {
     }
 }
 
-/// Training targets as the tree sees them.
-#[derive(Debug, Clone, Copy)]
-pub enum TreeTarget<'a> {
-    Classes {
-        labels: &'a [usize],
-        n_classes: usize,
-    },
-    Values(&'a [f64]),
-}
-
-impl TreeTarget<'_> {
-    /// Width of a leaf's value: class proportions, or one mean.
-    fn outputs(&self) -> usize {
-        match self {
-            TreeTarget::Classes { n_classes, .. } => *n_classes,
-            TreeTarget::Values(_) => 1,
-        }
+/// Width of a leaf's value: class proportions, or one mean.
+fn outputs(target: TargetSlice) -> usize {
+    match target {
+        Targets::Classes { n_classes, .. } => n_classes,
+        Targets::Values(_) => 1,
     }
 }
 
@@ -174,7 +161,7 @@ struct Split {
 
 struct Grower<'a> {
     columns: &'a Columns,
-    target: TreeTarget<'a>,
+    target: TargetSlice<'a>,
     weights: &'a [f64],
     params: &'a CartParams,
     total_weight: f64,
@@ -193,7 +180,7 @@ impl Tree {
     /// Grows a tree on the rows with a positive weight (`weights[row]`: 1, or a bootstrap count).
     pub fn grow(
         columns: &Columns,
-        target: TreeTarget,
+        target: TargetSlice,
         weights: &[f64],
         params: &CartParams,
     ) -> Tree {
@@ -213,7 +200,7 @@ impl Tree {
             })
             .collect();
         let n = sorted.first().map_or(0, Vec::len);
-        let outputs = target.outputs();
+        let outputs = outputs(target);
         let mut grower = Grower {
             columns,
             target,
@@ -369,10 +356,10 @@ impl Grower<'_> {
     fn leaf_value(&self, stats: &[f64]) -> Vec<f64> {
         let w = stats[stats.len() - 1].max(f64::MIN_POSITIVE);
         match self.target {
-            TreeTarget::Classes { n_classes, .. } => {
+            Targets::Classes { n_classes, .. } => {
                 stats[..n_classes].iter().map(|c| c / w).collect()
             }
-            TreeTarget::Values(_) => vec![stats[0] / w],
+            Targets::Values(_) => vec![stats[0] / w],
         }
     }
 
@@ -442,7 +429,7 @@ impl Grower<'_> {
                 let row = rows[k];
                 let value = column[row as usize];
                 let w = self.weights[row as usize];
-                if let TreeTarget::Classes { labels, .. } = self.target {
+                if let Targets::Classes { y: labels, .. } = self.target {
                     let class = labels[row as usize];
                     left_acc += moved_in(criterion, self.left_stats[class], w, xlx);
                     right_acc += moved_in(criterion, self.right_stats[class], -w, xlx);
@@ -485,19 +472,19 @@ impl Grower<'_> {
     }
 }
 
-fn stat_width(target: TreeTarget) -> usize {
+fn stat_width(target: TargetSlice) -> usize {
     match target {
-        TreeTarget::Classes { n_classes, .. } => n_classes + 1,
-        TreeTarget::Values(_) => 3,
+        Targets::Classes { n_classes, .. } => n_classes + 1,
+        Targets::Values(_) => 3,
     }
 }
 
 /// Adds (or with negative `w`, removes) one row's contribution to node statistics.
-fn add_row(target: TreeTarget, stats: &mut [f64], row: u32, w: f64) {
+fn add_row(target: TargetSlice, stats: &mut [f64], row: u32, w: f64) {
     let last = stats.len() - 1;
     match target {
-        TreeTarget::Classes { labels, .. } => stats[labels[row as usize]] += w,
-        TreeTarget::Values(values) => {
+        Targets::Classes { y: labels, .. } => stats[labels[row as usize]] += w,
+        Targets::Values(values) => {
             let v = values[row as usize];
             stats[0] += w * v;
             stats[1] += w * v * v;
@@ -562,49 +549,9 @@ fn side_impurity(criterion: Criterion, stats: &[f64], acc: f64, w: f64, xlx: &XL
     }
 }
 
-/// splitmix64: a well-mixed seed for child `index` of something seeded with `seed`.
-pub fn child_seed(seed: u64, index: u64) -> u64 {
-    let mut z = seed ^ index.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 /// Picks the class with the largest value, the lowest index on ties.
 pub fn majority(values: &[f64]) -> usize {
     crate::models::argmax(values.iter().copied())
-}
-
-impl Fit<Array2<f64>, Array1<usize>, linfa::Error> for CartParams {
-    type Object = Tree;
-
-    fn fit(&self, dataset: &DatasetBase<Array2<f64>, Array1<usize>>) -> Result<Tree, linfa::Error> {
-        let labels = dataset
-            .targets
-            .as_slice()
-            .ok_or_else(|| linfa::Error::Parameters("targets must be contiguous".to_string()))?;
-        let n_classes = labels.iter().max().map_or(0, |m| m + 1);
-        let columns = Columns::new(dataset.records.view());
-        let weights = vec![1.0; labels.len()];
-        Ok(Tree::grow(
-            &columns,
-            TreeTarget::Classes { labels, n_classes },
-            &weights,
-            self,
-        ))
-    }
-}
-
-impl PredictInplace<Array2<f64>, Array1<usize>> for Tree {
-    fn predict_inplace(&self, x: &Array2<f64>, y: &mut Array1<usize>) {
-        for (row, out) in x.outer_iter().zip(y.iter_mut()) {
-            *out = majority(self.leaf(row));
-        }
-    }
-
-    fn default_target(&self, x: &Array2<f64>) -> Array1<usize> {
-        Array1::zeros(x.nrows())
-    }
 }
 
 #[cfg(test)]
@@ -640,7 +587,7 @@ pub(crate) mod tests {
         #[test]
         fn a_fully_grown_tree_fits_distinct_rows_perfectly((x, y) in labelled_rows(true), seed in any::<u64>()) {
             let columns = Columns::new(x.view());
-            let tree = Tree::grow(&columns, TreeTarget::Classes { labels: &y, n_classes: 3 }, &vec![1.0; y.len()], &CartParams { seed, ..CartParams::default() });
+            let tree = Tree::grow(&columns, Targets::Classes { y: y.as_slice(), n_classes: 3 }, &vec![1.0; y.len()], &CartParams { seed, ..CartParams::default() });
             for (row, &label) in x.outer_iter().zip(&y) {
                 prop_assert_eq!(majority(tree.leaf(row)), label);
             }
@@ -654,7 +601,7 @@ pub(crate) mod tests {
             seed in any::<u64>(),
         ) {
             let columns = Columns::new(x.view());
-            let target = TreeTarget::Classes { labels: &y, n_classes: 3 };
+            let target = Targets::Classes { y: y.as_slice(), n_classes: 3 };
             let weights = vec![1.0; y.len()];
             let full = Tree::grow(&columns, target, &weights, &CartParams { seed, ..CartParams::default() });
             let limited = CartParams { max_depth: Some(depth), min_samples_split: min_split, seed, ..CartParams::default() };
@@ -672,7 +619,7 @@ pub(crate) mod tests {
         let y = [1.0, 3.0, 10.0, 14.0];
         let tree = Tree::grow(
             &Columns::new(x.view()),
-            TreeTarget::Values(&y),
+            Targets::Values(&y),
             &[1.0; 4],
             &CartParams {
                 criterion: Criterion::SquaredError,

@@ -1,10 +1,9 @@
 //! Gaussian naive Bayes (linfa-bayes).
 
-use super::{
+use crate::data::{TargetsView, Task};
+use crate::models::{
     class_targets, FamilyInfo, FoldCache, LinfaClassifier, ModelFamily, Params, Predictor, Seeds,
-    Targets,
 };
-use crate::data::Task;
 use crate::value::{Kind, ParamSpec};
 use linfa::prelude::*;
 use linfa_bayes::GaussianNb;
@@ -39,15 +38,15 @@ impl ModelFamily for GaussianNbFamily {
         &self,
         p: &Params,
         x: ArrayView2<f64>,
-        y: Targets,
+        y: TargetsView,
         _seeds: Seeds,
         _cache: &FoldCache,
     ) -> Result<Box<dyn Predictor>, String> {
-        let (labels, _) = class_targets(y, self.name())?;
+        let (labels, n_classes) = class_targets(y, self.name())?;
         let model = GaussianNb::params()
             .var_smoothing(p.f64("var_smoothing")?)
             .fit(&DatasetBase::new(x, labels))
             .map_err(|e| e.to_string())?;
-        Ok(Box::new(LinfaClassifier(model)))
+        Ok(Box::new(LinfaClassifier { model, n_classes }))
     }
 }

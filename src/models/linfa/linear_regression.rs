@@ -1,10 +1,9 @@
 //! Ordinary least squares (linfa-linear).
 
-use super::{
+use crate::data::{TargetsView, Task};
+use crate::models::{
     value_targets, FamilyInfo, FoldCache, LinfaRegressor, ModelFamily, Params, Predictor, Seeds,
-    Targets,
 };
-use crate::data::Task;
 use crate::value::{Kind, ParamSpec};
 use linfa::prelude::*;
 use linfa_linear::LinearRegression;
@@ -35,7 +34,7 @@ impl ModelFamily for LinearRegressionFamily {
         &self,
         p: &Params,
         x: ArrayView2<f64>,
-        y: Targets,
+        y: TargetsView,
         _seeds: Seeds,
         _cache: &FoldCache,
     ) -> Result<Box<dyn Predictor>, String> {

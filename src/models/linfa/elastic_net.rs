@@ -1,10 +1,9 @@
 //! Elastic net regression (linfa-elasticnet, coordinate descent).
 
-use super::{
+use crate::data::{TargetsView, Task};
+use crate::models::{
     value_targets, FamilyInfo, FoldCache, LinfaRegressor, ModelFamily, Params, Predictor, Seeds,
-    Targets,
 };
-use crate::data::Task;
 use crate::value::{Kind, ParamSpec};
 use linfa::prelude::*;
 use linfa_elasticnet::ElasticNet;
@@ -77,7 +76,7 @@ impl ModelFamily for ElasticNetFamily {
         &self,
         p: &Params,
         x: ArrayView2<f64>,
-        y: Targets,
+        y: TargetsView,
         _seeds: Seeds,
         _cache: &FoldCache,
     ) -> Result<Box<dyn Predictor>, String> {

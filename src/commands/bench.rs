@@ -1,12 +1,19 @@
 //! `sweep bench`: runs a sample of a sweep's trials on threads and on processes, at one job and at
 //! one job per core, measures each, checks they agree, and recommends a backend with the numbers.
 
-use crate::config::{Backend, Sweep};
-use crate::evaluate::{Context, TrialRecord};
-use crate::execute::{self, processes, threads, Ending, Flow, Settings};
-use crate::expand::{derive_seed, expand, Trial};
-use crate::results;
-use crate::run::Overrides;
+use crate::error::{Failure, InputError, Interrupted};
+use crate::evaluate::{Evaluator, TrialRecord};
+use crate::execute::processes::peak_rss;
+use crate::execute::{self, Ending, Flow, PoolStats};
+use crate::expand::{expand, Trial};
+use crate::report::say;
+use crate::results::{self, default_out_dir};
+use crate::seed::derive_seed;
+use crate::spec::execution::cores;
+use crate::spec::units::parse_duration;
+use crate::spec::{
+    Backend, BackendSettings, ExecutionOverrides, Plan, PlanRequest, ProcessLimits, SweepText,
+};
 use anyhow::{Context as _, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::seq::SliceRandom;
@@ -19,15 +26,41 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub struct BenchRequest {
-    pub sweep_file: PathBuf,
-    /// Trials to sample; `None` = enough for about `budget` in total.
+/// Measures both backends itself, so it takes no backend, jobs or timeout.
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    /// The sweep file (YAML) whose trials are sampled.
+    pub sweep: PathBuf,
+    /// Trials to sample [default: enough for about --budget in total].
+    #[arg(long, conflicts_with = "all")]
     pub trials: Option<usize>,
+    /// Use every trial of the sweep.
+    #[arg(long)]
     pub all: bool,
-    pub budget: Duration,
+    /// Approximate total time for the default sample, e.g. 20s.
+    #[arg(long, default_value = "20s")]
+    pub budget: String,
+    /// Folder for bench.csv and bench.json [default: results/<name>-bench-<timestamp>].
+    #[arg(long)]
     pub out: Option<PathBuf>,
-    pub overrides: Overrides,
+    /// No progress display.
+    #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// `sweep bench`: measure, write bench.csv and bench.json, print the table and recommendation.
+pub fn bench_command(args: BenchArgs) -> Result<(), Failure> {
+    let budget =
+        parse_duration(&args.budget).map_err(|e| InputError::new(format!("--budget: {e}")))?;
+    let report = bench(&args, budget)?;
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out_dir(&format!("{}-bench", report.sweep)));
+    write_report(&dir, &report)?;
+    say(&print_table(&report));
+    say(&format!("bench.csv and bench.json: {}\n", dir.display()));
+    Ok(())
 }
 
 /// One measured configuration.
@@ -65,17 +98,26 @@ fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
-pub fn bench(request: &BenchRequest) -> Result<Report> {
-    let mut sweep = Sweep::load(&request.sweep_file)?;
-    request.overrides.apply(&mut sweep)?;
-    // Each measurement gets a fresh context: nothing one run cached may speed up the next.
-    let fresh = || Context::prepare(sweep.clone()).map(Arc::new);
-    let ctx = fresh()?;
-    let all = expand(&ctx.sweep);
-    let cores = execute::resolve_jobs(0);
+fn bench(request: &BenchArgs, budget: Duration) -> Result<Report> {
+    let plan_request = PlanRequest {
+        sweep: SweepText::read(&request.sweep)?,
+        overrides: ExecutionOverrides::default(),
+    };
+    // Each measurement gets a fresh evaluator: nothing one run cached may speed up the next.
+    let fresh = || -> Result<Arc<Evaluator>> {
+        Ok(Arc::new(Evaluator::new(Plan::build(plan_request.clone())?)))
+    };
+    let first = fresh()?;
+    // Process limits the sweep file sets still apply to the process runs.
+    let limits = match first.plan.execution.backend {
+        BackendSettings::Processes(limits) => limits,
+        BackendSettings::Threads => ProcessLimits::default(),
+    };
+    let all = expand(&first.plan);
+    let cores = cores();
     let mut order = all.clone();
     order.shuffle(&mut Xoshiro256PlusPlus::seed_from_u64(derive_seed(
-        ctx.sweep.seed,
+        first.plan.seed,
         "bench",
     )));
 
@@ -86,22 +128,23 @@ pub fn bench(request: &BenchRequest) -> Result<Report> {
             // A pilot on one thread estimates the time per trial; four runs must fit the budget.
             let pilot: Vec<Trial> = order.iter().take(all.len().min(20)).cloned().collect();
             let started = Instant::now();
-            let (_, _, ending) = measure(&fresh()?, pilot.clone(), Backend::Threads, 1, None)?;
+            let (_, _, ending) =
+                measure(&fresh()?, pilot.clone(), BackendSettings::Threads, 1, None)?;
             if ending == Ending::Interrupted {
-                return Err(crate::error::Interrupted.into());
+                return Err(Interrupted.into());
             }
             let per_trial = started.elapsed().as_secs_f64() / pilot.len().max(1) as f64;
             let runs_per_trial = 2.0 + 2.0 / cores as f64;
-            ((request.budget.as_secs_f64() / (per_trial * runs_per_trial).max(1e-9)) as usize)
+            ((budget.as_secs_f64() / (per_trial * runs_per_trial).max(1e-9)) as usize)
                 .clamp(1, all.len())
         }
     };
     let sample: Vec<Trial> = order.into_iter().take(sample_size).collect();
     let configurations = [
-        (Backend::Threads, 1),
-        (Backend::Threads, cores),
-        (Backend::Processes, 1),
-        (Backend::Processes, cores),
+        (BackendSettings::Threads, 1),
+        (BackendSettings::Threads, cores),
+        (BackendSettings::Processes(limits), 1),
+        (BackendSettings::Processes(limits), cores),
     ];
     let bar = (!request.quiet && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::new((sample.len() * configurations.len()) as u64);
@@ -115,7 +158,8 @@ pub fn bench(request: &BenchRequest) -> Result<Report> {
     });
     let mut measurements = Vec::new();
     let mut metrics: Vec<BTreeMap<String, Vec<u64>>> = Vec::new();
-    for (backend, jobs) in configurations {
+    for (settings, jobs) in configurations {
+        let backend = settings.backend();
         if let Some(bar) = &bar {
             bar.set_message(format!("{backend}, {jobs} job(s)"));
         } else if !request.quiet {
@@ -124,13 +168,14 @@ pub fn bench(request: &BenchRequest) -> Result<Report> {
                 sample.len()
             );
         }
-        let ctx = fresh()?;
+        let evaluator = fresh()?;
         reset_peak_rss();
         let started = Instant::now();
-        let (records, stats, ending) = measure(&ctx, sample.clone(), backend, jobs, bar.as_ref())?;
+        let (records, stats, ending) =
+            measure(&evaluator, sample.clone(), settings, jobs, bar.as_ref())?;
         let wall = started.elapsed().as_secs_f64();
         if ending == Ending::Interrupted {
-            return Err(crate::error::Interrupted.into());
+            return Err(Interrupted.into());
         }
         metrics.push(
             records
@@ -152,7 +197,7 @@ pub fn bench(request: &BenchRequest) -> Result<Report> {
             speedup_over_one_job: 1.0,
             parallel_efficiency: 1.0 / jobs as f64,
             overhead_ms_per_trial: None,
-            parent_peak_rss_mib: processes::peak_rss(std::process::id()).unwrap_or(0) as f64 / MIB,
+            parent_peak_rss_mib: peak_rss(std::process::id()).unwrap_or(0) as f64 / MIB,
             worker_peak_rss_mib: stats.peak_rss.iter().map(|&b| b as f64 / MIB).collect(),
             worker_startup_ms: stats
                 .startup
@@ -185,7 +230,7 @@ pub fn bench(request: &BenchRequest) -> Result<Report> {
     let identical_metrics = metrics.windows(2).all(|w| w[0] == w[1]);
     let recommendation = recommend(&measurements, cores, identical_metrics);
     Ok(Report {
-        sweep: ctx.sweep.name.clone(),
+        sweep: first.plan.name.clone(),
         cores,
         sampled_trials: sample.len(),
         total_trials: all.len(),
@@ -196,25 +241,12 @@ pub fn bench(request: &BenchRequest) -> Result<Report> {
 }
 
 fn measure(
-    ctx: &Arc<Context>,
+    evaluator: &Arc<Evaluator>,
     trials: Vec<Trial>,
-    backend: Backend,
+    backend: BackendSettings,
     jobs: usize,
     bar: Option<&ProgressBar>,
-) -> Result<(Vec<TrialRecord>, processes::PoolStats, Ending)> {
-    let ex = &ctx.sweep.execution;
-    let settings = match backend {
-        Backend::Threads => Settings {
-            jobs,
-            timeout: None,
-            memory_limit: None,
-        },
-        Backend::Processes => Settings {
-            jobs,
-            timeout: ex.timeout,
-            memory_limit: ex.memory_limit,
-        },
-    };
+) -> Result<(Vec<TrialRecord>, PoolStats, Ending)> {
     let mut records = Vec::with_capacity(trials.len());
     let mut sink = |record: TrialRecord| -> Result<Flow> {
         records.push(record);
@@ -223,15 +255,13 @@ fn measure(
         }
         Ok(Flow::Continue)
     };
-    let (ending, stats) = match backend {
-        Backend::Threads => (
-            threads::run(ctx, Box::new(trials.into_iter()), &settings, &mut sink)?,
-            processes::PoolStats::default(),
-        ),
-        Backend::Processes => {
-            processes::run_measured(ctx, Box::new(trials.into_iter()), &settings, &mut sink)?
-        }
-    };
+    let (ending, stats) = execute::run(
+        evaluator,
+        Box::new(trials.into_iter()),
+        backend,
+        jobs,
+        &mut sink,
+    )?;
     Ok((records, stats, ending))
 }
 

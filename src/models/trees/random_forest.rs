@@ -4,9 +4,10 @@ use super::cart::CartParams;
 use super::cart::Columns;
 use super::decision_tree::{cart_params, leaf_predictions, tree_target, COLUMNS_KEY, TREE_PARAMS};
 use super::forest::{Forest, ForestParams, SharedTrees};
-use super::{FamilyInfo, FoldCache, ModelFamily, Params, Predictions, Predictor, Seeds, Targets};
-use crate::data::Task;
-use crate::expand::derive_seed;
+use crate::data::target::TargetShape;
+use crate::data::{OwnedTargets, TargetsView, Task};
+use crate::models::{FamilyInfo, FoldCache, ModelFamily, Params, Predictor, Seeds};
+use crate::seed::derive_seed;
 use crate::value::{Kind, ParamSpec};
 use ndarray::ArrayView2;
 use std::sync::LazyLock;
@@ -55,22 +56,21 @@ static PARAMS: LazyLock<Vec<ParamSpec>> = LazyLock::new(|| {
 
 struct Fitted {
     forest: Forest,
-    task: Task,
+    /// Classification (with its class count) or regression.
+    shape: TargetShape,
 }
 
 impl Predictor for Fitted {
-    fn predict(&self, x: ArrayView2<f64>) -> Predictions {
-        leaf_predictions(x, self.task, |row| self.forest.average(row))
+    fn predict(&self, x: ArrayView2<f64>) -> OwnedTargets {
+        leaf_predictions(x, self.shape, |row| self.forest.average(row))
     }
 }
 
-static INFO: LazyLock<FamilyInfo> = LazyLock::new(|| {
-    FamilyInfo {
+static INFO: LazyLock<FamilyInfo> = LazyLock::new(|| FamilyInfo {
     name: "random_forest",
-    summary: "random forest, features sampled per split, soft vote (own implementation behind linfa's Fit/Predict)",
+    summary: "random forest, features sampled per split, soft vote (own implementation)",
     tasks: &[Task::Classification, Task::Regression],
     params: PARAMS.as_slice(),
-}
 });
 
 impl ModelFamily for RandomForestFamily {
@@ -82,11 +82,12 @@ impl ModelFamily for RandomForestFamily {
         &self,
         p: &Params,
         x: ArrayView2<f64>,
-        y: Targets,
+        y: TargetsView,
         seeds: Seeds,
         cache: &FoldCache,
     ) -> Result<Box<dyn Predictor>, String> {
-        let (target, task) = tree_target(&y)?;
+        let target = tree_target(&y)?;
+        let task = target.task();
         let tree = cart_params(p, task, x.ncols())?;
         let (bootstrap, max_samples) = (p.bool("bootstrap")?, p.f64("max_samples")?);
         // Trials differing only in n_estimators, max_depth or min_samples_split read prefixes of one
@@ -114,6 +115,9 @@ impl ModelFamily for RandomForestFamily {
         let forest = cache
             .get_or_compute(&key, SharedTrees::default)
             .forest(&columns, target, &params);
-        Ok(Box::new(Fitted { forest, task }))
+        Ok(Box::new(Fitted {
+            forest,
+            shape: target.shape(),
+        }))
     }
 }

@@ -6,10 +6,10 @@
 //! seed. Classification averages the trees' class proportions (soft vote, as scikit-learn does) and
 //! picks the lowest class index on ties.
 
-use super::cart::{child_seed, majority, CartParams, Columns, Limits, Tree, TreeTarget};
-use linfa::dataset::DatasetBase;
-use linfa::traits::{Fit, PredictInplace};
-use ndarray::{Array1, Array2, ArrayView1};
+use super::cart::{CartParams, Columns, Limits, Tree};
+use crate::data::TargetSlice;
+use crate::seed::child_seed;
+use ndarray::ArrayView1;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
@@ -41,7 +41,7 @@ pub struct SharedTrees {
 
 impl SharedTrees {
     /// The forest of the first `params.n_estimators` trees, growing those not grown yet.
-    pub fn forest(&self, columns: &Columns, target: TreeTarget, params: &ForestParams) -> Forest {
+    pub fn forest(&self, columns: &Columns, target: TargetSlice, params: &ForestParams) -> Forest {
         let unlimited = ForestParams {
             tree: CartParams {
                 max_depth: None,
@@ -70,7 +70,7 @@ impl SharedTrees {
 }
 
 /// Tree `index` of a forest: its bootstrap sample and its feature samples come from its own seed.
-fn grow_tree(columns: &Columns, target: TreeTarget, params: &ForestParams, index: usize) -> Tree {
+fn grow_tree(columns: &Columns, target: TargetSlice, params: &ForestParams, index: usize) -> Tree {
     let n_rows = columns.n_rows();
     let seed = tree_seed(params.seed, index);
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(child_seed(seed, 0));
@@ -101,7 +101,7 @@ pub fn tree_seed(forest_seed: u64, index: usize) -> u64 {
 }
 
 impl Forest {
-    pub fn grow(columns: &Columns, target: TreeTarget, params: &ForestParams) -> Forest {
+    pub fn grow(columns: &Columns, target: TargetSlice, params: &ForestParams) -> Forest {
         let trees = (0..params.n_estimators)
             .into_par_iter()
             .map(|i| Arc::new(grow_tree(columns, target, params, i)))
@@ -129,47 +129,11 @@ impl Forest {
     }
 }
 
-impl Fit<Array2<f64>, Array1<usize>, linfa::Error> for ForestParams {
-    type Object = Forest;
-
-    fn fit(
-        &self,
-        dataset: &DatasetBase<Array2<f64>, Array1<usize>>,
-    ) -> Result<Forest, linfa::Error> {
-        if self.n_estimators == 0 {
-            return Err(linfa::Error::Parameters(
-                "n_estimators must be at least 1".to_string(),
-            ));
-        }
-        let labels = dataset
-            .targets
-            .as_slice()
-            .ok_or_else(|| linfa::Error::Parameters("targets must be contiguous".to_string()))?;
-        let n_classes = labels.iter().max().map_or(0, |m| m + 1);
-        Ok(Forest::grow(
-            &Columns::new(dataset.records.view()),
-            TreeTarget::Classes { labels, n_classes },
-            self,
-        ))
-    }
-}
-
-impl PredictInplace<Array2<f64>, Array1<usize>> for Forest {
-    fn predict_inplace(&self, x: &Array2<f64>, y: &mut Array1<usize>) {
-        for (row, out) in x.outer_iter().zip(y.iter_mut()) {
-            *out = majority(&self.average(row));
-        }
-    }
-
-    fn default_target(&self, x: &Array2<f64>) -> Array1<usize> {
-        Array1::zeros(x.nrows())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::cart::tests::labelled_rows;
+    use crate::data::Targets;
+    use crate::models::trees::cart::tests::labelled_rows;
     use proptest::prelude::*;
 
     fn params(
@@ -196,7 +160,7 @@ mod tests {
         #[test]
         fn predictions_do_not_depend_on_thread_count((x, y) in labelled_rows(false), seed in any::<u64>()) {
             let columns = Columns::new(x.view());
-            let target = TreeTarget::Classes { labels: &y, n_classes: 3 };
+            let target = Targets::Classes { y: y.as_slice(), n_classes: 3 };
             let p = params(8, true, Some(1), seed);
             let grow_on = |threads: usize| {
                 rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| Forest::grow(&columns, target, &p))
@@ -207,7 +171,7 @@ mod tests {
         #[test]
         fn a_forest_of_one_tree_without_bootstrap_is_that_tree((x, y) in labelled_rows(false), seed in any::<u64>()) {
             let columns = Columns::new(x.view());
-            let target = TreeTarget::Classes { labels: &y, n_classes: 3 };
+            let target = Targets::Classes { y: y.as_slice(), n_classes: 3 };
             let p = params(1, false, None, seed);
             let forest = Forest::grow(&columns, target, &p);
             let tree = Tree::grow(&columns, target, &vec![1.0; y.len()], &CartParams { seed: tree_seed(seed, 0), ..p.tree });

@@ -1,5 +1,6 @@
-//! A C-support-vector classifier solved by SMO with second-order working-set selection (as libsvm),
-//! on a precomputed kernel matrix, so one kernel per (fold, kernel parameters) serves every C value.
+//! A C-support-vector classifier solved by SMO with second-order working-set selection (as libsvm).
+//! Kernel rows come from a [`KernelRows`] source: a full matrix shared by every C value of a fold
+//! (small folds), or rows computed on demand behind a bounded cache (large folds).
 //! `tol` has libsvm's meaning: stop when the maximal KKT violation gap drops below it.
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
@@ -178,6 +179,9 @@ pub fn solve(
         });
     }
     let diag: Vec<f64> = (0..n).map(|i| k.diagonal(i)).collect();
+    if let Some(bad) = diag.iter().find(|d| !d.is_finite()) {
+        return Err(non_finite(&format!("kernel value {bad}")));
+    }
     let mut alpha = vec![0.0; n];
     // v = -y * gradient, kept directly: selection and updates then need no sign flips.
     let mut v: Vec<f64> = y.clone();
@@ -315,8 +319,19 @@ pub fn solve(
         (ub + lb) / 2.0
     };
     let support: Vec<usize> = (0..n).filter(|&t| alpha[t] > 0.0).collect();
-    let coef = support.iter().map(|&t| alpha[t] * y[t]).collect();
+    let coef: Array1<f64> = support.iter().map(|&t| alpha[t] * y[t]).collect();
+    if !rho.is_finite() || coef.iter().any(|c| !c.is_finite()) {
+        return Err(non_finite("solution"));
+    }
     Ok(BinarySvm { support, coef, rho })
+}
+
+/// The error of a fit whose numbers overflowed: scoring it would record a meaningless result as ok.
+fn non_finite(what: &str) -> String {
+    format!(
+        "the kernel or solver produced a non-finite {what} (numbers overflowed); \
+         use a smaller gamma, degree or coef0, or scale the features"
+    )
 }
 
 #[cfg(test)]

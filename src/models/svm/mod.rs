@@ -1,15 +1,16 @@
-//! Support vector classifier: SMO on a precomputed kernel ([`smo`](super::smo)), one-vs-rest for more
-//! than two classes. The kernel matrix of a fold is computed once per kernel setting and shared by
-//! every C value (and every class) that needs it.
+//! Support vector classifier: SMO ([`smo`]), one-vs-rest for more than two classes. On folds up to
+//! [`FULL_KERNEL_ROWS`] rows the kernel matrix is computed once per kernel setting and shared by every
+//! C value (and every class); larger folds compute kernel rows on demand behind a bounded cache.
 
-use super::smo::{self, BinarySvm, FullKernel, Kernel, KernelRows, RowCache};
-use super::{
-    argmax, class_targets, FamilyInfo, FoldCache, ModelFamily, Params, Predictions, Predictor,
-    Seeds, Targets,
+pub mod smo;
+
+use crate::data::{OwnedTargets, Targets, TargetsView, Task};
+use crate::models::{
+    argmax, class_targets, FamilyInfo, FoldCache, ModelFamily, Params, Predictor, Seeds,
 };
-use crate::data::Task;
 use crate::value::{Kind, ParamSpec};
 use ndarray::{Array1, Array2, ArrayView2};
+use smo::{BinarySvm, FullKernel, Kernel, KernelRows, RowCache};
 
 pub struct SvmFamily;
 
@@ -84,10 +85,16 @@ struct Fitted {
     /// One machine for two classes (class 1 positive), else one per class; their support indices
     /// point into `support_rows`.
     machines: Vec<BinarySvm>,
+    n_classes: usize,
 }
 
 impl Fitted {
-    fn new(kernel: Kernel, x: ArrayView2<f64>, mut machines: Vec<BinarySvm>) -> Fitted {
+    fn new(
+        kernel: Kernel,
+        x: ArrayView2<f64>,
+        mut machines: Vec<BinarySvm>,
+        n_classes: usize,
+    ) -> Fitted {
         let mut used: Vec<usize> = machines
             .iter()
             .flat_map(|m| m.support.iter().copied())
@@ -103,12 +110,13 @@ impl Fitted {
             kernel,
             support_rows: x.select(ndarray::Axis(0), &used),
             machines,
+            n_classes,
         }
     }
 }
 
 impl Predictor for Fitted {
-    fn predict(&self, x: ArrayView2<f64>) -> Predictions {
+    fn predict(&self, x: ArrayView2<f64>) -> OwnedTargets {
         let k = self.kernel.matrix(x, self.support_rows.view());
         let decisions: Vec<Array1<f64>> =
             self.machines.iter().map(|m| m.decision(k.view())).collect();
@@ -118,7 +126,10 @@ impl Predictor for Fitted {
                 many => argmax(many.iter().map(|d| d[r])),
             })
             .collect();
-        Predictions::Classes(labels)
+        Targets::Classes {
+            y: labels,
+            n_classes: self.n_classes,
+        }
     }
 }
 
@@ -151,7 +162,7 @@ impl ModelFamily for SvmFamily {
         &self,
         p: &Params,
         x: ArrayView2<f64>,
-        y: Targets,
+        y: TargetsView,
         _seeds: Seeds,
         cache: &FoldCache,
     ) -> Result<Box<dyn Predictor>, String> {
@@ -178,6 +189,6 @@ impl ModelFamily for SvmFamily {
             .into_iter()
             .map(|class| smo::solve(rows, labels.mapv(|l| l == class).view(), c, tol))
             .collect::<Result<_, _>>()?;
-        Ok(Box::new(Fitted::new(kernel, x, machines)))
+        Ok(Box::new(Fitted::new(kernel, x, machines, n_classes)))
     }
 }

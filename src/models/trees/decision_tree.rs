@@ -1,9 +1,10 @@
 //! Decision tree family (classification and regression), backed by [`cart`](super::cart).
 
-use super::cart::{majority, CartParams, Columns, Criterion, Limits, Tree, TreeTarget};
-use super::{FamilyInfo, FoldCache, ModelFamily, Params, Predictions, Predictor, Seeds, Targets};
-use crate::data::Task;
-use crate::expand::derive_seed;
+use super::cart::{majority, CartParams, Columns, Criterion, Limits, Tree};
+use crate::data::target::TargetShape;
+use crate::data::{OwnedTargets, TargetSlice, Targets, TargetsView, Task};
+use crate::models::{FamilyInfo, FoldCache, ModelFamily, Params, Predictor, Seeds};
+use crate::seed::derive_seed;
 use crate::value::{resolve_max_features, Kind, ParamSpec};
 use ndarray::ArrayView2;
 use std::sync::Arc;
@@ -84,47 +85,37 @@ pub fn cart_params(p: &Params, task: Task, n_features: usize) -> Result<CartPara
     })
 }
 
-/// The tree-level view of the targets, and the task they imply.
-pub fn tree_target<'a>(y: &Targets<'a>) -> Result<(TreeTarget<'a>, Task), String> {
-    let not_contiguous = || "targets must be contiguous".to_string();
-    Ok(match y {
-        Targets::Classes { labels, n_classes } => (
-            TreeTarget::Classes {
-                labels: labels.to_slice().ok_or_else(not_contiguous)?,
-                n_classes: *n_classes,
-            },
-            Task::Classification,
-        ),
-        Targets::Values(v) => (
-            TreeTarget::Values(v.to_slice().ok_or_else(not_contiguous)?),
-            Task::Regression,
-        ),
-    })
+/// The targets as contiguous slices for tree growth.
+pub fn tree_target<'a>(y: &TargetsView<'a>) -> Result<TargetSlice<'a>, String> {
+    y.as_slices()
+        .ok_or_else(|| "targets must be contiguous".to_string())
 }
 
 /// Turns averaged leaf values into predictions: the majority class, or the mean.
 pub fn leaf_predictions(
     x: ArrayView2<f64>,
-    task: Task,
+    target: TargetShape,
     leaf_value: impl Fn(ndarray::ArrayView1<f64>) -> Vec<f64>,
-) -> Predictions {
-    match task {
-        Task::Classification => {
-            Predictions::Classes(x.outer_iter().map(|r| majority(&leaf_value(r))).collect())
-        }
-        Task::Regression => Predictions::Values(x.outer_iter().map(|r| leaf_value(r)[0]).collect()),
+) -> OwnedTargets {
+    match target {
+        Targets::Classes { n_classes, .. } => Targets::Classes {
+            y: x.outer_iter().map(|r| majority(&leaf_value(r))).collect(),
+            n_classes,
+        },
+        Targets::Values(_) => Targets::Values(x.outer_iter().map(|r| leaf_value(r)[0]).collect()),
     }
 }
 
 struct Fitted {
     tree: Arc<Tree>,
     limits: Limits,
-    task: Task,
+    /// Classification (with its class count) or regression.
+    shape: TargetShape,
 }
 
 impl Predictor for Fitted {
-    fn predict(&self, x: ArrayView2<f64>) -> Predictions {
-        leaf_predictions(x, self.task, |row| {
+    fn predict(&self, x: ArrayView2<f64>) -> OwnedTargets {
+        leaf_predictions(x, self.shape, |row| {
             self.tree.leaf_within(row, self.limits).to_vec()
         })
     }
@@ -132,7 +123,7 @@ impl Predictor for Fitted {
 
 const INFO: FamilyInfo = FamilyInfo {
     name: "decision_tree",
-    summary: "CART decision tree, deterministic (own implementation behind linfa's Fit/Predict)",
+    summary: "CART decision tree, deterministic (own implementation)",
     tasks: &[Task::Classification, Task::Regression],
     params: PARAMS,
 };
@@ -146,11 +137,12 @@ impl ModelFamily for DecisionTreeFamily {
         &self,
         p: &Params,
         x: ArrayView2<f64>,
-        y: Targets,
+        y: TargetsView,
         seeds: Seeds,
         cache: &FoldCache,
     ) -> Result<Box<dyn Predictor>, String> {
-        let (target, task) = tree_target(&y)?;
+        let target = tree_target(&y)?;
+        let task = target.task();
         let params = cart_params(p, task, x.ncols())?;
         let columns = cache.get_or_compute(COLUMNS_KEY, || Columns::new(x));
         let limits = Limits {
@@ -173,6 +165,10 @@ impl ModelFamily for DecisionTreeFamily {
         let tree = cache.get_or_compute(&key, || {
             Tree::grow(&columns, target, &vec![1.0; x.nrows()], &unlimited)
         });
-        Ok(Box::new(Fitted { tree, limits, task }))
+        Ok(Box::new(Fitted {
+            tree,
+            limits,
+            shape: target.shape(),
+        }))
     }
 }

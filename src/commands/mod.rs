@@ -1,0 +1,10 @@
+//! One module per command. Commands are siblings: none imports another; what they share lives in the
+//! layers below (spec, session, results, report).
+
+pub mod bench;
+pub mod expand;
+pub mod leaderboard;
+pub mod models;
+pub mod rerun;
+pub mod resume;
+pub mod run;

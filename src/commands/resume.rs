@@ -1,0 +1,179 @@
+//! `sweep resume DIR`: continue a killed or interrupted run in its folder; finished trials are kept
+//! and not run again.
+
+use crate::error::{Failure, InputError};
+use crate::evaluate::Evaluator;
+use crate::expand::{fingerprint, TrialStream};
+use crate::report::{better_best, Best};
+use crate::results::lock::lock_run_dir;
+use crate::results::manifest::Manifest;
+use crate::results::trials::{drop_torn_tail, rewrite_trials, Layout, TrialsTable};
+use crate::results::{CONFIG, MANIFEST, TRIALS};
+use crate::seed::key_hash;
+use crate::session::run_trials;
+use crate::spec::{ExecutionOverrides, Plan, PlanRequest, SweepText};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+#[derive(clap::Args)]
+pub struct ResumeArgs {
+    /// The results folder of the run to continue.
+    pub dir: PathBuf,
+    /// Run failed, crashed and timed-out trials again too.
+    #[arg(long)]
+    pub retry_failed: bool,
+    /// Resume although the sweep or its data changed, keeping the finished trials that still match.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub execution: ExecutionOverrides,
+    /// No progress display and no final table.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// The sweep a results folder ran: its original file if it is still there (so edits are noticed),
+/// else the snapshot in the folder, else the copy in the manifest.
+fn recorded_sweep(dir: &Path, manifest: &Manifest) -> Result<SweepText, InputError> {
+    if let Ok(original) = SweepText::read(&manifest.config_file) {
+        return Ok(original);
+    }
+    let base_dir = manifest
+        .config_file
+        .parent()
+        .map_or_else(|| dir.to_path_buf(), Path::to_path_buf);
+    let snapshot = dir.join(CONFIG);
+    Ok(match std::fs::read_to_string(&snapshot) {
+        Ok(text) => SweepText {
+            origin: snapshot,
+            text,
+            base_dir,
+            in_manifest: false,
+        },
+        Err(_) => SweepText {
+            origin: dir.join(MANIFEST),
+            text: Manifest::text(dir)?,
+            base_dir,
+            in_manifest: true,
+        },
+    })
+}
+
+pub fn resume(args: ResumeArgs) -> Result<(), Failure> {
+    let dir = &args.dir;
+    if !dir.is_dir() {
+        return Err(InputError::new(format!(
+            "{}: no such results folder; give the folder a `sweep run --out` wrote",
+            dir.display()
+        ))
+        .into());
+    }
+    let _lock = lock_run_dir(dir)?;
+    let manifest = Manifest::read(dir)?;
+    let plan = Plan::build(PlanRequest {
+        sweep: recorded_sweep(dir, &manifest)?,
+        overrides: manifest.execution.then(&args.execution),
+    })?;
+    // One pass over the expansion gives the trial set, its size and its fingerprint.
+    let wanted: HashSet<u64> = TrialStream::new(&plan).map(|t| key_hash(&t.key)).collect();
+    let (total, fingerprint) = fingerprint(wanted.iter().copied());
+
+    let mut changes = Vec::new();
+    let data_changed = manifest.data.sha256 != plan.dataset.hash;
+    if data_changed {
+        changes.push(format!(
+            "the data file {} changed (other sha256)",
+            plan.dataset.path.display()
+        ));
+    }
+    if manifest.trials.keys_fingerprint != fingerprint {
+        changes.push(format!(
+            "the sweep now expands to other trials ({total} now, {} before)",
+            manifest.trials.total
+        ));
+    }
+    if !changes.is_empty() && !args.force {
+        return Err(InputError::new(format!(
+            "{}: the sweep changed since this run started: {}; use --force to keep the finished trials that still \
+             match and run the rest, or start a new run with another --out",
+            dir.display(),
+            changes.join("; ")
+        ))
+        .into());
+    }
+
+    let layout = Layout::new(&plan);
+    let trials_path = dir.join(TRIALS);
+    let mut table = if trials_path.exists() {
+        drop_torn_tail(&trials_path)?;
+        TrialsTable::read(&trials_path)?
+    } else {
+        TrialsTable {
+            header: layout.header(),
+            rows: Vec::new(),
+        }
+    };
+    let before = table.rows.len();
+    let duplicates = table.drop_duplicate_keys();
+    if !duplicates.is_empty() {
+        eprintln!(
+            "warning: {}: {} trial(s) appear more than once (first: {}); keeping the first row of each",
+            trials_path.display(),
+            duplicates.len(),
+            duplicates[0]
+        );
+    }
+    let (key_col, status_col) = (table.column("key"), table.column("status"));
+    let keep = |row: &Vec<String>| {
+        let key = key_col.map_or("", |c| row[c].as_str());
+        let status = status_col.map_or("", |c| row[c].as_str());
+        !data_changed && wanted.contains(&key_hash(key)) && !(args.retry_failed && status != "ok")
+    };
+    table.rows.retain(keep);
+    let header = layout.header();
+    if table.rows.len() != before || table.header != header {
+        rewrite_trials(dir, &table.relayout(header))?;
+    }
+    let best = best_recorded(&table, &plan);
+    let done: HashSet<u64> = table
+        .rows
+        .iter()
+        .filter_map(|r| key_col.map(|c| key_hash(&r[c])))
+        .collect();
+    let finished = done.len();
+    if !args.quiet {
+        eprintln!(
+            "resuming {}: {finished} of {total} trials done, {} to run",
+            dir.display(),
+            total - finished
+        );
+    }
+    let manifest = Manifest::new(&plan, total, fingerprint, Some(&manifest));
+    let evaluator = Arc::new(Evaluator::new(plan));
+    let remaining =
+        TrialStream::new(&evaluator.plan).filter(move |t| !done.contains(&key_hash(&t.key)));
+    Ok(run_trials(
+        &evaluator,
+        Box::new(remaining),
+        finished,
+        best,
+        dir,
+        manifest,
+        args.quiet,
+    )?)
+}
+
+/// The best primary score among the finished trials kept, so progress shows the run's best so far.
+fn best_recorded(table: &TrialsTable, plan: &Plan) -> Best {
+    let score_col = table.column(&format!("mean_test_{}", plan.primary.name()))?;
+    let (key_col, status_col) = (table.column("key")?, table.column("status")?);
+    table
+        .rows
+        .iter()
+        .filter(|r| r[status_col] == "ok")
+        .filter_map(|r| Some((r[score_col].parse::<f64>().ok()?, &r[key_col])))
+        .fold(None, |best, (score, key)| {
+            better_best(best, score, key, plan.primary)
+        })
+}

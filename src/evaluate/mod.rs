@@ -1,0 +1,209 @@
+//! Evaluating one trial: fit and score its model on every fold of the plan. Fold data (and its scaled
+//! versions) is sliced once per sweep and shared by every trial, so a trial copies nothing it does
+//! not change. Errors and panics inside a trial become a failed record of that trial only.
+
+pub mod record;
+
+use crate::data::OwnedTargets;
+use crate::expand::{entry_label, Trial};
+use crate::metrics::{mean_std, score_all};
+use crate::models::{FoldCache, Params, Seeds};
+use crate::preprocess::FittedScaler;
+use crate::seed::derive_seed;
+use crate::spec::Plan;
+use ndarray::{Array2, Axis};
+use rayon::prelude::*;
+pub use record::{Status, TrialRecord};
+use std::cell::RefCell;
+use std::panic::AssertUnwindSafe;
+use std::time::Instant;
+
+struct FoldData {
+    x_train: Array2<f64>,
+    x_test: Array2<f64>,
+    y_train: OwnedTargets,
+    y_test: OwnedTargets,
+}
+
+/// One fold's scores (every metric), fit seconds and score seconds.
+type FoldOutcome = (Vec<f64>, f64, f64);
+
+/// A plan with what every trial shares: fold slices and per-fold caches.
+pub struct Evaluator {
+    pub plan: Plan,
+    folds: Vec<FoldData>,
+    /// Per model entry and fold: values trials of that entry share (scaled fold data, kernel
+    /// matrices, presorted columns, trees).
+    caches: Vec<Vec<FoldCache>>,
+    /// Per model entry: the seed its trials share (common random numbers across a grid).
+    shared_seeds: Vec<u64>,
+}
+
+impl Evaluator {
+    pub fn new(plan: Plan) -> Evaluator {
+        let ds = &plan.dataset;
+        let folds: Vec<FoldData> = plan
+            .folds
+            .iter()
+            .map(|f| FoldData {
+                x_train: ds.x.select(Axis(0), &f.train),
+                x_test: ds.x.select(Axis(0), &f.test),
+                y_train: ds.target.select(&f.train),
+                y_test: ds.target.select(&f.test),
+            })
+            .collect();
+        let caches = plan
+            .models
+            .iter()
+            .map(|_| folds.iter().map(|_| FoldCache::default()).collect())
+            .collect();
+        // The shared seed follows the model and its preprocessing, not its parameters.
+        let shared_seeds = plan
+            .models
+            .iter()
+            .map(|m| {
+                let scalers: Vec<&str> = m.preprocess.iter().map(|s| s.name()).collect();
+                derive_seed(
+                    plan.seed,
+                    &format!("shared/{}", entry_label(m.name(), &scalers)),
+                )
+            })
+            .collect();
+        Evaluator {
+            plan,
+            folds,
+            caches,
+            shared_seeds,
+        }
+    }
+
+    /// Fits and scores a trial on every fold. Errors and panics become a failed record.
+    pub fn evaluate(&self, trial: &Trial) -> TrialRecord {
+        IN_TRIAL.with(|t| *t.borrow_mut() = Some(String::new()));
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| self.try_evaluate(trial)));
+        let location = IN_TRIAL.with(|t| t.borrow_mut().take()).unwrap_or_default();
+        match outcome {
+            Ok(Ok(record)) => record,
+            Ok(Err(message)) => TrialRecord::failed(trial, Status::Failed, message),
+            Err(payload) => {
+                let message = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "non-text panic payload".to_string());
+                TrialRecord::failed(trial, Status::Failed, format!("panic: {message}{location}"))
+            }
+        }
+    }
+
+    fn try_evaluate(&self, trial: &Trial) -> Result<TrialRecord, String> {
+        let plan = &self.plan;
+        let entry = plan.models.get(trial.entry).ok_or_else(|| {
+            format!(
+                "trial refers to model entry {} which the sweep does not have",
+                trial.entry
+            )
+        })?;
+        let family = entry.family;
+        let params = Params {
+            given: &trial.params,
+            specs: family.params(),
+        };
+        let seeds = Seeds {
+            trial: trial.seed,
+            shared: self.shared_seeds[trial.entry],
+        };
+        // Folds run in parallel when the pool has idle threads (few, long trials); results are
+        // collected in fold order, so they do not depend on the number of threads.
+        let folds: Vec<Result<FoldOutcome, String>> = self
+            .folds
+            .par_iter()
+            .enumerate()
+            .map(|(k, fold)| {
+                let cache = &self.caches[trial.entry][k];
+                let scaled;
+                let (x_train, x_test) = if entry.preprocess.is_empty() {
+                    (fold.x_train.view(), fold.x_test.view())
+                } else {
+                    scaled = cache.get_or_compute("scaled fold", || {
+                        let mut train = fold.x_train.clone();
+                        let mut test = fold.x_test.clone();
+                        for &scaler in &entry.preprocess {
+                            let fitted = FittedScaler::fit(scaler, train.view());
+                            train = fitted.transform(train.view());
+                            test = fitted.transform(test.view());
+                        }
+                        (train, test)
+                    });
+                    (scaled.0.view(), scaled.1.view())
+                };
+                let started = Instant::now();
+                let model = family.fit(&params, x_train, fold.y_train.view(), seeds, cache)?;
+                let fit_time = started.elapsed().as_secs_f64();
+                let started = Instant::now();
+                let predicted = model.predict(x_test);
+                let truth = fold
+                    .y_test
+                    .view()
+                    .as_slices()
+                    .ok_or("fold targets must be contiguous")?;
+                let scores = score_all(plan.metrics, truth, &predicted);
+                Ok((scores, fit_time, started.elapsed().as_secs_f64()))
+            })
+            .collect();
+        let mut per_fold = Vec::with_capacity(folds.len());
+        let (mut fit_times, mut score_times) = (Vec::new(), Vec::new());
+        for fold in folds {
+            let (scores, fit, score) = fold?;
+            per_fold.push(scores);
+            fit_times.push(fit);
+            score_times.push(score);
+        }
+        let (means, stds) = (0..plan.metrics.len())
+            .map(|m| mean_std(&per_fold.iter().map(|f| f[m]).collect::<Vec<_>>()))
+            .unzip();
+        let primary = plan.primary_index();
+        let (mean_fit_time, std_fit_time) = mean_std(&fit_times);
+        let (mean_score_time, std_score_time) = mean_std(&score_times);
+        Ok(TrialRecord {
+            trial: trial.clone(),
+            status: Status::Ok,
+            error: String::new(),
+            means,
+            stds,
+            splits: per_fold.iter().map(|f| f[primary]).collect(),
+            mean_fit_time,
+            std_fit_time,
+            mean_score_time,
+            std_score_time,
+            backend: String::new(),
+            worker: None,
+        })
+    }
+}
+
+thread_local! {
+    /// Set while a trial runs on this thread: the panic hook stores the panic's location here
+    /// instead of printing it over the progress display.
+    static IN_TRIAL: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Keeps panics inside trials quiet (they are recorded on the trial); others print as usual.
+pub fn install_panic_hook() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let captured = IN_TRIAL.with(|t| match t.borrow_mut().as_mut() {
+            Some(slot) => {
+                if let Some(loc) = info.location() {
+                    *slot = format!(" (at {}:{})", loc.file(), loc.line());
+                }
+                true
+            }
+            None => false,
+        });
+        // Everything on a rayon worker thread is trial work (folds, trees): recorded, not printed.
+        if !captured && rayon::current_thread_index().is_none() {
+            default(info);
+        }
+    }));
+}

@@ -1,0 +1,66 @@
+//! What one trial produced, and how it ended.
+
+use crate::expand::Trial;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Ok,
+    /// The model returned an error or panicked.
+    Failed,
+    /// The worker process died (signal or exit).
+    Crashed,
+    /// The trial ran past the time limit and its worker was killed.
+    Timeout,
+}
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Failed => "failed",
+            Status::Crashed => "crashed",
+            Status::Timeout => "timeout",
+        }
+    }
+}
+
+/// What one trial produced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrialRecord {
+    pub trial: Trial,
+    pub status: Status,
+    pub error: String,
+    /// Mean and standard deviation over folds of every metric of the task, in `Metric::for_task` order.
+    pub means: Vec<f64>,
+    pub stds: Vec<f64>,
+    /// The primary metric on each fold.
+    pub splits: Vec<f64>,
+    /// Seconds per fold: mean and standard deviation of fitting and of scoring.
+    pub mean_fit_time: f64,
+    pub std_fit_time: f64,
+    pub mean_score_time: f64,
+    pub std_score_time: f64,
+    pub backend: String,
+    pub worker: Option<u32>,
+}
+
+impl TrialRecord {
+    pub fn failed(trial: &Trial, status: Status, error: String) -> TrialRecord {
+        TrialRecord {
+            trial: trial.clone(),
+            status,
+            error,
+            means: Vec::new(),
+            stds: Vec::new(),
+            splits: Vec::new(),
+            mean_fit_time: 0.0,
+            std_fit_time: 0.0,
+            mean_score_time: 0.0,
+            std_score_time: 0.0,
+            backend: String::new(),
+            worker: None,
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! The process backend's wire protocol: frames of a 4-byte little-endian length followed by a
+//! postcard-encoded message (postcard keeps every f64 bit-exact). The parent sends `Init` once, then
+//! `Trial`s; the worker answers `Ready`, then one `Done` per trial, in order.
+
+use crate::evaluate::TrialRecord;
+use crate::expand::Trial;
+use crate::spec::PlanRequest;
+use anyhow::Result;
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use std::io::{Read, Write};
+
+#[derive(Debug, Serialize, Deserialize)]
+pub enum ToWorker {
+    /// Build this plan (through the same checks as the parent) and expect this data.
+    Init {
+        plan: Box<PlanRequest>,
+        data_hash: String,
+        memory_limit: Option<u64>,
+    },
+    Trial(Trial),
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub enum FromWorker {
+    Ready { pid: u32 },
+    InitError(String),
+    Done(Box<TrialRecord>),
+}
+
+/// Largest frame accepted: far above any real message, small enough to refuse garbage lengths.
+const MAX_FRAME: usize = 256 << 20;
+
+pub fn write_frame<T: Serialize>(out: &mut impl Write, message: &T) -> Result<()> {
+    let body = postcard::to_allocvec(message)?;
+    out.write_all(&(body.len() as u32).to_le_bytes())?;
+    out.write_all(&body)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// The next message, or `None` at a clean end of stream.
+pub fn read_frame<T: DeserializeOwned>(input: &mut impl Read) -> Result<Option<T>> {
+    let mut len = [0u8; 4];
+    match input.read_exact(&mut len) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e.into()),
+    }
+    let len = u32::from_le_bytes(len) as usize;
+    anyhow::ensure!(
+        len <= MAX_FRAME,
+        "frame of {len} bytes is larger than the protocol allows"
+    );
+    let mut body = vec![0u8; len];
+    input.read_exact(&mut body)?;
+    Ok(Some(postcard::from_bytes(&body)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evaluate::Status;
+    use crate::evaluate::TrialRecord;
+    use crate::value::Value;
+
+    #[test]
+    fn frames_round_trip_bit_exact_including_nan() {
+        let trial = Trial {
+            index: 3,
+            key: "svm(c=1.0)".into(),
+            entry: 0,
+            model: "svm".into(),
+            params: vec![("c".into(), Value::Float(1.0))],
+            seed: u64::MAX,
+        };
+        let mut record = TrialRecord::failed(&trial, Status::Ok, String::new());
+        record.means = vec![0.1 + 0.2, f64::NAN, -0.0];
+        let mut buffer = Vec::new();
+        write_frame(&mut buffer, &FromWorker::Done(Box::new(record.clone()))).unwrap();
+        write_frame(&mut buffer, &FromWorker::Ready { pid: 7 }).unwrap();
+        let mut input = buffer.as_slice();
+        let Some(FromWorker::Done(back)) = read_frame::<FromWorker>(&mut input).unwrap() else {
+            panic!("not Done")
+        };
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&back.means), bits(&record.means));
+        assert_eq!(back.trial, trial);
+        assert!(matches!(
+            read_frame::<FromWorker>(&mut input).unwrap(),
+            Some(FromWorker::Ready { pid: 7 })
+        ));
+        assert!(read_frame::<FromWorker>(&mut input).unwrap().is_none());
+    }
+
+    #[test]
+    fn oversized_frame_is_refused() {
+        let mut input: &[u8] = &[0xff, 0xff, 0xff, 0xff];
+        assert!(read_frame::<FromWorker>(&mut input).is_err());
+    }
+}

@@ -1,0 +1,6 @@
+//! Families fitted by linfa's own estimators, wrapped behind [`ModelFamily`](super::ModelFamily).
+
+pub mod elastic_net;
+pub mod gaussian_nb;
+pub mod linear_regression;
+pub mod logistic_regression;

@@ -1,0 +1,149 @@
+//! A session of trials into a results folder, shared by `run`, `resume` and `rerun`: record the
+//! manifest, run the trials on the plan's backend writing each row as it finishes, then rank,
+//! finish the manifest and report.
+
+use crate::error::{InputError, Interrupted};
+use crate::evaluate::{Evaluator, Status, TrialRecord};
+use crate::execute::{self, Ending, Flow, TrialSource};
+use crate::expand::{count_and_fingerprint, TrialStream};
+use crate::report::{say, top_table, Best, Progress};
+use crate::results::leaderboard::{write_leaderboard, Board};
+use crate::results::lock::lock_run_dir;
+use crate::results::manifest::{Manifest, RunStatus, TrialCounts};
+use crate::results::trials::{Layout, TrialsWriter};
+use crate::results::{write_atomic, CONFIG, TRIALS};
+use anyhow::Result;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Runs every trial of a plan into a new results folder.
+pub fn run_fresh(evaluator: Evaluator, out: &Path, quiet: bool) -> Result<()> {
+    let _lock = lock_run_dir(out)?;
+    refuse_existing_run(out)?;
+    let plan = &evaluator.plan;
+    let (total, fingerprint) = count_and_fingerprint(plan);
+    // The manifest comes first: a folder that has one can always be resumed.
+    let mut manifest = Manifest::new(plan, total, fingerprint, None);
+    manifest.write(out, RunStatus::Running)?;
+    let snapshot = if plan.request.sweep.in_manifest {
+        serde_json::to_string_pretty(&plan.as_written)?
+    } else {
+        plan.request.sweep.text.clone()
+    };
+    write_atomic(&out.join(CONFIG), snapshot.as_bytes())?;
+    let evaluator = Arc::new(evaluator);
+    let trials = Box::new(TrialStream::new(&evaluator.plan));
+    run_trials(&evaluator, trials, 0, None, out, manifest, quiet)
+}
+
+fn refuse_existing_run(out: &Path) -> Result<()> {
+    if !out.join(TRIALS).exists() {
+        return Ok(());
+    }
+    let finished = Manifest::read(out).is_ok_and(|m| m.status == RunStatus::Finished);
+    let advice = if finished {
+        format!(
+            "it holds a finished run; choose another --out, or check it with `sweep rerun {}`",
+            out.display()
+        )
+    } else {
+        format!(
+            "it holds an unfinished run; continue it with `sweep resume {}`",
+            out.display()
+        )
+    };
+    Err(InputError::new(format!("{}: {advice}", out.display())).into())
+}
+
+/// Counts of finished trials by status.
+fn counts(board: &Board) -> TrialCounts {
+    let count = |status: Status| board.statuses.get(status.name()).copied().unwrap_or(0);
+    TrialCounts {
+        ok: count(Status::Ok),
+        failed: count(Status::Failed),
+        crashed: count(Status::Crashed),
+        timeout: count(Status::Timeout),
+        ..TrialCounts::default()
+    }
+}
+
+/// Runs `trials` into `out` (appending to its trials.csv), then ranks and reports. `already_done`
+/// trials of the sweep (best of them: `best`) are in trials.csv from before. Returns `Interrupted`
+/// after Ctrl-C.
+pub fn run_trials(
+    evaluator: &Arc<Evaluator>,
+    trials: TrialSource,
+    already_done: usize,
+    best: Best,
+    out: &Path,
+    mut manifest: Manifest,
+    quiet: bool,
+) -> Result<()> {
+    let clock = Instant::now();
+    let plan = &evaluator.plan;
+    let ex = plan.execution;
+    manifest.write(out, RunStatus::Running)?;
+
+    let mut writer = TrialsWriter::open(out, Layout::new(plan))?;
+    let mut progress = Progress::new(
+        manifest.trials.total,
+        already_done,
+        best,
+        plan.primary,
+        plan.primary_index(),
+        quiet,
+    );
+    let mut failed_here = 0;
+    let mut sink = |record: TrialRecord| -> Result<Flow> {
+        writer.append(&record)?;
+        if record.status != Status::Ok {
+            failed_here += 1;
+        }
+        progress.record(&record);
+        Ok(match ex.max_failures {
+            Some(limit) if failed_here >= limit => Flow::Stop,
+            _ => Flow::Continue,
+        })
+    };
+    let (ending, _) = execute::run(evaluator, trials, ex.backend, ex.jobs, &mut sink)?;
+    writer.sync()?;
+    progress.finish();
+    let board = write_leaderboard(out, plan.primary)?;
+    let counts = counts(&board);
+    manifest.finish(counts.clone(), clock.elapsed().as_secs_f64());
+    let status = match ending {
+        Ending::Finished => RunStatus::Finished,
+        Ending::Stopped => RunStatus::Stopped,
+        Ending::Interrupted => RunStatus::Interrupted,
+    };
+    manifest.write(out, status)?;
+
+    if !quiet {
+        say(&top_table(&board.top, plan.primary, 5));
+    }
+    let summary = format!(
+        "{} ok, {} failed, {} crashed, {} timed out in {:.2}s",
+        counts.ok,
+        counts.failed,
+        counts.crashed,
+        counts.timeout,
+        clock.elapsed().as_secs_f64()
+    );
+    match ending {
+        Ending::Finished => say(&format!("{summary}\nresults: {}\n", out.display())),
+        Ending::Stopped => say(&format!(
+            "stopped after {failed_here} failed trials (max_failures)\n{summary}\nresults: {}\n",
+            out.display()
+        )),
+        Ending::Interrupted => {
+            eprintln!(
+                "interrupted: {summary}; results so far: {} (continue with `sweep resume {}`)",
+                out.display(),
+                out.display()
+            );
+            return Err(Interrupted.into());
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,152 @@
+//! The sweep file's schema as written: every key, with the positions errors point at. Read from a
+//! YAML sweep file, or from the `sweep` section of a results folder's manifest.json (JSON is YAML).
+
+use super::execution::ExecutionOverrides;
+use crate::data::Task;
+use crate::error::{closest_first, InputError};
+use crate::preprocess::Scaler;
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSweep {
+    pub name: String,
+    #[serde(default)]
+    pub seed: u64,
+    pub data: RawData,
+    #[serde(default)]
+    pub cv: RawCv,
+    pub metric: Option<Spanned<String>>,
+    #[serde(default)]
+    pub search: RawSearch,
+    #[serde(default)]
+    pub execution: ExecutionOverrides,
+    pub models: Vec<RawModel>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawData {
+    pub path: String,
+    pub target: String,
+    pub task: Option<Task>,
+    pub features: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    pub drop: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCv {
+    pub folds: Option<Spanned<usize>>,
+    pub stratified: Option<bool>,
+    pub shuffle: Option<bool>,
+    pub holdout: Option<RawHoldout>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHoldout {
+    pub test_fraction: Spanned<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    #[default]
+    Grid,
+    Random,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSearch {
+    #[serde(default)]
+    pub strategy: Strategy,
+    /// Random search: trials in the whole sweep.
+    pub trials: Option<Spanned<usize>>,
+    /// Random search: trials per model entry.
+    pub trials_per_model: Option<Spanned<usize>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawModel {
+    pub model: Spanned<String>,
+    #[serde(default)]
+    pub preprocess: Vec<Scaler>,
+    #[serde(default)]
+    pub params: BTreeMap<String, Spanned<serde_json::Value>>,
+}
+
+/// A results folder's manifest, read only for the sweep it records.
+#[derive(Deserialize)]
+struct ManifestSweep {
+    sweep: RawSweep,
+}
+
+/// Parses a sweep file's text; `in_manifest` reads the `sweep` section of a manifest.json instead.
+pub fn parse(origin: &Path, text: &str, in_manifest: bool) -> Result<RawSweep, InputError> {
+    if text.trim().is_empty() {
+        return Err(InputError::new(format!(
+            "{}: the sweep file is empty; it needs at least `name`, `data` and `models` (see configs/quickstart.yaml)",
+            origin.display()
+        )));
+    }
+    let parsed = if in_manifest {
+        serde_saphyr::from_str::<ManifestSweep>(text).map(|m| m.sweep)
+    } else {
+        serde_saphyr::from_str::<RawSweep>(text)
+    };
+    parsed.map_err(|e| {
+        InputError::new(format!(
+            "{}: invalid sweep file: {}",
+            origin.display(),
+            readable(&e.to_string(), origin)
+        ))
+    })
+}
+
+/// The sweep as written, as plain JSON (`0.01`, `null`, `"gini"`), for the manifest.
+pub fn as_written(
+    origin: &Path,
+    text: &str,
+    in_manifest: bool,
+) -> Result<serde_json::Value, InputError> {
+    let value: serde_json::Value = serde_saphyr::from_str(text).map_err(|e| {
+        InputError::new(format!(
+            "{}: invalid sweep file: {}",
+            origin.display(),
+            readable(&e.to_string(), origin)
+        ))
+    })?;
+    Ok(if in_manifest {
+        value["sweep"].clone()
+    } else {
+        value
+    })
+}
+
+/// serde-saphyr's message with the file named instead of `<input>`, enum errors said in words,
+/// and the closest valid name added when it reports an unknown field.
+fn readable(message: &str, origin: &Path) -> String {
+    let message = message.strip_prefix("error: ").unwrap_or(message);
+    let message = message.replace("<input>", &origin.display().to_string());
+    let Some(rest) = message.split("unknown field `").nth(1) else {
+        return message.replace("unknown variant", "unknown value");
+    };
+    let unknown = rest.split('`').next().unwrap_or("");
+    let expected: Vec<&str> = rest
+        .split("expected one of ")
+        .nth(1)
+        .and_then(|e| e.lines().next())
+        .map(|e| e.split(", ").map(|n| n.trim_matches('`')).collect())
+        .unwrap_or_default();
+    match closest_first(unknown, expected).first() {
+        Some(best) => format!("did you mean `{best}`? {message}"),
+        None => message.to_string(),
+    }
+}
