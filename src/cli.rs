@@ -45,7 +45,7 @@ enum Command {
 
 pub fn main() -> i32 {
     // Ctrl-C must work from the first moment, also while data loads or a sweep expands.
-    crate::execute::install_interrupt_handler();
+    crate::interrupt::install_handler();
     let cli = Cli::parse();
     crate::evaluate::install_panic_hook();
     let outcome: Result<(), Failure> = match cli.command {

@@ -2,6 +2,8 @@
 //! (model + preprocessing + parameters) and a seed derived from the master seed and that key alone,
 //! so a trial's numbers never depend on its position, the number of jobs or the backend.
 
+use crate::error::Interrupted;
+use crate::interrupt::interrupted;
 use crate::seed::{derive_seed, key_hash};
 use crate::spec::{Axis, Budget, ModelEntry, Plan, Search};
 use crate::value::Value;
@@ -175,9 +177,22 @@ pub fn expand(plan: &Plan) -> Vec<Trial> {
     TrialStream::new(plan).collect()
 }
 
-/// The number of trials and an order-independent fingerprint of their keys, in one streaming pass.
-pub fn count_and_fingerprint(plan: &Plan) -> (usize, String) {
-    fingerprint(TrialStream::new(plan).map(|t| key_hash(&t.key)))
+/// The key hash of every trial, in one streaming pass; `Err` when Ctrl-C stops it (a million-trial
+/// sweep takes a moment).
+pub fn key_hashes(plan: &Plan) -> Result<Vec<u64>, Interrupted> {
+    let mut hashes = Vec::new();
+    for (i, trial) in TrialStream::new(plan).enumerate() {
+        if i % 4096 == 0 && interrupted() {
+            return Err(Interrupted);
+        }
+        hashes.push(key_hash(&trial.key));
+    }
+    Ok(hashes)
+}
+
+/// The number of trials and an order-independent fingerprint of their keys.
+pub fn count_and_fingerprint(plan: &Plan) -> Result<(usize, String), Interrupted> {
+    Ok(fingerprint(key_hashes(plan)?.into_iter()))
 }
 
 /// The count and order-independent fingerprint of distinct trial-key hashes.
@@ -325,13 +340,14 @@ mod tests {
             "",
             "  - model: svm\n    params: {gamma: [1, 0.1], c: [10, 1]}\n",
         );
-        assert_eq!(count_and_fingerprint(&a), count_and_fingerprint(&b));
-        assert_eq!(count_and_fingerprint(&a).0, 4);
+        let fp = |p: &Plan| count_and_fingerprint(p).unwrap();
+        assert_eq!(fp(&a), fp(&b));
+        assert_eq!(fp(&a).0, 4);
         let c = sweep(
             "",
             "  - model: svm\n    params: {c: [1, 10, 100], gamma: [0.1, 1]}\n",
         );
-        assert_ne!(count_and_fingerprint(&a).1, count_and_fingerprint(&c).1);
+        assert_ne!(fp(&a).1, fp(&c).1);
     }
 
     #[test]

@@ -19,10 +19,10 @@ use std::time::Instant;
 
 /// Runs every trial of a plan into a new results folder.
 pub fn run_fresh(evaluator: Evaluator, out: &Path, quiet: bool) -> Result<()> {
+    let plan = &evaluator.plan;
+    let (total, fingerprint) = count_and_fingerprint(plan)?;
     let _lock = lock_run_dir(out)?;
     refuse_existing_run(out)?;
-    let plan = &evaluator.plan;
-    let (total, fingerprint) = count_and_fingerprint(plan);
     // The manifest comes first: a folder that has one can always be resumed.
     let mut manifest = Manifest::new(plan, total, fingerprint, None);
     manifest.write(out, RunStatus::Running)?;

@@ -8,9 +8,17 @@ fn iris_header() -> &'static str {
     "sepal_length,sepal_width,petal_length,petal_width,target\n"
 }
 
-/// Runs `sweep run` on a sweep file and asserts exit 2 with every fragment in stderr, and no results folder.
+/// Runs `sweep run` on a sweep file and asserts exit 2 with every fragment in stderr, and no results
+/// folder; `sweep expand`, the dry run, must refuse it the same way.
 fn refused(sb: &Sandbox, yaml: &str, fragments: &[&str]) {
     let config = sb.write("sweep.yaml", yaml);
+    let mut dry = sb
+        .sweep(&["expand", config.to_str().unwrap()])
+        .assert()
+        .code(2);
+    for f in fragments {
+        dry = dry.stderr(predicate::str::contains(*f));
+    }
     let mut assert = sb
         .sweep(&["run", config.to_str().unwrap(), "--out", "out"])
         .assert()

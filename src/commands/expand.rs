@@ -2,8 +2,8 @@
 //! lists the trials it expands to, streaming, without training anything.
 
 use crate::error::{Failure, Interrupted};
-use crate::execute::interrupted;
 use crate::expand::TrialStream;
+use crate::interrupt::interrupted;
 use crate::spec::{Budget, ExecutionOverrides, Plan, PlanRequest, Search, SweepText};
 use std::io::Write;
 use std::path::PathBuf;

@@ -3,7 +3,7 @@
 
 use crate::error::{Failure, InputError};
 use crate::evaluate::Evaluator;
-use crate::expand::{fingerprint, TrialStream};
+use crate::expand::{fingerprint, key_hashes, TrialStream};
 use crate::report::{better_best, Best};
 use crate::results::lock::lock_run_dir;
 use crate::results::manifest::Manifest;
@@ -76,7 +76,7 @@ pub fn resume(args: ResumeArgs) -> Result<(), Failure> {
         overrides: manifest.execution.then(&args.execution),
     })?;
     // One pass over the expansion gives the trial set, its size and its fingerprint.
-    let wanted: HashSet<u64> = TrialStream::new(&plan).map(|t| key_hash(&t.key)).collect();
+    let wanted: HashSet<u64> = key_hashes(&plan)?.into_iter().collect();
     let (total, fingerprint) = fingerprint(wanted.iter().copied());
 
     let mut changes = Vec::new();

@@ -9,7 +9,6 @@ pub mod worker;
 
 use crate::evaluate::{Evaluator, TrialRecord};
 use crate::spec::BackendSettings;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -37,19 +36,6 @@ pub struct PoolStats {
     pub startup: Vec<Duration>,
     /// Peak resident memory of each worker, in bytes, read just before it was ended.
     pub peak_rss: Vec<u64>,
-}
-
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-
-/// Routes Ctrl-C and SIGTERM to a flag that loading, expansion and the backends poll, so a command
-/// stops cleanly at any moment.
-pub fn install_interrupt_handler() {
-    // An error here means a handler is already installed (e.g. a second run in one process): keep it.
-    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
-}
-
-pub fn interrupted() -> bool {
-    INTERRUPTED.load(Ordering::SeqCst)
 }
 
 pub type Sink<'a> = dyn FnMut(TrialRecord) -> anyhow::Result<Flow> + 'a;

@@ -8,9 +8,10 @@
 //! Workers run in their own process group, so Ctrl-C reaches only the parent, which ends them.
 
 use super::protocol::{read_frame, write_frame, FromWorker, ToWorker};
-use super::{interrupted, Ending, Flow, PoolStats, Sink, TrialSource};
+use super::{Ending, Flow, PoolStats, Sink, TrialSource};
 use crate::evaluate::{Evaluator, Status, TrialRecord};
 use crate::expand::Trial;
+use crate::interrupt::interrupted;
 use crate::spec::ProcessLimits;
 use anyhow::{Context as _, Result};
 use std::collections::VecDeque;

@@ -1,8 +1,9 @@
 //! The thread backend: trials on a rayon pool sharing the dataset in memory. Cheapest per trial; a trial
 //! that crashes the process (segfault, abort, out of memory) takes the whole sweep with it.
 
-use super::{interrupted, Ending, Flow, Sink, TrialSource};
+use super::{Ending, Flow, Sink, TrialSource};
 use crate::evaluate::Evaluator;
+use crate::interrupt::interrupted;
 use anyhow::Result;
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
