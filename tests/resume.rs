@@ -3,41 +3,7 @@
 mod common;
 use common::*;
 use predicates::prelude::*;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-fn rows_in(path: &std::path::Path) -> usize {
-    std::fs::read_to_string(path).map_or(0, |t| t.lines().count().saturating_sub(1))
-}
-
-/// Starts `sweep run` into `out` and returns once trials.csv has at least `rows` rows.
-fn run_until(
-    sb: &Sandbox,
-    config: &std::path::Path,
-    out: &str,
-    rows: usize,
-    extra: &[&str],
-) -> Child {
-    let mut args = vec!["run", config.to_str().unwrap(), "--out", out, "--quiet"];
-    args.extend_from_slice(extra);
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("sweep"))
-        .current_dir(sb.dir.path())
-        .args(&args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while rows_in(&sb.path(out).join("trials.csv")) < rows {
-        if started.elapsed() > Duration::from_secs(60) || child.try_wait().unwrap().is_some() {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the sweep ended or stalled before {rows} rows");
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    child
-}
+use std::process::Child;
 
 fn signal(child: &Child, sig: nix::sys::signal::Signal) {
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), sig).unwrap();

@@ -100,3 +100,23 @@ pub fn default_out_dir(name: &str) -> PathBuf {
         chrono::Local::now().format("%Y%m%d-%H%M%S")
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_replacement_names_its_file_and_leaves_the_old_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(MANIFEST);
+        std::fs::write(&path, "old").unwrap();
+        let err =
+            replace_file(&path, |_| Err(std::io::Error::from_raw_os_error(28).into())).unwrap_err();
+        let message = format!("{err:#}");
+        assert!(message.contains(".manifest.json."), "{message}");
+        assert!(message.contains("No space left on device"), "{message}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "old");
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "the temporary is removed");
+    }
+}
