@@ -1,12 +1,17 @@
-//! CART decision trees (classification and regression), deterministic and node-local.
+//! CART decision trees (classification and regression), deterministic: growth and prediction.
 //!
-//! Each node sorts only its own rows on each candidate feature, so work is proportional to the node's
-//! size; class counts live in flat arrays; ties between equally good splits go to the first candidate
-//! in the (seeded) feature order, so a tree depends only on data, parameters and seed.
+//! Growth starts from the fold's presorted [`Columns`] and keeps each node's rows sorted per feature
+//! through a split while that is cheaper than sorting the examined features anew in the children
+//! (many features examined) and sorts them per node otherwise. Split scans update impurity in O(1)
+//! per row ([`impurity`](super::impurity)). Ties between equally good splits go to the first candidate
+//! in the (seeded) feature order, so a tree depends only on data, parameters and seed; every node keeps
+//! a value, so one unlimited tree can be read at any depth.
 
+use super::columns::Columns;
+use super::impurity::{accumulator, add_row, moved_in, side_impurity, stat_width};
 use crate::data::{TargetSlice, Targets};
 use crate::seed::child_seed;
-use ndarray::{Array2, ArrayView1, ArrayView2};
+use ndarray::ArrayView1;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -89,66 +94,6 @@ pub struct Tree {
     nodes: Vec<Node>,
     values: Vec<f64>,
     outputs: usize,
-}
-
-/// Feature-major copy of the records (one feature's column is contiguous) and, per feature, the rows
-/// in ascending order of that feature. Built once per training fold and shared by every tree on it.
-pub struct Columns {
-    data: Array2<f64>,
-    order: Vec<Vec<u32>>,
-    /// rank[f][row]: the row's position in `order[f]`, so sorting rows by a feature is sorting integers.
-    rank: Vec<Vec<u32>>,
-    x_log2_x: XLog2X,
-}
-
-impl Columns {
-    pub fn new(x: ArrayView2<f64>) -> Columns {
-        let data = x.t().as_standard_layout().into_owned();
-        let order = data
-            .outer_iter()
-            .map(|column| {
-                let mut rows: Vec<u32> = (0..column.len() as u32).collect();
-                rows.sort_unstable_by(|&a, &b| {
-                    column[a as usize]
-                        .total_cmp(&column[b as usize])
-                        .then(a.cmp(&b))
-                });
-                rows
-            })
-            .collect::<Vec<Vec<u32>>>();
-        let rank = order
-            .iter()
-            .map(|rows| {
-                let mut rank = vec![0u32; rows.len()];
-                for (position, &r) in rows.iter().enumerate() {
-                    rank[r as usize] = position as u32;
-                }
-                rank
-            })
-            .collect();
-        let n_rows = data.ncols();
-        Columns {
-            data,
-            order,
-            rank,
-            x_log2_x: XLog2X::up_to(n_rows),
-        }
-    }
-
-    pub fn n_rows(&self) -> usize {
-        self.data.ncols()
-    }
-
-    fn n_features(&self) -> usize {
-        self.data.nrows()
-    }
-
-    fn column(&self, f: usize) -> &[f64] {
-        self.data
-            .row(f)
-            .to_slice()
-            .expect("standard layout rows are contiguous")
-    }
 }
 
 /// A candidate split and its score (lower weighted child impurity is better).
@@ -363,20 +308,24 @@ impl Grower<'_> {
         }
     }
 
-    /// The best split of a node's rows, looking at features in a seeded random order until at least
-    /// `max_features` have been examined and one valid split was found (as scikit-learn does).
+    /// Features a split examines at least: `max_features`, or all.
+    fn examined_features(&self) -> usize {
+        let n_features = self.columns.n_features();
+        self.params
+            .max_features
+            .unwrap_or(n_features)
+            .min(n_features)
+    }
+
     /// Whether keeping every feature's order through a split (work ~ features x rows) beats sorting
     /// only the examined features in the children (work ~ max_features x rows x log rows).
     fn keeps_presorted(&self, n_rows: usize) -> bool {
-        let n_features = self.columns.n_features();
-        let examined = self
-            .params
-            .max_features
-            .unwrap_or(n_features)
-            .min(n_features);
-        examined as f64 * (n_rows.max(2) as f64).log2() > n_features as f64
+        self.examined_features() as f64 * (n_rows.max(2) as f64).log2()
+            > self.columns.n_features() as f64
     }
 
+    /// The best split of a node's rows, looking at features in a seeded random order until at least
+    /// `max_features` have been examined and one valid split was found (as scikit-learn does).
     fn best_split(
         &mut self,
         start: usize,
@@ -387,11 +336,7 @@ impl Grower<'_> {
         node_seed: u64,
     ) -> Option<Split> {
         let n_features = self.columns.n_features();
-        let wanted = self
-            .params
-            .max_features
-            .unwrap_or(n_features)
-            .min(n_features);
+        let wanted = self.examined_features();
         let mut features: Vec<usize> = (0..n_features).collect();
         features.shuffle(&mut Xoshiro256PlusPlus::seed_from_u64(node_seed));
         let min_leaf = self.params.min_samples_leaf.max(1);
@@ -469,83 +414,6 @@ impl Grower<'_> {
         let decrease = node_weight / self.total_weight
             * (node_impurity - best.children_impurity / node_weight);
         (decrease + 1e-12 >= self.params.min_impurity_decrease).then_some(best)
-    }
-}
-
-fn stat_width(target: TargetSlice) -> usize {
-    match target {
-        Targets::Classes { n_classes, .. } => n_classes + 1,
-        Targets::Values(_) => 3,
-    }
-}
-
-/// Adds (or with negative `w`, removes) one row's contribution to node statistics.
-fn add_row(target: TargetSlice, stats: &mut [f64], row: u32, w: f64) {
-    let last = stats.len() - 1;
-    match target {
-        Targets::Classes { y: labels, .. } => stats[labels[row as usize]] += w,
-        Targets::Values(values) => {
-            let v = values[row as usize];
-            stats[0] += w * v;
-            stats[1] += w * v * v;
-        }
-    }
-    stats[last] += w;
-}
-
-fn x_log2_x(x: f64) -> f64 {
-    if x > 0.0 {
-        x * x.log2()
-    } else {
-        0.0
-    }
-}
-
-/// x log2 x, looked up for the whole counts that unit and bootstrap weights produce.
-struct XLog2X(Vec<f64>);
-
-impl XLog2X {
-    fn up_to(n: usize) -> XLog2X {
-        XLog2X((0..=n).map(|i| x_log2_x(i as f64)).collect())
-    }
-
-    fn at(&self, x: f64) -> f64 {
-        let i = x as usize;
-        match self.0.get(i) {
-            Some(&v) if i as f64 == x => v,
-            _ => x_log2_x(x),
-        }
-    }
-}
-
-/// The per-class sum a split scan keeps up to date: sum c^2 (gini) or sum c log2 c (entropy).
-fn accumulator(criterion: Criterion, stats: &[f64], xlx: &XLog2X) -> f64 {
-    let counts = &stats[..stats.len() - 1];
-    match criterion {
-        Criterion::Gini => counts.iter().map(|c| c * c).sum(),
-        Criterion::Entropy => counts.iter().map(|&c| xlx.at(c)).sum(),
-        Criterion::SquaredError => 0.0,
-    }
-}
-
-/// Change of the accumulator when weight `w` joins a class that had weight `count` on this side.
-fn moved_in(criterion: Criterion, count: f64, w: f64, xlx: &XLog2X) -> f64 {
-    match criterion {
-        Criterion::Gini => w * (2.0 * count + w),
-        Criterion::Entropy => xlx.at(count + w) - xlx.at(count),
-        Criterion::SquaredError => 0.0,
-    }
-}
-
-/// Weight x impurity of one side of a split, from its statistics and accumulator, in O(1).
-fn side_impurity(criterion: Criterion, stats: &[f64], acc: f64, w: f64, xlx: &XLog2X) -> f64 {
-    if w <= 0.0 {
-        return 0.0;
-    }
-    match criterion {
-        Criterion::Gini => w - acc / w,
-        Criterion::Entropy => xlx.at(w) - acc,
-        Criterion::SquaredError => (stats[1] - stats[0] * stats[0] / w).max(0.0),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Decision tree family (classification and regression), backed by [`cart`](super::cart).
 
-use super::cart::{majority, CartParams, Columns, Criterion, Limits, Tree};
+use super::cart::{majority, CartParams, Criterion, Limits, Tree};
+use super::columns::Columns;
 use crate::data::target::TargetShape;
 use crate::data::{OwnedTargets, TargetSlice, Targets, TargetsView, Task};
 use crate::models::{FamilyInfo, FoldCache, ModelFamily, Params, Predictor, Seeds};

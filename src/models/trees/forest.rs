@@ -6,7 +6,8 @@
 //! seed. Classification averages the trees' class proportions (soft vote, as scikit-learn does) and
 //! picks the lowest class index on ties.
 
-use super::cart::{CartParams, Columns, Limits, Tree};
+use super::cart::{CartParams, Limits, Tree};
+use super::columns::Columns;
 use crate::data::TargetSlice;
 use crate::seed::child_seed;
 use ndarray::ArrayView1;

@@ -2,6 +2,8 @@
 //! families built on them, which share presorted columns and unlimited trees across the trials of a fold.
 
 pub mod cart;
+pub mod columns;
 pub mod decision_tree;
 pub mod forest;
+mod impurity;
 pub mod random_forest;

@@ -1,7 +1,7 @@
 //! Random forest family (classification and regression), backed by [`forest`](super::forest).
 
 use super::cart::CartParams;
-use super::cart::Columns;
+use super::columns::Columns;
 use super::decision_tree::{cart_params, leaf_predictions, tree_target, COLUMNS_KEY, TREE_PARAMS};
 use super::forest::{Forest, ForestParams, SharedTrees};
 use crate::data::target::TargetShape;
