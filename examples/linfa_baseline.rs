@@ -58,18 +58,15 @@ fn main() -> anyhow::Result<()> {
     let Targets::Classes { y, .. } = &dataset.target else {
         anyhow::bail!("needs a classification sweep")
     };
+    let Some(plain) = &dataset.plain else {
+        anyhow::bail!("needs an all-numeric table without missing cells")
+    };
     let folds: Vec<Fold> = plan
         .folds
         .iter()
         .map(|f| Fold {
-            train: (
-                dataset.x.select(Axis(0), &f.train),
-                y.select(Axis(0), &f.train),
-            ),
-            test: (
-                dataset.x.select(Axis(0), &f.test),
-                y.select(Axis(0), &f.test),
-            ),
+            train: (plain.select(Axis(0), &f.train), y.select(Axis(0), &f.train)),
+            test: (plain.select(Axis(0), &f.test), y.select(Axis(0), &f.test)),
         })
         .collect();
     rayon::ThreadPoolBuilder::new()

@@ -3,11 +3,12 @@
 
 use crate::commands::bench::BenchArgs;
 use crate::commands::expand::ExpandArgs;
+use crate::commands::inspect::InspectArgs;
 use crate::commands::leaderboard::LeaderboardArgs;
 use crate::commands::rerun::RerunArgs;
 use crate::commands::resume::ResumeArgs;
 use crate::commands::run::RunArgs;
-use crate::commands::{bench, expand, leaderboard, models, rerun, resume, run};
+use crate::commands::{bench, expand, inspect, leaderboard, models, rerun, resume, run};
 use crate::error::Failure;
 use clap::{Parser, Subcommand};
 
@@ -34,6 +35,8 @@ enum Command {
     Bench(BenchArgs),
     /// Check a sweep file and its data as `run` would, and list the trials it expands to, without training.
     Expand(ExpandArgs),
+    /// Show how a table's columns are read: inferred kind, missing and distinct counts, and use.
+    Inspect(InspectArgs),
     /// List every model with its parameters, types, defaults and valid values.
     Models,
     /// Rebuild leaderboard.csv from a results folder's trials.csv.
@@ -54,6 +57,7 @@ pub fn main() -> i32 {
         Command::Rerun(args) => rerun::rerun(args),
         Command::Bench(args) => bench::bench_command(args),
         Command::Expand(args) => expand::expand(args),
+        Command::Inspect(args) => inspect::inspect(args),
         Command::Models => models::models(),
         Command::Leaderboard(args) => leaderboard::leaderboard(args),
         Command::Worker => crate::execute::worker::main().map_err(Failure::from),

@@ -26,16 +26,16 @@ pub struct Trial {
 }
 
 /// A model entry's part of its trial keys: `model+scaler+...`.
-pub fn entry_label(model: &str, preprocess: &[&str]) -> String {
+pub fn entry_label(model: &str, preprocess: &[String]) -> String {
     let mut label = String::from(model);
-    for scaler in preprocess {
+    for step in preprocess {
         label.push('+');
-        label.push_str(scaler);
+        label.push_str(step);
     }
     label
 }
 
-pub fn trial_key(model: &str, preprocess: &[&str], params: &[(String, Value)]) -> String {
+pub fn trial_key(model: &str, preprocess: &[String], params: &[(String, Value)]) -> String {
     let mut key = entry_label(model, preprocess);
     let body: Vec<String> = params.iter().map(|(n, v)| format!("{n}={v}")).collect();
     key.push('(');
@@ -49,7 +49,7 @@ type ParamSets = Box<dyn Iterator<Item = Vec<(String, Value)>> + Send>;
 /// One `models:` entry's parameter sets, generated on demand.
 struct EntryStream {
     model: String,
-    scalers: Vec<&'static str>,
+    scalers: Vec<String>,
     sets: ParamSets,
     /// Random search: samples to produce for this entry.
     limit: Option<usize>,
@@ -90,7 +90,7 @@ impl TrialStream {
                 };
                 EntryStream {
                     model: entry.name().to_string(),
-                    scalers: entry.preprocess.iter().map(|s| s.name()).collect(),
+                    scalers: entry.label.clone(),
                     sets,
                     limit,
                 }

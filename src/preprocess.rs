@@ -1,5 +1,8 @@
-//! Feature scaling, fitted on each training fold only so no test information leaks into training.
+//! Preprocessing by column kind, fitted on each training fold only so no test information leaks into
+//! training (as scikit-learn's `ColumnTransformer` in a pipeline): numbers are imputed (and optionally
+//! flagged when missing, then scaled), categories imputed and one-hot or ordinal encoded.
 
+use crate::data::{Feature, FeatureValues, MISSING_CODE};
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
@@ -20,6 +23,7 @@ impl Scaler {
 }
 
 /// A scaler fitted on training rows: x' = (x - shift) / scale, column by column.
+#[derive(Debug, Clone)]
 pub struct FittedScaler {
     shift: Array1<f64>,
     scale: Array1<f64>,
@@ -52,6 +56,370 @@ impl FittedScaler {
     }
 }
 
+/// How a missing number is filled.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Impute {
+    Mean,
+    Median,
+    Constant(f64),
+}
+
+/// How a missing category is filled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CategoryImpute {
+    /// The training fold's most frequent level.
+    MostFrequent,
+    /// A level of its own ("missing").
+    Constant,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// One 0/1 column per level seen in training at least `min_frequency` times (at most
+    /// `max_categories` columns, the rarest levels sharing the last); an unseen level is all zeros.
+    OneHot {
+        min_frequency: usize,
+        max_categories: usize,
+    },
+    /// One column of level ranks among the training fold's levels (alphabetical); unseen is -1.
+    Ordinal,
+}
+
+/// The preprocessing a model entry gets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pipeline {
+    pub impute: Impute,
+    pub indicator: bool,
+    pub scalers: Vec<Scaler>,
+    pub category_impute: CategoryImpute,
+    pub encoding: Encoding,
+}
+
+/// One-hot columns a category gets by default, the last one shared by the rarest levels.
+pub const DEFAULT_MAX_CATEGORIES: usize = 32;
+
+impl Pipeline {
+    /// A family's default: median imputation, most-frequent category; scaled and one-hot for models
+    /// that need it (linear, SVM), unscaled ordinal codes for trees.
+    pub fn default_for(scaled: bool, one_hot: bool) -> Pipeline {
+        Pipeline {
+            impute: Impute::Median,
+            indicator: false,
+            scalers: if scaled {
+                vec![Scaler::StandardScaler]
+            } else {
+                Vec::new()
+            },
+            category_impute: CategoryImpute::MostFrequent,
+            encoding: if one_hot {
+                Encoding::OneHot {
+                    min_frequency: 1,
+                    max_categories: DEFAULT_MAX_CATEGORIES,
+                }
+            } else {
+                Encoding::Ordinal
+            },
+        }
+    }
+
+    /// Identifies the pipeline among a sweep's, so entries with the same one share fitted folds.
+    pub fn cache_key(&self) -> String {
+        format!("{self:?}")
+    }
+
+    /// Whether the pipeline leaves numeric features without missing values as they are.
+    pub fn keeps_plain_numbers(&self) -> bool {
+        self.scalers.is_empty()
+    }
+}
+
+/// A numeric feature's fill value and whether it gets a missing-indicator column.
+#[derive(Debug, Clone)]
+struct NumericStep {
+    feature: usize,
+    fill: f64,
+    indicator: bool,
+}
+
+#[derive(Debug, Clone)]
+enum CategoryStep {
+    OneHot {
+        feature: usize,
+        /// Output slot of each level code (`None`: unseen in training, all zeros).
+        slots: Vec<Option<usize>>,
+        /// Slot of a missing cell.
+        missing: Option<usize>,
+        width: usize,
+    },
+    Ordinal {
+        feature: usize,
+        ranks: Vec<f64>,
+        missing: f64,
+    },
+}
+
+/// A pipeline fitted on one training fold.
+#[derive(Debug, Clone)]
+pub struct FittedPipeline {
+    numeric: Vec<NumericStep>,
+    scalers: Vec<FittedScaler>,
+    categories: Vec<CategoryStep>,
+}
+
+/// The features' values at `rows`, numeric ones only (others NaN), as one matrix.
+fn numeric_block(features: &[Feature], steps: &[NumericStep], rows: &[usize]) -> Array2<f64> {
+    let mut x = Array2::zeros((rows.len(), steps.len()));
+    for (j, step) in steps.iter().enumerate() {
+        if let FeatureValues::Numeric(v) = &features[step.feature].values {
+            for (i, &r) in rows.iter().enumerate() {
+                let value = v[r];
+                x[(i, j)] = if value.is_nan() { step.fill } else { value };
+            }
+        }
+    }
+    x
+}
+
+impl FittedPipeline {
+    /// Fits `pipeline` on the training `rows` of `features`.
+    pub fn fit(pipeline: &Pipeline, features: &[Feature], rows: &[usize]) -> FittedPipeline {
+        let mut numeric = Vec::new();
+        let mut categories = Vec::new();
+        for (f, feature) in features.iter().enumerate() {
+            match &feature.values {
+                FeatureValues::Numeric(v) => {
+                    let present: Vec<f64> =
+                        rows.iter().map(|&r| v[r]).filter(|x| !x.is_nan()).collect();
+                    let missing_in_training = present.len() < rows.len();
+                    numeric.push(NumericStep {
+                        feature: f,
+                        fill: fill_value(pipeline.impute, present),
+                        indicator: pipeline.indicator && missing_in_training,
+                    });
+                }
+                FeatureValues::Categorical { codes, levels } => {
+                    categories.push(fit_category(pipeline, f, codes, levels.len(), rows));
+                }
+            }
+        }
+        let mut fitted = FittedPipeline {
+            numeric,
+            scalers: Vec::new(),
+            categories,
+        };
+        let mut train = numeric_block(features, &fitted.numeric, rows);
+        for &scaler in &pipeline.scalers {
+            let scaled = FittedScaler::fit(scaler, train.view());
+            train = scaled.transform(train.view());
+            fitted.scalers.push(scaled);
+        }
+        fitted
+    }
+
+    /// The encoded rows: scaled numbers, then missing indicators, then encoded categories.
+    pub fn transform(&self, features: &[Feature], rows: &[usize]) -> Array2<f64> {
+        let mut numbers = numeric_block(features, &self.numeric, rows);
+        for scaler in &self.scalers {
+            numbers = scaler.transform(numbers.view());
+        }
+        let indicators: Vec<&NumericStep> = self.numeric.iter().filter(|s| s.indicator).collect();
+        let category_width: usize = self
+            .categories
+            .iter()
+            .map(|c| match c {
+                CategoryStep::OneHot { width, .. } => *width,
+                CategoryStep::Ordinal { .. } => 1,
+            })
+            .sum();
+        if indicators.is_empty() && category_width == 0 {
+            return numbers;
+        }
+        let width = numbers.ncols() + indicators.len() + category_width;
+        let mut x = Array2::zeros((rows.len(), width));
+        x.slice_mut(ndarray::s![.., ..numbers.ncols()])
+            .assign(&numbers);
+        let mut column = numbers.ncols();
+        for step in indicators {
+            if let FeatureValues::Numeric(v) = &features[step.feature].values {
+                for (i, &r) in rows.iter().enumerate() {
+                    x[(i, column)] = f64::from(u8::from(v[r].is_nan()));
+                }
+            }
+            column += 1;
+        }
+        for step in &self.categories {
+            match step {
+                CategoryStep::OneHot {
+                    feature,
+                    slots,
+                    missing,
+                    width,
+                } => {
+                    let codes = category_codes(&features[*feature]);
+                    for (i, &r) in rows.iter().enumerate() {
+                        let code = codes[r];
+                        let slot = if code == MISSING_CODE {
+                            *missing
+                        } else {
+                            slots[code as usize]
+                        };
+                        if let Some(s) = slot {
+                            x[(i, column + s)] = 1.0;
+                        }
+                    }
+                    column += width;
+                }
+                CategoryStep::Ordinal {
+                    feature,
+                    ranks,
+                    missing,
+                } => {
+                    let codes = category_codes(&features[*feature]);
+                    for (i, &r) in rows.iter().enumerate() {
+                        let code = codes[r];
+                        x[(i, column)] = if code == MISSING_CODE {
+                            *missing
+                        } else {
+                            ranks[code as usize]
+                        };
+                    }
+                    column += 1;
+                }
+            }
+        }
+        x
+    }
+}
+
+fn category_codes(feature: &Feature) -> &[u32] {
+    match &feature.values {
+        FeatureValues::Categorical { codes, .. } => codes,
+        FeatureValues::Numeric(_) => &[],
+    }
+}
+
+fn fill_value(impute: Impute, mut present: Vec<f64>) -> f64 {
+    if present.is_empty() {
+        return match impute {
+            Impute::Constant(c) => c,
+            Impute::Mean | Impute::Median => 0.0,
+        };
+    }
+    match impute {
+        Impute::Constant(c) => c,
+        Impute::Mean => present.iter().sum::<f64>() / present.len() as f64,
+        Impute::Median => {
+            present.sort_by(f64::total_cmp);
+            let n = present.len();
+            if n % 2 == 1 {
+                present[n / 2]
+            } else {
+                (present[n / 2 - 1] + present[n / 2]) / 2.0
+            }
+        }
+    }
+}
+
+/// Encodes one categorical feature from its training rows.
+fn fit_category(
+    pipeline: &Pipeline,
+    feature: usize,
+    codes: &[u32],
+    n_levels: usize,
+    rows: &[usize],
+) -> CategoryStep {
+    let mut counts = vec![0usize; n_levels];
+    let mut missing = 0usize;
+    for &r in rows {
+        match codes[r] {
+            MISSING_CODE => missing += 1,
+            c => counts[c as usize] += 1,
+        }
+    }
+    // The most frequent training level, the first (alphabetically) on ties.
+    let most_frequent = counts
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(&a.0)))
+        .filter(|(_, &n)| n > 0)
+        .map(|(c, _)| c);
+    match pipeline.encoding {
+        Encoding::Ordinal => {
+            let mut ranks = vec![-1.0; n_levels];
+            let mut next = 0.0;
+            for (code, &n) in counts.iter().enumerate() {
+                if n > 0 {
+                    ranks[code] = next;
+                    next += 1.0;
+                }
+            }
+            let missing_rank = match pipeline.category_impute {
+                CategoryImpute::MostFrequent => most_frequent.map_or(-1.0, |c| ranks[c]),
+                CategoryImpute::Constant => next,
+            };
+            CategoryStep::Ordinal {
+                feature,
+                ranks,
+                missing: missing_rank,
+            }
+        }
+        Encoding::OneHot {
+            min_frequency,
+            max_categories,
+        } => {
+            if pipeline.category_impute == CategoryImpute::MostFrequent {
+                if let Some(c) = most_frequent {
+                    counts[c] += missing;
+                }
+            }
+            let mut kept: Vec<usize> = (0..n_levels)
+                .filter(|&c| counts[c] >= min_frequency.max(1))
+                .collect();
+            let mut slots = vec![None; n_levels];
+            let rare: Vec<usize> = if kept.len() > max_categories {
+                // The most frequent levels keep their own column; the rest share the last one.
+                kept.sort_by(|&a, &b| counts[b].cmp(&counts[a]).then(a.cmp(&b)));
+                let rest = kept.split_off(max_categories.saturating_sub(1));
+                kept.sort_unstable();
+                rest
+            } else {
+                Vec::new()
+            };
+            let (levels_seen, infrequent): (Vec<usize>, Vec<usize>) =
+                ((0..n_levels).filter(|&c| counts[c] > 0).collect(), rare);
+            for (slot, &c) in kept.iter().enumerate() {
+                slots[c] = Some(slot);
+            }
+            let mut width = kept.len();
+            let shared = (!infrequent.is_empty()
+                || levels_seen.iter().any(|&c| slots[c].is_none()))
+            .then(|| {
+                width += 1;
+                width - 1
+            });
+            for &c in &levels_seen {
+                if slots[c].is_none() {
+                    slots[c] = shared;
+                }
+            }
+            let missing_slot = match pipeline.category_impute {
+                CategoryImpute::MostFrequent => most_frequent.and_then(|c| slots[c]),
+                CategoryImpute::Constant if missing > 0 => {
+                    width += 1;
+                    Some(width - 1)
+                }
+                CategoryImpute::Constant => None,
+            };
+            CategoryStep::OneHot {
+                feature,
+                slots,
+                missing: missing_slot,
+                width,
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,6 +432,72 @@ mod tests {
         assert_eq!(s.transform(train.view()), array![[-1.0, 0.0], [1.0, 0.0]]);
         // Test rows are mapped with the training mean/std, not their own.
         assert_eq!(s.transform(array![[5.0, 6.0]].view()), array![[3.0, 1.0]]);
+    }
+
+    fn features() -> Vec<Feature> {
+        vec![
+            Feature {
+                name: "n".into(),
+                values: FeatureValues::Numeric(vec![1.0, f64::NAN, 3.0, 100.0]),
+            },
+            Feature {
+                name: "c".into(),
+                values: FeatureValues::Categorical {
+                    codes: vec![0, 1, MISSING_CODE, 2],
+                    levels: vec!["a".into(), "b".into(), "z".into()],
+                },
+            },
+        ]
+    }
+
+    #[test]
+    fn imputation_and_encoding_see_only_the_training_rows() {
+        let train = [0, 1, 2];
+        let one_hot = Pipeline::default_for(false, true);
+        let fitted = FittedPipeline::fit(&one_hot, &features(), &train);
+        // Median of the training numbers (1, 3) fills the gap; row 3's 100 is never seen.
+        let x = fitted.transform(&features(), &[1]);
+        assert_eq!(x.row(0).to_vec(), vec![2.0, 0.0, 1.0]);
+        // Level `z` appears only in the test row: all zeros.
+        let x = fitted.transform(&features(), &[3]);
+        assert_eq!(x.row(0).to_vec(), vec![100.0, 0.0, 0.0]);
+        // A missing category takes the most frequent training level (a tie: the first, `a`).
+        let x = fitted.transform(&features(), &[2]);
+        assert_eq!(x.row(0).to_vec(), vec![3.0, 1.0, 0.0]);
+        let ordinal =
+            FittedPipeline::fit(&Pipeline::default_for(false, false), &features(), &train);
+        assert_eq!(
+            ordinal.transform(&features(), &[3]).row(0).to_vec(),
+            vec![100.0, -1.0]
+        );
+    }
+
+    #[test]
+    fn rare_levels_share_the_last_column() {
+        let codes: Vec<u32> = (0..10)
+            .map(|i| if i < 6 { 0 } else { i as u32 - 5 })
+            .collect();
+        let feature = vec![Feature {
+            name: "c".into(),
+            values: FeatureValues::Categorical {
+                codes,
+                levels: (0..5).map(|i| i.to_string()).collect(),
+            },
+        }];
+        let mut pipeline = Pipeline::default_for(false, true);
+        pipeline.encoding = Encoding::OneHot {
+            min_frequency: 1,
+            max_categories: 3,
+        };
+        let rows: Vec<usize> = (0..10).collect();
+        let x = FittedPipeline::fit(&pipeline, &feature, &rows).transform(&feature, &rows);
+        assert_eq!(x.ncols(), 3);
+        assert_eq!(x.row(0).to_vec(), vec![1.0, 0.0, 0.0]);
+        assert_eq!(
+            x.row(9).to_vec(),
+            vec![0.0, 0.0, 1.0],
+            "a rare level in the shared column"
+        );
     }
 
     #[test]

@@ -191,6 +191,13 @@ pub fn top_table(board: &TrialsTable, primary: Metric, n: usize) -> String {
     out
 }
 
+/// Prints what the user should know about the data, one `warning:` line each, on stderr.
+pub fn warn(warnings: &[String]) {
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+}
+
 /// Writes to stdout, ignoring a closed pipe (`sweep models | head`): by the time anything is printed the
 /// results are on disk, and a reader that stopped listening is not an error worth a panic.
 pub fn say(text: &str) {

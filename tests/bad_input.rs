@@ -139,22 +139,40 @@ fn refused_data(csv: &str, extra: &str, fragments: &[&str]) {
 }
 
 #[test]
-fn non_numeric_cell_names_row_and_column() {
+fn a_text_cell_in_a_column_declared_numeric_names_row_and_column() {
     let csv = format!("{}5.1,3.5,1.4,0.2,0\n4.9,abc,1.4,0.2,1\n", iris_header());
-    refused_data(
-        &csv,
-        "",
-        &["d.csv", "line 3", "`sepal_width`", "`abc` is not a number"],
+    let sb = Sandbox::new();
+    let path = sb.write("d.csv", &csv);
+    let yaml = format!(
+        "name: t\ndata: {{path: {}, target: target, columns: {{sepal_width: number}}}}\nmodels: [{{model: gaussian_nb}}]\n",
+        path.display()
+    );
+    refused(
+        &sb,
+        &yaml,
+        &[
+            "d.csv",
+            "line 3",
+            "`sepal_width`",
+            "`abc` is not a finite number",
+        ],
     );
 }
 
 #[test]
-fn missing_cell_names_row_and_column() {
-    let csv = format!("{}5.1,3.5,1.4,0.2,0\n4.9,3.0,,0.2,1\n", iris_header());
-    refused_data(
-        &csv,
-        "",
-        &["d.csv", "line 3", "`petal_length`", "missing value"],
+fn an_unknown_column_kind_lists_the_valid_ones() {
+    let yaml = iris_sweep("  - model: gaussian_nb\n").replace(
+        "target: target}",
+        "target: target, columns: {sepal_width: text}}",
+    );
+    refused(
+        &Sandbox::new(),
+        &yaml,
+        &[
+            "sweep.yaml:2:",
+            "unknown kind `text`",
+            "category, number, date, drop, id",
+        ],
     );
 }
 
@@ -195,8 +213,16 @@ fn metric_of_the_wrong_task() {
     let sb = Sandbox::new();
     refused(
         &sb,
-        &format!("{}metric: rmse\n", iris_sweep("  - model: gaussian_nb\n")),
-        &["sweep.yaml:", "metric `rmse` is for regression", "accuracy"],
+        &format!(
+            "{}metric: rmse\n",
+            iris_sweep("  - model: gaussian_nb\n")
+                .replace("target: target}", "target: target, task: classification}")
+        ),
+        &[
+            "sweep.yaml:5:9",
+            "metric `rmse` is for regression",
+            "accuracy",
+        ],
     );
 }
 

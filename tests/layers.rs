@@ -6,8 +6,8 @@ use std::path::Path;
 /// Lowest layer first; modules on one line share a layer and do not import each other.
 const LAYERS: &[&[&str]] = &[
     &["error", "seed", "value", "interrupt"],
-    &["data", "preprocess"],
-    &["metrics"],
+    &["data"],
+    &["preprocess", "metrics"],
     &["models"],
     &["spec"],
     &["expand"],

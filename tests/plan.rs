@@ -33,7 +33,8 @@ fn expand_is_a_dry_run_that_refuses_what_run_refuses() {
     );
     expand_refuses(
         &sb,
-        &iris_sweep("metric: rmse\n", "  - model: svm\n"),
+        &iris_sweep("metric: rmse\n", "  - model: svm\n")
+            .replace("target: target}", "target: target, task: classification}"),
         &["sweep.yaml:3:9", "metric `rmse` is for regression"],
     );
     expand_refuses(

@@ -19,6 +19,7 @@ pub fn expand(args: ExpandArgs) -> Result<(), Failure> {
         sweep: SweepText::read(&args.sweep)?,
         overrides: ExecutionOverrides::default(),
     })?;
+    crate::report::warn(&plan.dataset.warnings);
     let mut per_model = vec![0usize; plan.models.len()];
     for (i, t) in TrialStream::new(&plan).enumerate() {
         if i % 4096 == 0 && interrupted() {

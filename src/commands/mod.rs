@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod expand;
+pub mod inspect;
 pub mod leaderboard;
 pub mod models;
 pub mod rerun;

@@ -26,6 +26,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         sweep: SweepText::read(&args.sweep)?,
         overrides: args.execution,
     })?;
+    crate::report::warn(&plan.dataset.warnings);
     let out = args.out.unwrap_or_else(|| default_out_dir(&plan.name));
     Ok(run_fresh(Evaluator::new(plan), &out, args.quiet)?)
 }

@@ -1,42 +1,101 @@
-//! The dataset: a CSV read into a feature matrix and a target, with errors naming file, line and column.
-//! What is read is decided by [`DataSpec`] (checked by the plan); folds live in [`folds`].
+//! The dataset: a table file read as published ([`read`]), its columns typed ([`infer`]), the
+//! features it yields (numbers with NaN for missing cells, categories as codes, dates expanded) and
+//! the target, with errors naming file, row and column. Folds live in [`folds`].
 
 pub mod folds;
+pub mod infer;
+pub mod read;
 pub mod target;
 
 use crate::error::{closest_first, InputError};
+use infer::{is_missing, looks_like_id, parse_bool, parse_date, parse_number, profile, Kind};
 use ndarray::{Array1, Array2};
+use read::{read_table, TextColumn, TextTable};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 pub use target::{OwnedTargets, TargetSlice, Targets, TargetsView, Task};
 
-/// A target with at most this many distinct integer values is taken as class labels when the
-/// sweep file does not say `task:`.
+/// A target with at most this many distinct integer values is taken as class labels when neither
+/// the sweep file's `task:` nor its metric says otherwise.
 pub const MAX_INFERRED_CLASSES: usize = 50;
 
-/// Which columns to read and how to read the target.
+/// Which file to read, how, and which columns to use.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DataSpec {
     pub path: PathBuf,
     pub target: String,
     pub task: Option<Task>,
+    /// The task the metric implies, used when `task` is not given.
+    pub task_hint: Option<Task>,
     pub features: Option<Vec<String>>,
     pub drop: Vec<String>,
+    /// `columns:` overrides of inferred kinds.
+    pub columns: Vec<(String, Kind)>,
+    pub delimiter: Option<u8>,
+}
+
+/// One feature's values over the dataset's rows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FeatureValues {
+    /// NaN where the cell was missing.
+    Numeric(Vec<f64>),
+    /// Codes into `levels` (sorted); [`MISSING_CODE`] where the cell was missing.
+    Categorical {
+        codes: Vec<u32>,
+        levels: Vec<String>,
+    },
+}
+
+pub const MISSING_CODE: u32 = u32::MAX;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Feature {
+    pub name: String,
+    pub values: FeatureValues,
+}
+
+impl Feature {
+    pub fn has_missing(&self) -> bool {
+        match &self.values {
+            FeatureValues::Numeric(v) => v.iter().any(|x| x.is_nan()),
+            FeatureValues::Categorical { codes, .. } => codes.contains(&MISSING_CODE),
+        }
+    }
+}
+
+/// What became of one column of the file, for `sweep inspect` and the manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnReport {
+    pub name: String,
+    pub kind: Kind,
+    /// Whether the kind came from the sweep file's `columns:`.
+    pub overridden: bool,
+    pub missing: usize,
+    pub distinct: usize,
+    /// How the column is used: the target, a feature and its encoding, or why it is left out.
+    pub role: String,
 }
 
 #[derive(Debug, Clone)]
 pub struct Dataset {
-    pub x: Array2<f64>,
+    pub features: Vec<Feature>,
     pub target: OwnedTargets,
     /// The original text of each class, indexed by class; empty for regression.
     pub class_labels: Vec<String>,
-    pub feature_names: Vec<String>,
     pub path: PathBuf,
     /// sha256 of the file's bytes, so a run can tell whether its data changed.
     pub hash: String,
     /// Whether the target column held integers only (a hint for errors about classes).
     pub integer_target: bool,
+    /// Rows left out because their target was missing.
+    pub dropped_rows: usize,
+    pub columns: Vec<ColumnReport>,
+    /// Things the user should know (IDs left out, leaking columns, the task chosen), one line each.
+    pub warnings: Vec<String>,
+    /// Every feature as one matrix, when all are numbers without a missing cell: what a model gets
+    /// when its preprocessing has nothing to do.
+    pub plain: Option<Array2<f64>>,
 }
 
 impl Dataset {
@@ -45,79 +104,126 @@ impl Dataset {
     }
 
     pub fn n_rows(&self) -> usize {
-        self.x.nrows()
+        self.target.len()
+    }
+
+    pub fn feature_names(&self) -> Vec<String> {
+        self.features.iter().map(|f| f.name.clone()).collect()
     }
 
     pub fn load(spec: &DataSpec) -> Result<Dataset, InputError> {
         let path = &spec.path;
         let bytes = read_regular_file(path, "data file")?;
         let hash = hex(&Sha256::digest(&bytes));
-        let mut reader = csv::ReaderBuilder::new()
-            .trim(csv::Trim::All)
-            .from_reader(bytes.as_slice());
-        let headers: Vec<String> = reader
-            .headers()
-            .map_err(|e| csv_error(path, e))?
-            .iter()
-            .map(str::to_string)
+        let table = read_table(path, &bytes, spec.delimiter)?;
+        drop(bytes);
+        refuse_duplicate_names(path, &table.names)?;
+        let target_col = column_index(path, &table.names, &spec.target, "the target")?;
+        let chosen = select_features(path, &table.names, target_col, spec)?;
+        for (name, _) in &spec.columns {
+            column_index(path, &table.names, name, "named in `columns`")?;
+        }
+
+        // Rows whose target is missing cannot be scored: they are left out, and said so.
+        let target_cells = &table.columns[target_col];
+        let rows: Vec<usize> = (0..table.n_rows())
+            .filter(|&r| !is_missing(target_cells.get(r)))
             .collect();
-        if headers.iter().all(String::is_empty) {
+        let dropped_rows = table.n_rows() - rows.len();
+        if rows.is_empty() {
             return Err(InputError::new(format!(
-                "{}: the file is empty; expected a header row naming the columns, then one row per sample",
-                path.display()
+                "{}: no data rows with a target value (column `{}`); the sweep needs at least one row per fold",
+                path.display(),
+                spec.target
             )));
         }
-        refuse_duplicate_names(path, &headers)?;
-        let target_col = column_index(path, &headers, &spec.target, "the target")?;
-        let feature_cols = select_features(path, &headers, target_col, spec)?;
+        let mut warnings = Vec::new();
+        if dropped_rows > 0 {
+            warnings.push(format!(
+                "{dropped_rows} of {} rows have no `{}` value and are left out",
+                table.n_rows(),
+                spec.target
+            ));
+        }
+        let (target, class_labels, integer_target) =
+            build_target(path, spec, &table, target_col, &rows, &mut warnings)?;
 
         let mut features = Vec::new();
-        let mut raw_target = Vec::new();
-        for (i, record) in reader.records().enumerate() {
-            let record = record.map_err(|e| csv_error(path, e))?;
-            let line = record.position().map_or(i as u64 + 2, |p| p.line());
-            for &c in &feature_cols {
-                let cell = record.get(c).unwrap_or("");
-                let value = cell.parse::<f64>().ok().filter(|v| v.is_finite());
-                features.push(value.ok_or_else(|| {
-                    InputError::new(format!(
-                        "{}: line {line}, column `{}`: {} ; every feature cell must be a finite number \
-                         (select columns with `features:` or `drop:` in the sweep file)",
-                        path.display(),
-                        headers[c],
-                        if cell.is_empty() { "missing value".to_string() } else { format!("`{cell}` is not a number") }
-                    ))
-                })?);
+        let mut columns = Vec::new();
+        for (c, name) in table.names.iter().enumerate() {
+            let cells = &table.columns[c];
+            let seen = profile(cells);
+            let given = spec
+                .columns
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, k)| *k);
+            let mut report = ColumnReport {
+                name: name.clone(),
+                kind: given.unwrap_or(seen.kind),
+                overridden: given.is_some(),
+                missing: seen.missing,
+                distinct: seen.distinct,
+                role: String::new(),
+            };
+            if c == target_col {
+                report.role = format!("target ({})", target.task());
+            } else if !chosen.contains(&c) {
+                report.role = "left out (features/drop)".to_string();
+            } else if given.is_none() && looks_like_id(name, &seen, cells) {
+                report.kind = Kind::Id;
+                report.role = "left out: looks like an ID".to_string();
+                warnings.push(format!(
+                    "column `{name}` looks like an ID ({} distinct values in {} rows) and is left out; \
+                     to use it, set `columns: {{{name}: {}}}` under `data:`",
+                    seen.distinct,
+                    cells.len(),
+                    if seen.kind == Kind::Number { "number" } else { "category" }
+                ));
+            } else {
+                let typed = typed_features(path, &table, c, report.kind, report.overridden, &rows)?;
+                report.role = match report.kind {
+                    Kind::Id => "left out: an ID".to_string(),
+                    Kind::Drop => "left out (columns: drop)".to_string(),
+                    Kind::Date => format!(
+                        "feature: expanded to {}",
+                        typed
+                            .iter()
+                            .map(|f| f.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    Kind::Category => {
+                        "feature: one-hot (linear, svm, naive Bayes) or ordinal codes (trees)"
+                            .to_string()
+                    }
+                    Kind::Boolean => "feature: 0/1".to_string(),
+                    Kind::Number => "feature".to_string(),
+                };
+                features.extend(typed);
             }
-            let cell = record.get(target_col).unwrap_or("");
-            if cell.is_empty() {
-                return Err(InputError::new(format!(
-                    "{}: line {line}, column `{}`: missing target value; every row needs a target \
-                     (remove the row, or fill it in)",
-                    path.display(),
-                    spec.target
-                )));
-            }
-            raw_target.push((line, cell.to_string()));
+            columns.push(report);
         }
-        if raw_target.is_empty() {
+        if features.is_empty() {
             return Err(InputError::new(format!(
-                "{}: no data rows after the header; the sweep needs at least one row per fold",
-                path.display()
+                "{}: no feature columns left besides the target `{}`",
+                path.display(),
+                spec.target
             )));
         }
-        let x = Array2::from_shape_vec((raw_target.len(), feature_cols.len()), features)
-            .expect("one value per selected column per row");
-        let (target, class_labels, integer_target) =
-            build_target(path, &spec.target, spec.task, &raw_target)?;
+        warnings.extend(leak_warnings(&features, &target, &spec.target));
+        let plain = plain_matrix(&features, rows.len());
         Ok(Dataset {
-            x,
+            features,
             target,
             class_labels,
-            feature_names: feature_cols.iter().map(|&c| headers[c].clone()).collect(),
             path: path.clone(),
             hash,
             integer_target,
+            dropped_rows,
+            columns,
+            warnings,
+            plain,
         })
     }
 }
@@ -139,14 +245,6 @@ pub fn read_regular_file(path: &Path, what: &str) -> Result<Vec<u8>, InputError>
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn csv_error(path: &Path, e: csv::Error) -> InputError {
-    let place = e
-        .position()
-        .map(|p| format!("line {}: ", p.line()))
-        .unwrap_or_default();
-    InputError::new(format!("{}: {place}malformed CSV: {e}", path.display()))
 }
 
 /// Two columns with one name would make every later reference to it ambiguous (and a second
@@ -199,58 +297,225 @@ fn select_features(
             .collect::<Result<_, _>>()?,
         None => (0..headers.len()).filter(|&c| c != target_col).collect(),
     };
-    let chosen: Vec<usize> = chosen
+    Ok(chosen
         .into_iter()
         .filter(|&c| c != target_col && !spec.drop.contains(&headers[c]))
-        .collect();
-    if chosen.is_empty() {
-        return Err(InputError::new(format!(
-            "{}: no feature columns left besides the target `{}`",
-            path.display(),
-            spec.target
-        )));
-    }
-    Ok(chosen)
+        .collect())
 }
 
-/// The target column as classes or values, its class labels, and whether it held integers only.
+/// The features column `c` yields over `rows`, as `kind`: one column, or several for a date.
+fn typed_features(
+    path: &Path,
+    table: &TextTable,
+    c: usize,
+    kind: Kind,
+    given: bool,
+    rows: &[usize],
+) -> Result<Vec<Feature>, InputError> {
+    let name = &table.names[c];
+    let cells: &TextColumn = &table.columns[c];
+    let bad = |r: usize, expected: &str| {
+        InputError::new(format!(
+            "{}: {}, column `{name}`: `{}` is not {expected}; the column is read as {} ({}); \
+             set `columns: {{{name}: category}}` under `data:` to read it as text",
+            path.display(),
+            table.place(r),
+            cells.get(r),
+            kind.name(),
+            if given {
+                "as `columns:` says"
+            } else {
+                "inferred from its other cells"
+            },
+        ))
+    };
+    let numbers =
+        |parse: &dyn Fn(&str) -> Option<f64>, expected: &str| -> Result<Vec<f64>, InputError> {
+            rows.iter()
+                .map(|&r| {
+                    let cell = cells.get(r);
+                    if is_missing(cell) {
+                        Ok(f64::NAN)
+                    } else {
+                        parse(cell).ok_or_else(|| bad(r, expected))
+                    }
+                })
+                .collect()
+        };
+    Ok(match kind {
+        Kind::Id | Kind::Drop => Vec::new(),
+        Kind::Number => vec![Feature {
+            name: name.clone(),
+            values: FeatureValues::Numeric(numbers(&parse_number, "a finite number")?),
+        }],
+        Kind::Boolean => vec![Feature {
+            name: name.clone(),
+            values: FeatureValues::Numeric(numbers(
+                &|cell| parse_bool(cell).map(f64::from),
+                "true/false or yes/no",
+            )?),
+        }],
+        Kind::Date => {
+            let stamps = rows
+                .iter()
+                .map(|&r| {
+                    let cell = cells.get(r);
+                    if is_missing(cell) {
+                        Ok(None)
+                    } else {
+                        parse_date(cell)
+                            .map(Some)
+                            .ok_or_else(|| bad(r, "a date (YYYY-MM-DD, optionally with a time)"))
+                    }
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            date_parts(name, &stamps)
+        }
+        Kind::Category => {
+            let mut levels: Vec<&str> = rows
+                .iter()
+                .map(|&r| cells.get(r))
+                .filter(|c| !is_missing(c))
+                .collect();
+            levels.sort_unstable();
+            levels.dedup();
+            let codes = rows
+                .iter()
+                .map(|&r| {
+                    let cell = cells.get(r);
+                    if is_missing(cell) {
+                        MISSING_CODE
+                    } else {
+                        levels
+                            .binary_search(&cell)
+                            .map_or(MISSING_CODE, |i| i as u32)
+                    }
+                })
+                .collect();
+            vec![Feature {
+                name: name.clone(),
+                values: FeatureValues::Categorical {
+                    codes,
+                    levels: levels.into_iter().map(String::from).collect(),
+                },
+            }]
+        }
+    })
+}
+
+/// A date column as numbers a model can use: year, month, day, weekday (Monday 0), hour, and seconds
+/// since 1970; parts that never vary (an hour in a dates-only column) are left out.
+fn date_parts(name: &str, stamps: &[Option<chrono::NaiveDateTime>]) -> Vec<Feature> {
+    use chrono::{Datelike, Timelike};
+    type Part = fn(&chrono::NaiveDateTime) -> f64;
+    let parts: [(&str, Part); 6] = [
+        ("year", |t| f64::from(t.year())),
+        ("month", |t| f64::from(t.month())),
+        ("day", |t| f64::from(t.day())),
+        ("weekday", |t| f64::from(t.weekday().num_days_from_monday())),
+        ("hour", |t| f64::from(t.hour())),
+        ("epoch", |t| t.and_utc().timestamp() as f64),
+    ];
+    parts
+        .iter()
+        .map(|(part, f)| Feature {
+            name: format!("{name}.{part}"),
+            values: FeatureValues::Numeric(
+                stamps
+                    .iter()
+                    .map(|t| t.as_ref().map_or(f64::NAN, f))
+                    .collect(),
+            ),
+        })
+        .filter(|f| match &f.values {
+            FeatureValues::Numeric(v) => {
+                let first = v.iter().find(|x| !x.is_nan());
+                v.iter().any(|x| !x.is_nan() && Some(x) != first)
+            }
+            FeatureValues::Categorical { .. } => true,
+        })
+        .collect()
+}
+
+fn plain_matrix(features: &[Feature], rows: usize) -> Option<Array2<f64>> {
+    let mut x = Array2::zeros((rows, features.len()));
+    for (j, f) in features.iter().enumerate() {
+        match &f.values {
+            FeatureValues::Numeric(v) if !v.iter().any(|x| x.is_nan()) => {
+                x.column_mut(j).assign(&Array1::from(v.clone()));
+            }
+            _ => return None,
+        }
+    }
+    Some(x)
+}
+
+/// The target column over `rows` as classes or values, its class labels, and whether it held
+/// integers only. The task is the sweep file's, else the metric's, else inferred (and said so when
+/// an integer target could be either).
 fn build_target(
     path: &Path,
-    name: &str,
-    task: Option<Task>,
-    cells: &[(u64, String)],
+    spec: &DataSpec,
+    table: &TextTable,
+    target_col: usize,
+    rows: &[usize],
+    warnings: &mut Vec<String>,
 ) -> Result<(OwnedTargets, Vec<String>, bool), InputError> {
-    let numbers: Option<Vec<f64>> = cells
+    let name = &spec.target;
+    let cells: Vec<&str> = rows
         .iter()
-        .map(|(_, c)| c.parse::<f64>().ok().filter(|v| v.is_finite()))
+        .map(|&r| table.columns[target_col].get(r))
         .collect();
+    let numbers: Option<Vec<f64>> = cells.iter().map(|c| parse_number(c)).collect();
     let integral = numbers
         .as_ref()
         .is_some_and(|values| values.iter().all(|v| v.fract() == 0.0));
-    let task = task.unwrap_or_else(|| match &numbers {
-        None => Task::Classification,
-        Some(values) => {
-            if integral && sorted_distinct(values).len() <= MAX_INFERRED_CLASSES {
+    // The metric decides only between readings the cells allow: integers can be classes or amounts.
+    let task = match (spec.task, &numbers) {
+        (Some(task), _) => task,
+        (None, None) => Task::Classification,
+        (None, Some(_)) if !integral => Task::Regression,
+        (None, Some(_)) if spec.task_hint.is_some() => spec.task_hint.unwrap_or(Task::Regression),
+        (None, Some(values)) => {
+            let distinct = sorted_distinct(values).len();
+            // Many distinct values relative to rows look like amounts, not labels.
+            if distinct <= MAX_INFERRED_CLASSES && (distinct <= 2 || distinct * 2 <= values.len()) {
+                if distinct > 2 {
+                    warnings.push(format!(
+                        "the target `{name}` holds {distinct} distinct integers: predicting them as classes \
+                         (classification); if it is a quantity, set `task: regression` under `data:` or a \
+                         regression metric such as `metric: rmse`"
+                    ));
+                }
                 Task::Classification
             } else {
+                if distinct <= MAX_INFERRED_CLASSES {
+                    warnings.push(format!(
+                        "the target `{name}` holds {distinct} distinct integers in {} rows: predicting it as a \
+                         quantity (regression); if they are labels, set `task: classification` under `data:`",
+                        values.len()
+                    ));
+                }
                 Task::Regression
             }
         }
-    });
+    };
     match task {
-        Task::Regression => {
-            let (line, cell) = cells
-                .iter()
-                .find(|(_, c)| c.parse::<f64>().map_or(true, |v| !v.is_finite()))
-                .map_or((0, ""), |(l, c)| (*l, c.as_str()));
-            match numbers {
-                Some(values) => Ok((Targets::Values(Array1::from(values)), Vec::new(), integral)),
-                None => Err(InputError::new(format!(
-                    "{}: line {line}, column `{name}`: `{cell}` is not a number; a regression target must be numeric",
-                    path.display()
-                ))),
+        Task::Regression => match numbers {
+            Some(values) => Ok((Targets::Values(Array1::from(values)), Vec::new(), integral)),
+            None => {
+                let at = cells
+                    .iter()
+                    .position(|c| parse_number(c).is_none())
+                    .unwrap_or(0);
+                Err(InputError::new(format!(
+                    "{}: {}, column `{name}`: `{}` is not a number; a regression target must be numeric",
+                    path.display(),
+                    table.place(rows[at]),
+                    cells[at]
+                )))
             }
-        }
+        },
         Task::Classification => {
             // Numeric labels are ordered by value ("2" before "10"), others by text.
             let (labels, y): (Vec<String>, Vec<usize>) = match &numbers {
@@ -264,11 +529,10 @@ fn build_target(
                     )
                 }
                 None => {
-                    let mut distinct: Vec<&str> = cells.iter().map(|(_, c)| c.as_str()).collect();
+                    let mut distinct: Vec<&str> = cells.clone();
                     distinct.sort_unstable();
                     distinct.dedup();
-                    let index =
-                        |(_, c): &(u64, String)| distinct.binary_search(&c.as_str()).unwrap_or(0);
+                    let index = |c: &&str| distinct.binary_search(c).unwrap_or(0);
                     (
                         distinct.iter().map(|l| l.to_string()).collect(),
                         cells.iter().map(index).collect(),
@@ -303,6 +567,118 @@ fn sorted_distinct(values: &[f64]) -> Vec<f64> {
     distinct
 }
 
+/// Features that give the target away: for a numeric target, a near-exact monotone function of it
+/// (rank correlation >= 0.995, e.g. `logwage` beside `wage`); for classes, a feature whose values
+/// alone name the class of 99.5% of rows while having far fewer values than rows.
+fn leak_warnings(features: &[Feature], target: &OwnedTargets, target_name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for f in features {
+        let verdict = match (target, &f.values) {
+            (Targets::Values(y), FeatureValues::Numeric(x)) => {
+                let rho = rank_correlation(x, y.as_slice().unwrap_or(&[]));
+                (rho.abs() >= 0.995)
+                    .then(|| format!("its rank correlation with the target is {rho:.4}"))
+            }
+            (Targets::Classes { y, n_classes }, values) => {
+                let codes: Vec<Option<u64>> = match values {
+                    FeatureValues::Categorical { codes, .. } => codes
+                        .iter()
+                        .map(|&c| (c != MISSING_CODE).then_some(u64::from(c)))
+                        .collect(),
+                    FeatureValues::Numeric(x) => x
+                        .iter()
+                        .map(|v| (!v.is_nan()).then_some(v.to_bits()))
+                        .collect(),
+                };
+                let purity = class_purity(&codes, y.as_slice().unwrap_or(&[]), *n_classes);
+                purity.map(|p| {
+                    format!(
+                        "its values alone give the class of {:.1}% of rows",
+                        p * 100.0
+                    )
+                })
+            }
+            _ => None,
+        };
+        if let Some(why) = verdict {
+            out.push(format!(
+                "feature `{}` almost determines the target `{target_name}` ({why}); if it is derived from the \
+                 target or not known at prediction time, leave it out with `drop: [{}]`",
+                f.name, f.name
+            ));
+        }
+    }
+    out
+}
+
+/// The share of rows whose class is their value's majority class, when the feature has at most
+/// a tenth as many values as rows and that share is at least 99.5%.
+fn class_purity(values: &[Option<u64>], y: &[usize], n_classes: usize) -> Option<f64> {
+    let mut counts: std::collections::HashMap<u64, Vec<usize>> = std::collections::HashMap::new();
+    let mut present = 0usize;
+    for (v, &c) in values.iter().zip(y) {
+        if let Some(v) = v {
+            counts.entry(*v).or_insert_with(|| vec![0; n_classes])[c] += 1;
+            present += 1;
+        }
+    }
+    if present < 20 || counts.len() * 10 > present || counts.len() < 2 {
+        return None;
+    }
+    let majority: usize = counts
+        .values()
+        .map(|c| c.iter().max().copied().unwrap_or(0))
+        .sum();
+    let purity = majority as f64 / present as f64;
+    (purity >= 0.995).then_some(purity)
+}
+
+/// Spearman's rank correlation over the rows where `x` is present.
+fn rank_correlation(x: &[f64], y: &[f64]) -> f64 {
+    let pairs: Vec<(f64, f64)> = x
+        .iter()
+        .zip(y)
+        .filter(|(a, _)| !a.is_nan())
+        .map(|(&a, &b)| (a, b))
+        .collect();
+    if pairs.len() < 20 {
+        return 0.0;
+    }
+    let ranks = |values: Vec<f64>| -> Vec<f64> {
+        let mut order: Vec<usize> = (0..values.len()).collect();
+        order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
+        let mut ranks = vec![0.0; values.len()];
+        let mut i = 0;
+        while i < order.len() {
+            let mut j = i;
+            while j + 1 < order.len() && values[order[j + 1]] == values[order[i]] {
+                j += 1;
+            }
+            let average = (i + j) as f64 / 2.0;
+            for &k in &order[i..=j] {
+                ranks[k] = average;
+            }
+            i = j + 1;
+        }
+        ranks
+    };
+    let rx = ranks(pairs.iter().map(|p| p.0).collect());
+    let ry = ranks(pairs.iter().map(|p| p.1).collect());
+    let n = rx.len() as f64;
+    let (mx, my) = (rx.iter().sum::<f64>() / n, ry.iter().sum::<f64>() / n);
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (a, b) in rx.iter().zip(&ry) {
+        sxy += (a - mx) * (b - my);
+        sxx += (a - mx) * (a - mx);
+        syy += (b - my) * (b - my);
+    }
+    if sxx == 0.0 || syy == 0.0 {
+        0.0
+    } else {
+        sxy / (sxx * syy).sqrt()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,8 +691,11 @@ mod tests {
             path,
             target: "y".into(),
             task,
+            task_hint: None,
             features: None,
             drop: vec![],
+            columns: vec![],
+            delimiter: None,
         })
     }
 

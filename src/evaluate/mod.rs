@@ -8,7 +8,7 @@ use crate::data::OwnedTargets;
 use crate::expand::{entry_label, Trial};
 use crate::metrics::{mean_std, score_all};
 use crate::models::{FoldCache, Params, Seeds};
-use crate::preprocess::FittedScaler;
+use crate::preprocess::FittedPipeline;
 use crate::seed::derive_seed;
 use crate::spec::Plan;
 use ndarray::{Array2, Axis};
@@ -19,8 +19,10 @@ use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
 struct FoldData {
-    x_train: Array2<f64>,
-    x_test: Array2<f64>,
+    train: Vec<usize>,
+    test: Vec<usize>,
+    /// The fold's rows of the plain matrix, when the data is all numbers without gaps.
+    plain: Option<(Array2<f64>, Array2<f64>)>,
     y_train: OwnedTargets,
     y_test: OwnedTargets,
 }
@@ -32,9 +34,12 @@ type FoldOutcome = (Vec<f64>, f64, f64);
 pub struct Evaluator {
     pub plan: Plan,
     folds: Vec<FoldData>,
-    /// Per model entry and fold: values trials of that entry share (scaled fold data, kernel
-    /// matrices, presorted columns, trees).
+    /// Per model entry and fold: values trials of that entry share (kernel matrices, presorted
+    /// columns, trees).
     caches: Vec<Vec<FoldCache>>,
+    /// Per fold: the encoded train and test rows of each preprocessing pipeline, fitted on the
+    /// fold's training rows and shared by every entry with that pipeline.
+    encoded: Vec<FoldCache>,
     /// Per model entry: the seed its trials share (common random numbers across a grid).
     shared_seeds: Vec<u64>,
 }
@@ -46,8 +51,12 @@ impl Evaluator {
             .folds
             .iter()
             .map(|f| FoldData {
-                x_train: ds.x.select(Axis(0), &f.train),
-                x_test: ds.x.select(Axis(0), &f.test),
+                plain: ds
+                    .plain
+                    .as_ref()
+                    .map(|x| (x.select(Axis(0), &f.train), x.select(Axis(0), &f.test))),
+                train: f.train.clone(),
+                test: f.test.clone(),
                 y_train: ds.target.select(&f.train),
                 y_test: ds.target.select(&f.test),
             })
@@ -62,14 +71,14 @@ impl Evaluator {
             .models
             .iter()
             .map(|m| {
-                let scalers: Vec<&str> = m.preprocess.iter().map(|s| s.name()).collect();
                 derive_seed(
                     plan.seed,
-                    &format!("shared/{}", entry_label(m.name(), &scalers)),
+                    &format!("shared/{}", entry_label(m.name(), &m.label)),
                 )
             })
             .collect();
         Evaluator {
+            encoded: folds.iter().map(|_| FoldCache::default()).collect(),
             plan,
             folds,
             caches,
@@ -121,21 +130,22 @@ impl Evaluator {
             .enumerate()
             .map(|(k, fold)| {
                 let cache = &self.caches[trial.entry][k];
-                let scaled;
-                let (x_train, x_test) = if entry.preprocess.is_empty() {
-                    (fold.x_train.view(), fold.x_test.view())
-                } else {
-                    scaled = cache.get_or_compute("scaled fold", || {
-                        let mut train = fold.x_train.clone();
-                        let mut test = fold.x_test.clone();
-                        for &scaler in &entry.preprocess {
-                            let fitted = FittedScaler::fit(scaler, train.view());
-                            train = fitted.transform(train.view());
-                            test = fitted.transform(test.view());
-                        }
-                        (train, test)
-                    });
-                    (scaled.0.view(), scaled.1.view())
+                let encoded;
+                let (x_train, x_test) = match (&fold.plain, entry.pipeline.keeps_plain_numbers()) {
+                    (Some((train, test)), true) => (train.view(), test.view()),
+                    _ => {
+                        let features = &plan.dataset.features;
+                        encoded =
+                            self.encoded[k].get_or_compute(&entry.pipeline.cache_key(), || {
+                                let fitted =
+                                    FittedPipeline::fit(&entry.pipeline, features, &fold.train);
+                                (
+                                    fitted.transform(features, &fold.train),
+                                    fitted.transform(features, &fold.test),
+                                )
+                            });
+                        (encoded.0.view(), encoded.1.view())
+                    }
                 };
                 let started = Instant::now();
                 let model = family.fit(&params, x_train, fold.y_train.view(), seeds, cache)?;

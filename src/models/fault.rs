@@ -2,7 +2,9 @@
 //! It predicts the first class (or 0.0) when it returns at all.
 
 use crate::data::{OwnedTargets, Targets, TargetsView, Task};
-use crate::models::{FamilyInfo, FoldCache, ModelFamily, Params, Predictor, Seeds};
+use crate::models::{
+    DefaultPreprocessing, FamilyInfo, FoldCache, ModelFamily, Params, Predictor, Seeds,
+};
 use crate::value::{Kind, ParamSpec};
 use ndarray::{Array1, ArrayView2};
 use std::time::Duration;
@@ -50,6 +52,10 @@ const INFO: FamilyInfo = FamilyInfo {
     summary: "diagnostic: fails, panics, crashes, hangs or exhausts memory on purpose",
     tasks: &[Task::Classification, Task::Regression],
     params: PARAMS,
+    preprocessing: DefaultPreprocessing {
+        scaled: false,
+        one_hot: false,
+    },
 };
 
 impl ModelFamily for FaultFamily {

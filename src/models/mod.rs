@@ -75,6 +75,16 @@ pub struct FamilyInfo {
     pub summary: &'static str,
     pub tasks: &'static [Task],
     pub params: &'static [ParamSpec],
+    /// Preprocessing when the sweep file gives none.
+    pub preprocessing: DefaultPreprocessing,
+}
+
+/// A family's default preprocessing: whether numbers are standardised and categories one-hot
+/// encoded (else ordinal codes, as trees want).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DefaultPreprocessing {
+    pub scaled: bool,
+    pub one_hot: bool,
 }
 
 /// A model family: its parameters and how to fit one parameter set.

@@ -5,15 +5,17 @@
 
 pub mod axis;
 pub mod execution;
+pub mod preprocess;
 pub mod sweep_file;
 pub mod units;
 
 use crate::data::folds::{make_folds, CvPlan, Fold};
+use crate::data::infer::Kind as ColumnKind;
 use crate::data::{read_regular_file, DataSpec, Dataset, Targets, Task};
 use crate::error::{closest_first, InputError};
 use crate::metrics::Metric;
 use crate::models::{self, ModelFamily};
-use crate::preprocess::Scaler;
+use crate::preprocess::Pipeline;
 pub use axis::Axis;
 pub use execution::{Backend, BackendSettings, Execution, ExecutionOverrides, ProcessLimits};
 use serde::{Deserialize, Serialize};
@@ -84,7 +86,9 @@ pub enum Search {
 #[derive(Clone)]
 pub struct ModelEntry {
     pub family: &'static dyn ModelFamily,
-    pub preprocess: Vec<Scaler>,
+    pub pipeline: Pipeline,
+    /// What the preprocessing adds to trial keys (`+standard_scaler`); empty for the family default.
+    pub label: Vec<String>,
     pub params: Vec<(String, Axis)>,
 }
 
@@ -160,7 +164,7 @@ impl Plan {
         let models = raw
             .models
             .iter()
-            .map(|m| check_model(m, grid, &at))
+            .map(|m| check_model(m, raw.preprocess.as_ref(), grid, &at))
             .collect::<Result<Vec<_>, _>>()?;
         let total_trials = count_trials(&models, search, &in_file)?;
 
@@ -297,7 +301,12 @@ fn check_search(raw: &RawSweep, at: &At, in_file: &InFile) -> Result<Search, Inp
     }
 }
 
-fn check_model(raw: &RawModel, grid: bool, at: &At) -> Result<ModelEntry, InputError> {
+fn check_model(
+    raw: &RawModel,
+    sweep_default: Option<&Spanned<serde_json::Value>>,
+    grid: bool,
+    at: &At,
+) -> Result<ModelEntry, InputError> {
     let name = raw.model.value.as_str();
     let family = models::find(name).ok_or_else(|| {
         let names = closest_first(name, models::REGISTRY.iter().map(|m| m.name()));
@@ -329,9 +338,18 @@ fn check_model(raw: &RawModel, grid: bool, at: &At) -> Result<ModelEntry, InputE
             axis::check_axis(name, spec, axis, grid).map_err(&here)?,
         ));
     }
+    let written = raw.preprocess.as_ref().or(sweep_default);
+    let (pipeline, label) =
+        preprocess::parse(written.map(|w| &w.value), family.info().preprocessing).map_err(|e| {
+            match written {
+                Some(w) => at(&w.referenced, format!("{name}: {e}")),
+                None => at(&raw.model.referenced, e),
+            }
+        })?;
     Ok(ModelEntry {
         family,
-        preprocess: raw.preprocess.clone(),
+        pipeline,
+        label,
         params,
     })
 }
@@ -383,14 +401,71 @@ fn data_spec(raw: &RawSweep, base_dir: &Path, at: &At) -> Result<DataSpec, Input
             Some(list.value.clone())
         }
     };
+    let columns = match &raw.data.columns {
+        None => Vec::new(),
+        Some(map) => map
+            .value
+            .iter()
+            .map(|(name, kind)| {
+                ColumnKind::from_name(kind)
+                    .filter(|k| ColumnKind::OVERRIDES.contains(k))
+                    .map(|k| (name.clone(), k))
+                    .ok_or_else(|| {
+                        at(
+                            &map.referenced,
+                            format!(
+                                "data.columns.{name}: unknown kind `{kind}`; valid: {}",
+                                ColumnKind::OVERRIDES.map(|k| k.name()).join(", ")
+                            ),
+                        )
+                    })
+            })
+            .collect::<Result<_, _>>()?,
+    };
+    let delimiter = match &raw.data.delimiter {
+        None => None,
+        Some(d) => Some(match d.value.as_str() {
+            "\t" | "tab" => b'\t',
+            one if one.len() == 1 && one.is_ascii() => one.as_bytes()[0],
+            other => {
+                return Err(at(
+                    &d.referenced,
+                    format!(
+                    "data.delimiter `{other}`: give one character such as `,`, `;`, `|` or `tab`"
+                ),
+                ))
+            }
+        }),
+    };
+    let task_hint = raw
+        .metric
+        .as_ref()
+        .and_then(|m| Metric::from_name(&m.value))
+        .map(Metric::task);
+    if let (Some(given), Some(hint), Some(m)) = (raw.data.task, task_hint, &raw.metric) {
+        if given != hint {
+            let valid: Vec<&str> = Metric::for_task(given).iter().map(|m| m.name()).collect();
+            return Err(at(
+                &m.referenced,
+                format!(
+                    "metric `{}` is for {hint}, but `data.task` is {given}; use one of: {}",
+                    m.value,
+                    valid.join(", ")
+                ),
+            ));
+        }
+    }
     let path = base_dir.join(&raw.data.path);
     Ok(DataSpec {
         // Absolute, so a resumed or rerun sweep finds its data from any working directory.
         path: std::path::absolute(&path).unwrap_or(path),
         target: raw.data.target.clone(),
         task: raw.data.task,
+        task_hint,
         features,
         drop: raw.data.drop.clone(),
+        columns,
+        delimiter,
     })
 }
 

@@ -4,7 +4,6 @@
 use super::execution::ExecutionOverrides;
 use crate::data::Task;
 use crate::error::{closest_first, InputError};
-use crate::preprocess::Scaler;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 use std::collections::BTreeMap;
@@ -24,6 +23,8 @@ pub struct RawSweep {
     pub search: RawSearch,
     #[serde(default)]
     pub execution: ExecutionOverrides,
+    /// Preprocessing for every model that gives none of its own.
+    pub preprocess: Option<Spanned<serde_json::Value>>,
     pub models: Vec<RawModel>,
 }
 
@@ -36,6 +37,10 @@ pub struct RawData {
     pub features: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     pub drop: Vec<String>,
+    /// Kinds for columns whose inferred kind is wrong: category, number, date, drop or id.
+    pub columns: Option<Spanned<BTreeMap<String, String>>>,
+    /// The CSV field separator, when sniffing it is not wanted.
+    pub delimiter: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -76,8 +81,7 @@ pub struct RawSearch {
 #[serde(deny_unknown_fields)]
 pub struct RawModel {
     pub model: Spanned<String>,
-    #[serde(default)]
-    pub preprocess: Vec<Scaler>,
+    pub preprocess: Option<Spanned<serde_json::Value>>,
     #[serde(default)]
     pub params: BTreeMap<String, Spanned<serde_json::Value>>,
 }

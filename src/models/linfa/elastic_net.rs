@@ -2,7 +2,8 @@
 
 use crate::data::{TargetsView, Task};
 use crate::models::{
-    value_targets, FamilyInfo, FoldCache, LinfaRegressor, ModelFamily, Params, Predictor, Seeds,
+    value_targets, DefaultPreprocessing, FamilyInfo, FoldCache, LinfaRegressor, ModelFamily,
+    Params, Predictor, Seeds,
 };
 use crate::value::{Kind, ParamSpec};
 use linfa::prelude::*;
@@ -65,6 +66,10 @@ const INFO: FamilyInfo = FamilyInfo {
     summary: "linear regression with L1 + L2 penalty (linfa-elasticnet)",
     tasks: &[Task::Regression],
     params: PARAMS,
+    preprocessing: DefaultPreprocessing {
+        scaled: true,
+        one_hot: true,
+    },
 };
 
 impl ModelFamily for ElasticNetFamily {

@@ -2,7 +2,8 @@
 
 use crate::data::{TargetsView, Task};
 use crate::models::{
-    class_targets, FamilyInfo, FoldCache, LinfaClassifier, ModelFamily, Params, Predictor, Seeds,
+    class_targets, DefaultPreprocessing, FamilyInfo, FoldCache, LinfaClassifier, ModelFamily,
+    Params, Predictor, Seeds,
 };
 use crate::value::{Kind, ParamSpec};
 use linfa::prelude::*;
@@ -27,6 +28,10 @@ const INFO: FamilyInfo = FamilyInfo {
     summary: "Gaussian naive Bayes (linfa-bayes)",
     tasks: &[Task::Classification],
     params: PARAMS,
+    preprocessing: DefaultPreprocessing {
+        scaled: false,
+        one_hot: true,
+    },
 };
 
 impl ModelFamily for GaussianNbFamily {

@@ -2,7 +2,8 @@
 
 use crate::data::{TargetsView, Task};
 use crate::models::{
-    value_targets, FamilyInfo, FoldCache, LinfaRegressor, ModelFamily, Params, Predictor, Seeds,
+    value_targets, DefaultPreprocessing, FamilyInfo, FoldCache, LinfaRegressor, ModelFamily,
+    Params, Predictor, Seeds,
 };
 use crate::value::{Kind, ParamSpec};
 use linfa::prelude::*;
@@ -23,6 +24,10 @@ const INFO: FamilyInfo = FamilyInfo {
     summary: "ordinary least squares (linfa-linear)",
     tasks: &[Task::Regression],
     params: PARAMS,
+    preprocessing: DefaultPreprocessing {
+        scaled: true,
+        one_hot: true,
+    },
 };
 
 impl ModelFamily for LinearRegressionFamily {

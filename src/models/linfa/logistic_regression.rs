@@ -1,7 +1,10 @@
 //! Logistic regression (linfa-logistic): binary, or multinomial for more classes.
 
 use crate::data::{OwnedTargets, Targets, TargetsView, Task};
-use crate::models::{class_targets, FamilyInfo, FoldCache, ModelFamily, Params, Predictor, Seeds};
+use crate::models::{
+    class_targets, DefaultPreprocessing, FamilyInfo, FoldCache, ModelFamily, Params, Predictor,
+    Seeds,
+};
 use crate::value::{Kind, ParamSpec};
 use linfa::prelude::*;
 use linfa_logistic::{
@@ -78,6 +81,10 @@ const INFO: FamilyInfo = FamilyInfo {
     summary: "L2-regularised logistic regression (linfa-logistic, L-BFGS)",
     tasks: &[Task::Classification],
     params: PARAMS,
+    preprocessing: DefaultPreprocessing {
+        scaled: true,
+        one_hot: true,
+    },
 };
 
 impl ModelFamily for LogisticRegressionFamily {

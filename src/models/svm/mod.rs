@@ -6,7 +6,8 @@ pub mod smo;
 
 use crate::data::{OwnedTargets, Targets, TargetsView, Task};
 use crate::models::{
-    argmax, class_targets, FamilyInfo, FoldCache, ModelFamily, Params, Predictor, Seeds,
+    argmax, class_targets, DefaultPreprocessing, FamilyInfo, FoldCache, ModelFamily, Params,
+    Predictor, Seeds,
 };
 use crate::value::{Kind, ParamSpec};
 use ndarray::{Array1, Array2, ArrayView2};
@@ -151,6 +152,10 @@ const INFO: FamilyInfo = FamilyInfo {
     summary: "C-support vector classifier, SMO on a shared precomputed kernel; one-vs-rest for >2 classes",
     tasks: &[Task::Classification],
     params: PARAMS,
+    preprocessing: DefaultPreprocessing {
+        scaled: true,
+        one_hot: true,
+    },
 };
 
 impl ModelFamily for SvmFamily {

@@ -4,7 +4,9 @@ use super::cart::{majority, CartParams, Criterion, Limits, Tree};
 use super::columns::Columns;
 use crate::data::target::TargetShape;
 use crate::data::{OwnedTargets, TargetSlice, Targets, TargetsView, Task};
-use crate::models::{FamilyInfo, FoldCache, ModelFamily, Params, Predictor, Seeds};
+use crate::models::{
+    DefaultPreprocessing, FamilyInfo, FoldCache, ModelFamily, Params, Predictor, Seeds,
+};
 use crate::seed::derive_seed;
 use crate::value::{resolve_max_features, Kind, ParamSpec};
 use ndarray::ArrayView2;
@@ -127,6 +129,10 @@ const INFO: FamilyInfo = FamilyInfo {
     summary: "CART decision tree, deterministic (own implementation)",
     tasks: &[Task::Classification, Task::Regression],
     params: PARAMS,
+    preprocessing: DefaultPreprocessing {
+        scaled: false,
+        one_hot: false,
+    },
 };
 
 impl ModelFamily for DecisionTreeFamily {

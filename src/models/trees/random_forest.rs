@@ -6,7 +6,9 @@ use super::decision_tree::{cart_params, leaf_predictions, tree_target, COLUMNS_K
 use super::forest::{Forest, ForestParams, SharedTrees};
 use crate::data::target::TargetShape;
 use crate::data::{OwnedTargets, TargetsView, Task};
-use crate::models::{FamilyInfo, FoldCache, ModelFamily, Params, Predictor, Seeds};
+use crate::models::{
+    DefaultPreprocessing, FamilyInfo, FoldCache, ModelFamily, Params, Predictor, Seeds,
+};
 use crate::seed::derive_seed;
 use crate::value::{Kind, ParamSpec};
 use ndarray::ArrayView2;
@@ -71,6 +73,10 @@ static INFO: LazyLock<FamilyInfo> = LazyLock::new(|| FamilyInfo {
     summary: "random forest, features sampled per split, soft vote (own implementation)",
     tasks: &[Task::Classification, Task::Regression],
     params: PARAMS.as_slice(),
+    preprocessing: DefaultPreprocessing {
+        scaled: false,
+        one_hot: false,
+    },
 });
 
 impl ModelFamily for RandomForestFamily {
