@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 pub mod fault;
+pub mod linear_regression;
 pub mod linfa;
 pub mod svm;
 pub mod trees;
@@ -21,7 +22,7 @@ pub static REGISTRY: &[&dyn ModelFamily] = &[
     &linfa::gaussian_nb::GaussianNbFamily,
     &svm::SvmFamily,
     &trees::random_forest::RandomForestFamily,
-    &linfa::linear_regression::LinearRegressionFamily,
+    &linear_regression::LinearRegressionFamily,
     &linfa::elastic_net::ElasticNetFamily,
     &fault::FaultFamily,
 ];

@@ -2,5 +2,4 @@
 
 pub mod elastic_net;
 pub mod gaussian_nb;
-pub mod linear_regression;
 pub mod logistic_regression;

@@ -1,0 +1,142 @@
+//! Ordinary least squares with the minimum-norm solution when columns are collinear (as
+//! scikit-learn's `LinearRegression`, through `lstsq`): one-hot levels beside an intercept, or a date
+//! beside its own numeric form, would make the normal equations singular. The Gram matrix's
+//! eigendecomposition (linfa-linalg) gives the pseudo-inverse, dropping directions whose
+//! eigenvalue is below `max eigenvalue x columns x machine epsilon`.
+
+use crate::data::OwnedTargets;
+use crate::data::{Targets, TargetsView, Task};
+use crate::models::{
+    value_targets, DefaultPreprocessing, FamilyInfo, FoldCache, ModelFamily, Params, Predictor,
+    Seeds,
+};
+use crate::value::{Kind, ParamSpec};
+use linfa_linalg::eigh::Eigh;
+use ndarray::{Array1, ArrayView2, Axis};
+
+pub struct LinearRegressionFamily;
+
+const PARAMS: &[ParamSpec] = &[ParamSpec {
+    name: "fit_intercept",
+    kind: Kind::Bool,
+    default: "true",
+    help: "learn an intercept",
+}];
+
+const INFO: FamilyInfo = FamilyInfo {
+    name: "linear_regression",
+    summary: "ordinary least squares, minimum-norm solution for collinear columns (pseudo-inverse via linfa-linalg)",
+    tasks: &[Task::Regression],
+    params: PARAMS,
+    preprocessing: DefaultPreprocessing {
+        scaled: true,
+        one_hot: true,
+    },
+};
+
+struct Fitted {
+    coef: Array1<f64>,
+    intercept: f64,
+}
+
+impl Predictor for Fitted {
+    fn predict(&self, x: ArrayView2<f64>) -> OwnedTargets {
+        Targets::Values(x.dot(&self.coef) + self.intercept)
+    }
+}
+
+/// The least-squares coefficients and intercept of `y` on `x`.
+fn least_squares(
+    x: ArrayView2<f64>,
+    y: ArrayView2<f64>,
+    intercept: bool,
+) -> Result<Fitted, String> {
+    let d = x.ncols();
+    let (x_mean, y_mean) = if intercept {
+        (
+            x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(d)),
+            y.mean().unwrap_or(0.0),
+        )
+    } else {
+        (Array1::zeros(d), 0.0)
+    };
+    let xc = &x - &x_mean;
+    let yc = y.column(0).mapv(|v| v - y_mean);
+    let gram = xc.t().dot(&xc);
+    let moment = xc.t().dot(&yc);
+    let (values, vectors) = gram.eigh().map_err(|e| format!("least squares: {e}"))?;
+    let largest = values.iter().fold(0.0f64, |m, &v| m.max(v));
+    let cutoff = largest * d as f64 * f64::EPSILON;
+    // coef = V diag(1/lambda) V^T X^T y over the kept directions.
+    let projected = vectors.t().dot(&moment);
+    let scaled: Array1<f64> = projected
+        .iter()
+        .zip(&values)
+        .map(|(&p, &l)| if l > cutoff { p / l } else { 0.0 })
+        .collect();
+    let coef = vectors.dot(&scaled);
+    if coef.iter().any(|c| !c.is_finite()) {
+        return Err("least squares produced non-finite coefficients".to_string());
+    }
+    let intercept = y_mean - x_mean.dot(&coef);
+    Ok(Fitted { coef, intercept })
+}
+
+impl ModelFamily for LinearRegressionFamily {
+    fn info(&self) -> &'static FamilyInfo {
+        &INFO
+    }
+
+    fn fit(
+        &self,
+        p: &Params,
+        x: ArrayView2<f64>,
+        y: TargetsView,
+        _seeds: Seeds,
+        _cache: &FoldCache,
+    ) -> Result<Box<dyn Predictor>, String> {
+        let values = value_targets(y, self.name())?;
+        let fitted = least_squares(x, values.insert_axis(Axis(1)), p.bool("fit_intercept")?)?;
+        Ok(Box::new(fitted))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn exact_data_is_fitted_exactly() {
+        let x = array![[1.0, 0.0], [2.0, 1.0], [3.0, 0.0], [4.0, 1.0]];
+        let y: Array1<f64> = x
+            .rows()
+            .into_iter()
+            .map(|r| 3.0 * r[0] - 2.0 * r[1] + 5.0)
+            .collect();
+        let f = least_squares(x.view(), y.view().insert_axis(Axis(1)), true).unwrap();
+        assert!(
+            (f.coef[0] - 3.0).abs() < 1e-9 && (f.coef[1] + 2.0).abs() < 1e-9,
+            "{:?}",
+            f.coef
+        );
+        assert!((f.intercept - 5.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn collinear_columns_get_the_minimum_norm_solution() {
+        // Two one-hot levels that always sum to one, beside an intercept: singular normal equations.
+        let x = array![[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, 1.0]];
+        let y = array![1.0, 3.0, 1.0, 3.0];
+        let f = least_squares(x.view(), y.view().insert_axis(Axis(1)), true).unwrap();
+        let predicted = x.dot(&f.coef) + f.intercept;
+        for (p, t) in predicted.iter().zip(&y) {
+            assert!((p - t).abs() < 1e-9, "{predicted}");
+        }
+        assert!(
+            (f.coef[0] + f.coef[1]).abs() < 1e-9,
+            "minimum norm splits the contrast: {:?}",
+            f.coef
+        );
+    }
+}
