@@ -74,13 +74,13 @@ def estimator(model, params, classification):
 def expand_dates(frame, columns):
     for c in columns:
         t = pd.to_datetime(frame[c], utc=True, errors="coerce")
-        parts = {"year": t.dt.year, "month": t.dt.month, "day": t.dt.day, "weekday": t.dt.weekday,
+        parts = {"year": t.dt.year, "month": t.dt.month, "day": t.dt.day, "weekday": t.dt.day_of_week,
                  "hour": t.dt.hour, "epoch": t.astype("int64") // 10**9}
         for name, values in parts.items():
             values = values.astype(float).where(t.notna())
             if values.nunique(dropna=True) > 1:
                 frame[f"{c}.{name}"] = values
-        frame.drop(columns=c, inplace=True)
+        frame = frame.drop(columns=c)
     return frame
 
 

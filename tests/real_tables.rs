@@ -369,3 +369,32 @@ fn a_bad_cell_in_an_overridden_column_names_row_column_and_kind() {
             "read as number (as `columns:` says)",
         ));
 }
+
+#[test]
+fn preprocessing_choices_are_grid_axes_with_their_own_trial_keys() {
+    let sb = Sandbox::new();
+    let csv = sb.write("mixed.csv", &mixed_csv());
+    let models = "  - model: logistic_regression\n    preprocess:\n      numeric: [{impute: [mean, median]}, standard_scaler]\n      categorical: [[one_hot, ordinal]]\n";
+    let config = sb.write(
+        "sweep.yaml",
+        &sweep_on(csv.to_str().unwrap(), "label", "", models),
+    );
+    let trials = sb.run_ok(&config, "out", &[]);
+    let keys: Vec<&String> = trials.rows.keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "logistic_regression+mean+standard_scaler+one_hot()",
+            "logistic_regression+mean+standard_scaler+ordinal()",
+            "logistic_regression+median+standard_scaler+one_hot()",
+            "logistic_regression+median+standard_scaler+ordinal()",
+        ]
+    );
+    assert!(trials.column("status").iter().all(|s| s == "ok"));
+    let scores: std::collections::BTreeSet<String> =
+        trials.column("mean_test_accuracy").into_iter().collect();
+    assert!(
+        scores.len() > 1,
+        "the choices change the results: {scores:?}"
+    );
+}

@@ -161,11 +161,10 @@ impl Plan {
             ));
         }
         let grid = search == Search::Grid;
-        let models = raw
-            .models
-            .iter()
-            .map(|m| check_model(m, raw.preprocess.as_ref(), grid, &at))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut models = Vec::new();
+        for m in &raw.models {
+            models.extend(check_model(m, raw.preprocess.as_ref(), grid, &at)?);
+        }
         let total_trials = count_trials(&models, search, &in_file)?;
 
         let data_spec = data_spec(&raw, &source.base_dir, &at)?;
@@ -301,12 +300,13 @@ fn check_search(raw: &RawSweep, at: &At, in_file: &InFile) -> Result<Search, Inp
     }
 }
 
+/// The entries a `models:` item stands for: one, or one per preprocessing alternative.
 fn check_model(
     raw: &RawModel,
     sweep_default: Option<&Spanned<serde_json::Value>>,
     grid: bool,
     at: &At,
-) -> Result<ModelEntry, InputError> {
+) -> Result<Vec<ModelEntry>, InputError> {
     let name = raw.model.value.as_str();
     let family = models::find(name).ok_or_else(|| {
         let names = closest_first(name, models::REGISTRY.iter().map(|m| m.name()));
@@ -339,19 +339,20 @@ fn check_model(
         ));
     }
     let written = raw.preprocess.as_ref().or(sweep_default);
-    let (pipeline, label) =
-        preprocess::parse(written.map(|w| &w.value), family.info().preprocessing).map_err(|e| {
-            match written {
-                Some(w) => at(&w.referenced, format!("{name}: {e}")),
-                None => at(&raw.model.referenced, e),
-            }
-        })?;
-    Ok(ModelEntry {
-        family,
-        pipeline,
-        label,
-        params,
-    })
+    let pipelines = preprocess::parse_all(written.map(|w| &w.value), family.info().preprocessing)
+        .map_err(|e| match written {
+        Some(w) => at(&w.referenced, format!("{name}: {e}")),
+        None => at(&raw.model.referenced, e),
+    })?;
+    Ok(pipelines
+        .into_iter()
+        .map(|(pipeline, label)| ModelEntry {
+            family,
+            pipeline,
+            label,
+            params: params.clone(),
+        })
+        .collect())
 }
 
 fn count_trials(

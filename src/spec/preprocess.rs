@@ -7,6 +7,9 @@
 //!   categorical: [{impute: most_frequent}, one_hot]                   # one_hot | {one_hot: {min_frequency: 5, max_categories: 20}} | ordinal
 //!   datetime: [expand]
 //! ```
+//!
+//! In the map form a step may list alternatives, which are grid axes like a model's parameters:
+//! `{impute: [mean, median]}` or `[one_hot, ordinal]` make one model entry per combination.
 
 use crate::models::DefaultPreprocessing;
 use crate::preprocess::{
@@ -14,9 +17,66 @@ use crate::preprocess::{
 };
 use serde_json::Value as J;
 
+/// Every pipeline the written preprocessing stands for (one per combination of listed alternatives),
+/// each with the words it adds to trial keys.
+pub fn parse_all(
+    value: Option<&J>,
+    defaults: DefaultPreprocessing,
+) -> Result<Vec<(Pipeline, Vec<String>)>, String> {
+    match value {
+        Some(J::Object(map)) => alternatives(map)
+            .iter()
+            .map(|one| parse(Some(one), defaults))
+            .collect(),
+        other => Ok(vec![parse(other, defaults)?]),
+    }
+}
+
+/// The map form with each listed alternative chosen, in every combination: sections in name order,
+/// the last step varying fastest (as grid axes do).
+fn alternatives(map: &serde_json::Map<String, J>) -> Vec<J> {
+    // Every step becomes a list of its choices.
+    let mut slots: Vec<(String, usize, Vec<J>)> = Vec::new();
+    for (section, steps) in map {
+        for (i, item) in steps.as_array().into_iter().flatten().enumerate() {
+            let choices = match item {
+                J::Array(options) if !options.is_empty() => options.clone(),
+                J::Object(one) if one.len() == 1 => match one.iter().next() {
+                    Some((name, J::Array(options))) if !options.is_empty() => options
+                        .iter()
+                        .map(|o| serde_json::json!({ name.clone(): o.clone() }))
+                        .collect(),
+                    _ => vec![item.clone()],
+                },
+                _ => vec![item.clone()],
+            };
+            slots.push((section.clone(), i, choices));
+        }
+    }
+    let mut combos = vec![map.clone()];
+    for (section, i, choices) in slots {
+        combos = combos
+            .into_iter()
+            .flat_map(|combo| {
+                choices
+                    .iter()
+                    .map(|choice| {
+                        let mut next = combo.clone();
+                        if let Some(J::Array(steps)) = next.get_mut(&section) {
+                            steps[i] = choice.clone();
+                        }
+                        next
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+    }
+    combos.into_iter().map(J::Object).collect()
+}
+
 /// The pipeline and the words it adds to trial keys (none for a family's defaults, so keys of
 /// sweeps without `preprocess:` do not change).
-pub fn parse(
+fn parse(
     value: Option<&J>,
     defaults: DefaultPreprocessing,
 ) -> Result<(Pipeline, Vec<String>), String> {
@@ -215,6 +275,25 @@ mod tests {
         let (p, label) = parse(None, LINEAR).unwrap();
         assert!(label.is_empty());
         assert_eq!(p, Pipeline::default_for(true, true));
+    }
+
+    #[test]
+    fn listed_alternatives_are_a_grid_of_pipelines() {
+        let map = serde_json::json!({
+            "numeric": [{"impute": ["mean", "median"]}, "standard_scaler"],
+            "categorical": [["one_hot", "ordinal"]]
+        });
+        let all = parse_all(Some(&map), LINEAR).unwrap();
+        let labels: Vec<String> = all.iter().map(|(_, l)| l[0].clone()).collect();
+        assert_eq!(
+            labels,
+            [
+                "mean+standard_scaler+one_hot",
+                "median+standard_scaler+one_hot",
+                "mean+standard_scaler+ordinal",
+                "median+standard_scaler+ordinal"
+            ]
+        );
     }
 
     #[test]
