@@ -398,3 +398,45 @@ fn preprocessing_choices_are_grid_axes_with_their_own_trial_keys() {
         "the choices change the results: {scores:?}"
     );
 }
+
+#[test]
+fn a_semicolon_table_is_sniffed_and_a_given_delimiter_is_used() {
+    let sb = Sandbox::new();
+    let text = mixed_csv().replace(',', ";");
+    let csv = sb.write("semi.csv", &text);
+    let sniffed = sb.write(
+        "sniffed.yaml",
+        &sweep_on(
+            csv.to_str().unwrap(),
+            "label",
+            "",
+            "  - model: decision_tree\n",
+        ),
+    );
+    let a = sb.run_ok(&sniffed, "a", &[]);
+    let given = sb.write(
+        "given.yaml",
+        &sweep_on(
+            csv.to_str().unwrap(),
+            "label",
+            "",
+            "  - model: decision_tree\n",
+        )
+        .replace("target: label}", "target: label, delimiter: \";\"}"),
+    );
+    assert_eq!(sb.run_ok(&given, "b", &[]).results(), a.results());
+    let wrong = sb.write(
+        "wrong.yaml",
+        &sweep_on(
+            csv.to_str().unwrap(),
+            "label",
+            "",
+            "  - model: decision_tree\n",
+        )
+        .replace("target: label}", "target: label, delimiter: \"|\"}"),
+    );
+    sb.sweep(&["run", wrong.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no column `label`"));
+}
