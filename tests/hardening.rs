@@ -51,13 +51,10 @@ fn a_run_killed_before_its_manifest_can_be_told_apart_and_started_again() {
     // Kills at early moments leave either a resumable run or one that never started.
     for delay_ms in [1u64, 3, 6, 10, 15, 25] {
         let out = format!("early{delay_ms}");
-        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("sweep"))
-            .current_dir(sb.dir.path())
-            .args(["run", config.to_str().unwrap(), "--out", &out, "--quiet"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = sb.spawn(
+            &["run", config.to_str().unwrap(), "--out", &out, "--quiet"],
+            std::process::Stdio::null(),
+        );
         std::thread::sleep(Duration::from_millis(delay_ms));
         let _ = child.kill();
         let _ = child.wait();
@@ -80,13 +77,10 @@ fn ctrl_c_stops_a_huge_expansion_at_once() {
             "  - model: decision_tree\n    params: {min_samples_leaf: {int_uniform: [1, 1000000]}}\n",
         ),
     );
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("sweep"))
-        .current_dir(sb.dir.path())
-        .args(["run", config.to_str().unwrap(), "--out", "out", "--quiet"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = sb.spawn(
+        &["run", config.to_str().unwrap(), "--out", "out", "--quiet"],
+        std::process::Stdio::null(),
+    );
     std::thread::sleep(Duration::from_millis(300));
     let sent = Instant::now();
     kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
@@ -178,9 +172,8 @@ fn a_results_folder_deleted_mid_run_stops_the_run() {
 fn the_deleted_file_is_named_in_the_error() {
     let sb = Sandbox::new();
     let config = sb.write("sweep.yaml", &sleepy_sweep(40, 0.05));
-    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("sweep"))
-        .current_dir(sb.dir.path())
-        .args([
+    let child = sb.spawn(
+        &[
             "run",
             config.to_str().unwrap(),
             "--out",
@@ -188,11 +181,9 @@ fn the_deleted_file_is_named_in_the_error() {
             "--quiet",
             "--jobs",
             "1",
-        ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+        ],
+        std::process::Stdio::piped(),
+    );
     let started = Instant::now();
     while rows_in(&sb.path("out/trials.csv")) < 2 {
         assert!(started.elapsed() < Duration::from_secs(30));

@@ -43,6 +43,17 @@ impl Sandbox {
         cmd
     }
 
+    /// Starts `sweep <args>` in the background, stdout discarded, stderr to `stderr`.
+    pub fn spawn(&self, args: &[&str], stderr: Stdio) -> Child {
+        Process::new(assert_cmd::cargo::cargo_bin("sweep"))
+            .current_dir(self.dir.path())
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .expect("start sweep")
+    }
+
     /// Runs a sweep file into `out` and returns its trials keyed by trial key.
     pub fn run_ok(&self, config: &Path, out: &str, extra: &[&str]) -> Trials {
         let mut args = vec!["run", config.to_str().unwrap(), "--out", out, "--quiet"];
@@ -155,13 +166,7 @@ pub fn run_until(
 ) -> Child {
     let mut args = vec!["run", config.to_str().unwrap(), "--out", out, "--quiet"];
     args.extend_from_slice(extra);
-    let mut child = Process::new(assert_cmd::cargo::cargo_bin("sweep"))
-        .current_dir(sb.dir.path())
-        .args(&args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = sb.spawn(&args, Stdio::null());
     let started = Instant::now();
     while rows_in(&sb.path(out).join("trials.csv")) < rows {
         if started.elapsed() > Duration::from_secs(60) || child.try_wait().unwrap().is_some() {
