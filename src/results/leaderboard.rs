@@ -1,0 +1,198 @@
+//! leaderboard.csv: trials ranked by the primary metric, streamed from trials.csv.
+
+use super::trials::TrialsTable;
+use super::{open_complete, replace_file, LEADERBOARD, TRIALS};
+use crate::metrics::Metric;
+use anyhow::{Context as _, Result};
+use std::collections::BTreeMap;
+use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::path::Path;
+
+/// The leaderboard as written: its header, its first rows (for the final table), row count and the
+/// number of trials per status.
+pub struct Board {
+    pub top: TrialsTable,
+    pub rows: usize,
+    pub statuses: BTreeMap<String, usize>,
+}
+
+/// How many leaderboard rows [`write_leaderboard`] keeps in memory for display.
+const TOP_ROWS: usize = 20;
+
+/// One trial's place in the ranking: its score (if ok), its key, and where its row is in trials.csv.
+struct Entry {
+    score: Option<f64>,
+    key: String,
+    start: u64,
+    end: u64,
+}
+
+/// Sorts best first and ranks: equal scores share a rank (the lowest), ties are then ordered by trial
+/// key; trials that did not finish ok come last without a rank.
+fn rank(entries: &mut [Entry], primary: Metric) -> Vec<Option<usize>> {
+    let better = |a: f64, b: f64| {
+        if primary.higher_is_better() {
+            b.total_cmp(&a)
+        } else {
+            a.total_cmp(&b)
+        }
+    };
+    entries.sort_by(|a, b| {
+        let by_score = match (a.score, b.score) {
+            (Some(x), Some(y)) => better(x, y),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        };
+        by_score.then_with(|| a.key.cmp(&b.key))
+    });
+    let mut previous: Option<(f64, usize)> = None;
+    entries
+        .iter()
+        .enumerate()
+        .map(|(position, e)| match (e.score, previous) {
+            (Some(s), Some((p, r))) if s == p => Some(r),
+            (Some(s), _) => {
+                previous = Some((s, position + 1));
+                Some(position + 1)
+            }
+            (None, _) => None,
+        })
+        .collect()
+}
+
+/// Ranks trials.csv into leaderboard.csv without holding the rows in memory: one pass collects each
+/// trial's score, key and byte range, the ranking sorts those, a second pass copies rows in rank order.
+pub fn write_leaderboard(dir: &Path, primary: Metric) -> Result<Board> {
+    let (mut source, complete) = open_complete(&dir.join(TRIALS))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(BufReader::new((&source).take(complete)));
+    let header: Vec<String> = reader.headers()?.iter().map(String::from).collect();
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .with_context(|| format!("trials.csv has no {name} column"))
+    };
+    let score_col = column(&format!("mean_test_{}", primary.name()))?;
+    let (status_col, key_col) = (column("status")?, column("key")?);
+    let mut entries = Vec::new();
+    let mut statuses = BTreeMap::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        let start = reader.position().byte();
+        if !reader.read_record(&mut record)? {
+            break;
+        }
+        if record.len() != header.len() {
+            continue;
+        }
+        let status = &record[status_col];
+        *statuses.entry(status.to_string()).or_insert(0) += 1;
+        let score = (status == "ok")
+            .then(|| record[score_col].parse::<f64>().ok())
+            .flatten()
+            .filter(|s| !s.is_nan());
+        entries.push(Entry {
+            score,
+            key: record[key_col].to_string(),
+            start,
+            end: reader.position().byte(),
+        });
+    }
+    drop(reader);
+    let ranks = rank(&mut entries, primary);
+
+    let mut board_header = vec![format!("rank_test_{}", primary.name())];
+    board_header.extend(header.iter().cloned());
+    let mut top = Vec::new();
+    replace_file(&dir.join(LEADERBOARD), |out| {
+        let mut writer = csv::Writer::from_writer(out);
+        writer.write_record(&board_header)?;
+        let mut row = Vec::new();
+        for (entry, rank) in entries.iter().zip(&ranks) {
+            row.resize((entry.end - entry.start) as usize, 0);
+            source.seek(SeekFrom::Start(entry.start))?;
+            source.read_exact(&mut row)?;
+            let mut one = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .from_reader(row.as_slice());
+            one.read_record(&mut record)?;
+            let mut out = vec![rank.map_or(String::new(), |r| r.to_string())];
+            out.extend(record.iter().map(String::from));
+            writer.write_record(&out)?;
+            if top.len() < TOP_ROWS {
+                top.push(out);
+            }
+        }
+        Ok(writer.flush()?)
+    })?;
+    Ok(Board {
+        top: TrialsTable {
+            header: board_header,
+            rows: top,
+        },
+        rows: entries.len(),
+        statuses,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Writes a trials.csv of (key, status, score) rows and ranks it.
+    fn ranked(
+        metric: Metric,
+        rows: &[(&str, &str, &str)],
+        tail: &str,
+    ) -> (tempfile::TempDir, Board) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = format!("key,status,mean_test_{}\n", metric.name());
+        for (k, s, v) in rows {
+            text.push_str(&format!("{k},{s},{v}\n"));
+        }
+        text.push_str(tail);
+        std::fs::write(dir.path().join(TRIALS), text).unwrap();
+        let board = write_leaderboard(dir.path(), metric).unwrap();
+        (dir, board)
+    }
+
+    #[test]
+    fn ties_share_a_rank_and_failures_come_last() {
+        let rows = [
+            ("d", "failed", ""),
+            ("c", "ok", "0.9"),
+            ("a", "ok", "0.95"),
+            ("b", "ok", "0.9"),
+        ];
+        let (dir, board) = ranked(Metric::Accuracy, &rows, "");
+        let written = std::fs::read_to_string(dir.path().join(LEADERBOARD)).unwrap();
+        let expected = "rank_test_accuracy,key,status,mean_test_accuracy\n1,a,ok,0.95\n2,b,ok,0.9\n2,c,ok,0.9\n,d,failed,\n";
+        assert_eq!(written, expected);
+        assert_eq!(board.rows, 4);
+        assert_eq!(board.statuses["ok"], 3);
+        assert_eq!(board.top.rows[0][1], "a");
+    }
+
+    #[test]
+    fn lower_is_better_for_error_metrics_and_a_torn_row_is_skipped() {
+        let (_dir, board) = ranked(
+            Metric::Rmse,
+            &[("a", "ok", "3.0"), ("b", "ok", "1.0")],
+            "c,ok,0.",
+        );
+        assert_eq!(board.rows, 2);
+        assert_eq!(board.top.rows[0][1], "b");
+    }
+
+    #[test]
+    fn torn_last_row_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(TRIALS);
+        std::fs::write(&path, "key,status,mean_test_accuracy\na,ok,0.5\nb,o").unwrap();
+        let t = TrialsTable::read(&path).unwrap();
+        assert_eq!(t.rows.len(), 1);
+    }
+}

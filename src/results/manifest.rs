@@ -1,0 +1,220 @@
+//! manifest.json: what ran, with what, on which data, and how it ended; enough to resume or rerun it.
+//! A typed, versioned record written and read by this one module.
+
+use super::{write_atomic, MANIFEST};
+use crate::data::folds::CvPlan;
+use crate::data::{ColumnReport, Task};
+use crate::error::InputError;
+use crate::metrics::Metric;
+use crate::spec::execution::cores;
+use crate::spec::{ExecutionOverrides, Plan};
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// Bumped whenever a field changes meaning; a newer manifest is refused rather than misread.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Running,
+    Finished,
+    /// Stopped after `max_failures` failed trials.
+    Stopped,
+    Interrupted,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+    /// The source revision the binary was built from, when known.
+    pub build_revision: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataRecord {
+    pub path: PathBuf,
+    /// Rows used (those with a target value).
+    pub rows: usize,
+    /// Rows left out because their target was missing.
+    pub dropped_rows: usize,
+    /// Features after typing (a date column gives several).
+    pub features: Vec<String>,
+    pub sha256: String,
+    /// Every column of the file: kind, missing and distinct counts, and how it is used.
+    pub columns: Vec<ColumnReport>,
+    pub warnings: Vec<String>,
+}
+
+/// Trials of the whole sweep, and how the finished ones ended.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrialCounts {
+    pub total: usize,
+    /// Count and order-independent hash of the trial keys, to notice a changed sweep.
+    pub keys_fingerprint: String,
+    pub ok: usize,
+    pub failed: usize,
+    pub crashed: usize,
+    pub timeout: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format_version: u32,
+    pub tool: Tool,
+    pub status: RunStatus,
+    pub name: String,
+    /// The sweep file as given (absolute); relative data paths in `sweep` are relative to its folder.
+    pub config_file: PathBuf,
+    /// The revision of the repository holding the sweep file, when it is in one.
+    pub config_revision: Option<String>,
+    /// The sweep as written.
+    pub sweep: serde_json::Value,
+    /// The execution settings the run used, in the form the command line takes them.
+    pub execution: ExecutionOverrides,
+    pub seed: u64,
+    pub metric: Metric,
+    pub task: Task,
+    pub cv: CvPlan,
+    pub folds: usize,
+    pub cores: usize,
+    pub started_at: String,
+    pub resumed_at: Vec<String>,
+    pub finished_at: Option<String>,
+    pub elapsed_seconds: Option<f64>,
+    pub data: DataRecord,
+    pub trials: TrialCounts,
+}
+
+impl Manifest {
+    /// The manifest of a new run of `plan`, or of a resumed one carrying over `previous`'s history.
+    pub fn new(
+        plan: &Plan,
+        total: usize,
+        keys_fingerprint: String,
+        previous: Option<&Manifest>,
+    ) -> Manifest {
+        let ds = &plan.dataset;
+        let now = chrono::Local::now().to_rfc3339();
+        let origin = plan.origin();
+        let config_file = if plan.request.sweep.in_manifest {
+            previous.map_or_else(|| origin.to_path_buf(), |p| p.config_file.clone())
+        } else {
+            std::path::absolute(origin).unwrap_or_else(|_| origin.to_path_buf())
+        };
+        let mut resumed_at = previous.map_or_else(Vec::new, |p| p.resumed_at.clone());
+        if previous.is_some() {
+            resumed_at.push(now.clone());
+        }
+        Manifest {
+            format_version: FORMAT_VERSION,
+            tool: Tool {
+                name: "sweep".to_string(),
+                version: env!("CARGO_PKG_VERSION").to_string(),
+                build_revision: option_env!("SWEEP_BUILD_REVISION").map(String::from),
+            },
+            status: RunStatus::Running,
+            name: plan.name.clone(),
+            config_revision: git_revision(&plan.request.sweep.base_dir),
+            config_file,
+            sweep: plan.as_written.clone(),
+            execution: plan.execution.as_overrides(),
+            seed: plan.seed,
+            metric: plan.primary,
+            task: plan.task,
+            cv: plan.cv.clone(),
+            folds: plan.n_folds(),
+            cores: cores(),
+            started_at: previous.map_or(now, |p| p.started_at.clone()),
+            resumed_at,
+            finished_at: None,
+            elapsed_seconds: None,
+            data: DataRecord {
+                path: ds.path.clone(),
+                rows: ds.n_rows(),
+                dropped_rows: ds.dropped_rows,
+                features: ds.feature_names(),
+                sha256: ds.hash.clone(),
+                columns: ds.columns.clone(),
+                warnings: ds.warnings.clone(),
+            },
+            trials: TrialCounts {
+                total,
+                keys_fingerprint,
+                ..TrialCounts::default()
+            },
+        }
+    }
+
+    /// Reads `dir`'s manifest; an input error when it is missing, corrupt or from a newer version.
+    pub fn read(dir: &Path) -> Result<Manifest, InputError> {
+        let path = dir.join(MANIFEST);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            let hint = if dir.join(super::lock::LOCK).exists() {
+                "the run in this folder stopped before it wrote its manifest, so before any trial ran; \
+                 start it again with `sweep run SWEEP --out DIR`"
+            } else {
+                "is this a sweep results folder?"
+            };
+            InputError::new(format!("{}: cannot read manifest ({e}); {hint}", path.display()))
+        })?;
+        let invalid =
+            |e: String| InputError::new(format!("{}: invalid manifest: {e}", path.display()));
+        let value: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+        match value.get("format_version").and_then(serde_json::Value::as_u64) {
+            Some(v) if v == u64::from(FORMAT_VERSION) => {}
+            Some(v) => {
+                return Err(invalid(format!(
+                    "format_version {v}, but this sweep {} reads version {FORMAT_VERSION}; use the sweep version that wrote it",
+                    env!("CARGO_PKG_VERSION")
+                )))
+            }
+            None => return Err(invalid("no format_version; it was not written by sweep".to_string())),
+        }
+        serde_json::from_value(value).map_err(|e| invalid(e.to_string()))
+    }
+
+    /// The manifest's own text, for reading the recorded sweep with positions.
+    pub fn text(dir: &Path) -> Result<String, InputError> {
+        let path = dir.join(MANIFEST);
+        std::fs::read_to_string(&path)
+            .map_err(|e| InputError::new(format!("{}: cannot read manifest ({e})", path.display())))
+    }
+
+    pub fn write(&mut self, dir: &Path, status: RunStatus) -> Result<()> {
+        self.status = status;
+        write_atomic(
+            &dir.join(MANIFEST),
+            serde_json::to_string_pretty(self)?.as_bytes(),
+        )
+    }
+
+    /// Records how the run ended.
+    pub fn finish(&mut self, counts: TrialCounts, elapsed_seconds: f64) {
+        self.finished_at = Some(chrono::Local::now().to_rfc3339());
+        self.elapsed_seconds = Some(elapsed_seconds);
+        self.trials = TrialCounts {
+            total: self.trials.total,
+            keys_fingerprint: std::mem::take(&mut self.trials.keys_fingerprint),
+            ..counts
+        };
+    }
+}
+
+/// The commit checked out in the repository holding `dir`, if any.
+fn git_revision(dir: &Path) -> Option<String> {
+    let output = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["rev-parse", "HEAD"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_string())
+}

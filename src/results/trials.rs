@@ -1,0 +1,362 @@
+//! trials.csv: its columns (named as scikit-learn's `cv_results_` where one exists), the appending
+//! writer that makes each row durable, and reading it back.
+
+use super::{complete_file_len, open_complete, write_atomic, TRIALS};
+use crate::evaluate::{Status, TrialRecord};
+use crate::metrics::Metric;
+use crate::spec::Plan;
+use crate::value::Value;
+use anyhow::{Context as _, Result};
+use std::fs::{File, OpenOptions};
+use std::io::{BufReader, Read};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// The columns of trials.csv, named as scikit-learn's `cv_results_` where one exists.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Layout {
+    pub params: Vec<String>,
+    pub metrics: Vec<Metric>,
+    pub primary: Metric,
+    pub folds: usize,
+}
+
+/// A parameter's cell: its canonical text, `None` for null (as `cv_results_` shows it), and empty
+/// when the trial's model has no such parameter.
+fn param_cell(value: Option<&Value>) -> String {
+    match value {
+        None => String::new(),
+        Some(Value::Null) => "None".to_string(),
+        Some(v) => v.to_string(),
+    }
+}
+
+impl Layout {
+    pub fn new(plan: &Plan) -> Layout {
+        let mut params: Vec<String> = plan
+            .models
+            .iter()
+            .flat_map(|m| m.params.iter().map(|(n, _)| n.clone()))
+            .collect();
+        params.sort();
+        params.dedup();
+        Layout {
+            params,
+            metrics: plan.metrics.to_vec(),
+            primary: plan.primary,
+            folds: plan.n_folds(),
+        }
+    }
+
+    pub fn header(&self) -> Vec<String> {
+        let mut h: Vec<String> = ["trial", "key", "model", "status", "error", "params"]
+            .map(String::from)
+            .to_vec();
+        h.extend(self.params.iter().map(|p| format!("param_{p}")));
+        for m in &self.metrics {
+            h.push(format!("mean_test_{}", m.name()));
+            h.push(format!("std_test_{}", m.name()));
+        }
+        h.extend((0..self.folds).map(|k| format!("split{k}_test_{}", self.primary.name())));
+        h.extend(
+            [
+                "mean_fit_time",
+                "std_fit_time",
+                "mean_score_time",
+                "std_score_time",
+                "seed",
+                "backend",
+                "worker",
+            ]
+            .map(String::from),
+        );
+        h
+    }
+
+    pub fn row(&self, r: &TrialRecord) -> Vec<String> {
+        let num = |x: Option<&f64>| x.map_or(String::new(), |v| v.to_string());
+        let params: serde_json::Map<String, serde_json::Value> = r
+            .trial
+            .params
+            .iter()
+            .map(|(n, v)| (n.clone(), v.to_json()))
+            .collect();
+        let mut row = vec![
+            r.trial.index.to_string(),
+            r.trial.key.clone(),
+            r.trial.model.clone(),
+            r.status.name().to_string(),
+            r.error.replace(['\n', '\r'], " | "),
+            serde_json::Value::Object(params).to_string(),
+        ];
+        for p in &self.params {
+            let value = r.trial.params.iter().find(|(n, _)| n == p).map(|(_, v)| v);
+            row.push(param_cell(value));
+        }
+        for i in 0..self.metrics.len() {
+            row.push(num(r.means.get(i)));
+            row.push(num(r.stds.get(i)));
+        }
+        row.extend((0..self.folds).map(|k| num(r.splits.get(k))));
+        let timed = r.status == Status::Ok;
+        for seconds in [
+            r.mean_fit_time,
+            r.std_fit_time,
+            r.mean_score_time,
+            r.std_score_time,
+        ] {
+            row.push(if timed {
+                seconds.to_string()
+            } else {
+                String::new()
+            });
+        }
+        row.push(r.trial.seed.to_string());
+        row.push(r.backend.clone());
+        row.push(r.worker.map_or(String::new(), |w| w.to_string()));
+        row
+    }
+}
+
+/// Appends trial rows to trials.csv: each row is flushed to the OS as it is written and fsynced at
+/// least once a second and on close, so a killed run loses at most the row being written. Before each
+/// row it checks the file is still the one it opened: a folder deleted or replaced mid-run stops the
+/// sweep at once instead of losing every later result.
+pub struct TrialsWriter {
+    writer: csv::Writer<File>,
+    layout: Layout,
+    path: PathBuf,
+    /// Device and inode of the file opened.
+    identity: (u64, u64),
+    last_sync: Instant,
+}
+
+impl TrialsWriter {
+    pub fn open(dir: &Path, layout: Layout) -> Result<TrialsWriter> {
+        let path = dir.join(TRIALS);
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        let meta = file
+            .metadata()
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let is_new = meta.len() == 0;
+        let mut writer = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(file);
+        if is_new {
+            writer
+                .write_record(layout.header())
+                .and_then(|()| Ok(writer.flush()?))
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        Ok(TrialsWriter {
+            writer,
+            layout,
+            identity: (meta.dev(), meta.ino()),
+            path,
+            last_sync: Instant::now(),
+        })
+    }
+
+    pub fn append(&mut self, record: &TrialRecord) -> Result<()> {
+        let on_disk = std::fs::metadata(&self.path).map(|m| (m.dev(), m.ino()));
+        if on_disk.as_ref().ok() != Some(&self.identity) {
+            anyhow::bail!(
+                "{} was deleted or replaced while the sweep ran; stopping so no more results are lost \
+                 (the trials already written went with it)",
+                self.path.display()
+            );
+        }
+        self.writer
+            .write_record(self.layout.row(record))
+            .and_then(|()| Ok(self.writer.flush()?))
+            .with_context(|| format!("cannot write {}", self.path.display()))?;
+        if self.last_sync.elapsed() >= Duration::from_secs(1) {
+            self.sync()?;
+        }
+        Ok(())
+    }
+
+    pub fn sync(&mut self) -> Result<()> {
+        self.writer
+            .flush()
+            .map_err(anyhow::Error::from)
+            .and_then(|()| Ok(self.writer.get_ref().sync_data()?))
+            .with_context(|| format!("cannot write {}", self.path.display()))?;
+        self.last_sync = Instant::now();
+        Ok(())
+    }
+}
+
+/// trials.csv as read back: header plus complete rows.
+pub struct TrialsTable {
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl TrialsTable {
+    pub fn read(path: &Path) -> Result<TrialsTable> {
+        let (file, complete) = open_complete(path)?;
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(BufReader::new(file.take(complete)));
+        let header: Vec<String> = reader.headers()?.iter().map(String::from).collect();
+        let mut rows = Vec::new();
+        for record in reader.records() {
+            let record = record?;
+            // A row cut short by a kill has fewer fields than the header: it never finished.
+            if record.len() == header.len() {
+                rows.push(record.iter().map(String::from).collect());
+            }
+        }
+        Ok(TrialsTable { header, rows })
+    }
+
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.header.iter().position(|h| h == name)
+    }
+
+    pub fn to_csv(&self) -> Result<Vec<u8>> {
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        writer.write_record(&self.header)?;
+        for row in &self.rows {
+            writer.write_record(row)?;
+        }
+        writer.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
+    }
+
+    /// The rows re-laid under another header, matching columns by name (missing ones empty).
+    pub fn relayout(&self, header: Vec<String>) -> TrialsTable {
+        let sources: Vec<Option<usize>> = header.iter().map(|h| self.column(h)).collect();
+        let rows = self
+            .rows
+            .iter()
+            .map(|row| {
+                sources
+                    .iter()
+                    .map(|s| s.map_or(String::new(), |i| row[i].clone()))
+                    .collect()
+            })
+            .collect();
+        TrialsTable { header, rows }
+    }
+}
+
+/// Cuts a torn last row (from a kill mid-write) off trials.csv, so appending resumes on a line boundary.
+pub fn drop_torn_tail(path: &Path) -> Result<()> {
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    let complete = complete_file_len(&mut file)?;
+    if complete < file.metadata()?.len() {
+        file.set_len(complete)?;
+        file.sync_all()?;
+    }
+    Ok(())
+}
+
+/// Replaces trials.csv with `table` (atomically).
+pub fn rewrite_trials(dir: &Path, table: &TrialsTable) -> Result<()> {
+    write_atomic(&dir.join(TRIALS), &table.to_csv()?)
+}
+
+impl TrialsTable {
+    /// Keeps the first row of each trial key; returns the keys whose later copies were dropped.
+    pub fn drop_duplicate_keys(&mut self) -> Vec<String> {
+        let Some(key) = self.column("key") else {
+            return Vec::new();
+        };
+        let mut seen = std::collections::HashSet::new();
+        let mut dropped = Vec::new();
+        self.rows.retain(|row| {
+            let first = seen.insert(row[key].clone());
+            if !first {
+                dropped.push(row[key].clone());
+            }
+            first
+        });
+        dropped
+    }
+
+    /// What keeps this table from being a complete record with the `expected` columns: missing
+    /// columns and repeated trial keys.
+    pub fn shape_problems(&self, expected: &[String]) -> Vec<String> {
+        let mut problems: Vec<String> = expected
+            .iter()
+            .filter(|c| self.column(c).is_none())
+            .map(|c| format!("no `{c}` column"))
+            .collect();
+        if let Some(key) = self.column("key") {
+            let mut seen = std::collections::HashSet::new();
+            problems.extend(
+                self.rows
+                    .iter()
+                    .filter(|row| !seen.insert(row[key].as_str()))
+                    .map(|row| format!("trial `{}` appears more than once", row[key])),
+            );
+        }
+        problems
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(keys: &[&str]) -> TrialsTable {
+        TrialsTable {
+            header: vec!["key".into(), "status".into()],
+            rows: keys
+                .iter()
+                .map(|k| vec![k.to_string(), "ok".into()])
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn duplicates_are_found_and_dropped_keeping_the_first() {
+        let mut t = table(&["a", "b", "a"]);
+        let expected = vec!["key".to_string(), "mean_test_accuracy".to_string()];
+        let problems = t.shape_problems(&expected);
+        assert_eq!(
+            problems,
+            vec![
+                "no `mean_test_accuracy` column".to_string(),
+                "trial `a` appears more than once".to_string()
+            ]
+        );
+        assert_eq!(t.drop_duplicate_keys(), vec!["a".to_string()]);
+        assert_eq!(t.rows.len(), 2);
+    }
+
+    #[test]
+    fn a_full_disk_is_reported_with_the_file_it_hit() {
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink("/dev/full", dir.path().join(TRIALS)).unwrap();
+        let layout = Layout {
+            params: vec![],
+            metrics: vec![Metric::Accuracy],
+            primary: Metric::Accuracy,
+            folds: 1,
+        };
+        let err = match TrialsWriter::open(dir.path(), layout) {
+            Ok(_) => panic!("writing to a full device succeeded"),
+            Err(e) => format!("{e:#}"),
+        };
+        assert!(err.contains("trials.csv"), "{err}");
+        assert!(err.contains("No space left on device"), "{err}");
+    }
+
+    #[test]
+    fn null_parameters_read_as_none_and_absent_ones_as_empty() {
+        assert_eq!(param_cell(Some(&Value::Null)), "None");
+        assert_eq!(param_cell(None), "");
+        assert_eq!(param_cell(Some(&Value::Float(0.5))), "0.5");
+    }
+}
