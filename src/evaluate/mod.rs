@@ -10,7 +10,8 @@ use crate::metrics::{mean_std, score_all};
 use crate::models::{FoldCache, Params, Seeds};
 use crate::preprocess::FittedPipeline;
 use crate::seed::derive_seed;
-use crate::spec::Plan;
+use crate::spec::{Axis as ParamAxis, Plan};
+use crate::value::Value;
 use ndarray::{Array2, Axis};
 use rayon::prelude::*;
 pub use record::{Status, TrialRecord};
@@ -42,6 +43,20 @@ pub struct Evaluator {
     encoded: Vec<FoldCache>,
     /// Per model entry: the seed its trials share (common random numbers across a grid).
     shared_seeds: Vec<u64>,
+    /// Per model entry: the largest value of each integer parameter over its trials.
+    largest: Vec<Vec<(String, Option<i64>)>>,
+}
+
+/// The largest value an integer axis takes (`None` when a value is null or not an integer).
+fn largest_value(axis: &ParamAxis) -> Option<i64> {
+    match axis {
+        ParamAxis::Values(values) => values.iter().try_fold(i64::MIN, |m, v| match v {
+            Value::Int(i) => Some(m.max(*i)),
+            _ => None,
+        }),
+        ParamAxis::IntUniform(_, hi) => Some(*hi),
+        ParamAxis::Uniform(..) | ParamAxis::LogUniform(..) => None,
+    }
 }
 
 impl Evaluator {
@@ -77,7 +92,18 @@ impl Evaluator {
                 )
             })
             .collect();
+        let largest = plan
+            .models
+            .iter()
+            .map(|m| {
+                m.params
+                    .iter()
+                    .map(|(name, axis)| (name.clone(), largest_value(axis)))
+                    .collect()
+            })
+            .collect();
         Evaluator {
+            largest,
             encoded: folds.iter().map(|_| FoldCache::default()).collect(),
             plan,
             folds,
@@ -117,6 +143,7 @@ impl Evaluator {
         let params = Params {
             given: &trial.params,
             specs: family.params(),
+            largest: &self.largest[trial.entry],
         };
         let seeds = Seeds {
             trial: trial.seed,
@@ -216,4 +243,18 @@ pub fn install_panic_hook() {
             default(info);
         }
     }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shared_trees_grow_only_as_deep_as_the_deepest_trial() {
+        let ints = |v: &[i64]| ParamAxis::Values(v.iter().map(|&i| Value::Int(i)).collect());
+        assert_eq!(largest_value(&ints(&[2, 8, 4])), Some(8));
+        assert_eq!(largest_value(&ParamAxis::IntUniform(1, 5)), Some(5));
+        let with_null = ParamAxis::Values(vec![Value::Int(2), Value::Null]);
+        assert_eq!(largest_value(&with_null), None, "null is unlimited");
+    }
 }

@@ -178,6 +178,9 @@ fn unreachable_type<T>(key: &str) -> Arc<T> {
 pub struct Params<'a> {
     pub given: &'a [(String, Value)],
     pub specs: &'static [ParamSpec],
+    /// For integer parameters the sweep varies: the largest value any trial of this model entry
+    /// takes (`None`: some trial leaves it unlimited). Shared work grows only as far as that.
+    pub largest: &'a [(String, Option<i64>)],
 }
 
 impl Params<'_> {
@@ -202,6 +205,15 @@ impl Params<'_> {
         match self.get(name) {
             Value::Int(i) if i >= 0 => Ok(i as usize),
             other => Err(format!("parameter `{name}` must be a count, got `{other}`")),
+        }
+    }
+
+    /// The largest value of a count with `null` = no limit over every trial of this model entry
+    /// (`None`: unlimited for some trial), for work trials share.
+    pub fn largest_opt_usize(&self, name: &str) -> Result<Option<usize>, String> {
+        match self.largest.iter().find(|(n, _)| n == name) {
+            Some((_, bound)) => Ok(bound.and_then(|b| usize::try_from(b).ok())),
+            None => self.opt_usize(name),
         }
     }
 

@@ -157,20 +157,22 @@ impl ModelFamily for DecisionTreeFamily {
             min_samples_split: params.min_samples_split,
         };
         // Stopping rules never change a split, so trials differing only in them share one tree grown
-        // without them, each cutting it when reading. Its (tie-breaking) feature orders are seeded from
-        // the shared seed and the parameters that shape splits, so that tree is the same for all.
+        // without them (down to the deepest max_depth any of them asks for), each cutting it when
+        // reading. Its (tie-breaking) feature orders are seeded from the shared seed and the
+        // parameters that shape splits, so that tree is the same for all.
         let unlimited = CartParams {
             max_depth: None,
             min_samples_split: 2,
             ..params
         };
         let key = format!("cart-tree {unlimited:?}");
-        let unlimited = CartParams {
+        let shared = CartParams {
             seed: derive_seed(seeds.shared, &key),
+            max_depth: p.largest_opt_usize("max_depth")?,
             ..unlimited
         };
-        let tree = cache.get_or_compute(&key, || {
-            Tree::grow(&columns, target, &vec![1.0; x.nrows()], &unlimited)
+        let tree = cache.get_or_compute(&format!("{key} to {:?}", shared.max_depth), || {
+            Tree::grow(&columns, target, &vec![1.0; x.nrows()], &shared)
         });
         Ok(Box::new(Fitted {
             tree,

@@ -33,19 +33,27 @@ pub struct Forest {
     limits: Limits,
 }
 
-/// Unlimited trees of one forest seed, grown on demand and shared by every trial that needs a prefix
-/// of them cut to its own limits: trials differing in n_estimators, max_depth or min_samples_split.
+/// The trees of one forest seed, grown on demand without stopping rules (but `max_depth` down to the
+/// deepest any trial asks for) and shared by every trial that needs a prefix of them cut to its own
+/// limits: trials differing in n_estimators, max_depth or min_samples_split.
 #[derive(Default)]
 pub struct SharedTrees {
     trees: Mutex<Vec<Arc<Tree>>>,
 }
 
 impl SharedTrees {
-    /// The forest of the first `params.n_estimators` trees, growing those not grown yet.
-    pub fn forest(&self, columns: &Columns, target: TargetSlice, params: &ForestParams) -> Forest {
+    /// The forest of the first `params.n_estimators` trees, growing those not grown yet to
+    /// `grown_depth` (at least as deep as `params` asks).
+    pub fn forest(
+        &self,
+        columns: &Columns,
+        target: TargetSlice,
+        params: &ForestParams,
+        grown_depth: Option<usize>,
+    ) -> Forest {
         let unlimited = ForestParams {
             tree: CartParams {
-                max_depth: None,
+                max_depth: grown_depth,
                 min_samples_split: 2,
                 ..params.tree
             },

@@ -118,9 +118,10 @@ impl ModelFamily for RandomForestFamily {
             seed: derive_seed(seeds.shared, &key),
         };
         let columns = cache.get_or_compute(COLUMNS_KEY, || Columns::new(x));
+        let depth = p.largest_opt_usize("max_depth")?;
         let forest = cache
-            .get_or_compute(&key, SharedTrees::default)
-            .forest(&columns, target, &params);
+            .get_or_compute(&format!("{key} to {depth:?}"), SharedTrees::default)
+            .forest(&columns, target, &params, depth);
         Ok(Box::new(Fitted {
             forest,
             shape: target.shape(),
