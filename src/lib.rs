@@ -2,7 +2,7 @@
 //!
 //! The pipeline, lowest layer first (a module imports only from layers below it; `tests/layers.rs`
 //! checks this):
-//! error, seed, value, interrupt -> data, preprocess, metrics -> models -> spec (the checked plan) -> expand ->
+//! error, seed, value -> data, interrupt -> preprocess, metrics -> models -> spec (the checked plan) -> expand ->
 //! evaluate -> execute (threads | processes) -> results -> report -> session -> commands -> cli.
 
 pub mod cli;

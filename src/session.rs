@@ -106,6 +106,8 @@ pub fn run_trials(
             _ => Flow::Continue,
         })
     };
+    // From here an interrupt stops the backend cleanly and is recorded, instead of exiting at once.
+    crate::interrupt::record_on_interrupt();
     let (ending, _) = execute::run(evaluator, trials, ex.backend, ex.jobs, &mut sink)?;
     writer.sync()?;
     progress.finish();

@@ -94,6 +94,52 @@ fn ctrl_c_stops_a_huge_expansion_at_once() {
 }
 
 #[test]
+fn ctrl_c_stops_a_run_while_it_reads_a_large_table() {
+    let sb = Sandbox::new();
+    let mut text = String::from("a,b,c,d,e,f,g,h,target\n");
+    for i in 0..400_000u64 {
+        let v = (i * 7919) % 1000;
+        text.push_str(&format!(
+            "{v},{},{},{},{},{},{},{},{}\n",
+            v + 1,
+            v + 2,
+            v + 3,
+            v + 4,
+            v + 5,
+            v + 6,
+            v + 7,
+            i % 2
+        ));
+    }
+    let csv = sb.write("big.csv", &text);
+    let config = sb.write(
+        "sweep.yaml",
+        &format!(
+            "name: t\ndata: {{path: {}, target: target}}\nmodels:\n  - model: gaussian_nb\n",
+            csv.display()
+        ),
+    );
+    let mut child = sb.spawn(
+        &["run", config.to_str().unwrap(), "--out", "out", "--quiet"],
+        std::process::Stdio::null(),
+    );
+    std::thread::sleep(Duration::from_millis(100));
+    let sent = Instant::now();
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    assert!(
+        sent.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        sent.elapsed()
+    );
+    assert!(
+        !sb.path("out/trials.csv").exists(),
+        "stopped before any trial"
+    );
+}
+
+#[test]
 fn durations_limits_and_job_counts_are_bounded() {
     let sb = Sandbox::new();
     let config = sb.write("sweep.yaml", &iris_sweep("", "  - model: gaussian_nb\n"));

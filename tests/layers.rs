@@ -5,8 +5,8 @@ use std::path::Path;
 
 /// Lowest layer first; modules on one line share a layer and do not import each other.
 const LAYERS: &[&[&str]] = &[
-    &["error", "seed", "value", "interrupt"],
-    &["data"],
+    &["error", "seed", "value"],
+    &["data", "interrupt"],
     &["preprocess", "metrics"],
     &["models"],
     &["spec"],
