@@ -181,8 +181,13 @@ fn numeric_block(features: &[Feature], steps: &[NumericStep], rows: &[usize]) ->
 }
 
 impl FittedPipeline {
-    /// Fits `pipeline` on the training `rows` of `features`.
-    pub fn fit(pipeline: &Pipeline, features: &[Feature], rows: &[usize]) -> FittedPipeline {
+    /// Fits `pipeline` on the training `rows` of `features`, returning it with those rows encoded
+    /// (the scaled numbers fitting needs are the training matrix's first columns, so they are kept).
+    pub fn fit_transform(
+        pipeline: &Pipeline,
+        features: &[Feature],
+        rows: &[usize],
+    ) -> (FittedPipeline, Array2<f64>) {
         let mut numeric = Vec::new();
         let mut categories = Vec::new();
         for (f, feature) in features.iter().enumerate() {
@@ -213,7 +218,8 @@ impl FittedPipeline {
             train = scaled.transform(train.view());
             fitted.scalers.push(scaled);
         }
-        fitted
+        let encoded = fitted.append_encoded(train, features, rows);
+        (fitted, encoded)
     }
 
     /// The encoded rows: scaled numbers, then missing indicators, then encoded categories.
@@ -222,6 +228,16 @@ impl FittedPipeline {
         for scaler in &self.scalers {
             numbers = scaler.transform(numbers.view());
         }
+        self.append_encoded(numbers, features, rows)
+    }
+
+    /// `numbers` (the scaled numeric block of `rows`) followed by indicators and encoded categories.
+    fn append_encoded(
+        &self,
+        numbers: Array2<f64>,
+        features: &[Feature],
+        rows: &[usize],
+    ) -> Array2<f64> {
         let indicators: Vec<&NumericStep> = self.numeric.iter().filter(|s| s.indicator).collect();
         let category_width: usize = self
             .categories
@@ -454,7 +470,7 @@ mod tests {
     fn imputation_and_encoding_see_only_the_training_rows() {
         let train = [0, 1, 2];
         let one_hot = Pipeline::default_for(false, true);
-        let fitted = FittedPipeline::fit(&one_hot, &features(), &train);
+        let (fitted, _) = FittedPipeline::fit_transform(&one_hot, &features(), &train);
         // Median of the training numbers (1, 3) fills the gap; row 3's 100 is never seen.
         let x = fitted.transform(&features(), &[1]);
         assert_eq!(x.row(0).to_vec(), vec![2.0, 0.0, 1.0]);
@@ -464,8 +480,11 @@ mod tests {
         // A missing category takes the most frequent training level (a tie: the first, `a`).
         let x = fitted.transform(&features(), &[2]);
         assert_eq!(x.row(0).to_vec(), vec![3.0, 1.0, 0.0]);
-        let ordinal =
-            FittedPipeline::fit(&Pipeline::default_for(false, false), &features(), &train);
+        let (ordinal, _) = FittedPipeline::fit_transform(
+            &Pipeline::default_for(false, false),
+            &features(),
+            &train,
+        );
         assert_eq!(
             ordinal.transform(&features(), &[3]).row(0).to_vec(),
             vec![100.0, -1.0]
@@ -490,7 +509,12 @@ mod tests {
             max_categories: 3,
         };
         let rows: Vec<usize> = (0..10).collect();
-        let x = FittedPipeline::fit(&pipeline, &feature, &rows).transform(&feature, &rows);
+        let (fitted, x) = FittedPipeline::fit_transform(&pipeline, &feature, &rows);
+        assert_eq!(
+            fitted.transform(&feature, &rows),
+            x,
+            "fitting encodes the training rows as transform does"
+        );
         assert_eq!(x.ncols(), 3);
         assert_eq!(x.row(0).to_vec(), vec![1.0, 0.0, 0.0]);
         assert_eq!(

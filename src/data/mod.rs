@@ -442,7 +442,8 @@ fn plain_matrix(features: &[Feature], rows: usize) -> Option<Array2<f64>> {
     for (j, f) in features.iter().enumerate() {
         match &f.values {
             FeatureValues::Numeric(v) if !v.iter().any(|x| x.is_nan()) => {
-                x.column_mut(j).assign(&Array1::from(v.clone()));
+                x.column_mut(j)
+                    .assign(&ndarray::ArrayView1::from(v.as_slice()));
             }
             _ => return None,
         }
@@ -471,12 +472,12 @@ fn build_target(
         .as_ref()
         .is_some_and(|values| values.iter().all(|v| v.fract() == 0.0));
     // The metric decides only between readings the cells allow: integers can be classes or amounts.
-    let task = match (spec.task, &numbers) {
-        (Some(task), _) => task,
-        (None, None) => Task::Classification,
-        (None, Some(_)) if !integral => Task::Regression,
-        (None, Some(_)) if spec.task_hint.is_some() => spec.task_hint.unwrap_or(Task::Regression),
-        (None, Some(values)) => {
+    let task = match (spec.task, &numbers, spec.task_hint) {
+        (Some(task), _, _) => task,
+        (None, None, _) => Task::Classification,
+        (None, Some(_), _) if !integral => Task::Regression,
+        (None, Some(_), Some(hint)) => hint,
+        (None, Some(values), None) => {
             let distinct = sorted_distinct(values).len();
             // Many distinct values relative to rows look like amounts, not labels.
             if distinct <= MAX_INFERRED_CLASSES && (distinct <= 2 || distinct * 2 <= values.len()) {

@@ -164,12 +164,12 @@ impl Evaluator {
                         let features = &plan.dataset.features;
                         encoded =
                             self.encoded[k].get_or_compute(&entry.pipeline.cache_key(), || {
-                                let fitted =
-                                    FittedPipeline::fit(&entry.pipeline, features, &fold.train);
-                                (
-                                    fitted.transform(features, &fold.train),
-                                    fitted.transform(features, &fold.test),
-                                )
+                                let (fitted, train) = FittedPipeline::fit_transform(
+                                    &entry.pipeline,
+                                    features,
+                                    &fold.train,
+                                );
+                                (train, fitted.transform(features, &fold.test))
                             });
                         (encoded.0.view(), encoded.1.view())
                     }
