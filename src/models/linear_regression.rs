@@ -12,7 +12,7 @@ use crate::models::{
 };
 use crate::value::{Kind, ParamSpec};
 use linfa_linalg::eigh::Eigh;
-use ndarray::{Array1, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 
 pub struct LinearRegressionFamily;
 
@@ -34,52 +34,83 @@ const INFO: FamilyInfo = FamilyInfo {
     },
 };
 
-struct Fitted {
-    coef: Array1<f64>,
-    intercept: f64,
+/// Column means and the centred cross products a linear fit needs: with an intercept the data are
+/// centred first, so the intercept is `y_mean - x_mean . coef`. Shared by the alphas of one fold.
+pub(super) struct CenteredMoments {
+    pub x_mean: Array1<f64>,
+    pub y_mean: f64,
+    /// Xc^T Xc
+    pub gram: Array2<f64>,
+    /// Xc^T yc
+    pub moment: Array1<f64>,
+    /// yc^T yc
+    pub y_norm2: f64,
 }
 
-impl Predictor for Fitted {
+impl CenteredMoments {
+    pub fn new(x: ArrayView2<f64>, y: ArrayView1<f64>, intercept: bool) -> CenteredMoments {
+        let d = x.ncols();
+        let (x_mean, y_mean) = if intercept {
+            (
+                x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(d)),
+                y.mean().unwrap_or(0.0),
+            )
+        } else {
+            (Array1::zeros(d), 0.0)
+        };
+        let xc = &x - &x_mean;
+        let yc = y.mapv(|v| v - y_mean);
+        CenteredMoments {
+            gram: xc.t().dot(&xc),
+            moment: xc.t().dot(&yc),
+            y_norm2: yc.dot(&yc),
+            x_mean,
+            y_mean,
+        }
+    }
+}
+
+/// A fitted linear model: `x . coef + intercept`.
+pub(super) struct Linear {
+    pub coef: Array1<f64>,
+    pub intercept: f64,
+}
+
+impl Predictor for Linear {
     fn predict(&self, x: ArrayView2<f64>) -> OwnedTargets {
         Targets::Values(x.dot(&self.coef) + self.intercept)
+    }
+}
+
+impl Linear {
+    pub fn from_centered(m: &CenteredMoments, coef: Array1<f64>) -> Result<Linear, String> {
+        if coef.iter().any(|c| !c.is_finite()) {
+            return Err("the fit produced non-finite coefficients".to_string());
+        }
+        let intercept = m.y_mean - m.x_mean.dot(&coef);
+        Ok(Linear { coef, intercept })
     }
 }
 
 /// The least-squares coefficients and intercept of `y` on `x`.
 fn least_squares(
     x: ArrayView2<f64>,
-    y: ArrayView2<f64>,
+    y: ArrayView1<f64>,
     intercept: bool,
-) -> Result<Fitted, String> {
+) -> Result<Linear, String> {
+    let m = CenteredMoments::new(x, y, intercept);
     let d = x.ncols();
-    let (x_mean, y_mean) = if intercept {
-        (
-            x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(d)),
-            y.mean().unwrap_or(0.0),
-        )
-    } else {
-        (Array1::zeros(d), 0.0)
-    };
-    let xc = &x - &x_mean;
-    let yc = y.column(0).mapv(|v| v - y_mean);
-    let gram = xc.t().dot(&xc);
-    let moment = xc.t().dot(&yc);
-    let (values, vectors) = gram.eigh().map_err(|e| format!("least squares: {e}"))?;
+    let (values, vectors) = m.gram.eigh().map_err(|e| format!("least squares: {e}"))?;
     let largest = values.iter().fold(0.0f64, |m, &v| m.max(v));
     let cutoff = largest * d as f64 * f64::EPSILON;
     // coef = V diag(1/lambda) V^T X^T y over the kept directions.
-    let projected = vectors.t().dot(&moment);
+    let projected = vectors.t().dot(&m.moment);
     let scaled: Array1<f64> = projected
         .iter()
         .zip(&values)
         .map(|(&p, &l)| if l > cutoff { p / l } else { 0.0 })
         .collect();
-    let coef = vectors.dot(&scaled);
-    if coef.iter().any(|c| !c.is_finite()) {
-        return Err("least squares produced non-finite coefficients".to_string());
-    }
-    let intercept = y_mean - x_mean.dot(&coef);
-    Ok(Fitted { coef, intercept })
+    Linear::from_centered(&m, vectors.dot(&scaled))
 }
 
 impl ModelFamily for LinearRegressionFamily {
@@ -96,7 +127,7 @@ impl ModelFamily for LinearRegressionFamily {
         _cache: &FoldCache,
     ) -> Result<Box<dyn Predictor>, String> {
         let values = value_targets(y, self.name())?;
-        let fitted = least_squares(x, values.insert_axis(Axis(1)), p.bool("fit_intercept")?)?;
+        let fitted = least_squares(x, values, p.bool("fit_intercept")?)?;
         Ok(Box::new(fitted))
     }
 }
@@ -114,7 +145,7 @@ mod tests {
             .into_iter()
             .map(|r| 3.0 * r[0] - 2.0 * r[1] + 5.0)
             .collect();
-        let f = least_squares(x.view(), y.view().insert_axis(Axis(1)), true).unwrap();
+        let f = least_squares(x.view(), y.view(), true).unwrap();
         assert!(
             (f.coef[0] - 3.0).abs() < 1e-9 && (f.coef[1] + 2.0).abs() < 1e-9,
             "{:?}",
@@ -128,7 +159,7 @@ mod tests {
         // Two one-hot levels that always sum to one, beside an intercept: singular normal equations.
         let x = array![[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, 1.0]];
         let y = array![1.0, 3.0, 1.0, 3.0];
-        let f = least_squares(x.view(), y.view().insert_axis(Axis(1)), true).unwrap();
+        let f = least_squares(x.view(), y.view(), true).unwrap();
         let predicted = x.dot(&f.coef) + f.intercept;
         for (p, t) in predicted.iter().zip(&y) {
             assert!((p - t).abs() < 1e-9, "{predicted}");

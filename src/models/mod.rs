@@ -9,6 +9,7 @@ use std::any::Any;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
+pub mod elastic_net;
 pub mod fault;
 pub mod linear_regression;
 pub mod linfa;
@@ -23,7 +24,7 @@ pub static REGISTRY: &[&dyn ModelFamily] = &[
     &svm::SvmFamily,
     &trees::random_forest::RandomForestFamily,
     &linear_regression::LinearRegressionFamily,
-    &linfa::elastic_net::ElasticNetFamily,
+    &elastic_net::ElasticNetFamily,
     &fault::FaultFamily,
 ];
 

@@ -1,5 +1,4 @@
 //! Families fitted by linfa's own estimators, wrapped behind [`ModelFamily`](super::ModelFamily).
 
-pub mod elastic_net;
 pub mod gaussian_nb;
 pub mod logistic_regression;

@@ -8,13 +8,16 @@
 //! a value, so one unlimited tree can be read at any depth.
 
 use super::columns::Columns;
+use super::histogram::{BinnedScan, Histogram};
 use super::impurity::{accumulator, add_row, moved_in, side_impurity, stat_width};
 use crate::data::{TargetSlice, Targets};
 use crate::seed::child_seed;
-use ndarray::ArrayView1;
+use ndarray::{Array2, ArrayView1, ArrayView2};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
+use rayon::prelude::*;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Criterion {
@@ -68,15 +71,18 @@ fn outputs(target: TargetSlice) -> usize {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// One node in 24 bytes, so a walk from root to leaf touches few cache lines.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 struct Node {
+    threshold: f64,
     /// Where this node's value (class proportions or mean) starts in `values`; every node has one,
     /// so a tree can be cut at any depth without refitting.
-    value_at: usize,
+    value_at: u32,
     /// Training rows that reached the node.
     rows: u32,
-    /// Feature, threshold and left child (the right child follows it); `None` for a leaf.
-    split: Option<(usize, f64, usize)>,
+    feature: u32,
+    /// The left child (the right one follows it); 0 for a leaf, as the root is nobody's child.
+    left: u32,
 }
 
 /// Limits applied when reading a tree grown without them: a node deeper than `max_depth` or with
@@ -119,7 +125,12 @@ struct Grower<'a> {
     by_value: Vec<u32>,
     left_stats: Vec<f64>,
     right_stats: Vec<f64>,
+    histogram: Histogram,
 }
+
+/// Nodes with at least this many rows split on binned features when the fold has them (see
+/// [`histogram`](super::histogram)) unless their rows are kept presorted; smaller ones sort exactly.
+const BINNED_MIN_NODE_ROWS: usize = 64;
 
 impl Tree {
     /// Grows a tree on the rows with a positive weight (`weights[row]`: 1, or a bootstrap count).
@@ -158,6 +169,7 @@ impl Tree {
             by_value: Vec::with_capacity(n),
             left_stats: vec![0.0; stat_width(target)],
             right_stats: vec![0.0; stat_width(target)],
+            histogram: Histogram::default(),
         };
         let mut tree = Tree {
             nodes: Vec::new(),
@@ -172,13 +184,9 @@ impl Tree {
             let stats = grower.stats(start, end);
             let impurity = grower.impurity(&stats);
             if slot == tree.nodes.len() {
-                tree.nodes.push(Node {
-                    value_at: 0,
-                    rows: 0,
-                    split: None,
-                });
+                tree.nodes.push(Node::default());
             }
-            tree.nodes[slot].value_at = tree.values.len();
+            tree.nodes[slot].value_at = tree.values.len() as u32;
             tree.nodes[slot].rows = (end - start) as u32;
             tree.values.extend(grower.leaf_value(&stats));
             if !grower.may_split(end - start, depth, impurity) {
@@ -191,13 +199,13 @@ impl Tree {
             let keep = presorted && grower.keeps_presorted(end - start);
             grower.partition(start, end, &split, keep);
             let left = tree.nodes.len();
-            let unset = || Node {
-                value_at: 0,
-                rows: 0,
-                split: None,
+            tree.nodes.extend([Node::default(); 2]);
+            tree.nodes[slot] = Node {
+                threshold: split.threshold,
+                feature: split.feature as u32,
+                left: left as u32,
+                ..tree.nodes[slot]
             };
-            tree.nodes.extend([unset(), unset()]);
-            tree.nodes[slot].split = Some((split.feature, split.threshold, left));
             let mid = start + split.left_rows;
             stack.push((
                 left + 1,
@@ -230,17 +238,17 @@ impl Tree {
             let node = &self.nodes[at];
             let stop = limits.max_depth.is_some_and(|d| depth >= d)
                 || (node.rows as usize) < limits.min_samples_split;
-            match node.split {
-                Some((feature, threshold, left)) if !stop => {
-                    at = if row[feature] <= threshold {
-                        left
-                    } else {
-                        left + 1
-                    };
-                    depth += 1;
-                }
-                _ => return &self.values[node.value_at..node.value_at + self.outputs],
+            if node.left != 0 && !stop {
+                at = if row[node.feature as usize] <= node.threshold {
+                    node.left as usize
+                } else {
+                    node.left as usize + 1
+                };
+                depth += 1;
+                continue;
             }
+            let at = node.value_at as usize;
+            return &self.values[at..at + self.outputs];
         }
     }
 }
@@ -342,9 +350,37 @@ impl Grower<'_> {
         let min_leaf = self.params.min_samples_leaf.max(1);
         let node_weight = stats[stats.len() - 1];
         let mut best: Option<Split> = None;
+        let binned = match &self.columns.bins {
+            Some(bins) if !presorted && end - start >= BINNED_MIN_NODE_ROWS => Some(BinnedScan {
+                bins,
+                target: self.target,
+                weights: self.weights,
+                criterion: self.params.criterion,
+                xlx: &self.columns.x_log2_x,
+                min_leaf,
+            }),
+            _ => None,
+        };
         for (visited, &feature) in features.iter().enumerate() {
             if visited >= wanted && best.is_some() {
                 break;
+            }
+            if let Some(scan) = &binned {
+                let rows = &self.sorted[0][start..end];
+                if let Some(found) = scan.best(feature, rows, stats, &mut self.histogram) {
+                    if best
+                        .as_ref()
+                        .is_none_or(|b| found.children_impurity < b.children_impurity)
+                    {
+                        best = Some(Split {
+                            feature,
+                            threshold: found.threshold,
+                            left_rows: found.left_rows,
+                            children_impurity: found.children_impurity,
+                        });
+                    }
+                }
+                continue;
             }
             let column = self.columns.column(feature);
             let rows: &[u32] = if presorted {
@@ -417,6 +453,30 @@ impl Grower<'_> {
     }
 }
 
+/// The mean of the trees' leaf values (read with `limits`) for every row of `x`: rows x outputs.
+/// Rows go in parallel chunks, each read tree by tree, so a tree's nodes stay in cache while the
+/// chunk's rows walk it.
+pub fn mean_leaf_values(trees: &[Arc<Tree>], x: ArrayView2<f64>, limits: Limits) -> Array2<f64> {
+    const CHUNK: usize = 256;
+    let outputs = trees.first().map_or(1, |t| t.outputs);
+    let mut sums = vec![0.0; x.nrows() * outputs];
+    sums.par_chunks_mut(CHUNK * outputs)
+        .enumerate()
+        .for_each(|(chunk, sums)| {
+            let first = chunk * CHUNK;
+            for tree in trees {
+                for (k, sum) in sums.chunks_mut(outputs).enumerate() {
+                    let leaf = tree.leaf_within(x.row(first + k), limits);
+                    sum.iter_mut().zip(leaf).for_each(|(s, v)| *s += v);
+                }
+            }
+        });
+    let mut sums =
+        Array2::from_shape_vec((x.nrows(), outputs), sums).expect("one row of sums per row of x");
+    sums /= trees.len().max(1) as f64;
+    sums
+}
+
 /// Picks the class with the largest value, the lowest index on ties.
 pub fn majority(values: &[f64]) -> usize {
     crate::models::argmax(values.iter().copied())
@@ -425,7 +485,6 @@ pub fn majority(values: &[f64]) -> usize {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use ndarray::Array2;
     use proptest::prelude::*;
 
     /// Small integer-valued records with labels in 0..3; with `distinct`, the first column is the row
@@ -479,6 +538,45 @@ pub(crate) mod tests {
                 prop_assert_eq!(full.leaf_within(row, limits), grown.leaf(row));
             }
         }
+    }
+
+    #[test]
+    fn binned_splits_equal_exact_ones_when_features_have_few_values() {
+        // 5000 rows of integer features with under 256 values each: every bin holds one value, so
+        // the histogram scan sees exactly the sorted scan's candidates. Thresholds may differ (a bin
+        // edge sits between the fold's neighbouring values, not the node's) but not the partitions.
+        let rows = 5000;
+        let x = Array2::from_shape_fn((rows, 4), |(r, c)| {
+            ((r * (c + 7) * 7919) % (40 + 50 * c)) as f64
+        });
+        let y: Vec<usize> = (0..rows)
+            .map(|r| ((x[[r, 0]] + x[[r, 2]]) as usize / 30 + r % 3) % 3)
+            .collect();
+        let binned = Columns::new(x.view());
+        assert!(binned.bins.is_some());
+        let mut exact = Columns::new(x.view());
+        exact.bins = None;
+        let target = Targets::Classes {
+            y: y.as_slice(),
+            n_classes: 3,
+        };
+        let weights: Vec<f64> = (0..rows).map(|r| (r % 3) as f64).collect();
+        let params = CartParams {
+            max_features: Some(2),
+            seed: 7,
+            ..CartParams::default()
+        };
+        let a = Tree::grow(&binned, target, &weights, &params);
+        let b = Tree::grow(&exact, target, &weights, &params);
+        assert!(a.nodes.len() > 100, "a real tree: {} nodes", a.nodes.len());
+        let shape = |t: &Tree| -> Vec<(u32, u32, u32)> {
+            t.nodes
+                .iter()
+                .map(|n| (n.feature, n.left, n.rows))
+                .collect()
+        };
+        assert!(shape(&a) == shape(&b), "binned and exact trees differ");
+        assert!(a.values == b.values, "leaf values differ");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Training columns laid out for tree growth: feature-major values and each feature's rows presorted,
 //! built once per training fold and shared by every tree and forest grown on it.
 
+use super::histogram::Bins;
 use super::impurity::XLog2X;
 use ndarray::{Array2, ArrayView2};
 
@@ -13,7 +14,13 @@ pub struct Columns {
     pub(super) rank: Vec<Vec<u32>>,
     /// x log2 x for the weights a tree on these rows can see (entropy scans look it up).
     pub(super) x_log2_x: XLog2X,
+    /// Binned features for split finding on large nodes; only for folds of at least
+    /// [`BINNED_MIN_ROWS`] rows, where sorting each node's rows costs more than a histogram pass.
+    pub(super) bins: Option<Bins>,
 }
+
+/// Folds smaller than this always split exactly.
+pub const BINNED_MIN_ROWS: usize = 2048;
 
 impl Columns {
     pub fn new(x: ArrayView2<f64>) -> Columns {
@@ -41,7 +48,9 @@ impl Columns {
             })
             .collect();
         let n_rows = data.ncols();
+        let bins = (n_rows >= BINNED_MIN_ROWS).then(|| Bins::new(data.view(), &order));
         Columns {
+            bins,
             data,
             order,
             rank,

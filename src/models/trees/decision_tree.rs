@@ -1,6 +1,6 @@
 //! Decision tree family (classification and regression), backed by [`cart`](super::cart).
 
-use super::cart::{majority, CartParams, Criterion, Limits, Tree};
+use super::cart::{mean_leaf_values, CartParams, Criterion, Limits, Tree};
 use super::columns::Columns;
 use crate::data::target::TargetShape;
 use crate::data::{OwnedTargets, TargetSlice, Targets, TargetsView, Task};
@@ -9,7 +9,7 @@ use crate::models::{
 };
 use crate::seed::derive_seed;
 use crate::value::{resolve_max_features, Kind, ParamSpec};
-use ndarray::ArrayView2;
+use ndarray::{Array2, ArrayView2};
 use std::sync::Arc;
 
 pub struct DecisionTreeFamily;
@@ -94,18 +94,17 @@ pub fn tree_target<'a>(y: &TargetsView<'a>) -> Result<TargetSlice<'a>, String> {
         .ok_or_else(|| "targets must be contiguous".to_string())
 }
 
-/// Turns averaged leaf values into predictions: the majority class, or the mean.
-pub fn leaf_predictions(
-    x: ArrayView2<f64>,
-    target: TargetShape,
-    leaf_value: impl Fn(ndarray::ArrayView1<f64>) -> Vec<f64>,
-) -> OwnedTargets {
+/// Turns averaged leaf values (rows x outputs) into predictions: the majority class, or the mean.
+pub fn leaf_predictions(values: Array2<f64>, target: TargetShape) -> OwnedTargets {
     match target {
         Targets::Classes { n_classes, .. } => Targets::Classes {
-            y: x.outer_iter().map(|r| majority(&leaf_value(r))).collect(),
+            y: values
+                .outer_iter()
+                .map(|v| crate::models::argmax(v.iter().copied()))
+                .collect(),
             n_classes,
         },
-        Targets::Values(_) => Targets::Values(x.outer_iter().map(|r| leaf_value(r)[0]).collect()),
+        Targets::Values(_) => Targets::Values(values.column(0).to_owned()),
     }
 }
 
@@ -118,9 +117,8 @@ struct Fitted {
 
 impl Predictor for Fitted {
     fn predict(&self, x: ArrayView2<f64>) -> OwnedTargets {
-        leaf_predictions(x, self.shape, |row| {
-            self.tree.leaf_within(row, self.limits).to_vec()
-        })
+        let values = mean_leaf_values(std::slice::from_ref(&self.tree), x, self.limits);
+        leaf_predictions(values, self.shape)
     }
 }
 

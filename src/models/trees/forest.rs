@@ -6,15 +6,16 @@
 //! seed. Classification averages the trees' class proportions (soft vote, as scikit-learn does) and
 //! picks the lowest class index on ties.
 
-use super::cart::{CartParams, Limits, Tree};
+use super::cart::{mean_leaf_values, CartParams, Limits, Tree};
 use super::columns::Columns;
 use crate::data::TargetSlice;
 use crate::seed::child_seed;
-use ndarray::ArrayView1;
+use ndarray::{Array2, ArrayView2};
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ForestParams {
@@ -35,10 +36,32 @@ pub struct Forest {
 
 /// The trees of one forest seed, grown on demand without stopping rules (but `max_depth` down to the
 /// deepest any trial asks for) and shared by every trial that needs a prefix of them cut to its own
-/// limits: trials differing in n_estimators, max_depth or min_samples_split.
+/// limits: trials differing in n_estimators, max_depth or min_samples_split. Trials running at once
+/// split the growing between them: each claims trees nobody has started, then waits for the rest
+/// while helping with other pool work, so no pool thread sits blocked.
 #[derive(Default)]
 pub struct SharedTrees {
-    trees: Mutex<Vec<Arc<Tree>>>,
+    trees: Mutex<Vec<Arc<TreeCell>>>,
+}
+
+#[derive(Default)]
+struct TreeCell {
+    claimed: AtomicBool,
+    tree: OnceLock<Arc<Tree>>,
+}
+
+impl TreeCell {
+    /// The tree, once whoever claimed it has grown it; runs other pool work meanwhile.
+    fn wait(&self) -> Arc<Tree> {
+        loop {
+            if let Some(tree) = self.tree.get() {
+                return Arc::clone(tree);
+            }
+            if rayon::yield_now() != Some(rayon::Yield::Executed) {
+                std::thread::sleep(std::time::Duration::from_micros(200));
+            }
+        }
+    }
 }
 
 impl SharedTrees {
@@ -59,17 +82,21 @@ impl SharedTrees {
             },
             ..*params
         };
-        let mut trees = self.trees.lock().unwrap_or_else(|p| p.into_inner());
-        let have = trees.len();
-        if have < params.n_estimators {
-            let grown: Vec<Tree> = (have..params.n_estimators)
-                .into_par_iter()
-                .map(|i| grow_tree(columns, target, &unlimited, i))
-                .collect();
-            trees.extend(grown.into_iter().map(Arc::new));
-        }
+        let cells: Vec<Arc<TreeCell>> = {
+            let mut trees = self.trees.lock().unwrap_or_else(|p| p.into_inner());
+            if trees.len() < params.n_estimators {
+                trees.resize_with(params.n_estimators, Default::default);
+            }
+            trees[..params.n_estimators].to_vec()
+        };
+        cells.par_iter().enumerate().for_each(|(i, cell)| {
+            if !cell.claimed.swap(true, Ordering::AcqRel) {
+                let tree = Arc::new(grow_tree(columns, target, &unlimited, i));
+                let _ = cell.tree.set(tree);
+            }
+        });
         Forest {
-            trees: trees[..params.n_estimators].to_vec(),
+            trees: cells.iter().map(|cell| cell.wait()).collect(),
             limits: Limits {
                 max_depth: params.tree.max_depth,
                 min_samples_split: params.tree.min_samples_split,
@@ -124,17 +151,9 @@ impl Forest {
         }
     }
 
-    /// The trees' leaf values averaged: class proportions or the mean prediction.
-    pub fn average(&self, row: ArrayView1<f64>) -> Vec<f64> {
-        let mut sum = self.trees[0].leaf_within(row, self.limits).to_vec();
-        for tree in &self.trees[1..] {
-            for (s, v) in sum.iter_mut().zip(tree.leaf_within(row, self.limits)) {
-                *s += v;
-            }
-        }
-        let n = self.trees.len() as f64;
-        sum.iter_mut().for_each(|s| *s /= n);
-        sum
+    /// The trees' leaf values averaged per row of `x`: class proportions or the mean prediction.
+    pub fn average(&self, x: ArrayView2<f64>) -> Array2<f64> {
+        mean_leaf_values(&self.trees, x, self.limits)
     }
 }
 
@@ -184,8 +203,8 @@ mod tests {
             let p = params(1, false, None, seed);
             let forest = Forest::grow(&columns, target, &p);
             let tree = Tree::grow(&columns, target, &vec![1.0; y.len()], &CartParams { seed: tree_seed(seed, 0), ..p.tree });
-            for row in x.outer_iter() {
-                prop_assert_eq!(forest.average(row), tree.leaf(row).to_vec());
+            for (row, averaged) in x.outer_iter().zip(forest.average(x.view()).outer_iter()) {
+                prop_assert_eq!(averaged.to_vec(), tree.leaf(row).to_vec());
             }
         }
     }

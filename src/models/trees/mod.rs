@@ -5,5 +5,6 @@ pub mod cart;
 pub mod columns;
 pub mod decision_tree;
 pub mod forest;
+mod histogram;
 mod impurity;
 pub mod random_forest;

@@ -64,7 +64,7 @@ struct Fitted {
 
 impl Predictor for Fitted {
     fn predict(&self, x: ArrayView2<f64>) -> OwnedTargets {
-        leaf_predictions(x, self.shape, |row| self.forest.average(row))
+        leaf_predictions(self.forest.average(x), self.shape)
     }
 }
 
