@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 
-VARYING = {"trial", "mean_fit_time", "std_fit_time", "mean_score_time", "std_score_time", "backend", "worker"}
+VARYING = {"trial", "mean_fit_time", "std_fit_time", "mean_shared_fit_time", "mean_score_time", "std_score_time", "backend", "worker"}
 
 
 def read_trials(path):

@@ -114,32 +114,27 @@ fn bench(request: &BenchArgs, budget: Duration) -> Result<Report> {
         BackendSettings::Threads => ProcessLimits::default(),
     };
     let all = expand(&first.plan);
+    let (sweep_name, seed) = (first.plan.name.clone(), first.plan.seed);
+    // The parent keeps only the trial list: what runs cache is theirs.
+    drop(first);
     let cores = cores();
     let mut order = all.clone();
     order.shuffle(&mut Xoshiro256PlusPlus::seed_from_u64(derive_seed(
-        first.plan.seed,
-        "bench",
+        seed, "bench",
     )));
 
-    let sample_size = match (request.all, request.trials) {
-        (true, _) => all.len(),
-        (false, Some(n)) => n.min(all.len()),
-        (false, None) => {
-            // A pilot on one thread estimates the time per trial; four runs must fit the budget.
-            let pilot: Vec<Trial> = order.iter().take(all.len().min(20)).cloned().collect();
-            let started = Instant::now();
-            let (_, _, ending) =
-                measure(&fresh()?, pilot.clone(), BackendSettings::Threads, 1, None)?;
-            if ending == Ending::Interrupted {
-                return Err(Interrupted.into());
-            }
-            let per_trial = started.elapsed().as_secs_f64() / pilot.len().max(1) as f64;
-            let runs_per_trial = 2.0 + 2.0 / cores as f64;
-            ((budget.as_secs_f64() / (per_trial * runs_per_trial).max(1e-9)) as usize)
-                .clamp(1, all.len())
-        }
+    // With a time budget the first run (threads, one job) works through the shuffled trials until
+    // its share of the budget is spent, and the trials it finished are the sample the other three
+    // runs take, each by a deadline in proportion (with some slack): the whole bench stays near
+    // --budget and no separate pilot is needed. Runs are compared by trials per second.
+    let runs_per_trial = 2.0 + 2.0 / cores as f64;
+    let mut sample: Vec<Trial> = match (request.all, request.trials) {
+        (true, _) => order,
+        (false, Some(n)) => order.into_iter().take(n).collect(),
+        (false, None) => order,
     };
-    let sample: Vec<Trial> = order.into_iter().take(sample_size).collect();
+    let mut deadline =
+        (!request.all && request.trials.is_none()).then(|| budget.div_f64(runs_per_trial));
     let configurations = [
         (BackendSettings::Threads, 1),
         (BackendSettings::Threads, cores),
@@ -147,7 +142,13 @@ fn bench(request: &BenchArgs, budget: Duration) -> Result<Report> {
         (BackendSettings::Processes(limits), cores),
     ];
     let bar = (!request.quiet && std::io::stderr().is_terminal()).then(|| {
-        let bar = ProgressBar::new((sample.len() * configurations.len()) as u64);
+        // With a budget the length is known once the first run has chosen the sample.
+        let runs = if deadline.is_some() {
+            0
+        } else {
+            sample.len() * configurations.len()
+        };
+        let bar = ProgressBar::new(runs as u64);
         bar.set_style(
             ProgressStyle::with_template(
                 "{bar:30.cyan/blue} {pos}/{len} trial runs  {msg}  [{elapsed} < {eta}]",
@@ -163,17 +164,38 @@ fn bench(request: &BenchArgs, budget: Duration) -> Result<Report> {
         if let Some(bar) = &bar {
             bar.set_message(format!("{backend}, {jobs} job(s)"));
         } else if !request.quiet {
+            let up_to = if measurements.is_empty() && deadline.is_some() {
+                "up to "
+            } else {
+                ""
+            };
             eprintln!(
-                "bench: {} trials on {backend} with {jobs} job(s)",
+                "bench: {up_to}{} trials on {backend} with {jobs} job(s)",
                 sample.len()
             );
         }
         let evaluator = fresh()?;
         reset_peak_rss();
         let started = Instant::now();
-        let (records, stats, ending) =
-            measure(&evaluator, sample.clone(), settings, jobs, bar.as_ref())?;
+        let (records, stats, ending) = measure(
+            &evaluator,
+            sample.clone(),
+            settings,
+            jobs,
+            bar.as_ref(),
+            deadline.map(|d| d.div_f64(jobs.min(cores) as f64)),
+        )?;
         let wall = started.elapsed().as_secs_f64();
+        if measurements.is_empty() && deadline.is_some() {
+            sample = records.iter().map(|r| r.trial.clone()).collect();
+            deadline = Some(Duration::from_secs_f64(1.2 * wall));
+            if let Some(bar) = &bar {
+                bar.set_length(records.len() as u64 * configurations.len() as u64);
+            }
+        }
+        // What the run cached goes before the next run is measured.
+        drop(evaluator);
+        release_freed_memory();
         if ending == Ending::Interrupted {
             return Err(Interrupted.into());
         }
@@ -213,24 +235,28 @@ fn bench(request: &BenchArgs, budget: Duration) -> Result<Report> {
         let single = measurements
             .iter()
             .find(|m| m.backend == measurements[i].backend && m.jobs == 1)
-            .map(|m| m.wall_seconds);
+            .map(|m| m.trials_per_second);
         let threads_same_jobs = measurements
             .iter()
             .find(|m| m.backend == Backend::Threads && m.jobs == measurements[i].jobs)
-            .map(|m| m.wall_seconds);
+            .map(|m| m.trials_per_second);
         let m = &mut measurements[i];
         if let Some(single) = single {
-            m.speedup_over_one_job = single / m.wall_seconds;
+            m.speedup_over_one_job = m.trials_per_second / single;
             m.parallel_efficiency = m.speedup_over_one_job / m.jobs as f64;
         }
         if let (Backend::Processes, Some(t)) = (m.backend, threads_same_jobs) {
-            m.overhead_ms_per_trial = Some((m.wall_seconds - t) * 1000.0 / m.trials.max(1) as f64);
+            m.overhead_ms_per_trial = Some((1.0 / m.trials_per_second - 1.0 / t) * 1000.0);
         }
     }
-    let identical_metrics = metrics.windows(2).all(|w| w[0] == w[1]);
+    // Runs stopped at their deadline ran fewer trials: compare the trials they have in common.
+    let identical_metrics = metrics.windows(2).all(|w| {
+        w[0].iter()
+            .all(|(key, values)| w[1].get(key).is_none_or(|other| other == values))
+    });
     let recommendation = recommend(&measurements, cores, identical_metrics);
     Ok(Report {
-        sweep: first.plan.name.clone(),
+        sweep: sweep_name,
         cores,
         sampled_trials: sample.len(),
         total_trials: all.len(),
@@ -240,20 +266,34 @@ fn bench(request: &BenchArgs, budget: Duration) -> Result<Report> {
     })
 }
 
+/// Returns freed heap pages to the system, so the next run's peak RSS is its own.
+fn release_freed_memory() {
+    // SAFETY: malloc_trim only walks glibc's own free lists.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// Runs `trials`, stopping (after the running ones) once `deadline` has passed.
 fn measure(
     evaluator: &Arc<Evaluator>,
     trials: Vec<Trial>,
     backend: BackendSettings,
     jobs: usize,
     bar: Option<&ProgressBar>,
+    deadline: Option<Duration>,
 ) -> Result<(Vec<TrialRecord>, PoolStats, Ending)> {
     let mut records = Vec::with_capacity(trials.len());
+    let started = Instant::now();
     let mut sink = |record: TrialRecord| -> Result<Flow> {
         records.push(record);
         if let Some(bar) = bar {
             bar.inc(1);
         }
-        Ok(Flow::Continue)
+        Ok(match deadline {
+            Some(d) if started.elapsed() >= d => Flow::Stop,
+            _ => Flow::Continue,
+        })
     };
     let (ending, stats) = execute::run(
         evaluator,

@@ -27,10 +27,11 @@ pub struct RerunArgs {
 }
 
 /// Columns that legitimately differ between two runs of the same sweep.
-const RUN_SPECIFIC: [&str; 7] = [
+const RUN_SPECIFIC: [&str; 8] = [
     "trial",
     "mean_fit_time",
     "std_fit_time",
+    "mean_shared_fit_time",
     "mean_score_time",
     "std_score_time",
     "backend",

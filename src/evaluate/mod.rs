@@ -7,7 +7,7 @@ pub mod record;
 use crate::data::OwnedTargets;
 use crate::expand::{entry_label, Trial};
 use crate::metrics::{mean_std, score_all};
-use crate::models::{FoldCache, Params, Seeds};
+use crate::models::{measuring_shared_work, FoldCache, Params, Seeds};
 use crate::preprocess::FittedPipeline;
 use crate::seed::derive_seed;
 use crate::spec::{Axis as ParamAxis, Plan};
@@ -17,19 +17,20 @@ use rayon::prelude::*;
 pub use record::{Status, TrialRecord};
 use std::cell::RefCell;
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 use std::time::Instant;
 
 struct FoldData {
     train: Vec<usize>,
     test: Vec<usize>,
     /// The fold's rows of the plain matrix, when the data is all numbers without gaps.
-    plain: Option<(Array2<f64>, Array2<f64>)>,
+    plain: Option<Arc<(Array2<f64>, Array2<f64>)>>,
     y_train: OwnedTargets,
     y_test: OwnedTargets,
 }
 
-/// One fold's scores (every metric), fit seconds and score seconds.
-type FoldOutcome = (Vec<f64>, f64, f64);
+/// Per fold: every metric, then own fit, shared-work and scoring seconds.
+type FoldOutcome = (Vec<f64>, f64, f64, f64);
 
 /// A plan with what every trial shares: fold slices and per-fold caches.
 pub struct Evaluator {
@@ -61,21 +62,21 @@ fn largest_value(axis: &ParamAxis) -> Option<i64> {
 
 impl Evaluator {
     pub fn new(plan: Plan) -> Evaluator {
+        crate::models::svm::kernel_cache::set_budget(plan.execution.cache_memory_per_process());
         let ds = &plan.dataset;
-        let folds: Vec<FoldData> = plan
-            .folds
-            .iter()
-            .map(|f| FoldData {
-                plain: ds
-                    .plain
-                    .as_ref()
-                    .map(|x| (x.select(Axis(0), &f.train), x.select(Axis(0), &f.test))),
-                train: f.train.clone(),
-                test: f.test.clone(),
-                y_train: ds.target.select(&f.train),
-                y_test: ds.target.select(&f.test),
-            })
-            .collect();
+        let folds: Vec<FoldData> =
+            plan.folds
+                .iter()
+                .map(|f| FoldData {
+                    plain: ds.plain.as_ref().map(|x| {
+                        Arc::new((x.select(Axis(0), &f.train), x.select(Axis(0), &f.test)))
+                    }),
+                    train: f.train.clone(),
+                    test: f.test.clone(),
+                    y_train: ds.target.select(&f.train),
+                    y_test: ds.target.select(&f.test),
+                })
+                .collect();
         let caches = plan
             .models
             .iter()
@@ -157,12 +158,13 @@ impl Evaluator {
             .enumerate()
             .map(|(k, fold)| {
                 let cache = &self.caches[trial.entry][k];
-                let encoded;
-                let (x_train, x_test) = match (&fold.plain, entry.pipeline.keeps_plain_numbers()) {
-                    (Some((train, test)), true) => (train.view(), test.view()),
-                    _ => {
-                        let features = &plan.dataset.features;
-                        encoded =
+                let started = Instant::now();
+                let (outcome, shared) = measuring_shared_work(|| {
+                    // The fold's (train, test) matrices: the plain ones, or encoded by the pipeline.
+                    let matrices = match &fold.plain {
+                        Some(plain) if entry.pipeline.keeps_plain_numbers() => Arc::clone(plain),
+                        _ => {
+                            let features = &plan.dataset.features;
                             self.encoded[k].get_or_compute(&entry.pipeline.cache_key(), || {
                                 let (fitted, train) = FittedPipeline::fit_transform(
                                     &entry.pipeline,
@@ -170,13 +172,22 @@ impl Evaluator {
                                     &fold.train,
                                 );
                                 (train, fitted.transform(features, &fold.test))
-                            });
-                        (encoded.0.view(), encoded.1.view())
-                    }
-                };
-                let started = Instant::now();
-                let model = family.fit(&params, x_train, fold.y_train.view(), seeds, cache)?;
-                let fit_time = started.elapsed().as_secs_f64();
+                            })
+                        }
+                    };
+                    family
+                        .fit(
+                            &params,
+                            matrices.0.view(),
+                            fold.y_train.view(),
+                            seeds,
+                            cache,
+                        )
+                        .map(|model| (model, matrices))
+                });
+                let (model, matrices) = outcome?;
+                let x_test = matrices.1.view();
+                let fit_time = (started.elapsed().as_secs_f64() - shared).max(0.0);
                 let started = Instant::now();
                 let predicted = model.predict(x_test);
                 let truth = fold
@@ -185,15 +196,17 @@ impl Evaluator {
                     .as_slices()
                     .ok_or("fold targets must be contiguous")?;
                 let scores = score_all(plan.metrics, truth, &predicted);
-                Ok((scores, fit_time, started.elapsed().as_secs_f64()))
+                Ok((scores, fit_time, shared, started.elapsed().as_secs_f64()))
             })
             .collect();
         let mut per_fold = Vec::with_capacity(folds.len());
         let (mut fit_times, mut score_times) = (Vec::new(), Vec::new());
+        let mut shared_times = Vec::new();
         for fold in folds {
-            let (scores, fit, score) = fold?;
+            let (scores, fit, shared, score) = fold?;
             per_fold.push(scores);
             fit_times.push(fit);
+            shared_times.push(shared);
             score_times.push(score);
         }
         let (means, stds) = (0..plan.metrics.len())
@@ -211,6 +224,7 @@ impl Evaluator {
             splits: per_fold.iter().map(|f| f[primary]).collect(),
             mean_fit_time,
             std_fit_time,
+            mean_shared_fit_time: mean_std(&shared_times).0,
             mean_score_time,
             std_score_time,
             backend: String::new(),

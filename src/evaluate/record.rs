@@ -37,9 +37,13 @@ pub struct TrialRecord {
     pub stds: Vec<f64>,
     /// The primary metric on each fold.
     pub splits: Vec<f64>,
-    /// Seconds per fold: mean and standard deviation of fitting and of scoring.
+    /// Seconds per fold: mean and standard deviation of fitting this configuration (given what is
+    /// shared between trials) and of scoring.
     pub mean_fit_time: f64,
     pub std_fit_time: f64,
+    /// Seconds per fold this trial spent building (or waiting for) what trials share: encoded folds,
+    /// presorted and binned columns, Gram matrices, grown trees, kernel rows.
+    pub mean_shared_fit_time: f64,
     pub mean_score_time: f64,
     pub std_score_time: f64,
     pub backend: String,
@@ -57,6 +61,7 @@ impl TrialRecord {
             splits: Vec::new(),
             mean_fit_time: 0.0,
             std_fit_time: 0.0,
+            mean_shared_fit_time: 0.0,
             mean_score_time: 0.0,
             std_score_time: 0.0,
             backend: String::new(),

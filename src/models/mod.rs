@@ -6,8 +6,10 @@ use crate::value::{ParamSpec, Value};
 use ::linfa::traits::PredictInplace;
 use ndarray::{Array1, ArrayView1, ArrayView2};
 use std::any::Any;
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
 
 pub mod elastic_net;
 pub mod fault;
@@ -30,6 +32,47 @@ pub static REGISTRY: &[&dyn ModelFamily] = &[
 
 pub fn find(name: &str) -> Option<&'static dyn ModelFamily> {
     REGISTRY.iter().copied().find(|m| m.name() == name)
+}
+
+thread_local! {
+    /// Seconds of shared work done or waited for by the fit running on this thread, and how deeply
+    /// shared work is nested (only the outermost is timed).
+    static SHARED_WORK: Cell<(f64, u32)> = const { Cell::new((0.0, 0)) };
+}
+
+/// Runs `work` that builds (or waits for) something shared between trials (presorted columns, a
+/// Gram matrix, a set of trees, kernel rows, encoded folds), counting its wall time as shared work
+/// of the fit running on this thread rather than as that fit's own time.
+pub fn shared_work<T>(work: impl FnOnce() -> T) -> T {
+    let (seconds, depth) = SHARED_WORK.get();
+    SHARED_WORK.set((seconds, depth + 1));
+    let started = Instant::now();
+    let out = work();
+    let (seconds, depth) = SHARED_WORK.get();
+    let spent = if depth == 1 {
+        started.elapsed().as_secs_f64()
+    } else {
+        0.0
+    };
+    SHARED_WORK.set((seconds + spent, depth - 1));
+    out
+}
+
+/// Runs `fit` and returns its result with the seconds of [`shared_work`] inside it; whatever was
+/// being measured on this thread before (a fit that lent the thread to this one) is restored after,
+/// even if `fit` panics.
+pub fn measuring_shared_work<T>(fit: impl FnOnce() -> T) -> (T, f64) {
+    struct Restore((f64, u32));
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            SHARED_WORK.set(self.0);
+        }
+    }
+    let restore = Restore(SHARED_WORK.replace((0.0, 0)));
+    let out = fit();
+    let (seconds, _) = SHARED_WORK.get();
+    drop(restore);
+    (out, seconds)
 }
 
 /// A fitted model.
@@ -142,6 +185,14 @@ impl FoldCache {
 
     /// The value stored under `key`, computing it on first use (once, even with concurrent callers).
     pub fn get_or_compute<T: Any + Send + Sync>(
+        &self,
+        key: &str,
+        compute: impl FnOnce() -> T,
+    ) -> Arc<T> {
+        shared_work(|| self.get_or_compute_untimed(key, compute))
+    }
+
+    fn get_or_compute_untimed<T: Any + Send + Sync>(
         &self,
         key: &str,
         compute: impl FnOnce() -> T,

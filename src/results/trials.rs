@@ -63,6 +63,7 @@ impl Layout {
             [
                 "mean_fit_time",
                 "std_fit_time",
+                "mean_shared_fit_time",
                 "mean_score_time",
                 "std_score_time",
                 "seed",
@@ -103,6 +104,7 @@ impl Layout {
         for seconds in [
             r.mean_fit_time,
             r.std_fit_time,
+            r.mean_shared_fit_time,
             r.mean_score_time,
             r.std_score_time,
         ] {

@@ -40,6 +40,10 @@ pub struct ExecutionOverrides {
     /// Stop cleanly after this many failed trials (at least 1).
     #[arg(long)]
     pub max_failures: Option<usize>,
+    /// Memory for kernel rows shared between trials, e.g. 512MiB, for the whole sweep (split between
+    /// worker processes); least recently used rows are dropped beyond it. Default 256MiB.
+    #[arg(long)]
+    pub cache_memory: Option<String>,
 }
 
 impl ExecutionOverrides {
@@ -54,6 +58,10 @@ impl ExecutionOverrides {
                 .clone()
                 .or_else(|| self.memory_limit.clone()),
             max_failures: over.max_failures.or(self.max_failures),
+            cache_memory: over
+                .cache_memory
+                .clone()
+                .or_else(|| self.cache_memory.clone()),
         }
     }
 }
@@ -88,7 +96,13 @@ pub struct Execution {
     /// Parallel jobs, resolved (never 0).
     pub jobs: usize,
     pub max_failures: Option<usize>,
+    /// Bytes of shared kernel rows for the whole sweep.
+    pub cache_memory: u64,
 }
+
+pub const DEFAULT_CACHE_MEMORY: u64 = 256 << 20;
+/// Below this a kernel cache holds too few rows to help.
+pub const MIN_CACHE_MEMORY: u64 = 16 << 20;
 
 /// A worker holds the binary, its data and a fold cache; below this it cannot start.
 pub const MIN_MEMORY_LIMIT: u64 = 128 << 20;
@@ -148,10 +162,18 @@ impl Execution {
                 ))
             }
         };
+        let cache_memory = given
+            .cache_memory
+            .as_deref()
+            .map(|m| parse_bytes(m, MIN_CACHE_MEMORY))
+            .transpose()
+            .map_err(|e| format!("{}: {e}", what("cache_memory")))?
+            .unwrap_or(DEFAULT_CACHE_MEMORY);
         Ok(Execution {
             backend,
             jobs,
             max_failures: given.max_failures,
+            cache_memory,
         })
     }
 
@@ -167,6 +189,15 @@ impl Execution {
             timeout: limits.timeout.map(format_duration),
             memory_limit: limits.memory_limit.map(|b| b.to_string()),
             max_failures: self.max_failures,
+            cache_memory: Some(self.cache_memory.to_string()),
+        }
+    }
+
+    /// Kernel-row memory per process: the sweep's budget split between the workers that hold one.
+    pub fn cache_memory_per_process(&self) -> u64 {
+        match self.backend {
+            BackendSettings::Threads => self.cache_memory,
+            BackendSettings::Processes(_) => self.cache_memory / self.jobs as u64,
         }
     }
 }
@@ -187,6 +218,7 @@ mod tests {
             timeout: Some("1m 30s".into()),
             memory_limit: Some("1GiB".into()),
             max_failures: Some(3),
+            cache_memory: Some("64MiB".into()),
         };
         let checked = check(given).unwrap();
         assert_eq!(check(checked.as_overrides()), Ok(checked));

@@ -255,6 +255,7 @@ fn setting_flag(setting: &str, flags: &ExecutionOverrides) -> Option<String> {
         "timeout" => flags.timeout.is_some(),
         "memory_limit" => flags.memory_limit.is_some(),
         "max_failures" => flags.max_failures.is_some(),
+        "cache_memory" => flags.cache_memory.is_some(),
         "backend" => flags.backend.is_some() || flags.timeout.is_some(),
         _ => false,
     };

@@ -28,7 +28,7 @@ pub fn parse_bytes(text: &str, min: u64) -> Result<u64, String> {
     match text.trim().parse::<bytesize::ByteSize>() {
         Ok(b) if b.as_u64() >= min => Ok(b.as_u64()),
         Ok(b) => Err(format!(
-            "memory size `{text}` ({b}) is below the {} a worker needs to start and hold its data",
+            "memory size `{text}` ({b}) is below the minimum of {}",
             bytesize::ByteSize(min)
         )),
         Err(_) => Err(format!(
@@ -74,6 +74,6 @@ mod tests {
         assert_eq!(parse_bytes("512MiB", 1), Ok(512 << 20));
         assert!(parse_bytes("lots", 1).is_err());
         let err = parse_bytes("1B", 64 << 20).unwrap_err();
-        assert!(err.contains("below the 64.0 MiB"), "{err}");
+        assert!(err.contains("below the minimum of 64.0 MiB"), "{err}");
     }
 }

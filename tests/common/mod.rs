@@ -103,6 +103,7 @@ impl Trials {
         let varying = [
             "mean_fit_time",
             "std_fit_time",
+            "mean_shared_fit_time",
             "mean_score_time",
             "std_score_time",
             "backend",

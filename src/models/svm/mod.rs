@@ -1,7 +1,8 @@
-//! Support vector classifier: SMO ([`smo`]), one-vs-rest for more than two classes. On folds up to
-//! [`FULL_KERNEL_ROWS`] rows the kernel matrix is computed once per kernel setting and shared by every
-//! C value (and every class); larger folds compute kernel rows on demand behind a bounded cache.
+//! Support vector classifier: SMO ([`smo`]), one-vs-rest for more than two classes. Each fold's kernel
+//! (per kernel setting) is one [`SharedKernel`] used by every C value and class, its rows computed on
+//! demand into the process-wide, memory-bounded [`kernel_cache`].
 
+pub mod kernel_cache;
 pub mod smo;
 
 use crate::data::{OwnedTargets, Targets, TargetsView, Task};
@@ -10,15 +11,11 @@ use crate::models::{
     Predictor, Seeds,
 };
 use crate::value::{Kind, ParamSpec};
+use kernel_cache::SharedKernel;
 use ndarray::{Array1, Array2, ArrayView2};
-use smo::{BinarySvm, FullKernel, Kernel, KernelRows, RowCache};
+use smo::{BinarySvm, Kernel};
 
 pub struct SvmFamily;
-
-/// Largest training fold whose whole kernel matrix is computed and shared (rows^2 numbers: 4000 rows
-/// = 128 MB); larger folds compute kernel rows on demand, keeping recent ones up to ROW_CACHE_BYTES.
-pub const FULL_KERNEL_ROWS: usize = 4000;
-const ROW_CACHE_BYTES: usize = 256 << 20;
 
 const PARAMS: &[ParamSpec] = &[
     ParamSpec {
@@ -149,7 +146,7 @@ fn kernel_of(p: &Params) -> Result<Kernel, String> {
 
 const INFO: FamilyInfo = FamilyInfo {
     name: "svm",
-    summary: "C-support vector classifier, SMO on a shared precomputed kernel; one-vs-rest for >2 classes",
+    summary: "C-support vector classifier, SMO on shared cached kernel rows; one-vs-rest for >2 classes (own implementation)",
     tasks: &[Task::Classification],
     params: PARAMS,
     preprocessing: DefaultPreprocessing {
@@ -174,17 +171,9 @@ impl ModelFamily for SvmFamily {
         let (labels, n_classes) = class_targets(y, self.name())?;
         let kernel = kernel_of(p)?;
         let (c, tol) = (p.f64("c")?, p.f64("tol")?);
-        let shared;
-        let on_demand;
-        let rows: &dyn KernelRows = if x.nrows() <= FULL_KERNEL_ROWS {
-            shared = cache.get_or_compute(&format!("svm-kernel {kernel:?}"), || {
-                FullKernel::new(kernel, x)
-            });
-            &*shared
-        } else {
-            on_demand = RowCache::new(kernel, x, ROW_CACHE_BYTES);
-            &on_demand
-        };
+        let rows = cache.get_or_compute(&format!("svm-kernel {kernel:?}"), || {
+            SharedKernel::new(kernel, x)
+        });
         let positives: Vec<usize> = if n_classes <= 2 {
             vec![1]
         } else {
@@ -192,7 +181,7 @@ impl ModelFamily for SvmFamily {
         };
         let machines = positives
             .into_iter()
-            .map(|class| smo::solve(rows, labels.mapv(|l| l == class).view(), c, tol))
+            .map(|class| smo::solve(&*rows, labels.mapv(|l| l == class).view(), c, tol))
             .collect::<Result<_, _>>()?;
         Ok(Box::new(Fitted::new(kernel, x, machines, n_classes)))
     }

@@ -1,11 +1,9 @@
 //! A C-support-vector classifier solved by SMO with second-order working-set selection (as libsvm).
-//! Kernel rows come from a [`KernelRows`] source: a full matrix shared by every C value of a fold
-//! (small folds), or rows computed on demand behind a bounded cache (large folds).
+//! Kernel rows come from a [`KernelRows`] source (in practice the process-wide cache of
+//! [`kernel_cache`](super::kernel_cache)), as f32 like libsvm's cache.
 //! `tol` has libsvm's meaning: stop when the maximal KKT violation gap drops below it.
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
-use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -16,17 +14,25 @@ pub enum Kernel {
 }
 
 impl Kernel {
+    /// The kernel value from a dot product, for linear and polynomial kernels.
+    pub fn of_dot(&self, dot: f64) -> f64 {
+        match *self {
+            Kernel::Polynomial {
+                gamma,
+                coef0,
+                degree,
+            } => (gamma * dot + coef0).powi(degree),
+            Kernel::Linear | Kernel::Rbf { .. } => dot,
+        }
+    }
+
     /// K(a_i, b_j) for all rows of `a` and `b`, through one matrix product.
     /// Always in standard (row-major) layout, so rows are contiguous slices.
     pub fn matrix(&self, a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
         let mut k = a.dot(&b.t()).as_standard_layout().into_owned();
         match *self {
             Kernel::Linear => {}
-            Kernel::Polynomial {
-                gamma,
-                coef0,
-                degree,
-            } => k.mapv_inplace(|v| (gamma * v + coef0).powi(degree)),
+            Kernel::Polynomial { .. } => k.mapv_inplace(|v| self.of_dot(v)),
             Kernel::Rbf { gamma } => {
                 let sq = |m: ArrayView2<f64>| m.map_axis(Axis(1), |r| r.dot(&r));
                 let (na, nb) = (sq(a), sq(b));
@@ -43,88 +49,7 @@ impl Kernel {
 pub trait KernelRows {
     fn size(&self) -> usize;
     fn diagonal(&self, i: usize) -> f64;
-    fn row(&self, i: usize) -> Arc<[f64]>;
-}
-
-/// The whole kernel matrix, computed at once: for folds small enough to hold it.
-pub struct FullKernel {
-    rows: Vec<Arc<[f64]>>,
-}
-
-impl FullKernel {
-    pub fn new(kernel: Kernel, x: ArrayView2<f64>) -> FullKernel {
-        let k = kernel.matrix(x, x);
-        FullKernel {
-            rows: k.outer_iter().map(|r| Arc::from(r.to_vec())).collect(),
-        }
-    }
-}
-
-impl KernelRows for FullKernel {
-    fn size(&self) -> usize {
-        self.rows.len()
-    }
-    fn diagonal(&self, i: usize) -> f64 {
-        self.rows[i][i]
-    }
-    fn row(&self, i: usize) -> Arc<[f64]> {
-        Arc::clone(&self.rows[i])
-    }
-}
-
-/// Cached rows by index, and their indices oldest first (evicted first).
-type CachedRows = (HashMap<usize, Arc<[f64]>>, VecDeque<usize>);
-
-/// Kernel rows computed when the solver first needs them, the most recent ones kept up to a memory
-/// budget: for folds whose full matrix would not fit.
-pub struct RowCache {
-    kernel: Kernel,
-    x: Array2<f64>,
-    capacity: usize,
-    rows: RefCell<CachedRows>,
-}
-
-impl RowCache {
-    pub fn new(kernel: Kernel, x: ArrayView2<f64>, budget_bytes: usize) -> RowCache {
-        let capacity = (budget_bytes / (8 * x.nrows().max(1))).max(2);
-        RowCache {
-            kernel,
-            x: x.to_owned(),
-            capacity,
-            rows: RefCell::new((HashMap::new(), VecDeque::new())),
-        }
-    }
-}
-
-impl KernelRows for RowCache {
-    fn size(&self) -> usize {
-        self.x.nrows()
-    }
-    fn diagonal(&self, i: usize) -> f64 {
-        let row = self.x.slice(ndarray::s![i..i + 1, ..]);
-        self.kernel.matrix(row, row)[[0, 0]]
-    }
-    fn row(&self, i: usize) -> Arc<[f64]> {
-        let mut guard = self.rows.borrow_mut();
-        let (rows, order) = &mut *guard;
-        if let Some(row) = rows.get(&i) {
-            return Arc::clone(row);
-        }
-        let row: Arc<[f64]> = Arc::from(
-            self.kernel
-                .matrix(self.x.slice(ndarray::s![i..i + 1, ..]), self.x.view())
-                .into_raw_vec_and_offset()
-                .0,
-        );
-        if order.len() == self.capacity {
-            if let Some(oldest) = order.pop_front() {
-                rows.remove(&oldest);
-            }
-        }
-        order.push_back(i);
-        rows.insert(i, Arc::clone(&row));
-        row
-    }
+    fn row(&self, i: usize) -> Arc<[f32]>;
 }
 
 /// A fitted binary machine: f(x) = sum_i coef_i K(sv_i, x) - rho; positive class when f(x) > 0.
@@ -206,7 +131,7 @@ pub fn solve(
             break;
         }
         let ki = k.row(i);
-        let ki: &[f64] = &ki;
+        let ki: &[f32] = &ki;
         let (mut gmin, mut j, mut best) = (f64::INFINITY, usize::MAX, f64::INFINITY);
         for t in 0..n {
             if !low[t] {
@@ -215,7 +140,7 @@ pub fn solve(
             gmin = gmin.min(v[t]);
             let diff = gmax - v[t];
             if diff > 0.0 {
-                let quad = diag[i] + diag[t] - 2.0 * ki[t];
+                let quad = diag[i] + diag[t] - 2.0 * f64::from(ki[t]);
                 let objective = -(diff * diff) / if quad > 0.0 { quad } else { TAU };
                 if objective <= best {
                     best = objective;
@@ -227,8 +152,8 @@ pub fn solve(
             break;
         }
         let kj = k.row(j);
-        let kj: &[f64] = &kj;
-        let q_ij = y[i] * y[j] * ki[j];
+        let kj: &[f32] = &kj;
+        let q_ij = y[i] * y[j] * f64::from(ki[j]);
         let (grad_i, grad_j) = (-y[i] * v[i], -y[j] * v[j]);
         let (old_i, old_j) = (alpha[i], alpha[j]);
         if y[i] != y[j] {
@@ -284,7 +209,7 @@ pub fn solve(
         // G_t += y_t (K_ti y_i dA_i + K_tj y_j dA_j), so v_t = -y_t G_t drops by the bracket.
         let (si, sj) = (y[i] * (alpha[i] - old_i), y[j] * (alpha[j] - old_j));
         for ((vt, &a), &b) in v.iter_mut().zip(ki).zip(kj) {
-            *vt -= a * si + b * sj;
+            *vt -= f64::from(a) * si + f64::from(b) * sj;
         }
         for t in [i, j] {
             up[t] = in_up(t, alpha[t]);
@@ -336,6 +261,7 @@ fn non_finite(what: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::kernel_cache::SharedKernel;
     use super::*;
     use ndarray::array;
 
@@ -345,7 +271,7 @@ mod tests {
         let x = array![[-2.0], [-1.0], [1.0], [2.0]];
         let y = array![false, false, true, true];
         let m = solve(
-            &FullKernel::new(Kernel::Linear, x.view()),
+            &SharedKernel::new(Kernel::Linear, x.view()),
             y.view(),
             100.0,
             1e-6,
@@ -364,24 +290,6 @@ mod tests {
     }
 
     #[test]
-    fn row_cache_solves_like_the_full_matrix() {
-        let x = Array2::from_shape_fn((40, 3), |(r, c)| ((r * 7 + c * 3) % 11) as f64 / 3.0);
-        let y: Array1<bool> = (0..40).map(|r| (r * 7) % 11 > 5).collect();
-        let kernel = Kernel::Rbf { gamma: 0.3 };
-        let full = solve(&FullKernel::new(kernel, x.view()), y.view(), 1.0, 1e-3).unwrap();
-        // A cache of 5 rows forces recomputation and eviction throughout.
-        let cached = solve(
-            &RowCache::new(kernel, x.view(), 5 * 8 * 40),
-            y.view(),
-            1.0,
-            1e-3,
-        )
-        .unwrap();
-        assert_eq!(full.support, cached.support);
-        assert!((full.rho - cached.rho).abs() < 1e-9);
-    }
-
-    #[test]
     fn rbf_kernel_matches_its_definition() {
         let a = array![[0.0, 1.0], [2.0, 3.0]];
         let k = Kernel::Rbf { gamma: 0.5 }.matrix(a.view(), a.view());
@@ -394,7 +302,7 @@ mod tests {
         let x = array![[0.0, 0.0], [1.0, 1.0], [0.0, 1.0], [1.0, 0.0]];
         let y = array![false, false, true, true];
         let kernel = Kernel::Rbf { gamma: 2.0 };
-        let m = solve(&FullKernel::new(kernel, x.view()), y.view(), 10.0, 1e-3).unwrap();
+        let m = solve(&SharedKernel::new(kernel, x.view()), y.view(), 10.0, 1e-3).unwrap();
         let f = m.decision(kernel.matrix(x.view(), x.view()).view());
         assert!(f[0] < 0.0 && f[1] < 0.0 && f[2] > 0.0 && f[3] > 0.0, "{f}");
     }

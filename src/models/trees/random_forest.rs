@@ -7,7 +7,7 @@ use super::forest::{Forest, ForestParams, SharedTrees};
 use crate::data::target::TargetShape;
 use crate::data::{OwnedTargets, TargetsView, Task};
 use crate::models::{
-    DefaultPreprocessing, FamilyInfo, FoldCache, ModelFamily, Params, Predictor, Seeds,
+    shared_work, DefaultPreprocessing, FamilyInfo, FoldCache, ModelFamily, Params, Predictor, Seeds,
 };
 use crate::seed::derive_seed;
 use crate::value::{Kind, ParamSpec};
@@ -119,9 +119,8 @@ impl ModelFamily for RandomForestFamily {
         };
         let columns = cache.get_or_compute(COLUMNS_KEY, || Columns::new(x));
         let depth = p.largest_opt_usize("max_depth")?;
-        let forest = cache
-            .get_or_compute(&format!("{key} to {depth:?}"), SharedTrees::default)
-            .forest(&columns, target, &params, depth);
+        let trees = cache.get_or_compute(&format!("{key} to {depth:?}"), SharedTrees::default);
+        let forest = shared_work(|| trees.forest(&columns, target, &params, depth));
         Ok(Box::new(Fitted {
             forest,
             shape: target.shape(),
