@@ -100,7 +100,7 @@ pub struct Execution {
     pub cache_memory: u64,
 }
 
-pub const DEFAULT_CACHE_MEMORY: u64 = 256 << 20;
+pub use crate::models::svm::kernel_cache::DEFAULT_CACHE_MEMORY;
 /// Below this a kernel cache holds too few rows to help.
 pub const MIN_CACHE_MEMORY: u64 = 16 << 20;
 

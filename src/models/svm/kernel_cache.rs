@@ -9,7 +9,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 
-static BUDGET: AtomicU64 = AtomicU64::new(crate::spec::execution::DEFAULT_CACHE_MEMORY);
+/// The budget when the sweep sets none: about what libsvm-based tools use per process at two jobs.
+pub const DEFAULT_CACHE_MEMORY: u64 = 256 << 20;
+
+static BUDGET: AtomicU64 = AtomicU64::new(DEFAULT_CACHE_MEMORY);
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 static STORE: LazyLock<Mutex<RowStore>> = LazyLock::new(Mutex::default);
 
