@@ -58,12 +58,21 @@ impl CenteredMoments {
         } else {
             (Array1::zeros(d), 0.0)
         };
-        let xc = &x - &x_mean;
-        let yc = y.mapv(|v| v - y_mean);
+        // Centred in blocks of rows, so no centred copy of the whole matrix is ever held.
+        const BLOCK: usize = 4096;
+        let (mut gram, mut moment, mut y_norm2) = (Array2::zeros((d, d)), Array1::zeros(d), 0.0);
+        for start in (0..x.nrows()).step_by(BLOCK) {
+            let rows = start..(start + BLOCK).min(x.nrows());
+            let xc = &x.slice(ndarray::s![rows.clone(), ..]) - &x_mean;
+            let yc = y.slice(ndarray::s![rows]).mapv(|v| v - y_mean);
+            gram += &xc.t().dot(&xc);
+            moment += &xc.t().dot(&yc);
+            y_norm2 += yc.dot(&yc);
+        }
         CenteredMoments {
-            gram: xc.t().dot(&xc),
-            moment: xc.t().dot(&yc),
-            y_norm2: yc.dot(&yc),
+            gram,
+            moment,
+            y_norm2,
             x_mean,
             y_mean,
         }

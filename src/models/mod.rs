@@ -8,6 +8,7 @@ use ndarray::{Array1, ArrayView1, ArrayView2};
 use std::any::Any;
 use std::cell::Cell;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
@@ -173,11 +174,68 @@ pub struct Seeds {
 
 type Shared = Arc<dyn Any + Send + Sync>;
 
+/// A value computed once by whichever caller claims it first. Other callers wait for it while
+/// running other work of the rayon pool, so a pool thread never sits blocked behind another
+/// trial's computation (a plain `OnceLock` would block it and serialise the sweep).
+pub struct ComputeOnce<T> {
+    claimed: AtomicBool,
+    value: OnceLock<T>,
+}
+
+impl<T> Default for ComputeOnce<T> {
+    fn default() -> Self {
+        ComputeOnce {
+            claimed: AtomicBool::new(false),
+            value: OnceLock::new(),
+        }
+    }
+}
+
+impl<T> ComputeOnce<T> {
+    /// Computes the value if nobody has claimed it yet; returns at once otherwise.
+    pub fn compute_if_unclaimed(&self, compute: impl FnOnce() -> T) {
+        if self.claimed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        // If `compute` panics, the claim is released so a waiter computes (and fails) in turn.
+        struct Release<'a>(&'a AtomicBool);
+        impl Drop for Release<'_> {
+            fn drop(&mut self) {
+                if std::thread::panicking() {
+                    self.0.store(false, Ordering::Release);
+                }
+            }
+        }
+        let _release = Release(&self.claimed);
+        let _ = self.value.set(compute());
+    }
+
+    /// The value, computing it here if nobody has claimed it, else waiting for whoever did.
+    pub fn get_or_compute(&self, compute: impl FnOnce() -> T) -> &T {
+        let mut compute = Some(compute);
+        loop {
+            if let Some(value) = self.value.get() {
+                return value;
+            }
+            if let Some(f) = compute
+                .take()
+                .filter(|_| !self.claimed.load(Ordering::Acquire))
+            {
+                self.compute_if_unclaimed(f);
+                continue;
+            }
+            if rayon::yield_now() != Some(rayon::Yield::Executed) {
+                std::thread::sleep(std::time::Duration::from_micros(200));
+            }
+        }
+    }
+}
+
 /// Values shared by every trial on one fold, such as kernel matrices, each computed once.
 /// Bounded in entries, so sweeps over continuous parameters do not grow it without end.
 #[derive(Default)]
 pub struct FoldCache {
-    entries: Mutex<HashMap<String, Arc<OnceLock<Shared>>>>,
+    entries: Mutex<HashMap<String, Arc<ComputeOnce<Shared>>>>,
 }
 
 impl FoldCache {
@@ -207,18 +265,10 @@ impl FoldCache {
                 None => return Arc::new(compute()),
             }
         };
-        let mut fresh = None;
-        let shared = cell.get_or_init(|| {
-            let value: Arc<T> = Arc::new(compute());
-            fresh = Some(Arc::clone(&value));
-            value
-        });
-        match fresh {
-            Some(value) => value,
-            None => Arc::clone(shared)
-                .downcast::<T>()
-                .unwrap_or_else(|_| unreachable_type(key)),
-        }
+        let shared = cell.get_or_compute(|| Arc::new(compute()) as Shared);
+        Arc::clone(shared)
+            .downcast::<T>()
+            .unwrap_or_else(|_| unreachable_type(key))
     }
 }
 

@@ -3,7 +3,9 @@
 //! Growth starts from the fold's presorted [`Columns`] and keeps each node's rows sorted per feature
 //! through a split while that is cheaper than sorting the examined features anew in the children
 //! (many features examined) and sorts them per node otherwise. Split scans update impurity in O(1)
-//! per row ([`impurity`](super::impurity)). Ties between equally good splits go to the first candidate
+//! per row ([`impurity`](super::impurity)). Nodes that are not presorted and hold at least
+//! [`BINNED_MIN_NODE_ROWS`] rows of a fold with binned features (forests on large folds) scan per-bin
+//! statistics instead ([`histogram`](super::histogram)). Ties between equally good splits go to the first candidate
 //! in the (seeded) feature order, so a tree depends only on data, parameters and seed; every node keeps
 //! a value, so one unlimited tree can be read at any depth.
 
@@ -140,6 +142,9 @@ impl Tree {
         weights: &[f64],
         params: &CartParams,
     ) -> Tree {
+        // A single tree examining every feature keeps exact, presorted splits: binning a
+        // heavy-tailed feature costs it accuracy (flights, depth 6: rmse 17.9 -> 18.8), while a
+        // forest's average does not notice (r2 0.8068 -> 0.8066).
         let presort = params
             .max_features
             .is_none_or(|m| m >= columns.n_features());

@@ -9,13 +9,13 @@
 use super::cart::{mean_leaf_values, CartParams, Limits, Tree};
 use super::columns::Columns;
 use crate::data::TargetSlice;
+use crate::models::ComputeOnce;
 use crate::seed::child_seed;
 use ndarray::{Array2, ArrayView2};
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ForestParams {
@@ -44,25 +44,7 @@ pub struct SharedTrees {
     trees: Mutex<Vec<Arc<TreeCell>>>,
 }
 
-#[derive(Default)]
-struct TreeCell {
-    claimed: AtomicBool,
-    tree: OnceLock<Arc<Tree>>,
-}
-
-impl TreeCell {
-    /// The tree, once whoever claimed it has grown it; runs other pool work meanwhile.
-    fn wait(&self) -> Arc<Tree> {
-        loop {
-            if let Some(tree) = self.tree.get() {
-                return Arc::clone(tree);
-            }
-            if rayon::yield_now() != Some(rayon::Yield::Executed) {
-                std::thread::sleep(std::time::Duration::from_micros(200));
-            }
-        }
-    }
-}
+type TreeCell = ComputeOnce<Arc<Tree>>;
 
 impl SharedTrees {
     /// The forest of the first `params.n_estimators` trees, growing those not grown yet to
@@ -89,14 +71,17 @@ impl SharedTrees {
             }
             trees[..params.n_estimators].to_vec()
         };
-        cells.par_iter().enumerate().for_each(|(i, cell)| {
-            if !cell.claimed.swap(true, Ordering::AcqRel) {
-                let tree = Arc::new(grow_tree(columns, target, &unlimited, i));
-                let _ = cell.tree.set(tree);
-            }
-        });
+        let grow = |i: usize| Arc::new(grow_tree(columns, target, &unlimited, i));
+        cells
+            .par_iter()
+            .enumerate()
+            .for_each(|(i, cell)| cell.compute_if_unclaimed(|| grow(i)));
         Forest {
-            trees: cells.iter().map(|cell| cell.wait()).collect(),
+            trees: cells
+                .iter()
+                .enumerate()
+                .map(|(i, cell)| Arc::clone(cell.get_or_compute(|| grow(i))))
+                .collect(),
             limits: Limits {
                 max_depth: params.tree.max_depth,
                 min_samples_split: params.tree.min_samples_split,
