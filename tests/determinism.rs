@@ -86,3 +86,40 @@ fn bench_measures_both_backends_and_recommends_with_numbers() {
     let csv = std::fs::read_to_string(sb.path("bench/bench.csv")).unwrap();
     assert_eq!(csv.lines().count(), 5);
 }
+
+/// The paths only large folds take: forests splitting on binned features (folds of 4000 rows), SVM
+/// kernel rows through the shared cache (a 16 MiB budget drops rows mid-solve: 4000 rows of 16 KB
+/// each, two kernels at once), and elastic net on a shared Gram matrix.
+#[test]
+fn large_fold_paths_give_identical_results_on_both_backends_and_any_budget() {
+    let sb = Sandbox::new();
+    let churn = sb.write(
+        "churn.yaml",
+        &format!(
+            "name: churn\ndata: {{path: {}, target: churn}}\nmodels:\n  \
+             - model: random_forest\n    params: {{n_estimators: 8, max_depth: [6, null]}}\n  \
+             - model: svm\n    params: {{c: [1, 10], gamma: [0.02, 0.2]}}\n",
+            data("real/mlc_churn.csv.gz")
+        ),
+    );
+    let wage = sb.write(
+        "wage.yaml",
+        &format!(
+            "name: wage\ndata: {{path: {}, target: wage, drop: [logwage]}}\nmodels:\n  \
+             - model: elastic_net\n    params: {{alpha: [0.01, 0.1, 1], l1_ratio: [0.2, 0.9]}}\n",
+            data("real/wage.csv.gz")
+        ),
+    );
+    for (name, config) in [("churn", &churn), ("wage", &wage)] {
+        let reference = sb.run_ok(config, &format!("{name}-0"), &[]).results();
+        let settings: [&[&str]; 3] = [
+            &["--jobs", "1", "--cache-memory", "16MiB"],
+            &["--backend", "processes", "--jobs", "2"],
+            &["--jobs", "2", "--cache-memory", "1GiB"],
+        ];
+        for (run, extra) in settings.iter().enumerate() {
+            let trials = sb.run_ok(config, &format!("{name}-{}", run + 1), extra);
+            assert_eq!(trials.results(), reference, "{name} with {extra:?} differs");
+        }
+    }
+}

@@ -102,7 +102,7 @@ impl Linear {
 }
 
 /// The least-squares coefficients and intercept of `y` on `x`.
-fn least_squares(
+pub(super) fn least_squares(
     x: ArrayView2<f64>,
     y: ArrayView1<f64>,
     intercept: bool,
