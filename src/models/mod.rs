@@ -194,10 +194,14 @@ impl<T> Default for ComputeOnce<T> {
 impl<T> ComputeOnce<T> {
     /// Computes the value if nobody has claimed it yet; returns at once otherwise.
     pub fn compute_if_unclaimed(&self, compute: impl FnOnce() -> T) {
-        if self.claimed.swap(true, Ordering::AcqRel) {
-            return;
+        if !self.claimed.swap(true, Ordering::AcqRel) {
+            self.fill(compute);
         }
-        // If `compute` panics, the claim is released so a waiter computes (and fails) in turn.
+    }
+
+    /// Computes and stores the value; the caller holds the claim. If `compute` panics, the claim
+    /// is released so a waiter computes (and fails) in turn instead of waiting forever.
+    fn fill(&self, compute: impl FnOnce() -> T) {
         struct Release<'a>(&'a AtomicBool);
         impl Drop for Release<'_> {
             fn drop(&mut self) {
@@ -217,12 +221,14 @@ impl<T> ComputeOnce<T> {
             if let Some(value) = self.value.get() {
                 return value;
             }
-            if let Some(f) = compute
-                .take()
-                .filter(|_| !self.claimed.load(Ordering::Acquire))
-            {
-                self.compute_if_unclaimed(f);
-                continue;
+            // The closure is only used up by a claim, which either stores the value or panics out.
+            if let Some(f) = compute.take() {
+                if self.claimed.swap(true, Ordering::AcqRel) {
+                    compute = Some(f);
+                } else {
+                    self.fill(f);
+                    continue;
+                }
             }
             if rayon::yield_now() != Some(rayon::Yield::Executed) {
                 std::thread::sleep(std::time::Duration::from_micros(200));
@@ -407,6 +413,17 @@ pub fn describe_all() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_panicking_computation_leaves_the_value_to_the_next_caller() {
+        let cell = ComputeOnce::<u32>::default();
+        let failed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            cell.get_or_compute(|| panic!("first caller fails"));
+        }));
+        assert!(failed.is_err());
+        assert_eq!(*cell.get_or_compute(|| 7), 7);
+        assert_eq!(*cell.get_or_compute(|| 8), 7, "computed once");
+    }
 
     #[test]
     fn registry_names_are_unique_and_defaults_are_valid() {
