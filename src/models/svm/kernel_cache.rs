@@ -99,14 +99,12 @@ impl SharedKernel {
 
     fn compute(&self, i: usize) -> Arc<[f32]> {
         let dots = self.x.dot(&self.x.row(i));
-        let row: Vec<f32> = match self.kernel {
-            Kernel::Rbf { gamma } => dots
-                .iter()
-                .zip(&self.norms)
-                .map(|(d, n)| (-gamma * (self.norms[i] + n - 2.0 * d).max(0.0)).exp() as f32)
-                .collect(),
-            _ => dots.iter().map(|&d| self.kernel.of_dot(d) as f32).collect(),
-        };
+        let norm_i = self.norms[i];
+        let row: Vec<f32> = dots
+            .iter()
+            .zip(&self.norms)
+            .map(|(&d, &n)| self.kernel.value(d, norm_i, n) as f32)
+            .collect();
         Arc::from(row)
     }
 }
@@ -117,10 +115,8 @@ impl KernelRows for SharedKernel {
     }
 
     fn diagonal(&self, i: usize) -> f64 {
-        match self.kernel {
-            Kernel::Rbf { .. } => 1.0,
-            _ => self.kernel.of_dot(self.norms[i]),
-        }
+        let n = self.norms[i];
+        self.kernel.value(n, n, n)
     }
 
     fn row(&self, i: usize) -> Arc<[f32]> {

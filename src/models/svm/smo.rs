@@ -14,15 +14,16 @@ pub enum Kernel {
 }
 
 impl Kernel {
-    /// The kernel value from a dot product, for linear and polynomial kernels.
-    pub fn of_dot(&self, dot: f64) -> f64 {
+    /// K(a, b) from <a, b>, |a|^2 and |b|^2 (the norms matter only for rbf).
+    pub fn value(&self, dot: f64, norm_a: f64, norm_b: f64) -> f64 {
         match *self {
+            Kernel::Linear => dot,
             Kernel::Polynomial {
                 gamma,
                 coef0,
                 degree,
             } => (gamma * dot + coef0).powi(degree),
-            Kernel::Linear | Kernel::Rbf { .. } => dot,
+            Kernel::Rbf { gamma } => (-gamma * (norm_a + norm_b - 2.0 * dot).max(0.0)).exp(),
         }
     }
 
@@ -30,16 +31,10 @@ impl Kernel {
     /// Always in standard (row-major) layout, so rows are contiguous slices.
     pub fn matrix(&self, a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
         let mut k = a.dot(&b.t()).as_standard_layout().into_owned();
-        match *self {
-            Kernel::Linear => {}
-            Kernel::Polynomial { .. } => k.mapv_inplace(|v| self.of_dot(v)),
-            Kernel::Rbf { gamma } => {
-                let sq = |m: ArrayView2<f64>| m.map_axis(Axis(1), |r| r.dot(&r));
-                let (na, nb) = (sq(a), sq(b));
-                for ((i, j), v) in k.indexed_iter_mut() {
-                    *v = (-gamma * (na[i] + nb[j] - 2.0 * *v).max(0.0)).exp();
-                }
-            }
+        let sq = |m: ArrayView2<f64>| m.map_axis(Axis(1), |r| r.dot(&r));
+        let (na, nb) = (sq(a), sq(b));
+        for ((i, j), v) in k.indexed_iter_mut() {
+            *v = self.value(*v, na[i], nb[j]);
         }
         k
     }

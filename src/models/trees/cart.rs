@@ -441,10 +441,9 @@ impl Grower<'_> {
                     xlx,
                 );
                 if best.as_ref().is_none_or(|b| children < b.children_impurity) {
-                    let mid = value + (next - value) / 2.0;
                     best = Some(Split {
                         feature,
-                        threshold: if mid >= next { value } else { mid },
+                        threshold: threshold_between(value, next),
                         left_rows,
                         children_impurity: children,
                     });
@@ -480,6 +479,17 @@ pub fn mean_leaf_values(trees: &[Arc<Tree>], x: ArrayView2<f64>, limits: Limits)
         Array2::from_shape_vec((x.nrows(), outputs), sums).expect("one row of sums per row of x");
     sums /= trees.len().max(1) as f64;
     sums
+}
+
+/// The split threshold between two neighbouring values: their midpoint, or the lower one when the
+/// midpoint rounds up to the higher (adjacent floats), so `<= threshold` still separates them.
+pub(super) fn threshold_between(value: f64, next: f64) -> f64 {
+    let mid = value + (next - value) / 2.0;
+    if mid >= next {
+        value
+    } else {
+        mid
+    }
 }
 
 /// Picks the class with the largest value, the lowest index on ties.

@@ -5,7 +5,7 @@
 //! value, so its splits are exactly the sorted scan's; for others the candidate thresholds are the bin
 //! edges (the midpoints between neighbouring bins' values).
 
-use super::cart::Criterion;
+use super::cart::{threshold_between, Criterion};
 use super::impurity::{accumulator, add_row, side_impurity, XLog2X};
 use crate::data::TargetSlice;
 use ndarray::ArrayView2;
@@ -26,7 +26,12 @@ impl Bins {
         let (codes, edges) = data
             .outer_iter()
             .zip(order)
-            .map(|(column, rows)| bin_feature(&column.to_vec(), rows))
+            .map(|(column, rows)| {
+                let values = column
+                    .to_slice()
+                    .expect("standard layout rows are contiguous");
+                bin_feature(values, rows)
+            })
             .unzip();
         Bins { codes, edges }
     }
@@ -51,8 +56,7 @@ fn bin_feature(values: &[f64], sorted: &[u32]) -> (Vec<u8>, Vec<f64>) {
         let (value, next) = (values[row as usize], values[next_row as usize]);
         let filled = (k + 1) * MAX_BINS >= (edges.len() + 1) * n;
         if next > value && (every_value || filled) && edges.len() + 1 < MAX_BINS {
-            let mid = value + (next - value) / 2.0;
-            edges.push(if mid >= next { value } else { mid });
+            edges.push(threshold_between(value, next));
         }
     }
     (codes, edges)
