@@ -42,7 +42,7 @@ pub fn inspect(args: InspectArgs) -> Result<(), Failure> {
         }
         None => {
             let bytes = read_regular_file(&path, "data file")?;
-            let table = read_table(&path, &bytes, None)?;
+            let table = read_table(&path, bytes, None)?;
             let columns = table
                 .names
                 .iter()

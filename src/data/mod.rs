@@ -115,8 +115,7 @@ impl Dataset {
         let path = &spec.path;
         let bytes = read_regular_file(path, "data file")?;
         let hash = hex(&Sha256::digest(&bytes));
-        let table = read_table(path, &bytes, spec.delimiter)?;
-        drop(bytes);
+        let table = read_table(path, bytes, spec.delimiter)?;
         refuse_duplicate_names(path, &table.names)?;
         let target_col = column_index(path, &table.names, &spec.target, "the target")?;
         let chosen = select_features(path, &table.names, target_col, spec)?;

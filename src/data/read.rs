@@ -1,10 +1,13 @@
 //! Reading a table file as published: CSV (delimiter sniffed or given, quoted fields, BOM, CRLF),
 //! gzip-compressed CSV (`.csv.gz`) and Parquet, into columns of cell text with the place each row
-//! came from. Typing the columns is [`infer`](super::infer)'s job; this module only reads.
+//! came from: the whole file at once, or chunk by chunk in bounded memory ([`TableReader`]). Typing the columns is [`infer`](super::infer)'s job; this module only reads.
 
 use crate::error::InputError;
-use std::io::Read;
-use std::path::Path;
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::io::{Read, Seek};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 /// One column's cells as text, stored end to end (a cell is `text[ends[i-1]..ends[i]]`), so a
 /// table of millions of cells costs two allocations per column.
@@ -38,21 +41,19 @@ impl TextColumn {
     }
 }
 
-/// Where a row came from, for messages: a CSV line or a Parquet row number.
+/// Whether a table's row numbers are CSV lines or Parquet rows, for messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Places {
-    /// Row `i` starts on line `lines[i]`.
     Lines,
-    /// Row `i` is row `i + 1` of the file.
     Rows,
 }
 
-/// A file read as text columns.
+/// A file read as text columns: the whole file, or one chunk of its rows.
 #[derive(Debug, Clone)]
 pub struct TextTable {
     pub names: Vec<String>,
     pub columns: Vec<TextColumn>,
-    /// The line each row starts on (CSV only).
+    /// Per row: the CSV line it starts on, or its 1-based Parquet row number.
     pub lines: Vec<u64>,
     pub places: Places,
 }
@@ -64,9 +65,10 @@ impl TextTable {
 
     /// "line 12" or "row 11", for row index `row`.
     pub fn place(&self, row: usize) -> String {
+        let number = self.lines.get(row).copied().unwrap_or(0);
         match self.places {
-            Places::Lines => format!("line {}", self.lines.get(row).copied().unwrap_or(0)),
-            Places::Rows => format!("row {}", row + 1),
+            Places::Lines => format!("line {number}"),
+            Places::Rows => format!("row {number}"),
         }
     }
 }
@@ -95,24 +97,202 @@ impl Format {
 /// Reads `bytes` (the content of `path`) as a table. `delimiter` overrides sniffing for CSV.
 pub fn read_table(
     path: &Path,
-    bytes: &[u8],
+    bytes: Vec<u8>,
     delimiter: Option<u8>,
 ) -> Result<TextTable, InputError> {
-    match Format::of(path, bytes) {
-        Format::Csv => read_csv(path, bytes, delimiter),
-        Format::GzipCsv => {
-            let mut text = Vec::new();
-            flate2::read::MultiGzDecoder::new(bytes)
-                .read_to_end(&mut text)
-                .map_err(|e| {
-                    InputError::new(format!(
-                        "{}: cannot decompress (gzip): {e}; give a .csv.gz written by gzip, or the plain CSV",
-                        path.display()
-                    ))
-                })?;
-            read_csv(path, &text, delimiter)
+    let format = Format::of(path, &bytes);
+    let source: Box<dyn Read> = Box::new(std::io::Cursor::new(bytes));
+    let mut reader = TableReader::new(path, format, source, delimiter)?;
+    Ok(reader.next_chunk(usize::MAX)?.unwrap_or_else(|| reader.empty()))
+}
+
+/// Reads a table file chunk by chunk, so a file of any size is read in bounded memory.
+pub struct TableReader {
+    path: PathBuf,
+    pub names: Vec<String>,
+    rows: Rows,
+}
+
+enum Rows {
+    Csv {
+        reader: csv::Reader<Box<dyn Read>>,
+        terminators: Rc<RefCell<Terminators>>,
+    },
+    Parquet {
+        rows: parquet::record::reader::RowIter<'static>,
+        read: u64,
+    },
+}
+
+impl TableReader {
+    /// Opens `path`, reading only its header (and, for CSV, enough lines to sniff the delimiter).
+    pub fn open(path: &Path, delimiter: Option<u8>) -> Result<TableReader, InputError> {
+        let cannot = |e: std::io::Error| {
+            InputError::new(format!("{}: cannot read data file: {e}", path.display()))
+        };
+        let meta = std::fs::metadata(path).map_err(cannot)?;
+        if !meta.is_file() {
+            return Err(InputError::new(format!(
+                "{}: cannot read data file: it is not a regular file (a folder, device or pipe); give the path of a file",
+                path.display()
+            )));
         }
-        Format::Parquet => read_parquet(path),
+        let mut file = std::fs::File::open(path).map_err(cannot)?;
+        let mut magic = [0u8; 4];
+        let got = file.read(&mut magic).map_err(cannot)?;
+        file.rewind().map_err(cannot)?;
+        let format = Format::of(path, &magic[..got]);
+        let source: Box<dyn Read> = Box::new(std::io::BufReader::with_capacity(1 << 16, file));
+        TableReader::new(path, format, source, delimiter)
+    }
+
+    fn new(
+        path: &Path,
+        format: Format,
+        source: Box<dyn Read>,
+        delimiter: Option<u8>,
+    ) -> Result<TableReader, InputError> {
+        match format {
+            Format::Csv => csv_reader(path, source, delimiter),
+            Format::GzipCsv => csv_reader(
+                path,
+                Box::new(GzipText {
+                    path: path.to_path_buf(),
+                    inner: flate2::read::MultiGzDecoder::new(std::io::BufReader::new(source)),
+                }),
+                delimiter,
+            ),
+            Format::Parquet => parquet_reader(path),
+        }
+    }
+
+    /// A table with this file's columns and no rows.
+    pub fn empty(&self) -> TextTable {
+        TextTable {
+            names: self.names.clone(),
+            columns: vec![TextColumn::default(); self.names.len()],
+            lines: Vec::new(),
+            places: match self.rows {
+                Rows::Csv { .. } => Places::Lines,
+                Rows::Parquet { .. } => Places::Rows,
+            },
+        }
+    }
+
+    /// The next (up to) `max_rows` rows, or `None` at the end of the file.
+    pub fn next_chunk(&mut self, max_rows: usize) -> Result<Option<TextTable>, InputError> {
+        let mut table = self.empty();
+        match &mut self.rows {
+            Rows::Csv {
+                reader,
+                terminators,
+            } => {
+                let mut record = csv::StringRecord::new();
+                while table.lines.len() < max_rows {
+                    let start = reader.position().byte();
+                    match reader.read_record(&mut record) {
+                        Ok(true) => {}
+                        Ok(false) => break,
+                        Err(e) => return Err(csv_error(&self.path, e)),
+                    }
+                    table.lines.push(terminators.borrow_mut().line_at(start));
+                    for (column, cell) in table.columns.iter_mut().zip(record.iter()) {
+                        column.push(cell);
+                    }
+                }
+            }
+            Rows::Parquet { rows, read } => {
+                while table.lines.len() < max_rows {
+                    let Some(row) = rows.next() else { break };
+                    *read += 1;
+                    let row = row.map_err(|e| parquet_error(&self.path, e))?;
+                    for ((column, (name, field)), position) in
+                        table.columns.iter_mut().zip(row.get_column_iter()).zip(1..)
+                    {
+                        let cell = parquet_cell(field).ok_or_else(|| {
+                            InputError::new(format!(
+                                "{}: row {read}, column `{name}` (column {position}): a nested value (list, map \
+                                 or struct); only flat columns can be features",
+                                self.path.display(),
+                            ))
+                        })?;
+                        column.push(&cell);
+                    }
+                    table.lines.push(*read);
+                }
+            }
+        }
+        Ok((!table.lines.is_empty()).then_some(table))
+    }
+}
+
+/// Offsets of the line-end bytes the CSV parser has been handed but not yet passed, so each record
+/// gets the line it starts on (csv's own count drifts on CRLF files and after blank lines).
+#[derive(Default)]
+struct Terminators {
+    ahead: VecDeque<(u64, bool)>,
+    newlines_passed: u64,
+}
+
+impl Terminators {
+    /// The line of the record whose parse started at byte `start` (possibly on line ends before it).
+    fn line_at(&mut self, start: u64) -> u64 {
+        while let Some(&(offset, newline)) = self.ahead.front() {
+            if offset >= start {
+                break;
+            }
+            self.newlines_passed += u64::from(newline);
+            self.ahead.pop_front();
+        }
+        let mut skipped = 0;
+        for (expected, &(offset, newline)) in (start..).zip(&self.ahead) {
+            if offset != expected {
+                break;
+            }
+            skipped += u64::from(newline);
+        }
+        1 + self.newlines_passed + skipped
+    }
+}
+
+/// A reader that notes where the line ends are in what it hands on.
+struct Tracked {
+    inner: Box<dyn Read>,
+    offset: u64,
+    terminators: Rc<RefCell<Terminators>>,
+}
+
+impl Read for Tracked {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut marks = self.terminators.borrow_mut();
+        for (i, &b) in buf[..n].iter().enumerate() {
+            if b == b'\n' || b == b'\r' {
+                marks.ahead.push_back((self.offset + i as u64, b == b'\n'));
+            }
+        }
+        self.offset += n as u64;
+        Ok(n)
+    }
+}
+
+/// Gzip text whose decompression errors say what to do.
+struct GzipText {
+    path: PathBuf,
+    inner: flate2::read::MultiGzDecoder<std::io::BufReader<Box<dyn Read>>>,
+}
+
+impl Read for GzipText {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.inner.read(buf).map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!(
+                    "{}: cannot decompress (gzip): {e}; give a .csv.gz written by gzip, or the plain CSV",
+                    self.path.display()
+                ),
+            )
+        })
     }
 }
 
@@ -149,13 +329,30 @@ pub fn sniff_delimiter(text: &[u8]) -> u8 {
     best.1
 }
 
-fn read_csv(path: &Path, bytes: &[u8], delimiter: Option<u8>) -> Result<TextTable, InputError> {
-    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    let delimiter = delimiter.unwrap_or_else(|| sniff_delimiter(bytes));
+/// A CSV reader past the header: a BOM is dropped and the delimiter sniffed from the first lines.
+fn csv_reader(
+    path: &Path,
+    mut source: Box<dyn Read>,
+    delimiter: Option<u8>,
+) -> Result<TableReader, InputError> {
+    let mut head = Vec::new();
+    (&mut source)
+        .take(64 * 1024)
+        .read_to_end(&mut head)
+        .map_err(|e| InputError::new(format!("{}: cannot read data file: {e}", path.display())))?;
+    let skip = if head.starts_with(b"\xef\xbb\xbf") { 3 } else { 0 };
+    let delimiter = delimiter.unwrap_or_else(|| sniff_delimiter(&head[skip..]));
+    head.drain(..skip);
+    let terminators = Rc::new(RefCell::new(Terminators::default()));
+    let text: Box<dyn Read> = Box::new(Tracked {
+        inner: Box::new(std::io::Cursor::new(head).chain(source)),
+        offset: 0,
+        terminators: Rc::clone(&terminators),
+    });
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .trim(csv::Trim::All)
-        .from_reader(bytes);
+        .from_reader(text);
     let names: Vec<String> = reader
         .headers()
         .map_err(|e| csv_error(path, e))?
@@ -168,41 +365,20 @@ fn read_csv(path: &Path, bytes: &[u8], delimiter: Option<u8>) -> Result<TextTabl
             path.display()
         )));
     }
-    let mut columns = vec![TextColumn::default(); names.len()];
-    let mut lines = Vec::new();
-    let mut record = csv::StringRecord::new();
-    // Lines are counted from byte offsets: csv's own line count drifts on CRLF files.
-    let (mut counted_to, mut line) = (0usize, 1u64);
-    loop {
-        // A record's position can sit on the line end before it (after a CR): skip to its first byte.
-        let mut start = (reader.position().byte() as usize).min(bytes.len());
-        while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
-            start += 1;
-        }
-        match reader.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => return Err(csv_error(path, e)),
-        }
-        line += bytes[counted_to..start]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count() as u64;
-        counted_to = start;
-        lines.push(line);
-        for (column, cell) in columns.iter_mut().zip(record.iter()) {
-            column.push(cell);
-        }
-    }
-    Ok(TextTable {
+    Ok(TableReader {
+        path: path.to_path_buf(),
         names,
-        columns,
-        lines,
-        places: Places::Lines,
+        rows: Rows::Csv {
+            reader,
+            terminators,
+        },
     })
 }
 
 fn csv_error(path: &Path, e: csv::Error) -> InputError {
+    if let csv::ErrorKind::Io(io) = e.kind() {
+        return InputError::new(format!("{}: cannot read data file: {io}", path.display()));
+    }
     let place = e
         .position()
         .map(|p| format!("line {}: ", p.line()))
@@ -213,14 +389,15 @@ fn csv_error(path: &Path, e: csv::Error) -> InputError {
     ))
 }
 
-fn read_parquet(path: &Path) -> Result<TextTable, InputError> {
+fn parquet_error(path: &Path, e: parquet::errors::ParquetError) -> InputError {
+    InputError::new(format!("{}: cannot read Parquet: {e}", path.display()))
+}
+
+fn parquet_reader(path: &Path) -> Result<TableReader, InputError> {
     use parquet::file::reader::{FileReader, SerializedFileReader};
-    let invalid = |e: parquet::errors::ParquetError| {
-        InputError::new(format!("{}: cannot read Parquet: {e}", path.display()))
-    };
     let file = std::fs::File::open(path)
         .map_err(|e| InputError::new(format!("{}: cannot read data file: {e}", path.display())))?;
-    let reader = SerializedFileReader::new(file).map_err(invalid)?;
+    let reader = SerializedFileReader::new(file).map_err(|e| parquet_error(path, e))?;
     let names: Vec<String> = reader
         .metadata()
         .file_metadata()
@@ -230,29 +407,13 @@ fn read_parquet(path: &Path) -> Result<TextTable, InputError> {
         .iter()
         .map(|f| f.name().to_string())
         .collect();
-    let mut columns = vec![TextColumn::default(); names.len()];
-    for (row_number, row) in reader.into_iter().enumerate() {
-        let row = row.map_err(invalid)?;
-        for ((column, (name, field)), position) in
-            columns.iter_mut().zip(row.get_column_iter()).zip(0..)
-        {
-            let cell = parquet_cell(field).ok_or_else(|| {
-                InputError::new(format!(
-                    "{}: row {}, column `{name}` (column {}): a nested value (list, map or struct); \
-                     only flat columns can be features",
-                    path.display(),
-                    row_number + 1,
-                    position + 1
-                ))
-            })?;
-            column.push(&cell);
-        }
-    }
-    Ok(TextTable {
+    Ok(TableReader {
+        path: path.to_path_buf(),
         names,
-        columns,
-        lines: Vec::new(),
-        places: Places::Rows,
+        rows: Rows::Parquet {
+            rows: reader.into_iter(),
+            read: 0,
+        },
     })
 }
 
@@ -295,7 +456,7 @@ mod tests {
     use super::*;
 
     fn read(text: &str) -> TextTable {
-        read_table(Path::new("t.csv"), text.as_bytes(), None).unwrap()
+        read_table(Path::new("t.csv"), text.as_bytes().to_vec(), None).unwrap()
     }
 
     #[test]
@@ -314,13 +475,31 @@ mod tests {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         gz.write_all(b"a,b\n1,2\n").unwrap();
         let bytes = gz.finish().unwrap();
-        let t = read_table(Path::new("t.csv.gz"), &bytes, None).unwrap();
+        let t = read_table(Path::new("t.csv.gz"), bytes, None).unwrap();
         assert_eq!(t.columns[0].get(0), "1");
     }
 
     #[test]
     fn a_ragged_row_names_its_line() {
-        let err = read_table(Path::new("t.csv"), b"a,b\n1,2\n3\n", None).unwrap_err();
+        let err = read_table(Path::new("t.csv"), b"a,b\n1,2\n3\n".to_vec(), None).unwrap_err();
         assert!(err.0.contains("line 3"), "{err}");
+    }
+
+    #[test]
+    fn rows_name_the_line_they_start_on_across_chunks() {
+        for text in [
+            "a,b\r\n1,2\r\n3,4\r\n\r\n5,\"x\ny\"\r\n6,7\r\n",
+            "a,b\n1,2\n3,4\n\n5,\"x\ny\"\n6,7\n",
+        ] {
+            let source: Box<dyn Read> = Box::new(std::io::Cursor::new(text.as_bytes().to_vec()));
+            let mut reader =
+                TableReader::new(Path::new("t.csv"), Format::Csv, source, None).unwrap();
+            let mut lines = Vec::new();
+            while let Some(chunk) = reader.next_chunk(3).unwrap() {
+                assert!(chunk.n_rows() <= 3);
+                lines.extend(chunk.lines);
+            }
+            assert_eq!(lines, [2, 3, 5, 7], "{text:?}");
+        }
     }
 }
