@@ -2,7 +2,7 @@
 //!
 //! The pipeline, lowest layer first (a module imports only from layers below it; `tests/layers.rs`
 //! checks this):
-//! error, seed, value -> data, interrupt -> preprocess, metrics -> models -> spec (the checked plan) -> expand ->
+//! error, seed, value, files -> data, interrupt -> preprocess, metrics -> models -> spec (the checked plan) -> expand ->
 //! evaluate -> execute (threads | processes) -> results -> report -> session -> commands -> cli.
 
 pub mod cli;
@@ -12,6 +12,7 @@ pub mod error;
 pub mod evaluate;
 pub mod execute;
 pub mod expand;
+pub mod files;
 pub mod interrupt;
 pub mod metrics;
 pub mod models;

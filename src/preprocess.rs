@@ -23,7 +23,7 @@ impl Scaler {
 }
 
 /// A scaler fitted on training rows: x' = (x - shift) / scale, column by column.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FittedScaler {
     shift: Array1<f64>,
     scale: Array1<f64>,
@@ -134,14 +134,14 @@ impl Pipeline {
 }
 
 /// A numeric feature's fill value and whether it gets a missing-indicator column.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct NumericStep {
     feature: usize,
     fill: f64,
     indicator: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 enum CategoryStep {
     OneHot {
         feature: usize,
@@ -159,7 +159,7 @@ enum CategoryStep {
 }
 
 /// A pipeline fitted on one training fold.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FittedPipeline {
     numeric: Vec<NumericStep>,
     scalers: Vec<FittedScaler>,
@@ -181,6 +181,11 @@ fn numeric_block(features: &[Feature], steps: &[NumericStep], rows: &[usize]) ->
 }
 
 impl FittedPipeline {
+    /// The value each numeric feature's missing cells are filled with, by feature index.
+    pub fn fill_values(&self) -> impl Iterator<Item = (usize, f64)> + '_ {
+        self.numeric.iter().map(|s| (s.feature, s.fill))
+    }
+
     /// Fits `pipeline` on the training `rows` of `features`, returning it with those rows encoded
     /// (the scaled numbers fitting needs are the training matrix's first columns, so they are kept).
     pub fn fit_transform(
@@ -274,10 +279,11 @@ impl FittedPipeline {
                     let codes = category_codes(&features[*feature]);
                     for (i, &r) in rows.iter().enumerate() {
                         let code = codes[r];
+                        // Codes past the training levels are unseen: no column.
                         let slot = if code == MISSING_CODE {
                             *missing
                         } else {
-                            slots[code as usize]
+                            slots.get(code as usize).copied().flatten()
                         };
                         if let Some(s) = slot {
                             x[(i, column + s)] = 1.0;
@@ -296,7 +302,7 @@ impl FittedPipeline {
                         x[(i, column)] = if code == MISSING_CODE {
                             *missing
                         } else {
-                            ranks[code as usize]
+                            ranks.get(code as usize).copied().unwrap_or(-1.0)
                         };
                     }
                     column += 1;

@@ -5,7 +5,7 @@ use std::path::Path;
 
 /// Lowest layer first; modules on one line share a layer and do not import each other.
 const LAYERS: &[&[&str]] = &[
-    &["error", "seed", "value"],
+    &["error", "seed", "value", "files"],
     &["data", "interrupt"],
     &["preprocess", "metrics"],
     &["models"],

@@ -5,12 +5,14 @@
 pub mod folds;
 pub mod infer;
 pub mod read;
+pub mod schema;
 pub mod target;
 
 use crate::error::{closest_first, InputError};
-use infer::{is_missing, looks_like_id, parse_bool, parse_date, parse_number, profile, Kind};
+use infer::{is_missing, looks_like_id, parse_number, profile, Kind};
 use ndarray::{Array1, Array2};
-use read::{read_table, TextColumn, TextTable};
+use read::{read_table, TextTable};
+pub use schema::{InputColumn, InputSchema, UNSEEN_CODE};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -80,7 +82,13 @@ pub struct ColumnReport {
 #[derive(Debug, Clone)]
 pub struct Dataset {
     pub features: Vec<Feature>,
+    /// The columns the features come from and how each is coded, in feature order.
+    pub inputs: Vec<InputColumn>,
+    /// The delimiter the sweep file gave, if any.
+    pub delimiter: Option<u8>,
     pub target: OwnedTargets,
+    /// The target column's name.
+    pub target_name: String,
     /// The original text of each class, indexed by class; empty for regression.
     pub class_labels: Vec<String>,
     pub path: PathBuf,
@@ -105,6 +113,17 @@ impl Dataset {
 
     pub fn n_rows(&self) -> usize {
         self.target.len()
+    }
+
+    /// What a model trained on this data reads from a table.
+    pub fn schema(&self) -> InputSchema {
+        InputSchema {
+            columns: self.inputs.clone(),
+            target: self.target_name.clone(),
+            task: self.task(),
+            class_labels: self.class_labels.clone(),
+            delimiter: self.delimiter,
+        }
     }
 
     pub fn feature_names(&self) -> Vec<String> {
@@ -148,6 +167,7 @@ impl Dataset {
             build_target(path, spec, &table, target_col, &rows, &mut warnings)?;
 
         let mut features = Vec::new();
+        let mut inputs = Vec::new();
         let mut columns = Vec::new();
         for (c, name) in table.names.iter().enumerate() {
             let cells = &table.columns[c];
@@ -180,7 +200,16 @@ impl Dataset {
                     if seen.kind == Kind::Number { "number" } else { "category" }
                 ));
             } else {
-                let typed = typed_features(path, &table, c, report.kind, report.overridden, &rows)?;
+                let why = if report.overridden {
+                    "as `columns:` says"
+                } else {
+                    "inferred from its other cells"
+                };
+                let typed = InputColumn::fit(path, &table, c, report.kind, why, &rows)?;
+                let (input, typed) = match typed {
+                    Some((input, typed)) => (Some(input), typed),
+                    None => (None, Vec::new()),
+                };
                 report.role = match report.kind {
                     Kind::Id => "left out: an ID".to_string(),
                     Kind::Drop => "left out (columns: drop)".to_string(),
@@ -199,6 +228,7 @@ impl Dataset {
                     Kind::Boolean => "feature: 0/1".to_string(),
                     Kind::Number => "feature".to_string(),
                 };
+                inputs.extend(input);
                 features.extend(typed);
             }
             columns.push(report);
@@ -214,7 +244,10 @@ impl Dataset {
         let plain = plain_matrix(&features, rows.len());
         Ok(Dataset {
             features,
+            inputs,
+            delimiter: spec.delimiter,
             target,
+            target_name: spec.target.clone(),
             class_labels,
             path: path.clone(),
             hash,
@@ -300,140 +333,6 @@ fn select_features(
         .into_iter()
         .filter(|&c| c != target_col && !spec.drop.contains(&headers[c]))
         .collect())
-}
-
-/// The features column `c` yields over `rows`, as `kind`: one column, or several for a date.
-fn typed_features(
-    path: &Path,
-    table: &TextTable,
-    c: usize,
-    kind: Kind,
-    given: bool,
-    rows: &[usize],
-) -> Result<Vec<Feature>, InputError> {
-    let name = &table.names[c];
-    let cells: &TextColumn = &table.columns[c];
-    let bad = |r: usize, expected: &str| {
-        InputError::new(format!(
-            "{}: {}, column `{name}`: `{}` is not {expected}; the column is read as {} ({}); \
-             set `columns: {{{name}: category}}` under `data:` to read it as text",
-            path.display(),
-            table.place(r),
-            cells.get(r),
-            kind.name(),
-            if given {
-                "as `columns:` says"
-            } else {
-                "inferred from its other cells"
-            },
-        ))
-    };
-    let numbers =
-        |parse: &dyn Fn(&str) -> Option<f64>, expected: &str| -> Result<Vec<f64>, InputError> {
-            rows.iter()
-                .map(|&r| {
-                    let cell = cells.get(r);
-                    if is_missing(cell) {
-                        Ok(f64::NAN)
-                    } else {
-                        parse(cell).ok_or_else(|| bad(r, expected))
-                    }
-                })
-                .collect()
-        };
-    Ok(match kind {
-        Kind::Id | Kind::Drop => Vec::new(),
-        Kind::Number => vec![Feature {
-            name: name.clone(),
-            values: FeatureValues::Numeric(numbers(&parse_number, "a finite number")?),
-        }],
-        Kind::Boolean => vec![Feature {
-            name: name.clone(),
-            values: FeatureValues::Numeric(numbers(
-                &|cell| parse_bool(cell).map(f64::from),
-                "true/false or yes/no",
-            )?),
-        }],
-        Kind::Date => {
-            let stamps = rows
-                .iter()
-                .map(|&r| {
-                    let cell = cells.get(r);
-                    if is_missing(cell) {
-                        Ok(None)
-                    } else {
-                        parse_date(cell)
-                            .map(Some)
-                            .ok_or_else(|| bad(r, "a date (YYYY-MM-DD, optionally with a time)"))
-                    }
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            date_parts(name, &stamps)
-        }
-        Kind::Category => {
-            let mut levels: Vec<&str> = rows
-                .iter()
-                .map(|&r| cells.get(r))
-                .filter(|c| !is_missing(c))
-                .collect();
-            levels.sort_unstable();
-            levels.dedup();
-            let codes = rows
-                .iter()
-                .map(|&r| {
-                    let cell = cells.get(r);
-                    if is_missing(cell) {
-                        MISSING_CODE
-                    } else {
-                        levels
-                            .binary_search(&cell)
-                            .map_or(MISSING_CODE, |i| i as u32)
-                    }
-                })
-                .collect();
-            vec![Feature {
-                name: name.clone(),
-                values: FeatureValues::Categorical {
-                    codes,
-                    levels: levels.into_iter().map(String::from).collect(),
-                },
-            }]
-        }
-    })
-}
-
-/// A date column as numbers a model can use: year, month, day, weekday (Monday 0), hour, and seconds
-/// since 1970; parts that never vary (an hour in a dates-only column) are left out.
-fn date_parts(name: &str, stamps: &[Option<chrono::NaiveDateTime>]) -> Vec<Feature> {
-    use chrono::{Datelike, Timelike};
-    type Part = fn(&chrono::NaiveDateTime) -> f64;
-    let parts: [(&str, Part); 6] = [
-        ("year", |t| f64::from(t.year())),
-        ("month", |t| f64::from(t.month())),
-        ("day", |t| f64::from(t.day())),
-        ("weekday", |t| f64::from(t.weekday().num_days_from_monday())),
-        ("hour", |t| f64::from(t.hour())),
-        ("epoch", |t| t.and_utc().timestamp() as f64),
-    ];
-    parts
-        .iter()
-        .map(|(part, f)| Feature {
-            name: format!("{name}.{part}"),
-            values: FeatureValues::Numeric(
-                stamps
-                    .iter()
-                    .map(|t| t.as_ref().map_or(f64::NAN, f))
-                    .collect(),
-            ),
-        })
-        .filter(|f| match &f.values {
-            FeatureValues::Numeric(v) => {
-                let first = v.iter().find(|x| !x.is_nan());
-                v.iter().any(|x| !x.is_nan() && Some(x) != first)
-            }
-            FeatureValues::Categorical { .. } => true,
-        })
-        .collect()
 }
 
 fn plain_matrix(features: &[Feature], rows: usize) -> Option<Array2<f64>> {

@@ -103,7 +103,9 @@ pub fn read_table(
     let format = Format::of(path, &bytes);
     let source: Box<dyn Read> = Box::new(std::io::Cursor::new(bytes));
     let mut reader = TableReader::new(path, format, source, delimiter)?;
-    Ok(reader.next_chunk(usize::MAX)?.unwrap_or_else(|| reader.empty()))
+    Ok(reader
+        .next_chunk(usize::MAX)?
+        .unwrap_or_else(|| reader.empty()))
 }
 
 /// Reads a table file chunk by chunk, so a file of any size is read in bounded memory.
@@ -340,7 +342,11 @@ fn csv_reader(
         .take(64 * 1024)
         .read_to_end(&mut head)
         .map_err(|e| InputError::new(format!("{}: cannot read data file: {e}", path.display())))?;
-    let skip = if head.starts_with(b"\xef\xbb\xbf") { 3 } else { 0 };
+    let skip = if head.starts_with(b"\xef\xbb\xbf") {
+        3
+    } else {
+        0
+    };
     let delimiter = delimiter.unwrap_or_else(|| sniff_delimiter(&head[skip..]));
     head.drain(..skip);
     let terminators = Rc::new(RefCell::new(Terminators::default()));

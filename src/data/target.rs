@@ -21,7 +21,7 @@ impl std::fmt::Display for Task {
 }
 
 /// Per-row targets: class indices `0..n_classes`, or real values.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub enum Targets<C, V> {
     Classes { y: C, n_classes: usize },
     Values(V),

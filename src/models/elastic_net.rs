@@ -7,8 +7,8 @@
 use super::linear_regression::{CenteredMoments, Linear};
 use crate::data::{TargetsView, Task};
 use crate::models::{
-    value_targets, DefaultPreprocessing, FamilyInfo, FoldCache, ModelFamily, Params, Predictor,
-    Seeds,
+    decode, value_targets, DefaultPreprocessing, FamilyInfo, FoldCache, ModelFamily, Params,
+    Predictor, Seeds,
 };
 use crate::value::{Kind, ParamSpec};
 use ndarray::{Array1, ArrayView2};
@@ -105,6 +105,10 @@ impl ModelFamily for ElasticNetFamily {
             p.f64("tol")?,
         );
         Ok(Box::new(Linear::from_centered(&moments, coef)?))
+    }
+
+    fn load(&self, bytes: &[u8]) -> Result<Box<dyn Predictor>, String> {
+        decode::<Linear>(bytes)
     }
 }
 

@@ -3,10 +3,12 @@
 
 use crate::data::{OwnedTargets, Targets, TargetsView, Task};
 use crate::models::{
-    DefaultPreprocessing, FamilyInfo, FoldCache, ModelFamily, Params, Predictor, Seeds,
+    decode, encode, DefaultPreprocessing, FamilyInfo, FoldCache, ModelFamily, Params, Predictor,
+    Seeds,
 };
 use crate::value::{Kind, ParamSpec};
 use ndarray::{Array1, ArrayView2};
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 pub struct FaultFamily;
@@ -33,6 +35,7 @@ const PARAMS: &[ParamSpec] = &[
     },
 ];
 
+#[derive(Serialize, Deserialize)]
 struct Constant(Task);
 
 impl Predictor for Constant {
@@ -44,6 +47,10 @@ impl Predictor for Constant {
             },
             Task::Regression => Targets::Values(Array1::zeros(x.nrows())),
         }
+    }
+
+    fn save(&self) -> Result<Vec<u8>, String> {
+        encode(self)
     }
 }
 
@@ -95,5 +102,9 @@ impl ModelFamily for FaultFamily {
             _ => {}
         }
         Ok(Box::new(Constant(task)))
+    }
+
+    fn load(&self, bytes: &[u8]) -> Result<Box<dyn Predictor>, String> {
+        decode::<Constant>(bytes)
     }
 }

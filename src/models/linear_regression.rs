@@ -7,12 +7,13 @@
 use crate::data::OwnedTargets;
 use crate::data::{Targets, TargetsView, Task};
 use crate::models::{
-    value_targets, DefaultPreprocessing, FamilyInfo, FoldCache, ModelFamily, Params, Predictor,
-    Seeds,
+    decode, encode, value_targets, DefaultPreprocessing, FamilyInfo, FoldCache, ModelFamily,
+    Params, Predictor, Seeds,
 };
 use crate::value::{Kind, ParamSpec};
 use linfa_linalg::eigh::Eigh;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use serde::{Deserialize, Serialize};
 
 pub struct LinearRegressionFamily;
 
@@ -80,6 +81,7 @@ impl CenteredMoments {
 }
 
 /// A fitted linear model: `x . coef + intercept`.
+#[derive(Serialize, Deserialize)]
 pub(super) struct Linear {
     pub coef: Array1<f64>,
     pub intercept: f64,
@@ -88,6 +90,10 @@ pub(super) struct Linear {
 impl Predictor for Linear {
     fn predict(&self, x: ArrayView2<f64>) -> OwnedTargets {
         Targets::Values(x.dot(&self.coef) + self.intercept)
+    }
+
+    fn save(&self) -> Result<Vec<u8>, String> {
+        encode(self)
     }
 }
 
@@ -138,6 +144,10 @@ impl ModelFamily for LinearRegressionFamily {
         let values = value_targets(y, self.name())?;
         let fitted = least_squares(x, values, p.bool("fit_intercept")?)?;
         Ok(Box::new(fitted))
+    }
+
+    fn load(&self, bytes: &[u8]) -> Result<Box<dyn Predictor>, String> {
+        decode::<Linear>(bytes)
     }
 }
 

@@ -3,8 +3,8 @@
 
 use crate::data::{OwnedTargets, Targets, TargetsView, Task};
 use crate::value::{ParamSpec, Value};
-use ::linfa::traits::PredictInplace;
-use ndarray::{Array1, ArrayView1, ArrayView2};
+use ndarray::{Array2, ArrayView1, ArrayView2};
+use serde::{de::DeserializeOwned, Serialize};
 use std::any::Any;
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -16,6 +16,7 @@ pub mod elastic_net;
 pub mod fault;
 pub mod linear_regression;
 pub mod linfa;
+pub mod saved;
 pub mod svm;
 pub mod trees;
 
@@ -77,42 +78,46 @@ pub fn measuring_shared_work<T>(fit: impl FnOnce() -> T) -> (T, f64) {
 }
 
 /// A fitted model.
-pub trait Predictor {
+pub trait Predictor: Send + Sync {
     fn predict(&self, x: ArrayView2<f64>) -> OwnedTargets;
+
+    /// Class probabilities, one column per class of the training target, each row summing to 1;
+    /// `None` for a family that has none.
+    fn probabilities(&self, _x: ArrayView2<f64>) -> Option<Array2<f64>> {
+        None
+    }
+
+    /// The fitted state as bytes its family's [`ModelFamily::load`] reads back.
+    fn save(&self) -> Result<Vec<u8>, String>;
 }
 
-/// A fitted linfa classifier (class indices) as a [`Predictor`].
-pub struct LinfaClassifier<M> {
-    pub model: M,
-    pub n_classes: usize,
+/// A fitted model's state in the compact encoding model files use (f64s bit-exact).
+pub fn encode<T: Serialize>(fitted: &T) -> Result<Vec<u8>, String> {
+    postcard::to_allocvec(fitted).map_err(|e| format!("cannot encode the fitted model: {e}"))
 }
 
-impl<M> Predictor for LinfaClassifier<M>
-where
-    M: for<'a> PredictInplace<ArrayView2<'a, f64>, Array1<usize>>,
-{
-    fn predict(&self, x: ArrayView2<f64>) -> OwnedTargets {
-        let mut y = self.model.default_target(&x);
-        self.model.predict_inplace(&x, &mut y);
-        Targets::Classes {
-            y,
-            n_classes: self.n_classes,
+/// A fitted model read back from [`encode`]'s bytes. Decoding builds plain data and runs no code.
+pub fn decode<T: DeserializeOwned + Predictor + 'static>(
+    bytes: &[u8],
+) -> Result<Box<dyn Predictor>, String> {
+    postcard::from_bytes::<T>(bytes)
+        .map(|fitted| Box::new(fitted) as Box<dyn Predictor>)
+        .map_err(|e| format!("the fitted model does not decode: {e}"))
+}
+
+/// Class probabilities over `n_classes` columns from per-class scores of the classes a model saw
+/// (`scores[:, k]` for class `classes[k]`): a softmax, shifted by each row's maximum so large
+/// scores neither overflow nor underflow; classes the model did not see get 0.
+pub fn softmax_over(scores: ArrayView2<f64>, classes: &[usize], n_classes: usize) -> Array2<f64> {
+    let mut out = Array2::zeros((scores.nrows(), n_classes));
+    for (row, mut probs) in scores.outer_iter().zip(out.outer_iter_mut()) {
+        let top = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let total: f64 = row.iter().map(|s| (s - top).exp()).sum();
+        for (&class, s) in classes.iter().zip(row) {
+            probs[class] = (s - top).exp() / total;
         }
     }
-}
-
-/// A fitted linfa regressor as a [`Predictor`].
-pub struct LinfaRegressor<M>(pub M);
-
-impl<M> Predictor for LinfaRegressor<M>
-where
-    M: for<'a> PredictInplace<ArrayView2<'a, f64>, Array1<f64>>,
-{
-    fn predict(&self, x: ArrayView2<f64>) -> OwnedTargets {
-        let mut y = self.0.default_target(&x);
-        self.0.predict_inplace(&x, &mut y);
-        Targets::Values(y)
-    }
+    out
 }
 
 /// What a model family declares about itself.
@@ -159,6 +164,9 @@ pub trait ModelFamily: Send + Sync {
         seeds: Seeds,
         cache: &FoldCache,
     ) -> Result<Box<dyn Predictor>, String>;
+
+    /// A model this family fitted, from the bytes its [`Predictor::save`] gave.
+    fn load(&self, bytes: &[u8]) -> Result<Box<dyn Predictor>, String>;
 }
 
 /// The seeds a trial's model may draw from.

@@ -2,8 +2,8 @@
 
 use crate::data::{OwnedTargets, Targets, TargetsView, Task};
 use crate::models::{
-    class_targets, DefaultPreprocessing, FamilyInfo, FoldCache, ModelFamily, Params, Predictor,
-    Seeds,
+    class_targets, decode, encode, DefaultPreprocessing, FamilyInfo, FoldCache, ModelFamily,
+    Params, Predictor, Seeds,
 };
 use crate::value::{Kind, ParamSpec};
 use linfa::prelude::*;
@@ -11,7 +11,8 @@ use linfa_logistic::{
     FittedLogisticRegression, LogisticRegression, MultiFittedLogisticRegression,
     MultiLogisticRegression,
 };
-use ndarray::ArrayView2;
+use ndarray::{Array2, ArrayView2};
+use serde::{Deserialize, Serialize};
 
 pub struct LogisticRegressionFamily;
 
@@ -54,11 +55,13 @@ const PARAMS: &[ParamSpec] = &[
     },
 ];
 
+#[derive(Serialize, Deserialize)]
 enum Model {
     Binary(FittedLogisticRegression<f64, usize>),
     Multi(MultiFittedLogisticRegression<f64, usize>),
 }
 
+#[derive(Serialize, Deserialize)]
 struct Fitted {
     model: Model,
     n_classes: usize,
@@ -73,6 +76,34 @@ impl Predictor for Fitted {
             },
             n_classes: self.n_classes,
         }
+    }
+
+    fn probabilities(&self, x: ArrayView2<f64>) -> Option<Array2<f64>> {
+        let mut out = Array2::zeros((x.nrows(), self.n_classes));
+        match &self.model {
+            Model::Binary(m) => {
+                let (pos, neg) = (m.labels().pos.class, m.labels().neg.class);
+                for (mut row, p) in out.outer_iter_mut().zip(m.predict_probabilities(&x)) {
+                    row[pos] = p;
+                    row[neg] = 1.0 - p;
+                }
+            }
+            Model::Multi(m) => {
+                for (k, column) in m
+                    .predict_probabilities(&x)
+                    .columns()
+                    .into_iter()
+                    .enumerate()
+                {
+                    out.column_mut(m.classes()[k]).assign(&column);
+                }
+            }
+        }
+        Some(out)
+    }
+
+    fn save(&self) -> Result<Vec<u8>, String> {
+        encode(self)
     }
 }
 
@@ -124,5 +155,9 @@ impl ModelFamily for LogisticRegressionFamily {
             Model::Multi(fit_with!(MultiLogisticRegression::default()))
         };
         Ok(Box::new(Fitted { model, n_classes }))
+    }
+
+    fn load(&self, bytes: &[u8]) -> Result<Box<dyn Predictor>, String> {
+        decode::<Fitted>(bytes)
     }
 }

@@ -7,12 +7,13 @@ pub mod smo;
 
 use crate::data::{OwnedTargets, Targets, TargetsView, Task};
 use crate::models::{
-    argmax, class_targets, DefaultPreprocessing, FamilyInfo, FoldCache, ModelFamily, Params,
-    Predictor, Seeds,
+    argmax, class_targets, decode, encode, DefaultPreprocessing, FamilyInfo, FoldCache,
+    ModelFamily, Params, Predictor, Seeds,
 };
 use crate::value::{Kind, ParamSpec};
 use kernel_cache::SharedKernel;
 use ndarray::{Array1, Array2, ArrayView2};
+use serde::{Deserialize, Serialize};
 use smo::{BinarySvm, Kernel};
 
 pub struct SvmFamily;
@@ -76,6 +77,7 @@ const PARAMS: &[ParamSpec] = &[
     },
 ];
 
+#[derive(Serialize, Deserialize)]
 struct Fitted {
     kernel: Kernel,
     /// The training rows that are a support vector of some machine: the only ones prediction needs.
@@ -128,6 +130,10 @@ impl Predictor for Fitted {
             y: labels,
             n_classes: self.n_classes,
         }
+    }
+
+    fn save(&self) -> Result<Vec<u8>, String> {
+        encode(self)
     }
 }
 
@@ -184,5 +190,9 @@ impl ModelFamily for SvmFamily {
             .map(|class| smo::solve(&*rows, labels.mapv(|l| l == class).view(), c, tol))
             .collect::<Result<_, _>>()?;
         Ok(Box::new(Fitted::new(kernel, x, machines, n_classes)))
+    }
+
+    fn load(&self, bytes: &[u8]) -> Result<Box<dyn Predictor>, String> {
+        decode::<Fitted>(bytes)
     }
 }

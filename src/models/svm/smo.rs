@@ -4,9 +4,10 @@
 //! `tol` has libsvm's meaning: stop when the maximal KKT violation gap drops below it.
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub enum Kernel {
     Rbf { gamma: f64 },
     Linear,
@@ -48,7 +49,7 @@ pub trait KernelRows {
 }
 
 /// A fitted binary machine: f(x) = sum_i coef_i K(sv_i, x) - rho; positive class when f(x) > 0.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BinarySvm {
     /// Indices of the support vectors among the training rows, and their coefficients alpha_i * y_i.
     pub support: Vec<usize>,

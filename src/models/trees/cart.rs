@@ -19,6 +19,7 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,7 +75,7 @@ fn outputs(target: TargetSlice) -> usize {
 }
 
 /// One node in 24 bytes, so a walk from root to leaf touches few cache lines.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 struct Node {
     threshold: f64,
     /// Where this node's value (class proportions or mean) starts in `values`; every node has one,
@@ -90,14 +91,14 @@ struct Node {
 /// Limits applied when reading a tree grown without them: a node deeper than `max_depth` or with
 /// fewer than `min_samples_split` rows acts as a leaf. Both only stop growth, never change a split,
 /// so the result equals a tree grown with them.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Limits {
     pub max_depth: Option<usize>,
     pub min_samples_split: usize,
 }
 
 /// A fitted tree: nodes plus a flat table of node values (class proportions or a mean).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tree {
     nodes: Vec<Node>,
     values: Vec<f64>,

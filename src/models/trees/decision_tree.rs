@@ -5,11 +5,13 @@ use super::columns::Columns;
 use crate::data::target::TargetShape;
 use crate::data::{OwnedTargets, TargetSlice, Targets, TargetsView, Task};
 use crate::models::{
-    DefaultPreprocessing, FamilyInfo, FoldCache, ModelFamily, Params, Predictor, Seeds,
+    decode, encode, DefaultPreprocessing, FamilyInfo, FoldCache, ModelFamily, Params, Predictor,
+    Seeds,
 };
 use crate::seed::derive_seed;
 use crate::value::{resolve_max_features, Kind, ParamSpec};
 use ndarray::{Array2, ArrayView2};
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 pub struct DecisionTreeFamily;
@@ -108,6 +110,7 @@ pub fn leaf_predictions(values: Array2<f64>, target: TargetShape) -> OwnedTarget
     }
 }
 
+#[derive(Serialize, Deserialize)]
 struct Fitted {
     tree: Arc<Tree>,
     limits: Limits,
@@ -117,9 +120,27 @@ struct Fitted {
 
 impl Predictor for Fitted {
     fn predict(&self, x: ArrayView2<f64>) -> OwnedTargets {
-        let values = mean_leaf_values(std::slice::from_ref(&self.tree), x, self.limits);
-        leaf_predictions(values, self.shape)
+        leaf_predictions(self.leaf_values(x), self.shape)
     }
+
+    fn probabilities(&self, x: ArrayView2<f64>) -> Option<Array2<f64>> {
+        class_proportions(self.leaf_values(x), self.shape)
+    }
+
+    fn save(&self) -> Result<Vec<u8>, String> {
+        encode(self)
+    }
+}
+
+impl Fitted {
+    fn leaf_values(&self, x: ArrayView2<f64>) -> Array2<f64> {
+        mean_leaf_values(std::slice::from_ref(&self.tree), x, self.limits)
+    }
+}
+
+/// A classifier's leaf values are its class proportions; a regressor has none.
+pub fn class_proportions(values: Array2<f64>, target: TargetShape) -> Option<Array2<f64>> {
+    matches!(target, Targets::Classes { .. }).then_some(values)
 }
 
 const INFO: FamilyInfo = FamilyInfo {
@@ -177,5 +198,9 @@ impl ModelFamily for DecisionTreeFamily {
             limits,
             shape: target.shape(),
         }))
+    }
+
+    fn load(&self, bytes: &[u8]) -> Result<Box<dyn Predictor>, String> {
+        decode::<Fitted>(bytes)
     }
 }

@@ -2,16 +2,20 @@
 
 use super::cart::CartParams;
 use super::columns::Columns;
-use super::decision_tree::{cart_params, leaf_predictions, tree_target, COLUMNS_KEY, TREE_PARAMS};
+use super::decision_tree::{
+    cart_params, class_proportions, leaf_predictions, tree_target, COLUMNS_KEY, TREE_PARAMS,
+};
 use super::forest::{Forest, ForestParams, SharedTrees};
 use crate::data::target::TargetShape;
 use crate::data::{OwnedTargets, TargetsView, Task};
 use crate::models::{
-    shared_work, DefaultPreprocessing, FamilyInfo, FoldCache, ModelFamily, Params, Predictor, Seeds,
+    decode, encode, shared_work, DefaultPreprocessing, FamilyInfo, FoldCache, ModelFamily, Params,
+    Predictor, Seeds,
 };
 use crate::seed::derive_seed;
 use crate::value::{Kind, ParamSpec};
-use ndarray::ArrayView2;
+use ndarray::{Array2, ArrayView2};
+use serde::{Deserialize, Serialize};
 use std::sync::LazyLock;
 
 pub struct RandomForestFamily;
@@ -56,6 +60,7 @@ static PARAMS: LazyLock<Vec<ParamSpec>> = LazyLock::new(|| {
     params
 });
 
+#[derive(Serialize, Deserialize)]
 struct Fitted {
     forest: Forest,
     /// Classification (with its class count) or regression.
@@ -65,6 +70,14 @@ struct Fitted {
 impl Predictor for Fitted {
     fn predict(&self, x: ArrayView2<f64>) -> OwnedTargets {
         leaf_predictions(self.forest.average(x), self.shape)
+    }
+
+    fn probabilities(&self, x: ArrayView2<f64>) -> Option<Array2<f64>> {
+        class_proportions(self.forest.average(x), self.shape)
+    }
+
+    fn save(&self) -> Result<Vec<u8>, String> {
+        encode(self)
     }
 }
 
@@ -125,5 +138,9 @@ impl ModelFamily for RandomForestFamily {
             forest,
             shape: target.shape(),
         }))
+    }
+
+    fn load(&self, bytes: &[u8]) -> Result<Box<dyn Predictor>, String> {
+        decode::<Fitted>(bytes)
     }
 }

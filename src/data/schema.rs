@@ -1,0 +1,397 @@
+//! How input columns become features, fixed when the training table is read and applied unchanged to
+//! any later table (a test set, rows to predict): a number, a boolean, a date's parts, or a category's
+//! levels (a level training never saw gets its own code, which encoders treat as unseen).
+
+use super::infer::{is_missing, parse_bool, parse_date, parse_number, Kind};
+use super::read::TextTable;
+use super::{Feature, FeatureValues, OwnedTargets, Targets, Task, MISSING_CODE};
+use crate::error::{closest_first, InputError};
+use ndarray::Array1;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// The code of a category level the training data did not have.
+pub const UNSEEN_CODE: u32 = u32::MAX - 1;
+
+/// One input column and how it is coded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputColumn {
+    pub name: String,
+    pub coding: Coding,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Coding {
+    Number,
+    /// true/false, yes/no and the like, as 1/0.
+    Boolean,
+    /// A date or datetime, as the parts that varied in training (`year`, `month`, ... `epoch`).
+    Date {
+        parts: Vec<String>,
+    },
+    /// Levels seen in the training table, sorted; a feature's codes index them.
+    Category {
+        levels: Vec<String>,
+    },
+}
+
+impl Coding {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Coding::Number => Kind::Number,
+            Coding::Boolean => Kind::Boolean,
+            Coding::Date { .. } => Kind::Date,
+            Coding::Category { .. } => Kind::Category,
+        }
+    }
+}
+
+type DatePart = fn(&chrono::NaiveDateTime) -> f64;
+
+/// A date's parts as numbers a model can use: weekday counts from Monday = 0, epoch is seconds since 1970.
+const DATE_PARTS: [(&str, DatePart); 6] = {
+    use chrono::{Datelike, Timelike};
+    [
+        ("year", |t| f64::from(t.year())),
+        ("month", |t| f64::from(t.month())),
+        ("day", |t| f64::from(t.day())),
+        ("weekday", |t| f64::from(t.weekday().num_days_from_monday())),
+        ("hour", |t| f64::from(t.hour())),
+        ("epoch", |t| t.and_utc().timestamp() as f64),
+    ]
+};
+
+/// The cells of column `c` at `rows`, parsed; a cell that does not parse is an error naming its place.
+/// `why` says where the column's kind came from.
+fn parse_cells<T>(
+    path: &Path,
+    table: &TextTable,
+    c: usize,
+    rows: &[usize],
+    kind: Kind,
+    why: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<Vec<Option<T>>, InputError> {
+    let name = &table.names[c];
+    let cells = &table.columns[c];
+    let expected = match kind {
+        Kind::Boolean => "true/false or yes/no",
+        Kind::Date => "a date (YYYY-MM-DD, optionally with a time)",
+        _ => "a finite number",
+    };
+    rows.iter()
+        .map(|&r| {
+            let cell = cells.get(r);
+            if is_missing(cell) {
+                return Ok(None);
+            }
+            parse(cell).map(Some).ok_or_else(|| {
+                InputError::new(format!(
+                    "{}: {}, column `{name}`: `{cell}` is not {expected}; the column is read as {} ({why}); \
+                     set `columns: {{{name}: category}}` under `data:` to read it as text",
+                    path.display(),
+                    table.place(r),
+                    kind.name(),
+                ))
+            })
+        })
+        .collect()
+}
+
+fn numbers(values: Vec<Option<f64>>) -> Vec<f64> {
+    values.into_iter().map(|v| v.unwrap_or(f64::NAN)).collect()
+}
+
+fn date_features(
+    name: &str,
+    stamps: &[Option<chrono::NaiveDateTime>],
+    parts: &[String],
+) -> Vec<Feature> {
+    parts
+        .iter()
+        .filter_map(|part| DATE_PARTS.iter().find(|(p, _)| p == part))
+        .map(|(part, f)| Feature {
+            name: format!("{name}.{part}"),
+            values: FeatureValues::Numeric(
+                stamps
+                    .iter()
+                    .map(|t| t.as_ref().map_or(f64::NAN, f))
+                    .collect(),
+            ),
+        })
+        .collect()
+}
+
+impl InputColumn {
+    /// Reads column `c` of the training table at `rows` as `kind`, fixing its coding from them: a
+    /// category's levels, a date's parts that vary (an hour in a dates-only column is left out).
+    /// `None` for IDs and dropped columns.
+    pub fn fit(
+        path: &Path,
+        table: &TextTable,
+        c: usize,
+        kind: Kind,
+        why: &str,
+        rows: &[usize],
+    ) -> Result<Option<(InputColumn, Vec<Feature>)>, InputError> {
+        let name = table.names[c].clone();
+        let coding = match kind {
+            Kind::Id | Kind::Drop => return Ok(None),
+            Kind::Number => Coding::Number,
+            Kind::Boolean => Coding::Boolean,
+            Kind::Date => {
+                let stamps = parse_cells(path, table, c, rows, kind, why, parse_date)?;
+                let all: Vec<String> = DATE_PARTS.iter().map(|(p, _)| p.to_string()).collect();
+                let varying: Vec<Feature> = date_features(&name, &stamps, &all)
+                    .into_iter()
+                    .filter(|f| match &f.values {
+                        FeatureValues::Numeric(v) => {
+                            let first = v.iter().find(|x| !x.is_nan());
+                            v.iter().any(|x| !x.is_nan() && Some(x) != first)
+                        }
+                        FeatureValues::Categorical { .. } => true,
+                    })
+                    .collect();
+                let parts = varying
+                    .iter()
+                    .map(|f| f.name[name.len() + 1..].to_string())
+                    .collect();
+                return Ok(Some((
+                    InputColumn {
+                        name,
+                        coding: Coding::Date { parts },
+                    },
+                    varying,
+                )));
+            }
+            Kind::Category => {
+                let cells = &table.columns[c];
+                let mut levels: Vec<&str> = rows
+                    .iter()
+                    .map(|&r| cells.get(r))
+                    .filter(|c| !is_missing(c))
+                    .collect();
+                levels.sort_unstable();
+                levels.dedup();
+                Coding::Category {
+                    levels: levels.into_iter().map(String::from).collect(),
+                }
+            }
+        };
+        let column = InputColumn { name, coding };
+        let features = column.read(path, table, c, rows, why)?;
+        Ok(Some((column, features)))
+    }
+
+    /// The features of column `c` of `table` at `rows`, coded as in training.
+    pub fn read(
+        &self,
+        path: &Path,
+        table: &TextTable,
+        c: usize,
+        rows: &[usize],
+        why: &str,
+    ) -> Result<Vec<Feature>, InputError> {
+        let kind = self.coding.kind();
+        let one = |values| {
+            vec![Feature {
+                name: self.name.clone(),
+                values,
+            }]
+        };
+        Ok(match &self.coding {
+            Coding::Number => one(FeatureValues::Numeric(numbers(parse_cells(
+                path,
+                table,
+                c,
+                rows,
+                kind,
+                why,
+                parse_number,
+            )?))),
+            Coding::Boolean => one(FeatureValues::Numeric(numbers(parse_cells(
+                path,
+                table,
+                c,
+                rows,
+                kind,
+                why,
+                |cell| parse_bool(cell).map(f64::from),
+            )?))),
+            Coding::Date { parts } => {
+                let stamps = parse_cells(path, table, c, rows, kind, why, parse_date)?;
+                date_features(&self.name, &stamps, parts)
+            }
+            Coding::Category { levels } => {
+                let cells = &table.columns[c];
+                let codes = rows
+                    .iter()
+                    .map(|&r| {
+                        let cell = cells.get(r);
+                        if is_missing(cell) {
+                            MISSING_CODE
+                        } else {
+                            levels
+                                .binary_search_by(|l| l.as_str().cmp(cell))
+                                .map_or(UNSEEN_CODE, |i| i as u32)
+                        }
+                    })
+                    .collect();
+                one(FeatureValues::Categorical {
+                    codes,
+                    levels: levels.clone(),
+                })
+            }
+        })
+    }
+}
+
+/// What a fitted model reads from a table: its input columns and coding, and its target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputSchema {
+    pub columns: Vec<InputColumn>,
+    pub target: String,
+    pub task: Task,
+    /// The original text of each class, by class index; empty for regression.
+    pub class_labels: Vec<String>,
+    /// The training file's delimiter, when the sweep file gave one.
+    pub delimiter: Option<u8>,
+}
+
+/// Where a later table holds the schema's columns.
+pub struct Located {
+    /// Position of each input column, in schema order.
+    pub positions: Vec<usize>,
+    /// Position of the target column, when the table has it.
+    pub target: Option<usize>,
+    /// Columns the model does not read.
+    pub ignored: Vec<String>,
+}
+
+const WHY: &str = "as in the training data";
+
+impl InputSchema {
+    /// Finds the input columns in a table's header; a missing one is an error naming it.
+    pub fn locate(&self, path: &Path, names: &[String]) -> Result<Located, InputError> {
+        let positions = self
+            .columns
+            .iter()
+            .map(|column| {
+                names.iter().position(|n| *n == column.name).ok_or_else(|| {
+                    let close = closest_first(&column.name, names.iter().map(String::as_str));
+                    InputError::new(format!(
+                        "{}: no column `{}`, which the model reads (as a {}); the model needs every column it \
+                         was trained on: {}; this file has, closest first: {}",
+                        path.display(),
+                        column.name,
+                        column.coding.kind().name(),
+                        self.columns
+                            .iter()
+                            .map(|c| format!("`{}`", c.name))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        close.join(", ")
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let target = names.iter().position(|n| *n == self.target);
+        let ignored = (0..names.len())
+            .filter(|c| !positions.contains(c) && Some(*c) != target)
+            .map(|c| names[c].clone())
+            .collect();
+        Ok(Located {
+            positions,
+            target,
+            ignored,
+        })
+    }
+
+    /// Every feature of `rows` of `table`, in training order.
+    pub fn features(
+        &self,
+        path: &Path,
+        table: &TextTable,
+        at: &Located,
+        rows: &[usize],
+    ) -> Result<Vec<Feature>, InputError> {
+        let mut features = Vec::new();
+        for (column, &c) in self.columns.iter().zip(&at.positions) {
+            features.extend(column.read(path, table, c, rows, WHY)?);
+        }
+        Ok(features)
+    }
+
+    /// The target of a table that has it, over the rows with a target value (returned with them):
+    /// classes must be ones training saw.
+    pub fn targets(
+        &self,
+        path: &Path,
+        table: &TextTable,
+        at: &Located,
+    ) -> Result<(OwnedTargets, Vec<usize>), InputError> {
+        let c = at.target.ok_or_else(|| {
+            InputError::new(format!(
+                "{}: no target column `{}`; a test set needs it to be scored",
+                path.display(),
+                self.target
+            ))
+        })?;
+        let cells = &table.columns[c];
+        let rows: Vec<usize> = (0..table.n_rows())
+            .filter(|&r| !is_missing(cells.get(r)))
+            .collect();
+        let bad = |r: usize, expected: String| {
+            InputError::new(format!(
+                "{}: {}, column `{}`: `{}` {expected}",
+                path.display(),
+                table.place(r),
+                self.target,
+                cells.get(r)
+            ))
+        };
+        match self.task {
+            Task::Regression => {
+                let values = rows
+                    .iter()
+                    .map(|&r| {
+                        parse_number(cells.get(r))
+                            .ok_or_else(|| bad(r, "is not a number; the target is numeric".into()))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok((Targets::Values(Array1::from(values)), rows))
+            }
+            Task::Classification => {
+                let numeric: Option<Vec<f64>> =
+                    self.class_labels.iter().map(|l| parse_number(l)).collect();
+                let class_of = |cell: &str| match &numeric {
+                    Some(values) => {
+                        parse_number(cell).and_then(|v| values.iter().position(|&l| l == v))
+                    }
+                    None => self.class_labels.iter().position(|l| l == cell),
+                };
+                let y = rows
+                    .iter()
+                    .map(|&r| {
+                        class_of(cells.get(r)).ok_or_else(|| {
+                            bad(
+                                r,
+                                format!(
+                                    "is not a class the training data has ({})",
+                                    self.class_labels.join(", ")
+                                ),
+                            )
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok((
+                    Targets::Classes {
+                        y: Array1::from(y),
+                        n_classes: self.class_labels.len(),
+                    },
+                    rows,
+                ))
+            }
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! Model files: a refitted model with everything needed to apply it to a new table — the input
+//! schema (columns, their coding, class labels), the fitted preprocessing and the family's fitted
+//! state — in one `model.bin`: an 8-byte magic, the format version, the payload's length and sha256,
+//! then the payload (postcard, f64s bit-exact). Reading checks each of these before decoding, and
+//! decoding builds plain data only: no code from the file runs, unlike a pickle.
+
+use super::{find, Predictor};
+use crate::data::{Feature, InputSchema, OwnedTargets};
+use crate::error::InputError;
+use crate::preprocess::FittedPipeline;
+use crate::value::Value;
+use ndarray::Array2;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+pub const MAGIC: [u8; 8] = *b"SWEEPMDL";
+/// Bumped whenever the payload changes shape; a newer file is refused rather than misread.
+pub const FORMAT_VERSION: u32 = 1;
+const HEADER_LEN: usize = 8 + 4 + 8 + 32;
+
+/// What a model file records besides the fitted state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    pub tool_version: String,
+    pub family: String,
+    /// The trial key of the configuration.
+    pub key: String,
+    pub params: Vec<(String, Value)>,
+    pub seed: u64,
+    /// sha256 of the data file the model was trained on.
+    pub data_sha256: String,
+    /// Rows it was trained on.
+    pub training_rows: usize,
+    pub schema: InputSchema,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Payload {
+    info: ModelInfo,
+    pipeline: FittedPipeline,
+    fitted: Vec<u8>,
+}
+
+/// A fitted model ready to apply to tables with its schema.
+pub struct Model {
+    pub info: ModelInfo,
+    pub pipeline: FittedPipeline,
+    pub predictor: Box<dyn Predictor>,
+}
+
+impl Model {
+    /// The file's bytes.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, String> {
+        let payload = Payload {
+            info: self.info.clone(),
+            pipeline: self.pipeline.clone(),
+            fitted: self.predictor.save()?,
+        };
+        let body = postcard::to_allocvec(&payload).map_err(|e| e.to_string())?;
+        let mut out = Vec::with_capacity(HEADER_LEN + body.len());
+        out.extend_from_slice(&MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&(body.len() as u64).to_le_bytes());
+        out.extend_from_slice(&Sha256::digest(&body));
+        out.extend_from_slice(&body);
+        Ok(out)
+    }
+
+    /// Reads a model file, refusing (with what to do) one that is not a model file, is from a newer
+    /// format, is truncated or corrupt.
+    pub fn read(path: &Path) -> Result<Model, InputError> {
+        let bytes = crate::data::read_regular_file(path, "model file")?;
+        Model::from_bytes(&bytes).map_err(|why| {
+            InputError::new(format!("{}: cannot load the model: {why}", path.display()))
+        })
+    }
+
+    fn from_bytes(bytes: &[u8]) -> Result<Model, String> {
+        let refit = "refit it with `sweep resume` or a new `sweep run`";
+        if bytes.len() < 12 || bytes[..8] != MAGIC {
+            return Err(
+                "not a sweep model file (no SWEEPMDL header); give the model.bin (or its folder) that a run \
+                 wrote under DIR/models/"
+                    .to_string(),
+            );
+        }
+        let version = u32::from_le_bytes(bytes[8..12].try_into().unwrap_or_default());
+        if version > FORMAT_VERSION {
+            return Err(format!(
+                "it is in model format {version}, written by a newer sweep; this sweep {} reads format \
+                 {FORMAT_VERSION} and older: upgrade sweep to use it",
+                env!("CARGO_PKG_VERSION")
+            ));
+        }
+        if version == 0 || bytes.len() < HEADER_LEN {
+            return Err(format!("the file is truncated or corrupt; {refit}"));
+        }
+        let length = u64::from_le_bytes(bytes[12..20].try_into().unwrap_or_default());
+        let body = &bytes[HEADER_LEN..];
+        if body.len() as u64 != length {
+            return Err(format!(
+                "the file is truncated or corrupt ({} payload bytes, the header says {length}); {refit}",
+                body.len()
+            ));
+        }
+        if Sha256::digest(body)[..] != bytes[20..52] {
+            return Err(format!(
+                "the file is corrupt (its checksum does not match its content); {refit}"
+            ));
+        }
+        let payload: Payload = postcard::from_bytes(body)
+            .map_err(|e| format!("the file is corrupt ({e}); {refit}"))?;
+        let family = find(&payload.info.family).ok_or_else(|| {
+            format!(
+                "it holds a `{}` model, a family this sweep does not know",
+                payload.info.family
+            )
+        })?;
+        let predictor = family.load(&payload.fitted)?;
+        Ok(Model {
+            info: payload.info,
+            pipeline: payload.pipeline,
+            predictor,
+        })
+    }
+
+    /// Predictions (and class probabilities, when asked and the family has them) for `rows` of
+    /// `features`, read through the model's schema.
+    pub fn apply(
+        &self,
+        features: &[Feature],
+        rows: &[usize],
+        probabilities: bool,
+    ) -> (OwnedTargets, Option<Array2<f64>>) {
+        let x = self.pipeline.transform(features, rows);
+        let proba = if probabilities {
+            self.predictor.probabilities(x.view())
+        } else {
+            None
+        };
+        (self.predictor.predict(x.view()), proba)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::Task;
+
+    fn model() -> Model {
+        let family = find("decision_tree").unwrap();
+        let x = ndarray::array![[0.0], [1.0], [2.0], [3.0]];
+        let y = ndarray::array![0usize, 0, 1, 1];
+        let params = super::super::Params {
+            given: &[],
+            specs: family.params(),
+            largest: &[],
+        };
+        let predictor = family
+            .fit(
+                &params,
+                x.view(),
+                crate::data::Targets::Classes {
+                    y: y.view(),
+                    n_classes: 2,
+                },
+                super::super::Seeds {
+                    trial: 1,
+                    shared: 2,
+                },
+                &Default::default(),
+            )
+            .unwrap();
+        let features = vec![Feature {
+            name: "a".into(),
+            values: crate::data::FeatureValues::Numeric(vec![0.0, 1.0, 2.0, 3.0]),
+        }];
+        let (pipeline, _) = FittedPipeline::fit_transform(
+            &crate::preprocess::Pipeline::default_for(false, false),
+            &features,
+            &[0, 1, 2, 3],
+        );
+        Model {
+            info: ModelInfo {
+                tool_version: "test".into(),
+                family: "decision_tree".into(),
+                key: "decision_tree()".into(),
+                params: Vec::new(),
+                seed: 0,
+                data_sha256: String::new(),
+                training_rows: 4,
+                schema: InputSchema {
+                    columns: Vec::new(),
+                    target: "y".into(),
+                    task: Task::Classification,
+                    class_labels: vec!["a".into(), "b".into()],
+                    delimiter: None,
+                },
+            },
+            pipeline,
+            predictor,
+        }
+    }
+
+    fn refusal(bytes: &[u8]) -> String {
+        match Model::from_bytes(bytes) {
+            Ok(_) => panic!("accepted"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn a_saved_model_loads_and_damage_is_refused() {
+        let bytes = model().to_bytes().unwrap();
+        let back = Model::from_bytes(&bytes).unwrap();
+        assert_eq!(back.info, model().info);
+
+        let mut newer = bytes.clone();
+        newer[8..12].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
+        assert!(refusal(&newer).contains("newer sweep"));
+        let mut flipped = bytes.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 1;
+        assert!(refusal(&flipped).contains("checksum"));
+        assert!(refusal(&bytes[..bytes.len() - 5]).contains("truncated"));
+        assert!(refusal(b"PK\x03\x04 a zip file").contains("not a sweep model file"));
+    }
+}
