@@ -5,10 +5,11 @@ use crate::commands::bench::BenchArgs;
 use crate::commands::expand::ExpandArgs;
 use crate::commands::inspect::InspectArgs;
 use crate::commands::leaderboard::LeaderboardArgs;
+use crate::commands::predict::PredictArgs;
 use crate::commands::rerun::RerunArgs;
 use crate::commands::resume::ResumeArgs;
 use crate::commands::run::RunArgs;
-use crate::commands::{bench, expand, inspect, leaderboard, models, rerun, resume, run};
+use crate::commands::{bench, expand, inspect, leaderboard, models, predict, rerun, resume, run};
 use crate::error::Failure;
 use clap::{Parser, Subcommand};
 
@@ -41,6 +42,8 @@ enum Command {
     Models,
     /// Rebuild leaderboard.csv from a results folder's trials.csv.
     Leaderboard(LeaderboardArgs),
+    /// Apply a saved model (a run's best, or any model folder) to a new table and write its predictions.
+    Predict(PredictArgs),
     /// Internal: a process-backend worker reading trials on stdin.
     #[command(hide = true)]
     Worker,
@@ -60,6 +63,7 @@ pub fn main() -> i32 {
         Command::Inspect(args) => inspect::inspect(args),
         Command::Models => models::models(),
         Command::Leaderboard(args) => leaderboard::leaderboard(args),
+        Command::Predict(args) => predict::predict(args),
         Command::Worker => crate::execute::worker::main().map_err(Failure::from),
     };
     match outcome {

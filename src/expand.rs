@@ -23,6 +23,9 @@ pub struct Trial {
     pub model: String,
     pub params: Vec<(String, Value)>,
     pub seed: u64,
+    /// Set on a refit: fit on every training row instead of the folds, and save the model in this
+    /// folder.
+    pub refit: Option<std::path::PathBuf>,
 }
 
 /// A model entry's part of its trial keys: `model+scaler+...`.
@@ -134,6 +137,7 @@ impl Iterator for TrialStream {
                 entry: self.current,
                 model: entry.model.clone(),
                 params,
+                refit: None,
             });
         }
     }

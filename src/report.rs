@@ -171,16 +171,23 @@ pub fn top_table(board: &TrialsTable, primary: Metric, n: usize) -> String {
     ) else {
         return String::new();
     };
+    // Refitted trials' held-out scores, when the sweep has a test set.
+    let test = col(&format!("test_{}", primary.name()));
     let mut out = format!(
-        "{:>4}  {:>17}  {:>9}  trial\n",
+        "{:>4}  {:>17}  {}{:>9}  trial\n",
         "rank",
         primary.name(),
+        if test.is_some() { "      test  " } else { "" },
         "fit (ms)"
     );
     for row in board.rows.iter().filter(|r| !r[rank].is_empty()).take(n) {
         let number = |i: usize| row[i].parse::<f64>().unwrap_or(f64::NAN);
+        let test = test.map_or(String::new(), |t| match row[t].as_str() {
+            "" => format!("{:>10}  ", ""),
+            _ => format!("{:>10.4}  ", number(t)),
+        });
         out.push_str(&format!(
-            "{:>4}  {:>8.4} ± {:<6.4}  {:>9.2}  {}\n",
+            "{:>4}  {:>8.4} ± {:<6.4}  {test}{:>9.2}  {}\n",
             row[rank],
             number(mean),
             number(std),

@@ -15,7 +15,7 @@ pub struct LeaderboardArgs {
 
 pub fn leaderboard(args: LeaderboardArgs) -> Result<(), Failure> {
     let manifest = Manifest::read(&args.dir)?;
-    let board = write_leaderboard(&args.dir, manifest.metric)?;
+    let board = write_leaderboard(&args.dir, manifest.metric, &manifest.models)?;
     say(&top_table(&board.top, manifest.metric, 5));
     say(&format!(
         "{} trials ranked into {}\n",

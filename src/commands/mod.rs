@@ -6,6 +6,7 @@ pub mod expand;
 pub mod inspect;
 pub mod leaderboard;
 pub mod models;
+pub mod predict;
 pub mod rerun;
 pub mod resume;
 pub mod run;

@@ -1,8 +1,10 @@
 //! Evaluating one trial: fit and score its model on every fold of the plan. Fold data (and its scaled
 //! versions) is sliced once per sweep and shared by every trial, so a trial copies nothing it does
-//! not change. Errors and panics inside a trial become a failed record of that trial only.
+//! not change. Errors and panics inside a trial become a failed record of that trial only. A refit
+//! ([`refit`]) runs through the same entry point, so both backends run it as they run any trial.
 
 pub mod record;
+pub mod refit;
 
 use crate::data::OwnedTargets;
 use crate::expand::{entry_label, Trial};
@@ -116,30 +118,37 @@ impl Evaluator {
     /// Fits and scores a trial on every fold. Errors and panics become a failed record.
     pub fn evaluate(&self, trial: &Trial) -> TrialRecord {
         IN_TRIAL.with(|t| *t.borrow_mut() = Some(String::new()));
-        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| self.try_evaluate(trial)));
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| match &trial.refit {
+            Some(dir) => self.refit(trial, dir),
+            None => self.try_evaluate(trial),
+        }));
         let location = IN_TRIAL.with(|t| t.borrow_mut().take()).unwrap_or_default();
         match outcome {
             Ok(Ok(record)) => record,
-            Ok(Err(message)) => TrialRecord::failed(trial, Status::Failed, message),
+            Ok(Err(message)) => TrialRecord::bare(trial, Status::Failed, message),
             Err(payload) => {
                 let message = payload
                     .downcast_ref::<&str>()
                     .map(|s| s.to_string())
                     .or_else(|| payload.downcast_ref::<String>().cloned())
                     .unwrap_or_else(|| "non-text panic payload".to_string());
-                TrialRecord::failed(trial, Status::Failed, format!("panic: {message}{location}"))
+                TrialRecord::bare(trial, Status::Failed, format!("panic: {message}{location}"))
             }
         }
     }
 
-    fn try_evaluate(&self, trial: &Trial) -> Result<TrialRecord, String> {
-        let plan = &self.plan;
-        let entry = plan.models.get(trial.entry).ok_or_else(|| {
+    fn entry(&self, trial: &Trial) -> Result<&crate::spec::ModelEntry, String> {
+        self.plan.models.get(trial.entry).ok_or_else(|| {
             format!(
                 "trial refers to model entry {} which the sweep does not have",
                 trial.entry
             )
-        })?;
+        })
+    }
+
+    fn try_evaluate(&self, trial: &Trial) -> Result<TrialRecord, String> {
+        let plan = &self.plan;
+        let entry = self.entry(trial)?;
         let family = entry.family;
         let params = Params {
             given: &trial.params,

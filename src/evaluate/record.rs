@@ -51,7 +51,8 @@ pub struct TrialRecord {
 }
 
 impl TrialRecord {
-    pub fn failed(trial: &Trial, status: Status, error: String) -> TrialRecord {
+    /// A record with no scores or times yet: a failure, or a start to fill in.
+    pub fn bare(trial: &Trial, status: Status, error: String) -> TrialRecord {
         TrialRecord {
             trial: trial.clone(),
             status,

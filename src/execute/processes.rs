@@ -221,7 +221,7 @@ impl Pool {
         }
         let pid = worker.pid();
         running.map(|trial| {
-            let mut record = TrialRecord::failed(&trial, status, error);
+            let mut record = TrialRecord::bare(&trial, status, error);
             record.backend = "processes".to_string();
             record.worker = Some(pid);
             record

@@ -72,8 +72,9 @@ mod tests {
             model: "svm".into(),
             params: vec![("c".into(), Value::Float(1.0))],
             seed: u64::MAX,
+            refit: None,
         };
-        let mut record = TrialRecord::failed(&trial, Status::Ok, String::new());
+        let mut record = TrialRecord::bare(&trial, Status::Ok, String::new());
         record.means = vec![0.1 + 0.2, f64::NAN, -0.0];
         let mut buffer = Vec::new();
         write_frame(&mut buffer, &FromWorker::Done(Box::new(record.clone()))).unwrap();

@@ -73,6 +73,7 @@ const INFO: FamilyInfo = FamilyInfo {
         scaled: true,
         one_hot: true,
     },
+    probabilities: false,
 };
 
 impl ModelFamily for ElasticNetFamily {

@@ -63,6 +63,7 @@ const INFO: FamilyInfo = FamilyInfo {
         scaled: false,
         one_hot: false,
     },
+    probabilities: false,
 };
 
 impl ModelFamily for FaultFamily {

@@ -33,6 +33,7 @@ const INFO: FamilyInfo = FamilyInfo {
         scaled: true,
         one_hot: true,
     },
+    probabilities: false,
 };
 
 /// Column means and the centred cross products a linear fit needs: with an intercept the data are

@@ -128,6 +128,8 @@ pub struct FamilyInfo {
     pub params: &'static [ParamSpec],
     /// Preprocessing when the sweep file gives none.
     pub preprocessing: DefaultPreprocessing,
+    /// Whether its classifiers give class probabilities ([`Predictor::probabilities`]).
+    pub probabilities: bool,
 }
 
 /// A family's default preprocessing: whether numbers are standardised and categories one-hot

@@ -143,6 +143,67 @@ impl Model {
     }
 }
 
+/// Writes predictions as CSV, one row per input row: the ID column if asked, the prediction (the
+/// class label as the training data wrote it, or the value), then one `proba_<label>` column per
+/// class when probabilities are given. Numbers are written in their shortest exact form.
+pub struct PredictionWriter<W: std::io::Write> {
+    out: csv::Writer<W>,
+    class_labels: Vec<String>,
+}
+
+impl<W: std::io::Write> PredictionWriter<W> {
+    pub fn new(
+        out: W,
+        schema: &InputSchema,
+        id: Option<&str>,
+        probabilities: bool,
+    ) -> csv::Result<Self> {
+        let mut out = csv::Writer::from_writer(out);
+        let mut header: Vec<String> = id.into_iter().map(String::from).collect();
+        header.push("prediction".to_string());
+        if probabilities {
+            header.extend(schema.class_labels.iter().map(|l| format!("proba_{l}")));
+        }
+        out.write_record(&header)?;
+        Ok(PredictionWriter {
+            out,
+            class_labels: schema.class_labels.clone(),
+        })
+    }
+
+    /// Rows for one chunk: `ids` (if the writer has an ID column), predictions, probabilities.
+    pub fn write(
+        &mut self,
+        ids: Option<&[&str]>,
+        predicted: &OwnedTargets,
+        probabilities: Option<&Array2<f64>>,
+    ) -> csv::Result<()> {
+        let mut row: Vec<String> = Vec::new();
+        for i in 0..predicted.len() {
+            row.clear();
+            if let Some(ids) = ids {
+                row.push(ids[i].to_string());
+            }
+            row.push(match predicted {
+                crate::data::Targets::Classes { y, .. } => self.class_labels[y[i]].clone(),
+                crate::data::Targets::Values(v) => v[i].to_string(),
+            });
+            if let Some(p) = probabilities {
+                row.extend(p.row(i).iter().map(f64::to_string));
+            }
+            self.out.write_record(&row)?;
+        }
+        Ok(())
+    }
+
+    pub fn finish(mut self) -> std::io::Result<W> {
+        self.out.flush()?;
+        self.out
+            .into_inner()
+            .map_err(|e| std::io::Error::other(e.to_string()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

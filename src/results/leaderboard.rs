@@ -1,10 +1,11 @@
 //! leaderboard.csv: trials ranked by the primary metric, streamed from trials.csv.
 
+use super::manifest::RefitRecord;
 use super::trials::TrialsTable;
 use super::{open_complete, replace_file, LEADERBOARD, TRIALS};
 use crate::metrics::Metric;
 use anyhow::{Context as _, Result};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
@@ -63,7 +64,8 @@ fn rank(entries: &mut [Entry], primary: Metric) -> Vec<Option<usize>> {
 
 /// Ranks trials.csv into leaderboard.csv without holding the rows in memory: one pass collects each
 /// trial's score, key and byte range, the ranking sorts those, a second pass copies rows in rank order.
-pub fn write_leaderboard(dir: &Path, primary: Metric) -> Result<Board> {
+/// Refitted trials with test scores (`models`) get them in `test_<metric>` columns at the end.
+pub fn write_leaderboard(dir: &Path, primary: Metric, models: &[RefitRecord]) -> Result<Board> {
     let (mut source, complete) = open_complete(&dir.join(TRIALS))?;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
@@ -106,6 +108,17 @@ pub fn write_leaderboard(dir: &Path, primary: Metric) -> Result<Board> {
 
     let mut board_header = vec![format!("rank_test_{}", primary.name())];
     board_header.extend(header.iter().cloned());
+    let test_columns: Vec<String> = if models.iter().any(|m| !m.test.is_empty()) {
+        Metric::for_task(primary.task())
+            .iter()
+            .map(|m| format!("test_{}", m.name()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    board_header.extend(test_columns.iter().cloned());
+    let tests: HashMap<&str, &BTreeMap<String, f64>> =
+        models.iter().map(|m| (m.key.as_str(), &m.test)).collect();
     let mut top = Vec::new();
     replace_file(&dir.join(LEADERBOARD), |out| {
         let mut writer = csv::Writer::from_writer(out);
@@ -121,6 +134,11 @@ pub fn write_leaderboard(dir: &Path, primary: Metric) -> Result<Board> {
             one.read_record(&mut record)?;
             let mut out = vec![rank.map_or(String::new(), |r| r.to_string())];
             out.extend(record.iter().map(String::from));
+            let test = tests.get(entry.key.as_str());
+            out.extend(test_columns.iter().map(|c| {
+                test.and_then(|t| t.get(c))
+                    .map_or(String::new(), |v| v.to_string())
+            }));
             writer.write_record(&out)?;
             if top.len() < TOP_ROWS {
                 top.push(out);
@@ -136,6 +154,50 @@ pub fn write_leaderboard(dir: &Path, primary: Metric) -> Result<Board> {
         rows: entries.len(),
         statuses,
     })
+}
+
+/// A ranked leaderboard row: the trial's key and model, and its `mean_test_<metric>` scores.
+pub struct RankedTrial {
+    pub key: String,
+    pub model: String,
+    pub cv: BTreeMap<String, f64>,
+}
+
+/// The best ranked trial of the sweep, or of each model family (`per_model`), best first, read
+/// from leaderboard.csv.
+pub fn best_trials(dir: &Path, per_model: bool) -> Result<Vec<RankedTrial>> {
+    let mut reader = csv::Reader::from_path(dir.join(LEADERBOARD))?;
+    let header: Vec<String> = reader.headers()?.iter().map(String::from).collect();
+    let column = |name: &str| header.iter().position(|h| h == name);
+    let (Some(key), Some(model)) = (column("key"), column("model")) else {
+        anyhow::bail!("leaderboard.csv has no key or model column");
+    };
+    let mut best: Vec<RankedTrial> = Vec::new();
+    for row in reader.records() {
+        let row = row?;
+        if row.get(0).is_none_or(str::is_empty) {
+            break;
+        }
+        let family = &row[model];
+        if best.iter().any(|b| b.model == family) {
+            continue;
+        }
+        let cv = header
+            .iter()
+            .zip(row.iter())
+            .filter(|(h, _)| h.starts_with("mean_test_"))
+            .filter_map(|(h, v)| Some((h.clone(), v.parse::<f64>().ok()?)))
+            .collect();
+        best.push(RankedTrial {
+            key: row[key].to_string(),
+            model: family.to_string(),
+            cv,
+        });
+        if !per_model {
+            break;
+        }
+    }
+    Ok(best)
 }
 
 #[cfg(test)]
@@ -155,7 +217,7 @@ mod tests {
         }
         text.push_str(tail);
         std::fs::write(dir.path().join(TRIALS), text).unwrap();
-        let board = write_leaderboard(dir.path(), metric).unwrap();
+        let board = write_leaderboard(dir.path(), metric, &[]).unwrap();
         (dir, board)
     }
 

@@ -5,11 +5,13 @@ use super::{write_atomic, MANIFEST};
 use crate::data::folds::CvPlan;
 use crate::data::{ColumnReport, Task};
 use crate::error::InputError;
+use crate::evaluate::Status;
 use crate::metrics::Metric;
 use crate::spec::execution::cores;
-use crate::spec::{ExecutionOverrides, Plan};
+use crate::spec::{ExecutionOverrides, Plan, Refit, TestSource};
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Bumped whenever a field changes meaning; a newer manifest is refused rather than misread.
@@ -86,6 +88,37 @@ pub struct Manifest {
     pub elapsed_seconds: Option<f64>,
     pub data: DataRecord,
     pub trials: TrialCounts,
+    /// Which configurations are refitted and saved after the search.
+    #[serde(default)]
+    pub refit: Refit,
+    /// The held-out test set, if the sweep has one.
+    #[serde(default)]
+    pub test: Option<TestRecord>,
+    /// The refitted models, best first.
+    #[serde(default)]
+    pub models: Vec<RefitRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestRecord {
+    pub source: TestSource,
+    pub rows: usize,
+}
+
+/// One refitted configuration: where its model is, how the refit went, and its test scores.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefitRecord {
+    pub key: String,
+    pub model: String,
+    /// The model folder, relative to the results folder.
+    pub dir: PathBuf,
+    /// The best configuration of the sweep (what `sweep predict RUN_DIR` uses).
+    pub best: bool,
+    pub status: Status,
+    pub error: String,
+    pub fit_seconds: f64,
+    /// `test_<metric>` -> score on the test set.
+    pub test: BTreeMap<String, f64>,
 }
 
 impl Manifest {
@@ -145,6 +178,12 @@ impl Manifest {
                 keys_fingerprint,
                 ..TrialCounts::default()
             },
+            refit: plan.refit,
+            test: plan.test.as_ref().map(|t| TestRecord {
+                source: t.source.clone(),
+                rows: t.rows.len(),
+            }),
+            models: Vec::new(),
         }
     }
 

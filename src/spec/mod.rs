@@ -7,11 +7,12 @@ pub mod axis;
 pub mod execution;
 pub mod preprocess;
 pub mod sweep_file;
+pub mod test_set;
 pub mod units;
 
 use crate::data::folds::{make_folds, CvPlan, Fold};
 use crate::data::infer::Kind as ColumnKind;
-use crate::data::{read_regular_file, DataSpec, Dataset, Targets, Task};
+use crate::data::{read_regular_file, DataSpec, Dataset, OwnedTargets, Targets, Task};
 use crate::error::{closest_first, InputError};
 use crate::metrics::Metric;
 use crate::models::{self, ModelFamily};
@@ -21,7 +22,9 @@ pub use execution::{Backend, BackendSettings, Execution, ExecutionOverrides, Pro
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 use std::path::{Path, PathBuf};
+pub use sweep_file::Refit;
 use sweep_file::{RawModel, RawSweep, Strategy};
+pub use test_set::{TestSet, TestSource};
 
 /// The most trials one sweep may expand to; beyond it a sweep would never finish (and a typo such as
 /// `int_uniform: [1, 1e12]` in a grid is far more likely than intent).
@@ -119,8 +122,14 @@ pub struct Plan {
     pub metrics: &'static [Metric],
     pub primary: Metric,
     pub cv: CvPlan,
+    /// The rows the search sees: all, or those left after the test set is split off.
+    pub train_rows: Vec<usize>,
+    /// Rows the search never sees, scored once by each refitted model.
+    pub test: Option<TestSet>,
+    /// Cross-validation splits of `train_rows`, as row indices into the dataset.
     pub folds: Vec<Fold>,
     pub search: Search,
+    pub refit: Refit,
     pub execution: Execution,
     pub models: Vec<ModelEntry>,
     /// Trials the sweep expands to (at most [`MAX_TRIALS`]).
@@ -195,8 +204,24 @@ impl Plan {
             }
         }
         let cv = cv_plan(&raw, task);
-        check_folds_fit(&raw, &cv, &dataset, &task_hint, &at, &in_file)?;
-        let folds = make_folds(&dataset.target, &cv, raw.seed);
+        let (train_rows, test) = test_set(&raw, &source.base_dir, &dataset, &at)?;
+        let train_target = dataset.target.select(&train_rows);
+        check_folds_fit(
+            &raw,
+            &cv,
+            &train_target,
+            &dataset,
+            &task_hint,
+            &at,
+            &in_file,
+        )?;
+        let folds = make_folds(&train_target, &cv, raw.seed)
+            .into_iter()
+            .map(|f| Fold {
+                train: f.train.iter().map(|&r| train_rows[r]).collect(),
+                test: f.test.iter().map(|&r| train_rows[r]).collect(),
+            })
+            .collect::<Vec<_>>();
         if let Some(h) = &raw.cv.holdout {
             if folds
                 .iter()
@@ -207,7 +232,7 @@ impl Plan {
                     format!(
                         "cv.holdout.test_fraction = {} leaves an empty train or test set with {} rows",
                         h.test_fraction.value,
-                        dataset.n_rows()
+                        train_rows.len()
                     ),
                 ));
             }
@@ -221,8 +246,11 @@ impl Plan {
             metrics: Metric::for_task(task),
             primary,
             cv,
+            train_rows,
+            test,
             folds,
             search,
+            refit: raw.refit,
             execution,
             models,
             total_trials,
@@ -521,10 +549,60 @@ fn cv_plan(raw: &RawSweep, task: Task) -> CvPlan {
     }
 }
 
-/// Whether the splits can be made: enough rows for the folds, and per class when stratified.
+/// The rows the search sees and the held-out test set, if the sweep file asks for one.
+fn test_set(
+    raw: &RawSweep,
+    base_dir: &Path,
+    dataset: &Dataset,
+    at: &At,
+) -> Result<(Vec<usize>, Option<TestSet>), InputError> {
+    let all = || (0..dataset.n_rows()).collect::<Vec<_>>();
+    match (&raw.data.test, &raw.cv.test_fraction) {
+        (None, None) => Ok((all(), None)),
+        (Some(_), Some(f)) => Err(at(
+            &f.referenced,
+            "give either data.test (a test file) or cv.test_fraction (rows split off), not both"
+                .to_string(),
+        )),
+        (Some(path), None) => {
+            let path = base_dir.join(&path.value);
+            let path = std::path::absolute(&path).unwrap_or(path);
+            Ok((all(), Some(test_set::read_file(&path, dataset)?)))
+        }
+        (None, Some(f)) => {
+            let fraction = f.value;
+            if !(fraction > 0.0 && fraction < 1.0) {
+                return Err(at(
+                    &f.referenced,
+                    format!("cv.test_fraction = {fraction}: expected a fraction strictly between 0 and 1, such as 0.2"),
+                ));
+            }
+            let (train, test) = test_set::split(dataset, fraction, raw.seed);
+            if train.is_empty() || test.rows.is_empty() {
+                return Err(at(
+                    &f.referenced,
+                    format!(
+                        "cv.test_fraction = {fraction} leaves no rows for the {} with {} rows",
+                        if train.is_empty() {
+                            "search"
+                        } else {
+                            "test set"
+                        },
+                        dataset.n_rows()
+                    ),
+                ));
+            }
+            Ok((train, Some(test)))
+        }
+    }
+}
+
+/// Whether the splits of the search's rows (`target`) can be made: enough rows for the folds, and
+/// per class when stratified.
 fn check_folds_fit(
     raw: &RawSweep,
     cv: &CvPlan,
+    target: &OwnedTargets,
     dataset: &Dataset,
     task_hint: &str,
     at: &At,
@@ -534,7 +612,7 @@ fn check_folds_fit(
         Some(f) => at(&f.referenced, message),
         None => in_file(message),
     };
-    let n = dataset.n_rows();
+    let n = target.len();
     match *cv {
         CvPlan::Holdout { test_fraction, .. } => {
             let place = raw.cv.holdout.as_ref().map(|h| &h.test_fraction.referenced);
@@ -557,7 +635,7 @@ fn check_folds_fit(
                     "cv.folds = {folds} is impossible with {n} rows: use 2..={n} folds"
                 )));
             }
-            if let (Targets::Classes { y, n_classes }, true) = (&dataset.target, stratified) {
+            if let (Targets::Classes { y, n_classes }, true) = (target, stratified) {
                 let mut counts = vec![0usize; *n_classes];
                 for &c in y {
                     counts[c] += 1;

@@ -4,7 +4,7 @@
 use super::execution::ExecutionOverrides;
 use crate::data::Task;
 use crate::error::{closest_first, InputError};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -26,6 +26,20 @@ pub struct RawSweep {
     /// Preprocessing for every model that gives none of its own.
     pub preprocess: Option<Spanned<serde_json::Value>>,
     pub models: Vec<RawModel>,
+    /// Which configurations are refitted on all training rows and saved after the search.
+    #[serde(default)]
+    pub refit: Refit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Refit {
+    /// The best trial by the primary metric.
+    #[default]
+    Best,
+    /// The best trial of each model family.
+    PerModel,
+    None,
 }
 
 #[derive(Debug, Deserialize)]
@@ -41,6 +55,8 @@ pub struct RawData {
     pub columns: Option<Spanned<BTreeMap<String, String>>>,
     /// The CSV field separator, when sniffing it is not wanted.
     pub delimiter: Option<Spanned<String>>,
+    /// A held-out test file with the same columns, scored once by each refitted model.
+    pub test: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -50,6 +66,8 @@ pub struct RawCv {
     pub stratified: Option<bool>,
     pub shuffle: Option<bool>,
     pub holdout: Option<RawHoldout>,
+    /// Rows held out from the search as a test set, scored once by each refitted model.
+    pub test_fraction: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize)]

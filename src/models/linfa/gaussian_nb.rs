@@ -76,6 +76,7 @@ const INFO: FamilyInfo = FamilyInfo {
         scaled: false,
         one_hot: true,
     },
+    probabilities: true,
 };
 
 impl ModelFamily for GaussianNbFamily {

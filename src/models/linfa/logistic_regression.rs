@@ -116,6 +116,7 @@ const INFO: FamilyInfo = FamilyInfo {
         scaled: true,
         one_hot: true,
     },
+    probabilities: true,
 };
 
 impl ModelFamily for LogisticRegressionFamily {

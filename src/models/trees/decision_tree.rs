@@ -152,6 +152,7 @@ const INFO: FamilyInfo = FamilyInfo {
         scaled: false,
         one_hot: false,
     },
+    probabilities: true,
 };
 
 impl ModelFamily for DecisionTreeFamily {

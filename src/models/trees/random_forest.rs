@@ -90,6 +90,7 @@ static INFO: LazyLock<FamilyInfo> = LazyLock::new(|| FamilyInfo {
         scaled: false,
         one_hot: false,
     },
+    probabilities: true,
 });
 
 impl ModelFamily for RandomForestFamily {

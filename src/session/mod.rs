@@ -1,6 +1,8 @@
 //! A session of trials into a results folder, shared by `run`, `resume` and `rerun`: record the
-//! manifest, run the trials on the plan's backend writing each row as it finishes, then rank,
-//! finish the manifest and report.
+//! manifest, run the trials on the plan's backend writing each row as it finishes, then rank, refit
+//! and save the chosen models ([`refit`]), finish the manifest and report.
+
+pub mod refit;
 
 use crate::error::{InputError, Interrupted};
 use crate::evaluate::{Evaluator, Status, TrialRecord};
@@ -108,10 +110,18 @@ pub fn run_trials(
     };
     // From here an interrupt stops the backend cleanly and is recorded, instead of exiting at once.
     crate::interrupt::record_on_interrupt();
-    let (ending, _) = execute::run(evaluator, trials, ex.backend, ex.jobs, &mut sink)?;
+    let (mut ending, _) = execute::run(evaluator, trials, ex.backend, ex.jobs, &mut sink)?;
     writer.sync()?;
     progress.finish();
-    let board = write_leaderboard(out, plan.primary)?;
+    let mut board = write_leaderboard(out, plan.primary, &[])?;
+    if ending == Ending::Finished {
+        let (models, refit_ending) = refit::refit_models(evaluator, out, quiet)?;
+        ending = refit_ending;
+        if models.iter().any(|m| !m.test.is_empty()) {
+            board = write_leaderboard(out, plan.primary, &models)?;
+        }
+        manifest.models = models;
+    }
     let counts = counts(&board);
     manifest.finish(counts.clone(), clock.elapsed().as_secs_f64());
     let status = match ending {
@@ -123,6 +133,7 @@ pub fn run_trials(
 
     if !quiet {
         say(&top_table(&board.top, plan.primary, 5));
+        say(&refit::summary(&manifest.models, out, plan.primary.name()));
     }
     let summary = format!(
         "{} ok, {} failed, {} crashed, {} timed out in {:.2}s",

@@ -1,0 +1,99 @@
+//! Refitting a configuration on every training row (what scikit-learn's `refit=True` gives as
+//! `best_estimator_`), saving it as a model file, and scoring it once on the held-out test set.
+//! The record it returns carries the refit's time and the test metrics in `means`.
+
+use super::{Evaluator, Status, TrialRecord};
+use crate::expand::Trial;
+use crate::files::write_atomic;
+use crate::metrics::score_all;
+use crate::models::saved::{Model, ModelInfo, PredictionWriter};
+use crate::models::{measuring_shared_work, FoldCache, Params, Seeds};
+use crate::preprocess::FittedPipeline;
+use std::path::Path;
+use std::time::Instant;
+
+/// The model file in a model folder.
+pub const MODEL_FILE: &str = "model.bin";
+/// What the in-memory model predicted for the test rows, beside the model it was saved as.
+pub const TEST_PREDICTIONS: &str = "test_predictions.csv";
+
+impl Evaluator {
+    pub(super) fn refit(&self, trial: &Trial, dir: &Path) -> Result<TrialRecord, String> {
+        let plan = &self.plan;
+        let ds = &plan.dataset;
+        let entry = self.entry(trial)?;
+        let family = entry.family;
+        // Shared work grows only as far as this one configuration needs.
+        let params = Params {
+            given: &trial.params,
+            specs: family.params(),
+            largest: &[],
+        };
+        let seeds = Seeds {
+            trial: trial.seed,
+            shared: self.shared_seeds[trial.entry],
+        };
+        let started = Instant::now();
+        let (fitted, shared) = measuring_shared_work(|| {
+            let (pipeline, x) =
+                FittedPipeline::fit_transform(&entry.pipeline, &ds.features, &plan.train_rows);
+            let y = ds.target.select(&plan.train_rows);
+            family
+                .fit(&params, x.view(), y.view(), seeds, &FoldCache::default())
+                .map(|predictor| (pipeline, predictor))
+        });
+        let (pipeline, predictor) = fitted?;
+        let fit_time = (started.elapsed().as_secs_f64() - shared).max(0.0);
+        let model = Model {
+            info: ModelInfo {
+                tool_version: env!("CARGO_PKG_VERSION").to_string(),
+                family: family.name().to_string(),
+                key: trial.key.clone(),
+                params: trial.params.clone(),
+                seed: trial.seed,
+                data_sha256: ds.hash.clone(),
+                training_rows: plan.train_rows.len(),
+                schema: ds.schema(),
+            },
+            pipeline,
+            predictor,
+        };
+        let cannot = |e: String| format!("cannot save the model in {}: {e}", dir.display());
+        std::fs::create_dir_all(dir).map_err(|e| cannot(e.to_string()))?;
+        write_atomic(&dir.join(MODEL_FILE), &model.to_bytes()?)
+            .map_err(|e| cannot(e.to_string()))?;
+
+        let started = Instant::now();
+        let means = match &plan.test {
+            None => Vec::new(),
+            Some(test) => {
+                let features = test.features(ds);
+                let (predicted, probabilities) = model.apply(features, &test.rows, true);
+                let mut csv = PredictionWriter::new(
+                    Vec::new(),
+                    &model.info.schema,
+                    None,
+                    probabilities.is_some(),
+                )
+                .map_err(|e| e.to_string())?;
+                csv.write(None, &predicted, probabilities.as_ref())
+                    .map_err(|e| e.to_string())?;
+                let text = csv.finish().map_err(|e| e.to_string())?;
+                write_atomic(&dir.join(TEST_PREDICTIONS), &text)
+                    .map_err(|e| cannot(e.to_string()))?;
+                let truth = test
+                    .target
+                    .view()
+                    .as_slices()
+                    .ok_or("test targets must be contiguous")?;
+                score_all(plan.metrics, truth, &predicted)
+            }
+        };
+        let mut record = TrialRecord::bare(trial, Status::Ok, String::new());
+        record.means = means;
+        record.mean_fit_time = fit_time;
+        record.mean_shared_fit_time = shared;
+        record.mean_score_time = started.elapsed().as_secs_f64();
+        Ok(record)
+    }
+}
