@@ -456,6 +456,69 @@ mod tests {
     }
 
     #[test]
+    fn families_declare_probabilities_exactly_when_they_give_them() {
+        let x = ndarray::array![
+            [0.0, 1.0],
+            [1.0, 0.0],
+            [2.0, 1.0],
+            [3.0, 0.0],
+            [4.0, 1.0],
+            [5.0, 0.0]
+        ];
+        let y = ndarray::array![0usize, 0, 1, 1, 2, 2];
+        for family in REGISTRY
+            .iter()
+            .filter(|f| f.tasks().contains(&Task::Classification) && f.name() != "fault")
+        {
+            let params = Params {
+                given: &[],
+                specs: family.params(),
+                largest: &[],
+            };
+            let target = Targets::Classes {
+                y: y.view(),
+                n_classes: 3,
+            };
+            let seeds = Seeds {
+                trial: 1,
+                shared: 2,
+            };
+            let fitted = family
+                .fit(&params, x.view(), target, seeds, &FoldCache::default())
+                .unwrap();
+            let proba = fitted.probabilities(x.view());
+            assert_eq!(
+                proba.is_some(),
+                family.info().probabilities,
+                "{}",
+                family.name()
+            );
+            if let Some(p) = proba {
+                assert_eq!(p.dim(), (6, 3), "{}", family.name());
+                for row in p.outer_iter() {
+                    assert!((row.sum() - 1.0).abs() < 1e-12, "{}: {row}", family.name());
+                }
+            }
+            let reloaded = family.load(&fitted.save().unwrap()).unwrap();
+            assert_eq!(
+                reloaded.predict(x.view()),
+                fitted.predict(x.view()),
+                "{}",
+                family.name()
+            );
+        }
+    }
+
+    #[test]
+    fn softmax_is_stable_for_large_log_likelihoods() {
+        let scores = ndarray::array![[-2000.0, -2001.0]];
+        let p = softmax_over(scores.view(), &[0, 2], 3);
+        assert!((p[(0, 0)] - 1.0 / (1.0 + (-1.0f64).exp())).abs() < 1e-15);
+        assert_eq!(p[(0, 1)], 0.0, "an unseen class");
+        assert!((p.row(0).sum() - 1.0).abs() < 1e-15);
+    }
+
+    #[test]
     fn argmax_breaks_ties_towards_the_first() {
         assert_eq!(argmax([1.0, 3.0, 3.0]), 1);
         assert_eq!(argmax([f64::NAN, 0.0]), 1);

@@ -658,7 +658,7 @@ fn check_folds_fit(
 pub(crate) mod testing {
     use super::*;
 
-    /// Builds `name: t`, `seed: 3`, the table, two folds, then `yaml`.
+    /// Builds `name: t`, `seed: 3`, the table, two folds (unless `yaml` has a `cv:`), then `yaml`.
     pub(crate) fn build(yaml: &str) -> Result<Plan, InputError> {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
@@ -669,7 +669,14 @@ pub(crate) mod testing {
         let path = dir.path().join("t.yaml");
         std::fs::write(
             &path,
-            format!("name: t\nseed: 3\ndata: {{path: d.csv, target: y}}\ncv: {{folds: 2}}\n{yaml}"),
+            format!(
+                "name: t\nseed: 3\ndata: {{path: d.csv, target: y}}\n{}{yaml}",
+                if yaml.contains("cv:") {
+                    ""
+                } else {
+                    "cv: {folds: 2}\n"
+                }
+            ),
         )
         .unwrap();
         Plan::build(PlanRequest {
@@ -735,6 +742,29 @@ mod tests {
             "models:\n  - model: decision_tree\n    params: {min_samples_leaf: {int_uniform: [1, 1000000000000]}}\n",
         );
         assert!(err.0.contains("1000000000000 trials"), "{err}");
+    }
+
+    #[test]
+    fn the_test_split_never_overlaps_the_rows_the_search_sees() {
+        let plan = plan("cv: {folds: 2, test_fraction: 0.3}\nmodels:\n  - model: gaussian_nb\n");
+        let test = &plan.test.as_ref().unwrap().rows;
+        assert_eq!(test.len(), 4, "30% of each class of 5 rows rounds to 2");
+        for fold in &plan.folds {
+            for row in fold.train.iter().chain(&fold.test) {
+                assert!(!test.contains(row), "test row {row} in a fold");
+            }
+        }
+        let mut seen: Vec<usize> = plan.folds.iter().flat_map(|f| f.test.clone()).collect();
+        seen.extend(test);
+        seen.sort_unstable();
+        assert_eq!(
+            seen,
+            (0..10).collect::<Vec<_>>(),
+            "every row is in exactly one place"
+        );
+        assert_eq!(plan.train_rows.len(), 6);
+        let silly = refused("cv: {folds: 2, test_fraction: 1.5}\nmodels:\n  - model: svm\n");
+        assert!(silly.0.contains("strictly between 0 and 1"), "{silly}");
     }
 
     #[test]
