@@ -72,6 +72,28 @@ def expand_dates(frame, columns):
     return frame
 
 
+def features(frame, kinds):
+    """The feature frame of the columns sweep used, typed as it typed them; and its category columns."""
+    X = frame[list(kinds)].copy()
+    for c, k in kinds.items():
+        if k == "boolean":
+            X[c] = X[c].map(lambda v: None if pd.isna(v) else str(v).lower() in ("true", "yes", "y", "t")).astype(float)
+    X = expand_dates(X, [c for c, k in kinds.items() if k == "date"])
+    return X, [c for c, k in kinds.items() if k == "category"]
+
+
+def pipeline(model, est, numbers, categories):
+    """sweep's default preprocessing for `model` in front of `est`."""
+    scale = [("scale", StandardScaler())] if model in SCALED else []
+    encode = (OneHotEncoder(handle_unknown="ignore", max_categories=32, sparse_output=False)
+              if model in ONE_HOT else OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1))
+    pre = ColumnTransformer([
+        ("num", Pipeline([("impute", SimpleImputer(strategy="median"))] + scale), numbers),
+        ("cat", Pipeline([("impute", SimpleImputer(strategy="most_frequent")), ("encode", encode)]), categories),
+    ])
+    return Pipeline([("pre", pre), ("model", est)])
+
+
 def main():
     spec = json.load(open(sys.argv[1]))
     cores = os.cpu_count() or 1
@@ -79,13 +101,7 @@ def main():
     frame = pd.read_csv(spec["path"])
     target = spec["target"]
     frame = frame[frame[target].notna()]
-    kinds = spec["kinds"]
-    X = frame[list(kinds)].copy()
-    for c, k in kinds.items():
-        if k == "boolean":
-            X[c] = X[c].map(lambda v: None if pd.isna(v) else str(v).lower() in ("true", "yes", "y", "t")).astype(float)
-    X = expand_dates(X, [c for c, k in kinds.items() if k == "date"])
-    categories = [c for c, k in kinds.items() if k == "category"]
+    X, categories = features(frame, spec["kinds"])
     numbers = [c for c in X.columns if c not in categories]
     y = frame[target].astype(str) if classification else frame[target]
     split = (StratifiedKFold if classification else KFold)(n_splits=spec["folds"], shuffle=True, random_state=spec["seed"])
@@ -94,14 +110,7 @@ def main():
     for entry in spec["models"]:
         model = entry["model"]
         est, grid = estimator(model, entry.get("params"), classification)
-        scale = [("scale", StandardScaler())] if model in SCALED else []
-        encode = (OneHotEncoder(handle_unknown="ignore", max_categories=32, sparse_output=False)
-                  if model in ONE_HOT else OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1))
-        pre = ColumnTransformer([
-            ("num", Pipeline([("impute", SimpleImputer(strategy="median"))] + scale), numbers),
-            ("cat", Pipeline([("impute", SimpleImputer(strategy="most_frequent")), ("encode", encode)]), categories),
-        ])
-        search = GridSearchCV(Pipeline([("pre", pre), ("model", est)]), {f"model__{k}": v for k, v in grid.items()},
+        search = GridSearchCV(pipeline(model, est, numbers, categories), {f"model__{k}": v for k, v in grid.items()},
                               scoring=SCORING[metric], cv=split, n_jobs=cores)
         search.fit(X, y)
         best[model] = search.best_score_ if metric not in ("rmse", "mae") else -search.best_score_
