@@ -196,14 +196,7 @@ fn saved_regressors_predict_what_they_predicted_in_memory() {
 #[test]
 fn an_unlimited_tree_reproduces_its_training_labels() {
     let sandbox = Sandbox::new();
-    let config = sandbox.write(
-        "s.yaml",
-        &format!(
-            "name: tree\ndata: {{path: {}, target: target}}\ncv: {{folds: 3}}\nmodels:\n  - model: decision_tree\n",
-            data("breast_cancer.csv")
-        ),
-    );
-    sandbox.run_ok(&config, "out", &[]);
+    one_model_run(&sandbox, "breast_cancer.csv", "decision_tree");
     let predicted = predict(&sandbox, &["out", &data("breast_cancer.csv")]);
     let mut reader = csv::Reader::from_path(data("breast_cancer.csv")).unwrap();
     let target = reader
@@ -224,17 +217,22 @@ fn an_unlimited_tree_reproduces_its_training_labels() {
     );
 }
 
-/// A finished run with the best model saved, for the refusal tests.
-fn finished_run(sandbox: &Sandbox) -> PathBuf {
+/// Runs one model with its defaults on `table` (target `target`) into `out`; returns its model folder.
+fn one_model_run(sandbox: &Sandbox, table: &str, model: &str) -> PathBuf {
     let config = sandbox.write(
         "s.yaml",
         &format!(
-            "name: nb\ndata: {{path: {}, target: target}}\ncv: {{folds: 3}}\nmodels:\n  - model: gaussian_nb\n",
-            data("iris.csv")
+            "name: one\ndata: {{path: {}, target: target}}\ncv: {{folds: 3}}\nmodels:\n  - model: {model}\n",
+            data(table)
         ),
     );
     sandbox.run_ok(&config, "out", &[]);
     model_dirs(&sandbox.path("out")).remove(0)
+}
+
+/// A finished run with the best model saved, for the refusal tests.
+fn finished_run(sandbox: &Sandbox) -> PathBuf {
+    one_model_run(sandbox, "iris.csv", "gaussian_nb")
 }
 
 fn refused(sandbox: &Sandbox, args: &[&str], says: &str) {

@@ -4,7 +4,9 @@
 use crate::error::{Failure, Interrupted};
 use crate::expand::TrialStream;
 use crate::interrupt::interrupted;
-use crate::spec::{Budget, ExecutionOverrides, Plan, PlanRequest, Search, SweepText};
+use crate::spec::{
+    Budget, ExecutionOverrides, Plan, PlanRequest, Refit, Search, SweepText, TestSource,
+};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -52,6 +54,7 @@ pub fn expand(args: ExpandArgs) -> Result<(), Failure> {
         for (entry, count) in plan.models.iter().zip(&per_model) {
             writeln!(out, "  {:<24} {count}", entry.name())?;
         }
+        writeln!(out, "{}", after_search(&plan))?;
         writeln!(out)?;
         for (i, t) in TrialStream::new(&plan).enumerate() {
             if i % 4096 == 0 && interrupted() {
@@ -65,4 +68,29 @@ pub fn expand(args: ExpandArgs) -> Result<(), Failure> {
         return Err(Interrupted.into());
     }
     Ok(())
+}
+
+/// What happens after the search: the held-out test set and the refit.
+fn after_search(plan: &crate::spec::Plan) -> String {
+    let test = match &plan.test {
+        None => "no test set".to_string(),
+        Some(t) => match &t.source {
+            TestSource::Split { fraction } => format!(
+                "test set: {} rows held out of the search (cv.test_fraction {fraction}), {} left for it",
+                t.rows.len(),
+                plan.train_rows.len()
+            ),
+            TestSource::File { path, .. } => {
+                format!("test set: {} rows of {}", t.rows.len(), path.display())
+            }
+        },
+    };
+    let refit = match plan.refit {
+        Refit::Best => "then the best trial is refitted on all training rows and saved",
+        Refit::PerModel => {
+            "then the best trial of each model is refitted on all training rows and saved"
+        }
+        Refit::None => "no refit (refit: none)",
+    };
+    format!("{test}; {refit}")
 }
