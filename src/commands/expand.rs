@@ -92,5 +92,11 @@ fn after_search(plan: &crate::spec::Plan) -> String {
         }
         Refit::None => "no refit (refit: none)",
     };
-    format!("{test}; {refit}")
+    let budget = plan.time_budget.map_or(String::new(), |b| {
+        format!(
+            "; no trial starts after {} (search.time_budget; `sweep resume` runs the rest)",
+            crate::spec::units::format_duration(b)
+        )
+    });
+    format!("{test}; {refit}{budget}")
 }

@@ -12,11 +12,13 @@ use crate::spec::BackendSettings;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// What the caller wants after a record: keep going, or stop dispatching.
+/// What the caller wants after a record: keep going, stop dispatching, or start no more trials but
+/// report the running ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flow {
     Continue,
     Stop,
+    Drain,
 }
 
 /// Why a backend returned.
@@ -25,6 +27,8 @@ pub enum Ending {
     Finished,
     /// The caller asked to stop (e.g. too many failures).
     Stopped,
+    /// The caller asked to start no more trials (e.g. a time budget); the running ones were reported.
+    Drained,
     /// Ctrl-C or SIGTERM.
     Interrupted,
 }

@@ -303,11 +303,16 @@ fn drive(
     events: &Receiver<Event>,
     sink: &mut Sink,
 ) -> Result<Ending> {
+    let mut draining = false;
     loop {
         if interrupted() {
             return Ok(Ending::Interrupted);
         }
-        read_ahead(pending, trials);
+        if draining {
+            pending.clear();
+        } else {
+            read_ahead(pending, trials);
+        }
         // Keep every worker's pipeline full; start replacements while work remains.
         while pool.workers.len() < pool.jobs && !pending.is_empty() {
             pool.spawn()?;
@@ -327,7 +332,11 @@ fn drive(
             }
         }
         if pending.is_empty() && pool.workers.iter().all(|w| w.in_flight.is_empty()) {
-            return Ok(Ending::Finished);
+            return Ok(if draining {
+                Ending::Drained
+            } else {
+                Ending::Finished
+            });
         }
         let deadline = pool.next_deadline();
         let wait = deadline
@@ -401,8 +410,10 @@ fn drive(
             Err(RecvTimeoutError::Disconnected) => anyhow::bail!("worker event channel closed"),
         };
         if let Some(record) = record {
-            if sink(record)? == Flow::Stop {
-                return Ok(Ending::Stopped);
+            match sink(record)? {
+                Flow::Continue => {}
+                Flow::Stop => return Ok(Ending::Stopped),
+                Flow::Drain => draining = true,
             }
         }
     }

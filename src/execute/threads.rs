@@ -48,12 +48,18 @@ pub fn run(
             break;
         }
         match receiver.recv_timeout(Duration::from_millis(50)) {
-            Ok(record) => {
-                if sink(record)? == Flow::Stop {
+            Ok(record) => match sink(record)? {
+                Flow::Continue => {}
+                Flow::Stop => {
                     ending = Ending::Stopped;
                     break;
                 }
-            }
+                // Trials not started yet are skipped; the running ones still report.
+                Flow::Drain => {
+                    ending = Ending::Drained;
+                    stop.store(true, Ordering::SeqCst);
+                }
+            },
             Err(mpsc::RecvTimeoutError::Timeout) => continue,
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }

@@ -24,6 +24,8 @@ pub enum RunStatus {
     Finished,
     /// Stopped after `max_failures` failed trials.
     Stopped,
+    /// `search.time_budget` ran out: trials that had not started are left for `sweep resume`.
+    TimeBudget,
     Interrupted,
 }
 

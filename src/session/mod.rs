@@ -97,14 +97,20 @@ pub fn run_trials(
         quiet,
     );
     let mut failed_here = 0;
+    // The budget is checked when a trial would start (threads) and when one finishes (both backends).
+    let trials: TrialSource = match plan.time_budget {
+        Some(budget) => Box::new(trials.take_while(move |_| clock.elapsed() < budget)),
+        None => trials,
+    };
     let mut sink = |record: TrialRecord| -> Result<Flow> {
         writer.append(&record)?;
         if record.status != Status::Ok {
             failed_here += 1;
         }
         progress.record(&record);
-        Ok(match ex.max_failures {
-            Some(limit) if failed_here >= limit => Flow::Stop,
+        Ok(match (ex.max_failures, plan.time_budget) {
+            (Some(limit), _) if failed_here >= limit => Flow::Stop,
+            (_, Some(budget)) if clock.elapsed() >= budget => Flow::Drain,
             _ => Flow::Continue,
         })
     };
@@ -114,9 +120,11 @@ pub fn run_trials(
     writer.sync()?;
     progress.finish();
     let mut board = write_leaderboard(out, plan.primary, &[])?;
-    if ending == Ending::Finished {
+    if matches!(ending, Ending::Finished | Ending::Drained) {
         let (models, refit_ending) = refit::refit_models(evaluator, out, quiet)?;
-        ending = refit_ending;
+        if refit_ending != Ending::Finished {
+            ending = refit_ending;
+        }
         if models.iter().any(|m| !m.test.is_empty()) {
             board = write_leaderboard(out, plan.primary, &models)?;
         }
@@ -127,6 +135,7 @@ pub fn run_trials(
     let status = match ending {
         Ending::Finished => RunStatus::Finished,
         Ending::Stopped => RunStatus::Stopped,
+        Ending::Drained => RunStatus::TimeBudget,
         Ending::Interrupted => RunStatus::Interrupted,
     };
     manifest.write(out, status)?;
@@ -145,6 +154,12 @@ pub fn run_trials(
     );
     match ending {
         Ending::Finished => say(&format!("{summary}\nresults: {}\n", out.display())),
+        Ending::Drained => say(&format!(
+            "time budget {} reached: no more trials started\n{summary}\nresults: {} (run the rest with `sweep resume {}`)\n",
+            crate::spec::units::format_duration(plan.time_budget.unwrap_or_default()),
+            out.display(),
+            out.display()
+        )),
         Ending::Stopped => say(&format!(
             "stopped after {failed_here} failed trials (max_failures)\n{summary}\nresults: {}\n",
             out.display()

@@ -129,6 +129,8 @@ pub struct Plan {
     /// Cross-validation splits of `train_rows`, as row indices into the dataset.
     pub folds: Vec<Fold>,
     pub search: Search,
+    /// `search.time_budget`: no trial starts after this long into a session (run or resume).
+    pub time_budget: Option<std::time::Duration>,
     pub refit: Refit,
     pub execution: Execution,
     pub models: Vec<ModelEntry>,
@@ -164,6 +166,13 @@ impl Plan {
             .map_err(InputError::new)?;
 
         let search = check_search(&raw, &at, &in_file)?;
+        let time_budget = match &raw.search.time_budget {
+            None => None,
+            Some(t) => Some(
+                units::parse_duration(&t.value)
+                    .map_err(|e| at(&t.referenced, format!("search.time_budget: {e}")))?,
+            ),
+        };
         if raw.models.is_empty() {
             return Err(in_file(
                 "`models` is empty; list at least one model (see `sweep models`)".to_string(),
@@ -250,6 +259,7 @@ impl Plan {
             test,
             folds,
             search,
+            time_budget,
             refit: raw.refit,
             execution,
             models,
@@ -765,6 +775,17 @@ mod tests {
         assert_eq!(plan.train_rows.len(), 6);
         let silly = refused("cv: {folds: 2, test_fraction: 1.5}\nmodels:\n  - model: svm\n");
         assert!(silly.0.contains("strictly between 0 and 1"), "{silly}");
+    }
+
+    #[test]
+    fn a_time_budget_is_a_duration_named_at_its_place() {
+        let plan = plan("search: {time_budget: 90s}\nmodels:\n  - model: svm\n");
+        assert_eq!(plan.time_budget, Some(std::time::Duration::from_secs(90)));
+        let err = refused("search: {time_budget: soon}\nmodels:\n  - model: svm\n");
+        assert!(
+            err.0.contains("t.yaml:5:") && err.0.contains("search.time_budget"),
+            "{err}"
+        );
     }
 
     #[test]

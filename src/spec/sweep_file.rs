@@ -93,6 +93,8 @@ pub struct RawSearch {
     pub trials: Option<Spanned<usize>>,
     /// Random search: trials per model entry.
     pub trials_per_model: Option<Spanned<usize>>,
+    /// Start no trial after this long (`90s`, `10m`, `2h`); running trials finish.
+    pub time_budget: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
