@@ -40,7 +40,7 @@ enum Command {
     Inspect(InspectArgs),
     /// List every model with its parameters, types, defaults and valid values.
     Models,
-    /// Rebuild leaderboard.csv from a results folder's trials.csv.
+    /// Rank the trials of one or more results folders together (and rebuild a single folder's leaderboard.csv).
     Leaderboard(LeaderboardArgs),
     /// Apply a saved model (a run's best, or any model folder) to a new table and write its predictions.
     Predict(PredictArgs),

@@ -199,6 +199,80 @@ fn regression_sweep_ranks_by_rmse_lowest_first() {
 }
 
 #[test]
+fn leaderboard_ranks_several_runs_together_by_any_metric() {
+    let sb = Sandbox::new();
+    let config = repo().join("configs/quickstart.yaml");
+    let first = sb.run_ok(&config, "a", &[]);
+    // An unfinished run: a trials.csv without manifest or leaderboard.
+    std::fs::create_dir(sb.path("b")).unwrap();
+    std::fs::copy(sb.path("a/trials.csv"), sb.path("b/trials.csv")).unwrap();
+    let output = sb
+        .sweep(&[
+            "leaderboard",
+            "a",
+            "b",
+            "--by",
+            "f1_macro",
+            "--format",
+            "csv",
+            "--model",
+            "svm",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut reader = csv::Reader::from_reader(output.stdout.as_slice());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let svm_trials = first.column("model").iter().filter(|m| *m == "svm").count();
+    assert_eq!(rows.len(), 2 * svm_trials, "every svm trial of both runs");
+    let scores: Vec<f64> = rows.iter().map(|r| r[4].parse().unwrap()).collect();
+    assert!(
+        scores.windows(2).all(|w| w[0] >= w[1]),
+        "best first: {scores:?}"
+    );
+    assert_eq!(&rows[0][0], "1");
+    assert_eq!(
+        &rows[1][0], "1",
+        "the same trial in both runs shares its rank"
+    );
+    assert_ne!(&rows[0][1], &rows[1][1], "a run column tells them apart");
+    assert_eq!(
+        rows[0][4].parse::<f64>().unwrap(),
+        first
+            .get(&rows[0][2], "mean_test_f1_macro")
+            .parse::<f64>()
+            .unwrap()
+    );
+    let json = sb
+        .sweep(&[
+            "leaderboard",
+            "b",
+            "--by",
+            "accuracy",
+            "--format",
+            "json",
+            "--top",
+            "3",
+        ])
+        .output()
+        .unwrap();
+    let parsed: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(parsed.as_array().unwrap().len(), 3);
+    let refused = sb.sweep(&["leaderboard", "b"]).output().unwrap();
+    assert_eq!(refused.status.code(), Some(2), "no manifest and no --by");
+    let wrong = sb
+        .sweep(&["leaderboard", "a", "--by", "rmse"])
+        .output()
+        .unwrap();
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("accuracy, balanced_accuracy"));
+}
+
+#[test]
 fn leaderboard_can_be_rebuilt_from_trials_csv() {
     let sb = Sandbox::new();
     let config = repo().join("configs/quickstart.yaml");

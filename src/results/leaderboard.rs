@@ -3,11 +3,14 @@
 use super::manifest::RefitRecord;
 use super::trials::TrialsTable;
 use super::{open_complete, replace_file, LEADERBOARD, TRIALS};
+use crate::error::InputError;
 use crate::metrics::Metric;
 use anyhow::{Context as _, Result};
+use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
+use std::path::PathBuf;
 
 /// The leaderboard as written: its header, its first rows (for the final table), row count and the
 /// number of trials per status.
@@ -198,6 +201,100 @@ pub fn best_trials(dir: &Path, per_model: bool) -> Result<Vec<RankedTrial>> {
         }
     }
     Ok(best)
+}
+
+/// One trial of [`rank_runs`]: its run folder, identity, score and cost.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunTrial {
+    pub rank: usize,
+    pub run: String,
+    pub key: String,
+    pub model: String,
+    pub score: f64,
+    pub std: f64,
+    pub mean_fit_time: f64,
+    /// The parameter set as one JSON object.
+    pub params: serde_json::Value,
+}
+
+/// The ok trials of several results folders ranked together by `metric` (read from each trials.csv
+/// only, so unfinished runs count), best first; equal scores share a rank, then run and key order.
+/// `model` keeps one family. A folder without the metric's column is an input error naming the
+/// metrics it has.
+pub fn rank_runs(dirs: &[PathBuf], metric: Metric, model: Option<&str>) -> Result<Vec<RunTrial>> {
+    let mut trials = Vec::new();
+    for dir in dirs {
+        let path = dir.join(TRIALS);
+        if !path.is_file() {
+            return Err(InputError::new(format!(
+                "{}: no {TRIALS}; give results folders that `sweep run --out` wrote",
+                dir.display()
+            ))
+            .into());
+        }
+        let table = TrialsTable::read(&path)?;
+        let score_name = format!("mean_test_{}", metric.name());
+        let Some(score) = table.column(&score_name) else {
+            let have: Vec<&str> = table
+                .header
+                .iter()
+                .filter_map(|h| h.strip_prefix("mean_test_"))
+                .collect();
+            return Err(InputError::new(format!(
+                "{}: no column {score_name}; its trials have the metrics: {}",
+                path.display(),
+                have.join(", ")
+            ))
+            .into());
+        };
+        let column = |name: &str| {
+            table
+                .column(name)
+                .with_context(|| format!("{} has no {name} column", path.display()))
+        };
+        let (key, family, status) = (column("key")?, column("model")?, column("status")?);
+        let (params, fit) = (column("params")?, column("mean_fit_time")?);
+        let std = table.column(&format!("std_test_{}", metric.name()));
+        let run = dir.display().to_string();
+        for row in &table.rows {
+            let Some(value) = row[score].parse::<f64>().ok().filter(|v| !v.is_nan()) else {
+                continue;
+            };
+            if row[status] != "ok" || model.is_some_and(|m| m != row[family]) {
+                continue;
+            }
+            let number = |c: Option<usize>| c.and_then(|c| row[c].parse().ok()).unwrap_or(f64::NAN);
+            trials.push(RunTrial {
+                rank: 0,
+                run: run.clone(),
+                key: row[key].clone(),
+                model: row[family].clone(),
+                score: value,
+                std: number(std),
+                mean_fit_time: number(Some(fit)),
+                params: serde_json::from_str(&row[params]).unwrap_or(serde_json::Value::Null),
+            });
+        }
+    }
+    trials.sort_by(|a, b| {
+        let by_score = if metric.higher_is_better() {
+            b.score.total_cmp(&a.score)
+        } else {
+            a.score.total_cmp(&b.score)
+        };
+        by_score
+            .then_with(|| a.run.cmp(&b.run))
+            .then_with(|| a.key.cmp(&b.key))
+    });
+    let mut previous: Option<(f64, usize)> = None;
+    for (position, t) in trials.iter_mut().enumerate() {
+        t.rank = match previous {
+            Some((score, rank)) if score == t.score => rank,
+            _ => position + 1,
+        };
+        previous = Some((t.score, t.rank));
+    }
+    Ok(trials)
 }
 
 #[cfg(test)]
