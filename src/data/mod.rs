@@ -133,7 +133,7 @@ impl Dataset {
     pub fn load(spec: &DataSpec) -> Result<Dataset, InputError> {
         let path = &spec.path;
         let bytes = read_regular_file(path, "data file")?;
-        let hash = hex(&Sha256::digest(&bytes));
+        let hash = sha256_hex(&bytes);
         let table = read_table(path, bytes, spec.delimiter)?;
         refuse_duplicate_names(path, &table.names)?;
         let target_col = column_index(path, &table.names, &spec.target, "the target")?;
@@ -275,8 +275,12 @@ pub fn read_regular_file(path: &Path, what: &str) -> Result<Vec<u8>, InputError>
     std::fs::read(path).map_err(cannot)
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// The sha256 of `bytes` in hex, as files are identified in manifests and model cards.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Two columns with one name would make every later reference to it ambiguous (and a second

@@ -34,27 +34,34 @@ struct Entry {
 /// Sorts best first and ranks: equal scores share a rank (the lowest), ties are then ordered by trial
 /// key; trials that did not finish ok come last without a rank.
 fn rank(entries: &mut [Entry], primary: Metric) -> Vec<Option<usize>> {
-    let better = |a: f64, b: f64| {
-        if primary.higher_is_better() {
-            b.total_cmp(&a)
-        } else {
-            a.total_cmp(&b)
-        }
-    };
     entries.sort_by(|a, b| {
         let by_score = match (a.score, b.score) {
-            (Some(x), Some(y)) => better(x, y),
+            (Some(x), Some(y)) => best_first(primary, x, y),
             (Some(_), None) => std::cmp::Ordering::Less,
             (None, Some(_)) => std::cmp::Ordering::Greater,
             (None, None) => std::cmp::Ordering::Equal,
         };
         by_score.then_with(|| a.key.cmp(&b.key))
     });
+    shared_ranks(entries.iter().map(|e| e.score))
+}
+
+/// The order of two scores of `metric`, the better first.
+fn best_first(metric: Metric, a: f64, b: f64) -> std::cmp::Ordering {
+    if metric.higher_is_better() {
+        b.total_cmp(&a)
+    } else {
+        a.total_cmp(&b)
+    }
+}
+
+/// Ranks of scores already sorted best first: 1-based positions, equal scores sharing the first one's;
+/// `None` (no score) stays unranked.
+fn shared_ranks(sorted: impl Iterator<Item = Option<f64>>) -> Vec<Option<usize>> {
     let mut previous: Option<(f64, usize)> = None;
-    entries
-        .iter()
+    sorted
         .enumerate()
-        .map(|(position, e)| match (e.score, previous) {
+        .map(|(position, score)| match (score, previous) {
             (Some(s), Some((p, r))) if s == p => Some(r),
             (Some(s), _) => {
                 previous = Some((s, position + 1));
@@ -277,22 +284,13 @@ pub fn rank_runs(dirs: &[PathBuf], metric: Metric, model: Option<&str>) -> Resul
         }
     }
     trials.sort_by(|a, b| {
-        let by_score = if metric.higher_is_better() {
-            b.score.total_cmp(&a.score)
-        } else {
-            a.score.total_cmp(&b.score)
-        };
-        by_score
+        best_first(metric, a.score, b.score)
             .then_with(|| a.run.cmp(&b.run))
             .then_with(|| a.key.cmp(&b.key))
     });
-    let mut previous: Option<(f64, usize)> = None;
-    for (position, t) in trials.iter_mut().enumerate() {
-        t.rank = match previous {
-            Some((score, rank)) if score == t.score => rank,
-            _ => position + 1,
-        };
-        previous = Some((t.score, t.rank));
+    let ranks = shared_ranks(trials.iter().map(|t| Some(t.score)));
+    for (t, rank) in trials.iter_mut().zip(ranks) {
+        t.rank = rank.unwrap_or(0);
     }
     Ok(trials)
 }

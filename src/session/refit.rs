@@ -97,7 +97,7 @@ pub fn refit_models(
         let dir = out.join(MODELS).join(key_slug(&c.key));
         match done(&dir, &c.key, &plan.dataset.hash) {
             Some(card) => {
-                finished.insert(c.key.clone(), record_of(&card, &dir, out, Status::Ok, ""));
+                finished.insert(c.key.clone(), record_of(&card, &dir, out));
             }
             None => {
                 if let Some(mut trial) = trials.remove(&c.key) {
@@ -134,8 +134,9 @@ pub fn refit_models(
             let ranked = chosen.iter().find(|c| c.key == record.trial.key);
             let dir = out.join(MODELS).join(key_slug(&record.trial.key));
             let saved = match (record.status, ranked) {
-                (Status::Ok, Some(ranked)) => write_card(plan, &record, ranked, &dir)
-                    .map(|card| record_of(&card, &dir, out, Status::Ok, "")),
+                (Status::Ok, Some(ranked)) => {
+                    write_card(plan, &record, ranked, &dir).map(|card| record_of(&card, &dir, out))
+                }
                 _ => Err(anyhow::anyhow!("{}", record.error)),
             };
             let entry = saved.unwrap_or_else(|e| RefitRecord {
@@ -190,14 +191,15 @@ fn done(dir: &Path, key: &str, data_sha256: &str) -> Option<ModelCard> {
     .then_some(card)
 }
 
-fn record_of(card: &ModelCard, dir: &Path, out: &Path, status: Status, error: &str) -> RefitRecord {
+/// The record of a saved model (its `best` flag is set by the caller).
+fn record_of(card: &ModelCard, dir: &Path, out: &Path) -> RefitRecord {
     RefitRecord {
         key: card.key.clone(),
         model: card.family.clone(),
         dir: relative(dir, out),
         best: false,
-        status,
-        error: error.to_string(),
+        status: Status::Ok,
+        error: String::new(),
         fit_seconds: card.refit_seconds,
         test: card.test.clone(),
     }

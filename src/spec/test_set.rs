@@ -5,11 +5,10 @@
 
 use crate::data::folds::{make_folds, CvPlan};
 use crate::data::read::read_table;
-use crate::data::{read_regular_file, Dataset, Feature, OwnedTargets, Task};
+use crate::data::{read_regular_file, sha256_hex, Dataset, Feature, OwnedTargets, Task};
 use crate::error::InputError;
 use crate::seed::derive_seed;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -61,10 +60,7 @@ pub fn split(dataset: &Dataset, fraction: f64, seed: u64) -> (Vec<usize>, TestSe
 /// rows without a target are left out.
 pub fn read_file(path: &Path, dataset: &Dataset) -> Result<TestSet, InputError> {
     let bytes = read_regular_file(path, "test file")?;
-    let sha256 = Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let sha256 = sha256_hex(&bytes);
     let table = read_table(path, bytes, dataset.delimiter)?;
     let schema = dataset.schema();
     let located = schema.locate(path, &table.names)?;
