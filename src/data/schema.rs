@@ -61,45 +61,56 @@ const DATE_PARTS: [(&str, DatePart); 6] = {
     ]
 };
 
-/// The cells of column `c` at `rows`, parsed; a cell that does not parse is an error naming its place.
-/// `why` says where the column's kind came from.
-fn parse_cells<T>(
-    path: &Path,
-    table: &TextTable,
+/// Column `c` of a table at `rows`, read as `kind` (`why`: where that kind came from).
+struct Cells<'a> {
+    path: &'a Path,
+    table: &'a TextTable,
     c: usize,
-    rows: &[usize],
+    rows: &'a [usize],
     kind: Kind,
-    why: &str,
-    parse: impl Fn(&str) -> Option<T>,
-) -> Result<Vec<Option<T>>, InputError> {
-    let name = &table.names[c];
-    let cells = &table.columns[c];
-    let expected = match kind {
-        Kind::Boolean => "true/false or yes/no",
-        Kind::Date => "a date (YYYY-MM-DD, optionally with a time)",
-        _ => "a finite number",
-    };
-    rows.iter()
-        .map(|&r| {
-            let cell = cells.get(r);
-            if is_missing(cell) {
-                return Ok(None);
-            }
-            parse(cell).map(Some).ok_or_else(|| {
-                InputError::new(format!(
-                    "{}: {}, column `{name}`: `{cell}` is not {expected}; the column is read as {} ({why}); \
-                     set `columns: {{{name}: category}}` under `data:` to read it as text",
-                    path.display(),
-                    table.place(r),
-                    kind.name(),
-                ))
-            })
-        })
-        .collect()
+    why: &'a str,
 }
 
-fn numbers(values: Vec<Option<f64>>) -> Vec<f64> {
-    values.into_iter().map(|v| v.unwrap_or(f64::NAN)).collect()
+impl Cells<'_> {
+    /// The cells parsed (`missing` for a missing cell); a cell that does not parse is an error naming
+    /// its place.
+    fn parse<T: Clone>(
+        &self,
+        missing: T,
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Result<Vec<T>, InputError> {
+        let (table, kind) = (self.table, self.kind);
+        let name = &table.names[self.c];
+        let cells = &table.columns[self.c];
+        let expected = match kind {
+            Kind::Boolean => "true/false or yes/no",
+            Kind::Date => "a date (YYYY-MM-DD, optionally with a time)",
+            _ => "a finite number",
+        };
+        self.rows
+            .iter()
+            .map(|&r| {
+                let cell = cells.get(r);
+                if is_missing(cell) {
+                    return Ok(missing.clone());
+                }
+                parse(cell).ok_or_else(|| {
+                    InputError::new(format!(
+                        "{}: {}, column `{name}`: `{cell}` is not {expected}; the column is read as {} ({}); \
+                         set `columns: {{{name}: category}}` under `data:` to read it as text",
+                        self.path.display(),
+                        table.place(r),
+                        kind.name(),
+                        self.why,
+                    ))
+                })
+            })
+            .collect()
+    }
+
+    fn dates(&self) -> Result<Vec<Option<chrono::NaiveDateTime>>, InputError> {
+        self.parse(None, |cell| parse_date(cell).map(Some))
+    }
 }
 
 fn date_features(
@@ -140,7 +151,15 @@ impl InputColumn {
             Kind::Number => Coding::Number,
             Kind::Boolean => Coding::Boolean,
             Kind::Date => {
-                let stamps = parse_cells(path, table, c, rows, kind, why, parse_date)?;
+                let cells = Cells {
+                    path,
+                    table,
+                    c,
+                    rows,
+                    kind,
+                    why,
+                };
+                let stamps = cells.dates()?;
                 let all: Vec<String> = DATE_PARTS.iter().map(|(p, _)| p.to_string()).collect();
                 let varying: Vec<Feature> = date_features(&name, &stamps, &all)
                     .into_iter()
@@ -192,7 +211,14 @@ impl InputColumn {
         rows: &[usize],
         why: &str,
     ) -> Result<Vec<Feature>, InputError> {
-        let kind = self.coding.kind();
+        let cells = Cells {
+            path,
+            table,
+            c,
+            rows,
+            kind: self.coding.kind(),
+            why,
+        };
         let one = |values| {
             vec![Feature {
                 name: self.name.clone(),
@@ -200,28 +226,11 @@ impl InputColumn {
             }]
         };
         Ok(match &self.coding {
-            Coding::Number => one(FeatureValues::Numeric(numbers(parse_cells(
-                path,
-                table,
-                c,
-                rows,
-                kind,
-                why,
-                parse_number,
-            )?))),
-            Coding::Boolean => one(FeatureValues::Numeric(numbers(parse_cells(
-                path,
-                table,
-                c,
-                rows,
-                kind,
-                why,
-                |cell| parse_bool(cell).map(f64::from),
-            )?))),
-            Coding::Date { parts } => {
-                let stamps = parse_cells(path, table, c, rows, kind, why, parse_date)?;
-                date_features(&self.name, &stamps, parts)
-            }
+            Coding::Number => one(FeatureValues::Numeric(cells.parse(f64::NAN, parse_number)?)),
+            Coding::Boolean => one(FeatureValues::Numeric(
+                cells.parse(f64::NAN, |cell| parse_bool(cell).map(f64::from))?,
+            )),
+            Coding::Date { parts } => date_features(&self.name, &cells.dates()?, parts),
             Coding::Category { levels } => {
                 let cells = &table.columns[c];
                 let codes = rows
