@@ -6,6 +6,7 @@ use crate::data::read::TableReader;
 use crate::data::Task;
 use crate::error::{closest_first, Failure, InputError};
 use crate::evaluate::refit::MODEL_FILE;
+use crate::evaluate::Status;
 use crate::models::saved::{Model, PredictionWriter};
 use crate::results::manifest::Manifest;
 use crate::results::replace_file;
@@ -50,7 +51,7 @@ fn model_file(given: &Path) -> Result<PathBuf, InputError> {
         ))
     })?;
     match manifest.models.iter().find(|m| m.best) {
-        Some(best) if best.status.name() == "ok" => Ok(given.join(&best.dir).join(MODEL_FILE)),
+        Some(best) if best.status == Status::Ok => Ok(given.join(&best.dir).join(MODEL_FILE)),
         _ => Err(InputError::new(format!(
             "{}: this run saved no model of its best configuration ({}); set `refit: best` (the default) in the \
              sweep file and run it again, or give one of its model folders under {}/",

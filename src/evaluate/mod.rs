@@ -146,6 +146,14 @@ impl Evaluator {
         })
     }
 
+    /// The trial's own seed and the seed its model entry shares.
+    fn seeds(&self, trial: &Trial) -> Seeds {
+        Seeds {
+            trial: trial.seed,
+            shared: self.shared_seeds[trial.entry],
+        }
+    }
+
     fn try_evaluate(&self, trial: &Trial) -> Result<TrialRecord, String> {
         let plan = &self.plan;
         let entry = self.entry(trial)?;
@@ -155,10 +163,7 @@ impl Evaluator {
             specs: family.params(),
             largest: &self.largest[trial.entry],
         };
-        let seeds = Seeds {
-            trial: trial.seed,
-            shared: self.shared_seeds[trial.entry],
-        };
+        let seeds = self.seeds(trial);
         // Folds run in parallel when the pool has idle threads (few, long trials); results are
         // collected in fold order, so they do not depend on the number of threads.
         let folds: Vec<Result<FoldOutcome, String>> = self

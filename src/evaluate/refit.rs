@@ -7,7 +7,7 @@ use crate::expand::Trial;
 use crate::files::write_atomic;
 use crate::metrics::score_all;
 use crate::models::saved::{Model, ModelInfo, PredictionWriter};
-use crate::models::{measuring_shared_work, FoldCache, Params, Seeds};
+use crate::models::{measuring_shared_work, FoldCache, Params};
 use crate::preprocess::FittedPipeline;
 use std::path::Path;
 use std::time::Instant;
@@ -29,10 +29,7 @@ impl Evaluator {
             specs: family.params(),
             largest: &[],
         };
-        let seeds = Seeds {
-            trial: trial.seed,
-            shared: self.shared_seeds[trial.entry],
-        };
+        let seeds = self.seeds(trial);
         let started = Instant::now();
         let (fitted, shared) = measuring_shared_work(|| {
             let (pipeline, x) =
