@@ -5,7 +5,7 @@
 use crate::error::Interrupted;
 use crate::interrupt::interrupted;
 use crate::seed::{derive_seed, key_hash};
-use crate::spec::{Axis, Budget, ModelEntry, Plan, Search};
+use crate::spec::{Axis, Budget, Listing, ModelEntry, Plan, Search};
 use crate::value::Value;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -26,6 +26,38 @@ pub struct Trial {
     /// Set on a refit: fit on every training row instead of the folds, and save the model in this
     /// folder.
     pub refit: Option<std::path::PathBuf>,
+    /// Successive halving: the trial's rung and resource.
+    pub stage: Option<Stage>,
+    /// Fold pruning: per fold count k (at k - 1), the running mean of the primary metric the trial
+    /// must reach to go on (NaN: no bar there yet).
+    pub prune_bars: Option<Vec<f64>>,
+}
+
+/// A successive-halving trial's rung (0 first) and resource: training rows, or the value of the
+/// resource parameter (which is also among its params).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stage {
+    pub rung: usize,
+    pub resource: u64,
+}
+
+impl Trial {
+    /// A trial of model entry `entry` with these parameters, keyed and seeded as every trial is.
+    pub fn new(plan: &Plan, index: usize, entry: usize, params: Vec<(String, Value)>) -> Trial {
+        let model = &plan.models[entry];
+        let key = trial_key(model.name(), &model.label, &params);
+        Trial {
+            index,
+            seed: derive_seed(plan.seed, &key),
+            key,
+            entry,
+            model: model.name().to_string(),
+            params,
+            refit: None,
+            stage: None,
+            prune_bars: None,
+        }
+    }
 }
 
 /// A model entry's part of its trial keys: `model+scaler+...`.
@@ -71,8 +103,13 @@ pub struct TrialStream {
 }
 
 impl TrialStream {
+    /// The trials the strategy lists (TPE: random samples over its budget; halving: its candidates).
     pub fn new(plan: &Plan) -> TrialStream {
-        let limits = random_limits(&plan.models, plan.search);
+        TrialStream::listing(plan, plan.search.listing())
+    }
+
+    pub fn listing(plan: &Plan, listing: Listing) -> TrialStream {
+        let limits = random_limits(&plan.models, listing);
         let entries = plan
             .models
             .iter()
@@ -138,6 +175,8 @@ impl Iterator for TrialStream {
                 model: entry.model.clone(),
                 params,
                 refit: None,
+                stage: None,
+                prune_bars: None,
             });
         }
     }
@@ -146,10 +185,10 @@ impl Iterator for TrialStream {
 /// Random search: the trials each model entry gets; `None` for grid search. A total budget is dealt
 /// out one trial at a time over the entries in order, skipping entries whose discrete space is
 /// exhausted, so it is spread evenly and deterministically.
-pub fn random_limits(models: &[ModelEntry], search: Search) -> Option<Vec<usize>> {
-    let budget = match search {
-        Search::Grid => return None,
-        Search::Random(budget) => budget,
+pub fn random_limits(models: &[ModelEntry], listing: Listing) -> Option<Vec<usize>> {
+    let budget = match listing {
+        Listing::Grid => return None,
+        Listing::Random(budget) => budget,
     };
     let capacity: Vec<u64> = models
         .iter()
@@ -194,9 +233,20 @@ pub fn key_hashes(plan: &Plan) -> Result<Vec<u64>, Interrupted> {
     Ok(hashes)
 }
 
-/// The number of trials and an order-independent fingerprint of their keys.
+/// The number of trials and an order-independent fingerprint of their keys. An adaptive search
+/// cannot list its trials: its fingerprint is its listing's (TPE: random samples of its budget;
+/// halving: its candidates) with the strategy and total, and its total is its budget (TPE) or the
+/// sum of its rungs.
 pub fn count_and_fingerprint(plan: &Plan) -> Result<(usize, String), Interrupted> {
-    Ok(fingerprint(key_hashes(plan)?.into_iter()))
+    let (listed, fp) = fingerprint(key_hashes(plan)?.into_iter());
+    Ok(match plan.search {
+        Search::Tpe(tpe) => (tpe.trials, format!("{fp}-tpe{}", tpe.trials)),
+        Search::Halving(h) => {
+            let total = h.schedule(listed).iter().map(|r| r.candidates).sum();
+            (total, format!("{fp}-halving{total}"))
+        }
+        Search::Grid | Search::Random(_) => (listed, fp),
+    })
 }
 
 /// The count and order-independent fingerprint of distinct trial-key hashes.
@@ -259,7 +309,8 @@ impl Iterator for Grid {
     }
 }
 
-fn sample(axes: &[(String, Axis)], rng: &mut Xoshiro256PlusPlus) -> Vec<(String, Value)> {
+/// One uniform draw from every axis.
+pub fn sample(axes: &[(String, Axis)], rng: &mut Xoshiro256PlusPlus) -> Vec<(String, Value)> {
     axes.iter()
         .map(|(name, axis)| {
             let value = match axis {
@@ -367,7 +418,10 @@ mod tests {
     fn a_total_budget_is_spread_over_models_and_moves_past_small_spaces() {
         let models = "  - model: svm\n    params: {kernel: [rbf, linear]}\n  - model: svm\n    params: {c: {log_uniform: [0.1, 10]}}\n  - model: gaussian_nb\n    params: {var_smoothing: {log_uniform: [1.0e-10, 1.0e-8]}}\n";
         let s = sweep("search: {strategy: random, trials: 11}\n", models);
-        assert_eq!(random_limits(&s.models, s.search), Some(vec![2, 5, 4]));
+        assert_eq!(
+            random_limits(&s.models, s.search.listing()),
+            Some(vec![2, 5, 4])
+        );
         let trials = expand(&s);
         assert_eq!(trials.len(), 11);
         let per_model = |e: usize| trials.iter().filter(|t| t.entry == e).count();

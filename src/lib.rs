@@ -3,7 +3,7 @@
 //! The pipeline, lowest layer first (a module imports only from layers below it; `tests/layers.rs`
 //! checks this):
 //! error, seed, value, files -> data, interrupt -> preprocess, metrics -> models -> spec (the checked plan) -> expand ->
-//! evaluate -> execute (threads | processes) -> results -> report -> session -> commands -> cli.
+//! evaluate -> search (proposals) -> execute (threads | processes) -> results -> report -> session -> commands -> cli.
 
 pub mod cli;
 pub mod commands;
@@ -19,6 +19,7 @@ pub mod models;
 pub mod preprocess;
 pub mod report;
 pub mod results;
+pub mod search;
 pub mod seed;
 pub mod session;
 pub mod spec;

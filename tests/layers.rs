@@ -12,6 +12,7 @@ const LAYERS: &[&[&str]] = &[
     &["spec"],
     &["expand"],
     &["evaluate"],
+    &["search"],
     &["execute"],
     &["results"],
     &["report"],

@@ -295,13 +295,7 @@ fn measure(
             _ => Flow::Continue,
         })
     };
-    let (ending, stats) = execute::run(
-        evaluator,
-        Box::new(trials.into_iter()),
-        backend,
-        jobs,
-        &mut sink,
-    )?;
+    let (ending, stats) = execute::run_listed(evaluator, trials, backend, jobs, &mut sink)?;
     Ok((records, stats, ending))
 }
 

@@ -1,11 +1,12 @@
 //! `sweep expand SWEEP`: a dry run. Makes the same plan `run` makes (every check, data included), then
-//! lists the trials it expands to, streaming, without training anything.
+//! lists the trials it expands to, streaming, without training anything. An adaptive strategy cannot
+//! list its trials: it says what it will do (the space, the budget, the rungs) instead.
 
 use crate::error::{Failure, Interrupted};
-use crate::expand::TrialStream;
+use crate::expand::{count_and_fingerprint, TrialStream};
 use crate::interrupt::interrupted;
 use crate::spec::{
-    Budget, ExecutionOverrides, Plan, PlanRequest, Refit, Search, SweepText, TestSource,
+    Axis, Budget, ExecutionOverrides, Plan, PlanRequest, Refit, Search, SweepText, TestSource,
 };
 use std::io::Write;
 use std::path::PathBuf;
@@ -29,8 +30,47 @@ pub fn expand(args: ExpandArgs) -> Result<(), Failure> {
         }
         per_model[t.entry] += 1;
     }
-    let total: usize = per_model.iter().sum();
+    let listed: usize = per_model.iter().sum();
+    let (total, _) = count_and_fingerprint(&plan)?;
     let how = match plan.search {
+        Search::Tpe(tpe) => format!(
+            "TPE: {} trials in total (search.trials); the first {} sampled at random, then each proposed from \
+             the results so far: the model is chosen first, then its parameters from trials of that model \
+             (good trials vs the rest, 24 candidates per proposal); with --jobs N a proposal uses every \
+             result but those of the N - 1 trials before it, so a seed and N give the same trials\n\
+             the space:\n{}",
+            tpe.trials,
+            tpe.startup_trials.min(tpe.trials),
+            space(&plan)
+        ),
+        Search::Halving(h) => {
+            let schedule = h.schedule(listed);
+            let full_size: f64 = schedule
+                .iter()
+                .map(|r| r.candidates as f64 * r.resource as f64 / h.max_resource as f64)
+                .sum::<f64>()
+                * plan.n_folds() as f64;
+            let rungs: Vec<String> = schedule
+                .iter()
+                .enumerate()
+                .map(|(i, r)| format!("  rung {i}: {} candidates with {} {}", r.candidates, r.resource, h.resource.name()))
+                .collect();
+            format!(
+                "successive halving: {listed} candidates ({}), each rung keeps the best 1/{} and gives them {}x the {} \
+                 (max {}); later rungs are chosen from earlier results, so only the first is listed below\n{}\n\
+                 work: {} fold fits, as much as {full_size:.0} at the full {} (the candidates all at full {}: {})",
+                if h.candidates.is_some() { "random samples, search.candidates" } else { "the grid" },
+                h.factor,
+                h.factor,
+                h.resource.name(),
+                h.max_resource,
+                rungs.join("\n"),
+                total * plan.n_folds(),
+                h.resource.name(),
+                h.resource.name(),
+                listed * plan.n_folds()
+            )
+        }
         Search::Grid => "grid search: every combination of each model's values".to_string(),
         Search::Random(Budget::Total(n)) => format!(
             "random search: {n} trials in total (search.trials), spread over {} models",
@@ -45,17 +85,23 @@ pub fn expand(args: ExpandArgs) -> Result<(), Failure> {
     let _ = (|| -> std::io::Result<()> {
         writeln!(
             out,
-            "{}: {total} trials, {} folds each, {} rows of {}\n{how}",
+            "{}: {total} trials, {} folds each, {} rows of {}\n{how}{}",
             plan.name,
             plan.n_folds(),
             plan.dataset.n_rows(),
-            plan.dataset.path.display()
+            plan.dataset.path.display(),
+            pruning(&plan)
         )?;
-        for (entry, count) in plan.models.iter().zip(&per_model) {
-            writeln!(out, "  {:<24} {count}", entry.name())?;
+        if plan.search == Search::Grid || matches!(plan.search, Search::Random(_)) {
+            for (entry, count) in plan.models.iter().zip(&per_model) {
+                writeln!(out, "  {:<24} {count}", entry.name())?;
+            }
         }
         writeln!(out, "{}", after_search(&plan))?;
         writeln!(out)?;
+        if let Search::Tpe(_) = plan.search {
+            return out.flush();
+        }
         for (i, t) in TrialStream::new(&plan).enumerate() {
             if i % 4096 == 0 && interrupted() {
                 break;
@@ -68,6 +114,58 @@ pub fn expand(args: ExpandArgs) -> Result<(), Failure> {
         return Err(Interrupted.into());
     }
     Ok(())
+}
+
+/// Each model's parameters and where their values come from.
+fn space(plan: &Plan) -> String {
+    let mut lines = Vec::new();
+    for entry in &plan.models {
+        let label = crate::expand::entry_label(entry.name(), &entry.label);
+        let params: Vec<String> = entry
+            .params
+            .iter()
+            .map(|(name, axis)| {
+                let values = match axis {
+                    Axis::Values(v) => format!(
+                        "[{}]",
+                        v.iter()
+                            .map(|x| x.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    Axis::Uniform(lo, hi) => format!("uniform [{lo}, {hi}]"),
+                    Axis::LogUniform(lo, hi) => format!("log_uniform [{lo}, {hi}]"),
+                    Axis::IntUniform(lo, hi) => format!("int_uniform [{lo}, {hi}]"),
+                };
+                format!("{name} {values}")
+            })
+            .collect();
+        lines.push(format!(
+            "  {label}: {}",
+            if params.is_empty() {
+                "defaults".to_string()
+            } else {
+                params.join("; ")
+            }
+        ));
+    }
+    lines.join("\n")
+}
+
+/// What fold pruning will do, if on.
+fn pruning(plan: &Plan) -> String {
+    match plan.prune {
+        None => String::new(),
+        Some(p) => format!(
+            "\nfold pruning (search.prune): after {} or more of {} folds, a trial stops once its running mean {} is worse \
+             than the median of earlier trials at that fold count by more than {} (once {} trials are in that median)",
+            crate::spec::PRUNE_MIN_FOLDS,
+            plan.n_folds(),
+            plan.primary.name(),
+            p.margin,
+            p.startup_trials
+        ),
+    }
 }
 
 /// What happens after the search: the held-out test set and the refit.

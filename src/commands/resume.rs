@@ -3,14 +3,16 @@
 
 use crate::error::{Failure, InputError};
 use crate::evaluate::Evaluator;
-use crate::expand::{fingerprint, key_hashes, TrialStream};
+use crate::expand::{count_and_fingerprint, fingerprint, key_hashes};
 use crate::report::{better_best, Best};
 use crate::results::lock::lock_run_dir;
 use crate::results::manifest::Manifest;
-use crate::results::trials::{drop_torn_tail, rewrite_trials, Layout, TrialsTable};
+use crate::results::trials::{
+    drop_torn_tail, recorded_trials, rewrite_trials, Layout, TrialsTable,
+};
 use crate::results::{CONFIG, MANIFEST, TRIALS};
 use crate::seed::key_hash;
-use crate::session::run_trials;
+use crate::session::{run_trials, Resumption};
 use crate::spec::{ExecutionOverrides, Plan, PlanRequest, SweepText};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -75,9 +77,26 @@ pub fn resume(args: ResumeArgs) -> Result<(), Failure> {
         sweep: recorded_sweep(dir, &manifest)?,
         overrides: manifest.execution.then(&args.execution),
     })?;
-    // One pass over the expansion gives the trial set, its size and its fingerprint.
-    let wanted: HashSet<u64> = key_hashes(&plan)?.into_iter().collect();
-    let (total, fingerprint) = fingerprint(wanted.iter().copied());
+    let adaptive = plan.search.is_adaptive();
+    if adaptive && args.retry_failed {
+        return Err(InputError::new(format!(
+            "{}: --retry-failed cannot be used with `strategy: {}`: later trials were proposed knowing \
+             those failed; start a new run with another --out instead",
+            dir.display(),
+            plan.search.name()
+        ))
+        .into());
+    }
+    // One pass over the expansion gives the trial set, its size and its fingerprint; an adaptive
+    // search's trials are not known in advance, so its recorded rows are all kept.
+    let (wanted, total, fingerprint) = if adaptive {
+        let (total, fingerprint) = count_and_fingerprint(&plan)?;
+        (None, total, fingerprint)
+    } else {
+        let wanted: HashSet<u64> = key_hashes(&plan)?.into_iter().collect();
+        let (total, fingerprint) = fingerprint(wanted.iter().copied());
+        (Some(wanted), total, fingerprint)
+    };
 
     let mut changes = Vec::new();
     let data_changed = manifest.data.sha256 != plan.dataset.hash;
@@ -92,6 +111,16 @@ pub fn resume(args: ResumeArgs) -> Result<(), Failure> {
             "the sweep now expands to other trials ({total} now, {} before)",
             manifest.trials.total
         ));
+    }
+    if !changes.is_empty() && adaptive && args.force {
+        return Err(InputError::new(format!(
+            "{}: the sweep changed since this run started: {}; the trials of `strategy: {}` depend on \
+             each other, so none can be kept; start a new run with another --out",
+            dir.display(),
+            changes.join("; "),
+            plan.search.name()
+        ))
+        .into());
     }
     if !changes.is_empty() && !args.force {
         return Err(InputError::new(format!(
@@ -128,7 +157,9 @@ pub fn resume(args: ResumeArgs) -> Result<(), Failure> {
     let keep = |row: &Vec<String>| {
         let key = key_col.map_or("", |c| row[c].as_str());
         let status = status_col.map_or("", |c| row[c].as_str());
-        !data_changed && wanted.contains(&key_hash(key)) && !(args.retry_failed && status != "ok")
+        !data_changed
+            && wanted.as_ref().is_none_or(|w| w.contains(&key_hash(key)))
+            && !(args.retry_failed && status != "ok")
     };
     table.rows.retain(keep);
     let header = layout.header();
@@ -136,12 +167,18 @@ pub fn resume(args: ResumeArgs) -> Result<(), Failure> {
         rewrite_trials(dir, &table.relayout(header))?;
     }
     let best = best_recorded(&table, &plan);
-    let done: HashSet<u64> = table
+    let recorded = if adaptive || plan.prune.is_some() {
+        recorded_trials(&table, &plan)
+            .map_err(|e| InputError::new(format!("{}: {e:#}", dir.display())))?
+    } else {
+        Vec::new()
+    };
+    let skip: HashSet<u64> = table
         .rows
         .iter()
         .filter_map(|r| key_col.map(|c| key_hash(&r[c])))
         .collect();
-    let finished = done.len();
+    let finished = table.rows.len();
     if !args.quiet {
         eprintln!(
             "resuming {}: {finished} of {total} trials done, {} to run",
@@ -151,11 +188,9 @@ pub fn resume(args: ResumeArgs) -> Result<(), Failure> {
     }
     let manifest = Manifest::new(&plan, total, fingerprint, Some(&manifest));
     let evaluator = Arc::new(Evaluator::new(plan));
-    let remaining =
-        TrialStream::new(&evaluator.plan).filter(move |t| !done.contains(&key_hash(&t.key)));
     Ok(run_trials(
         &evaluator,
-        Box::new(remaining),
+        Resumption { recorded, skip },
         finished,
         best,
         dir,

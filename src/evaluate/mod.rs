@@ -12,14 +12,17 @@ use crate::metrics::{mean_std, score_all};
 use crate::models::{measuring_shared_work, FoldCache, Params, Seeds};
 use crate::preprocess::FittedPipeline;
 use crate::seed::derive_seed;
-use crate::spec::{Axis as ParamAxis, Plan};
+use crate::spec::{falls_short, Axis as ParamAxis, Plan, Resource, Search};
 use crate::value::Value;
 use ndarray::{Array2, Axis};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 pub use record::{Status, TrialRecord};
 use std::cell::RefCell;
 use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 struct FoldData {
@@ -34,16 +37,52 @@ struct FoldData {
 /// Per fold: every metric, then own fit, shared-work and scoring seconds.
 type FoldOutcome = (Vec<f64>, f64, f64, f64);
 
+/// Fold slices and what trials share on them: per model entry and fold, values trials of that entry
+/// share (kernel matrices, presorted columns, trees); per fold, the encoded train and test rows of
+/// each preprocessing pipeline, fitted on the fold's training rows.
+struct FoldSet {
+    folds: Vec<FoldData>,
+    caches: Vec<Vec<FoldCache>>,
+    encoded: Vec<FoldCache>,
+}
+
+impl FoldSet {
+    fn new(plan: &Plan, folds: &[(Vec<usize>, Vec<usize>)]) -> FoldSet {
+        let ds = &plan.dataset;
+        let folds: Vec<FoldData> = folds
+            .iter()
+            .map(|(train, test)| FoldData {
+                plain: ds
+                    .plain
+                    .as_ref()
+                    .map(|x| Arc::new((x.select(Axis(0), train), x.select(Axis(0), test)))),
+                train: train.clone(),
+                test: test.clone(),
+                y_train: ds.target.select(train),
+                y_test: ds.target.select(test),
+            })
+            .collect();
+        FoldSet {
+            caches: plan
+                .models
+                .iter()
+                .map(|_| folds.iter().map(|_| FoldCache::default()).collect())
+                .collect(),
+            encoded: folds.iter().map(|_| FoldCache::default()).collect(),
+            folds,
+        }
+    }
+}
+
+/// Row subsamples kept at once: a halving rung's and the next one's.
+const SUBSETS_KEPT: usize = 2;
+
 /// A plan with what every trial shares: fold slices and per-fold caches.
 pub struct Evaluator {
     pub plan: Plan,
-    folds: Vec<FoldData>,
-    /// Per model entry and fold: values trials of that entry share (kernel matrices, presorted
-    /// columns, trees).
-    caches: Vec<Vec<FoldCache>>,
-    /// Per fold: the encoded train and test rows of each preprocessing pipeline, fitted on the
-    /// fold's training rows and shared by every entry with that pipeline.
-    encoded: Vec<FoldCache>,
+    full: FoldSet,
+    /// Successive halving over rows: fold sets whose training rows are subsampled, by row budget.
+    subsets: Mutex<Vec<(u64, Arc<FoldSet>)>>,
     /// Per model entry: the seed its trials share (common random numbers across a grid).
     shared_seeds: Vec<u64>,
     /// Per model entry: the largest value of each integer parameter over its trials.
@@ -65,25 +104,12 @@ fn largest_value(axis: &ParamAxis) -> Option<i64> {
 impl Evaluator {
     pub fn new(plan: Plan) -> Evaluator {
         crate::models::svm::kernel_cache::set_budget(plan.execution.cache_memory_per_process());
-        let ds = &plan.dataset;
-        let folds: Vec<FoldData> =
-            plan.folds
-                .iter()
-                .map(|f| FoldData {
-                    plain: ds.plain.as_ref().map(|x| {
-                        Arc::new((x.select(Axis(0), &f.train), x.select(Axis(0), &f.test)))
-                    }),
-                    train: f.train.clone(),
-                    test: f.test.clone(),
-                    y_train: ds.target.select(&f.train),
-                    y_test: ds.target.select(&f.test),
-                })
-                .collect();
-        let caches = plan
-            .models
+        let folds: Vec<_> = plan
+            .folds
             .iter()
-            .map(|_| folds.iter().map(|_| FoldCache::default()).collect())
+            .map(|f| (f.train.clone(), f.test.clone()))
             .collect();
+        let full = FoldSet::new(&plan, &folds);
         // The shared seed follows the model and its preprocessing, not its parameters.
         let shared_seeds = plan
             .models
@@ -107,12 +133,51 @@ impl Evaluator {
             .collect();
         Evaluator {
             largest,
-            encoded: folds.iter().map(|_| FoldCache::default()).collect(),
+            full,
+            subsets: Mutex::new(Vec::new()),
             plan,
-            folds,
-            caches,
             shared_seeds,
         }
+    }
+
+    /// The folds a trial runs on: all training rows, or a halving rung's subsample of them (the same
+    /// rows for every trial of the rung; a smaller rung's rows are among a larger one's).
+    fn fold_set(&self, trial: &Trial) -> Option<Arc<FoldSet>> {
+        let (Some(stage), Search::Halving(h)) = (trial.stage, self.plan.search) else {
+            return None;
+        };
+        if h.resource != Resource::Rows || stage.resource >= self.plan.train_rows.len() as u64 {
+            return None;
+        }
+        let mut subsets = self.subsets.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, set)) = subsets.iter().find(|(rows, _)| *rows == stage.resource) {
+            return Some(Arc::clone(set));
+        }
+        let fraction = stage.resource as f64 / self.plan.train_rows.len() as f64;
+        let folds: Vec<_> = self
+            .plan
+            .folds
+            .iter()
+            .enumerate()
+            .map(|(k, f)| {
+                let mut rng = Xoshiro256PlusPlus::seed_from_u64(derive_seed(
+                    self.plan.seed,
+                    &format!("halving/rows/{k}"),
+                ));
+                let mut train = f.train.clone();
+                train.shuffle(&mut rng);
+                // scikit-learn keeps int(fraction * n) of each fold's training rows.
+                train.truncate((fraction * f.train.len() as f64) as usize);
+                train.sort_unstable();
+                (train, f.test.clone())
+            })
+            .collect();
+        let set = Arc::new(FoldSet::new(&self.plan, &folds));
+        if subsets.len() == SUBSETS_KEPT {
+            subsets.remove(0);
+        }
+        subsets.push((stage.resource, Arc::clone(&set)));
+        Some(set)
     }
 
     /// Fits and scores a trial on every fold. Errors and panics become a failed record.
@@ -154,65 +219,95 @@ impl Evaluator {
         }
     }
 
+    /// Fits and scores fold `k` of `set`.
+    fn run_fold(
+        &self,
+        set: &FoldSet,
+        k: usize,
+        trial: &Trial,
+        params: &Params,
+    ) -> Result<FoldOutcome, String> {
+        let plan = &self.plan;
+        let entry = self.entry(trial)?;
+        let fold = &set.folds[k];
+        let cache = &set.caches[trial.entry][k];
+        let started = Instant::now();
+        let (outcome, shared) = measuring_shared_work(|| {
+            // The fold's (train, test) matrices: the plain ones, or encoded by the pipeline.
+            let matrices = match &fold.plain {
+                Some(plain) if entry.pipeline.keeps_plain_numbers() => Arc::clone(plain),
+                _ => {
+                    let features = &plan.dataset.features;
+                    set.encoded[k].get_or_compute(&entry.pipeline.cache_key(), || {
+                        let (fitted, train) =
+                            FittedPipeline::fit_transform(&entry.pipeline, features, &fold.train);
+                        (train, fitted.transform(features, &fold.test))
+                    })
+                }
+            };
+            entry
+                .family
+                .fit(
+                    params,
+                    matrices.0.view(),
+                    fold.y_train.view(),
+                    self.seeds(trial),
+                    cache,
+                )
+                .map(|model| (model, matrices))
+        });
+        let (model, matrices) = outcome?;
+        let x_test = matrices.1.view();
+        let fit_time = (started.elapsed().as_secs_f64() - shared).max(0.0);
+        let started = Instant::now();
+        let predicted = model.predict(x_test);
+        let truth = fold
+            .y_test
+            .view()
+            .as_slices()
+            .ok_or("fold targets must be contiguous")?;
+        let scores = score_all(plan.metrics, truth, &predicted);
+        Ok((scores, fit_time, shared, started.elapsed().as_secs_f64()))
+    }
+
     fn try_evaluate(&self, trial: &Trial) -> Result<TrialRecord, String> {
         let plan = &self.plan;
         let entry = self.entry(trial)?;
-        let family = entry.family;
         let params = Params {
             given: &trial.params,
-            specs: family.params(),
+            specs: entry.family.params(),
             largest: &self.largest[trial.entry],
         };
-        let seeds = self.seeds(trial);
-        // Folds run in parallel when the pool has idle threads (few, long trials); results are
-        // collected in fold order, so they do not depend on the number of threads.
-        let folds: Vec<Result<FoldOutcome, String>> = self
-            .folds
-            .par_iter()
-            .enumerate()
-            .map(|(k, fold)| {
-                let cache = &self.caches[trial.entry][k];
-                let started = Instant::now();
-                let (outcome, shared) = measuring_shared_work(|| {
-                    // The fold's (train, test) matrices: the plain ones, or encoded by the pipeline.
-                    let matrices = match &fold.plain {
-                        Some(plain) if entry.pipeline.keeps_plain_numbers() => Arc::clone(plain),
-                        _ => {
-                            let features = &plan.dataset.features;
-                            self.encoded[k].get_or_compute(&entry.pipeline.cache_key(), || {
-                                let (fitted, train) = FittedPipeline::fit_transform(
-                                    &entry.pipeline,
-                                    features,
-                                    &fold.train,
-                                );
-                                (train, fitted.transform(features, &fold.test))
-                            })
-                        }
-                    };
-                    family
-                        .fit(
-                            &params,
-                            matrices.0.view(),
-                            fold.y_train.view(),
-                            seeds,
-                            cache,
-                        )
-                        .map(|model| (model, matrices))
-                });
-                let (model, matrices) = outcome?;
-                let x_test = matrices.1.view();
-                let fit_time = (started.elapsed().as_secs_f64() - shared).max(0.0);
-                let started = Instant::now();
-                let predicted = model.predict(x_test);
-                let truth = fold
-                    .y_test
-                    .view()
-                    .as_slices()
-                    .ok_or("fold targets must be contiguous")?;
-                let scores = score_all(plan.metrics, truth, &predicted);
-                Ok((scores, fit_time, shared, started.elapsed().as_secs_f64()))
-            })
-            .collect();
+        let subset = self.fold_set(trial);
+        let set = subset.as_deref().unwrap_or(&self.full);
+        let primary = plan.primary_index();
+        let n_folds = set.folds.len();
+        let mut pruned = false;
+        let folds: Vec<Result<FoldOutcome, String>> = match &trial.prune_bars {
+            // Folds run in parallel when the pool has idle threads (few, long trials); results are
+            // collected in fold order, so they do not depend on the number of threads.
+            None => (0..n_folds)
+                .into_par_iter()
+                .map(|k| self.run_fold(set, k, trial, &params))
+                .collect(),
+            // Pruning goes fold by fold, stopping once the running mean falls short of its bar.
+            Some(bars) => {
+                let mut done = Vec::new();
+                let mut sum = 0.0;
+                for k in 0..n_folds {
+                    let outcome = self.run_fold(set, k, trial, &params)?;
+                    sum += outcome.0[primary];
+                    done.push(Ok(outcome));
+                    let bar = bars.get(k).copied().unwrap_or(f64::NAN);
+                    let mean = sum / (k + 1) as f64;
+                    if k + 1 < n_folds && falls_short(mean, bar, plan.primary.higher_is_better()) {
+                        pruned = true;
+                        break;
+                    }
+                }
+                done
+            }
+        };
         let mut per_fold = Vec::with_capacity(folds.len());
         let (mut fit_times, mut score_times) = (Vec::new(), Vec::new());
         let mut shared_times = Vec::new();
@@ -226,13 +321,20 @@ impl Evaluator {
         let (means, stds) = (0..plan.metrics.len())
             .map(|m| mean_std(&per_fold.iter().map(|f| f[m]).collect::<Vec<_>>()))
             .unzip();
-        let primary = plan.primary_index();
         let (mean_fit_time, std_fit_time) = mean_std(&fit_times);
         let (mean_score_time, std_score_time) = mean_std(&score_times);
         Ok(TrialRecord {
             trial: trial.clone(),
-            status: Status::Ok,
-            error: String::new(),
+            status: if pruned { Status::Pruned } else { Status::Ok },
+            error: if pruned {
+                format!(
+                    "pruned after {} of {n_folds} folds: mean {} worse than the median of earlier trials",
+                    per_fold.len(),
+                    plan.primary.name()
+                )
+            } else {
+                String::new()
+            },
             means,
             stds,
             splits: per_fold.iter().map(|f| f[primary]).collect(),

@@ -13,15 +13,30 @@ pub enum Status {
     Crashed,
     /// The trial ran past the time limit and its worker was killed.
     Timeout,
+    /// Fold pruning stopped it after some folds: clearly worse than earlier trials.
+    Pruned,
 }
 
 impl Status {
+    pub const ALL: [Status; 5] = [
+        Status::Ok,
+        Status::Failed,
+        Status::Crashed,
+        Status::Timeout,
+        Status::Pruned,
+    ];
+
+    pub fn from_name(name: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.name() == name)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Status::Ok => "ok",
             Status::Failed => "failed",
             Status::Crashed => "crashed",
             Status::Timeout => "timeout",
+            Status::Pruned => "pruned",
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Running trials: on a rayon thread pool (`threads`) or a pool of worker processes (`processes`),
 //! chosen in one place, [`run`]. Both hand each finished record to the caller in completion order, on
-//! the calling thread, so the caller writes it to disk before the next one is reported.
+//! the calling thread, so the caller writes it to disk before the next one is reported. Trials come
+//! from a [`TrialSource`], which may answer "wait" until running trials finish (adaptive search).
 
 pub mod processes;
 pub mod protocol;
@@ -8,6 +9,7 @@ pub mod threads;
 pub mod worker;
 
 use crate::evaluate::{Evaluator, TrialRecord};
+use crate::search::{Listed, TrialSource};
 use crate::spec::BackendSettings;
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,22 +46,37 @@ pub struct PoolStats {
 
 pub type Sink<'a> = dyn FnMut(TrialRecord) -> anyhow::Result<Flow> + 'a;
 
-/// The trials to run, produced on demand (see [`crate::expand::TrialStream`]).
-pub type TrialSource = Box<dyn Iterator<Item = crate::expand::Trial> + Send>;
-
-/// Runs `trials` on the chosen backend with `jobs` in parallel, reporting each record to `sink`.
+/// Runs the trials of `source` on the chosen backend with `jobs` in parallel, reporting each record
+/// to the source and then to `sink`.
 pub fn run(
     evaluator: &Arc<Evaluator>,
-    trials: TrialSource,
+    source: &mut dyn TrialSource,
     backend: BackendSettings,
     jobs: usize,
     sink: &mut Sink,
 ) -> anyhow::Result<(Ending, PoolStats)> {
     match backend {
         BackendSettings::Threads => Ok((
-            threads::run(evaluator, trials, jobs, sink)?,
+            threads::run(evaluator, source, jobs, sink)?,
             PoolStats::default(),
         )),
-        BackendSettings::Processes(limits) => processes::run(evaluator, trials, jobs, limits, sink),
+        BackendSettings::Processes(limits) => processes::run(evaluator, source, jobs, limits, sink),
     }
+}
+
+/// Runs a fixed list of trials (refits, benchmark samples).
+pub fn run_listed(
+    evaluator: &Arc<Evaluator>,
+    trials: Vec<crate::expand::Trial>,
+    backend: BackendSettings,
+    jobs: usize,
+    sink: &mut Sink,
+) -> anyhow::Result<(Ending, PoolStats)> {
+    run(
+        evaluator,
+        &mut Listed(trials.into_iter()),
+        backend,
+        jobs,
+        sink,
+    )
 }

@@ -8,10 +8,11 @@
 //! Workers run in their own process group, so Ctrl-C reaches only the parent, which ends them.
 
 use super::protocol::{read_frame, write_frame, FromWorker, ToWorker};
-use super::{Ending, Flow, PoolStats, Sink, TrialSource};
+use super::{Ending, Flow, PoolStats, Sink};
 use crate::evaluate::{Evaluator, Status, TrialRecord};
 use crate::expand::Trial;
 use crate::interrupt::interrupted;
+use crate::search::{Next, TrialSource};
 use crate::spec::ProcessLimits;
 use anyhow::{Context as _, Result};
 use std::collections::VecDeque;
@@ -254,7 +255,7 @@ fn next_for(w: usize, workers: &[Worker], pending: &mut VecDeque<Trial>) -> Opti
 /// Runs `trials` on `jobs` workers; returns why it stopped and what was measured about the workers.
 pub fn run(
     evaluator: &Evaluator,
-    mut trials: TrialSource,
+    source: &mut dyn TrialSource,
     jobs: usize,
     limits: ProcessLimits,
     sink: &mut Sink,
@@ -276,30 +277,40 @@ pub fn run(
         limits,
     };
     let mut pending = VecDeque::new();
-    read_ahead(&mut pending, &mut trials);
+    let mut exhausted = read_ahead(&mut pending, source);
     for _ in 0..jobs.min(pending.len()) {
         pool.spawn()?;
     }
-    let ending = drive(&mut pool, &mut pending, &mut trials, &receiver, sink);
+    let ending = drive(
+        &mut pool,
+        &mut pending,
+        source,
+        &mut exhausted,
+        &receiver,
+        sink,
+    );
     pool.end_all();
     Ok((ending?, pool.stats))
 }
 
-/// Pending trials are a window read ahead from the trial stream (plus any a dead worker left queued),
-/// so a sweep of any size is dispatched in bounded memory.
-fn read_ahead(pending: &mut VecDeque<Trial>, trials: &mut TrialSource) {
+/// Pending trials are a window read ahead from the source (plus any a dead worker left queued), so a
+/// sweep of any size is dispatched in bounded memory. Returns whether the source is done.
+fn read_ahead(pending: &mut VecDeque<Trial>, source: &mut dyn TrialSource) -> bool {
     while pending.len() < AFFINITY_WINDOW {
-        match trials.next() {
-            Some(trial) => pending.push_back(trial),
-            None => break,
+        match source.next() {
+            Next::Trial(trial) => pending.push_back(*trial),
+            Next::Wait => return false,
+            Next::Done => return true,
         }
     }
+    false
 }
 
 fn drive(
     pool: &mut Pool,
     pending: &mut VecDeque<Trial>,
-    trials: &mut TrialSource,
+    source: &mut dyn TrialSource,
+    exhausted: &mut bool,
     events: &Receiver<Event>,
     sink: &mut Sink,
 ) -> Result<Ending> {
@@ -310,8 +321,8 @@ fn drive(
         }
         if draining {
             pending.clear();
-        } else {
-            read_ahead(pending, trials);
+        } else if !*exhausted {
+            *exhausted = read_ahead(pending, source);
         }
         // Keep every worker's pipeline full; start replacements while work remains.
         while pool.workers.len() < pool.jobs && !pending.is_empty() {
@@ -332,11 +343,13 @@ fn drive(
             }
         }
         if pending.is_empty() && pool.workers.iter().all(|w| w.in_flight.is_empty()) {
-            return Ok(if draining {
-                Ending::Drained
-            } else {
-                Ending::Finished
-            });
+            if draining {
+                return Ok(Ending::Drained);
+            }
+            if *exhausted {
+                return Ok(Ending::Finished);
+            }
+            anyhow::bail!("the search waits for results, but no trial is running");
         }
         let deadline = pool.next_deadline();
         let wait = deadline
@@ -410,6 +423,7 @@ fn drive(
             Err(RecvTimeoutError::Disconnected) => anyhow::bail!("worker event channel closed"),
         };
         if let Some(record) = record {
+            source.observe(&record);
             match sink(record)? {
                 Flow::Continue => {}
                 Flow::Stop => return Ok(Ending::Stopped),

@@ -73,6 +73,11 @@ mod tests {
             params: vec![("c".into(), Value::Float(1.0))],
             seed: u64::MAX,
             refit: None,
+            stage: Some(crate::expand::Stage {
+                rung: 1,
+                resource: 40,
+            }),
+            prune_bars: Some(vec![f64::NAN, 0.5]),
         };
         let mut record = TrialRecord::bare(&trial, Status::Ok, String::new());
         record.means = vec![0.1 + 0.2, f64::NAN, -0.0];
@@ -85,7 +90,12 @@ mod tests {
         };
         let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&back.means), bits(&record.means));
-        assert_eq!(back.trial, trial);
+        assert_eq!(back.trial.key, trial.key);
+        assert_eq!(back.trial.stage, trial.stage);
+        assert_eq!(
+            bits(back.trial.prune_bars.as_deref().unwrap()),
+            bits(&[f64::NAN, 0.5])
+        );
         assert!(matches!(
             read_frame::<FromWorker>(&mut input).unwrap(),
             Some(FromWorker::Ready { pid: 7 })

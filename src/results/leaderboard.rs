@@ -25,25 +25,28 @@ const TOP_ROWS: usize = 20;
 
 /// One trial's place in the ranking: its score (if ok), its key, and where its row is in trials.csv.
 struct Entry {
+    /// Successive halving's rung (0 for other strategies): later rungs rank first.
+    rung: usize,
     score: Option<f64>,
     key: String,
     start: u64,
     end: u64,
 }
 
-/// Sorts best first and ranks: equal scores share a rank (the lowest), ties are then ordered by trial
-/// key; trials that did not finish ok come last without a rank.
+/// Sorts best first and ranks: the last halving rung first (as scikit-learn picks its best there),
+/// then by score; equal scores share a rank (the lowest), ties are then ordered by trial key; trials
+/// that did not finish ok come last without a rank.
 fn rank(entries: &mut [Entry], primary: Metric) -> Vec<Option<usize>> {
     entries.sort_by(|a, b| {
         let by_score = match (a.score, b.score) {
-            (Some(x), Some(y)) => best_first(primary, x, y),
+            (Some(x), Some(y)) => b.rung.cmp(&a.rung).then(best_first(primary, x, y)),
             (Some(_), None) => std::cmp::Ordering::Less,
             (None, Some(_)) => std::cmp::Ordering::Greater,
             (None, None) => std::cmp::Ordering::Equal,
         };
         by_score.then_with(|| a.key.cmp(&b.key))
     });
-    shared_ranks(entries.iter().map(|e| e.score))
+    shared_ranks(entries.iter().map(|e| e.score.map(|s| (e.rung, s))))
 }
 
 /// The order of two scores of `metric`, the better first.
@@ -57,8 +60,10 @@ fn best_first(metric: Metric, a: f64, b: f64) -> std::cmp::Ordering {
 
 /// Ranks of scores already sorted best first: 1-based positions, equal scores sharing the first one's;
 /// `None` (no score) stays unranked.
-fn shared_ranks(sorted: impl Iterator<Item = Option<f64>>) -> Vec<Option<usize>> {
-    let mut previous: Option<(f64, usize)> = None;
+fn shared_ranks<T: PartialEq + Copy>(
+    sorted: impl Iterator<Item = Option<T>>,
+) -> Vec<Option<usize>> {
+    let mut previous: Option<(T, usize)> = None;
     sorted
         .enumerate()
         .map(|(position, score)| match (score, previous) {
@@ -89,6 +94,7 @@ pub fn write_leaderboard(dir: &Path, primary: Metric, models: &[RefitRecord]) ->
     };
     let score_col = column(&format!("mean_test_{}", primary.name()))?;
     let (status_col, key_col) = (column("status")?, column("key")?);
+    let rung_col = header.iter().position(|h| h == "rung");
     let mut entries = Vec::new();
     let mut statuses = BTreeMap::new();
     let mut record = csv::StringRecord::new();
@@ -107,6 +113,7 @@ pub fn write_leaderboard(dir: &Path, primary: Metric, models: &[RefitRecord]) ->
             .flatten()
             .filter(|s| !s.is_nan());
         entries.push(Entry {
+            rung: rung_col.and_then(|c| record[c].parse().ok()).unwrap_or(0),
             score,
             key: record[key_col].to_string(),
             start,

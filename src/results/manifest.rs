@@ -62,6 +62,8 @@ pub struct TrialCounts {
     pub failed: usize,
     pub crashed: usize,
     pub timeout: usize,
+    #[serde(default)]
+    pub pruned: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -99,6 +101,10 @@ pub struct Manifest {
     /// The refitted models, best first.
     #[serde(default)]
     pub models: Vec<RefitRecord>,
+    /// Adaptive search and pruning: proposal n uses the results of trials before n + 1 - lag (the
+    /// jobs the run started with), kept when it is resumed with other jobs.
+    #[serde(default)]
+    pub proposal_lag: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -186,6 +192,9 @@ impl Manifest {
                 rows: t.rows.len(),
             }),
             models: Vec::new(),
+            proposal_lag: previous.and_then(|p| p.proposal_lag).or_else(|| {
+                (plan.search.is_adaptive() || plan.prune.is_some()).then_some(plan.execution.jobs)
+            }),
         }
     }
 

@@ -4,6 +4,7 @@
 use super::{complete_file_len, open_complete, write_atomic, TRIALS};
 use crate::evaluate::{Status, TrialRecord};
 use crate::metrics::Metric;
+use crate::search::{Outcome, Past, Recorded};
 use crate::spec::Plan;
 use crate::value::Value;
 use anyhow::{Context as _, Result};
@@ -20,6 +21,8 @@ pub struct Layout {
     pub metrics: Vec<Metric>,
     pub primary: Metric,
     pub folds: usize,
+    /// Successive halving: `rung` and `resource` columns.
+    pub staged: bool,
 }
 
 /// A parameter's cell: its canonical text, `None` for null (as `cv_results_` shows it), and empty
@@ -46,6 +49,7 @@ impl Layout {
             metrics: plan.metrics.to_vec(),
             primary: plan.primary,
             folds: plan.n_folds(),
+            staged: matches!(plan.search, crate::spec::Search::Halving(_)),
         }
     }
 
@@ -53,6 +57,9 @@ impl Layout {
         let mut h: Vec<String> = ["trial", "key", "model", "status", "error", "params"]
             .map(String::from)
             .to_vec();
+        if self.staged {
+            h.extend(["rung", "resource"].map(String::from));
+        }
         h.extend(self.params.iter().map(|p| format!("param_{p}")));
         for m in &self.metrics {
             h.push(format!("mean_test_{}", m.name()));
@@ -91,6 +98,11 @@ impl Layout {
             r.error.replace(['\n', '\r'], " | "),
             serde_json::Value::Object(params).to_string(),
         ];
+        if self.staged {
+            let stage = r.trial.stage;
+            row.push(stage.map_or(String::new(), |s| s.rung.to_string()));
+            row.push(stage.map_or(String::new(), |s| s.resource.to_string()));
+        }
         for p in &self.params {
             let value = r.trial.params.iter().find(|(n, _)| n == p).map(|(_, v)| v);
             row.push(param_cell(value));
@@ -100,7 +112,7 @@ impl Layout {
             row.push(num(r.stds.get(i)));
         }
         row.extend((0..self.folds).map(|k| num(r.splits.get(k))));
-        let timed = r.status == Status::Ok;
+        let timed = matches!(r.status, Status::Ok | Status::Pruned);
         for seconds in [
             r.mean_fit_time,
             r.std_fit_time,
@@ -307,6 +319,113 @@ impl TrialsTable {
     }
 }
 
+/// Where a finished trial's identity and outcome are in trials.csv.
+struct RecordedColumns {
+    index: usize,
+    key: usize,
+    status: usize,
+    params: usize,
+    score: usize,
+    splits: Vec<usize>,
+    stage: Option<(usize, usize)>,
+}
+
+impl RecordedColumns {
+    fn new(header: &[String], plan: &Plan) -> Result<RecordedColumns> {
+        let column = |name: &str| {
+            header
+                .iter()
+                .position(|h| h == name)
+                .with_context(|| format!("{TRIALS} has no `{name}` column"))
+        };
+        let primary = plan.primary.name();
+        Ok(RecordedColumns {
+            index: column("trial")?,
+            key: column("key")?,
+            status: column("status")?,
+            params: column("params")?,
+            score: column(&format!("mean_test_{primary}"))?,
+            splits: (0..plan.n_folds())
+                .map(|k| column(&format!("split{k}_test_{primary}")))
+                .collect::<Result<_>>()?,
+            stage: column("rung").ok().zip(column("resource").ok()),
+        })
+    }
+
+    fn parse(&self, row: &[&str], plan: &Plan) -> Result<Recorded> {
+        let key = row[self.key];
+        let bad = |what: &str| anyhow::anyhow!("{TRIALS}: trial `{key}` has an unreadable {what}");
+        let label = key.split('(').next().unwrap_or("");
+        let entry = plan
+            .models
+            .iter()
+            .position(|m| crate::expand::entry_label(m.name(), &m.label) == label)
+            .ok_or_else(|| bad("model"))?;
+        let params: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(row[self.params]).map_err(|_| bad("params cell"))?;
+        let params = params
+            .iter()
+            .map(|(n, v)| Some((n.clone(), Value::from_json(v)?)))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| bad("params cell"))?;
+        let status = Status::from_name(row[self.status]).ok_or_else(|| bad("status"))?;
+        let number = |cell: &str| cell.parse::<f64>().ok();
+        let stage = self.stage.and_then(|(r, s)| {
+            Some(crate::expand::Stage {
+                rung: row[r].parse().ok()?,
+                resource: row[s].parse().ok()?,
+            })
+        });
+        Ok(Recorded {
+            index: row[self.index].parse().map_err(|_| bad("trial number"))?,
+            past: Past {
+                entry,
+                params,
+                key: key.to_string(),
+                stage,
+                outcome: Some(Outcome {
+                    status,
+                    score: (status == Status::Ok)
+                        .then(|| number(row[self.score]))
+                        .flatten(),
+                    splits: self.splits.iter().map_while(|&c| number(row[c])).collect(),
+                }),
+            },
+        })
+    }
+}
+
+/// The finished trials of a table, as an adaptive search (or pruning) replays them on resume.
+pub fn recorded_trials(table: &TrialsTable, plan: &Plan) -> Result<Vec<Recorded>> {
+    let columns = RecordedColumns::new(&table.header, plan)?;
+    table
+        .rows
+        .iter()
+        .map(|row| columns.parse(&row.iter().map(String::as_str).collect::<Vec<_>>(), plan))
+        .collect()
+}
+
+/// The recorded trials with these keys, streamed from `dir`'s trials.csv (first row of each key).
+pub fn find_recorded(dir: &Path, plan: &Plan, keys: &[&str]) -> Result<Vec<Recorded>> {
+    let (file, complete) = open_complete(&dir.join(TRIALS))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(BufReader::new(file.take(complete)));
+    let header: Vec<String> = reader.headers()?.iter().map(String::from).collect();
+    let columns = RecordedColumns::new(&header, plan)?;
+    let mut found: Vec<Recorded> = Vec::new();
+    for record in reader.records() {
+        let record = record?;
+        if record.len() != header.len() || !keys.contains(&&record[columns.key]) {
+            continue;
+        }
+        if found.iter().all(|f| f.past.key != record[columns.key]) {
+            found.push(columns.parse(&record.iter().collect::<Vec<_>>(), plan)?);
+        }
+    }
+    Ok(found)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -346,6 +465,7 @@ mod tests {
             metrics: vec![Metric::Accuracy],
             primary: Metric::Accuracy,
             folds: 1,
+            staged: false,
         };
         let err = match TrialsWriter::open(dir.path(), layout) {
             Ok(_) => panic!("writing to a full device succeeded"),

@@ -6,15 +6,17 @@ pub mod refit;
 
 use crate::error::{InputError, Interrupted};
 use crate::evaluate::{Evaluator, Status, TrialRecord};
-use crate::execute::{self, Ending, Flow, TrialSource};
-use crate::expand::{count_and_fingerprint, TrialStream};
+use crate::execute::{self, Ending, Flow};
+use crate::expand::count_and_fingerprint;
 use crate::report::{say, top_table, Best, Progress};
 use crate::results::leaderboard::{write_leaderboard, Board};
 use crate::results::lock::lock_run_dir;
 use crate::results::manifest::{Manifest, RunStatus, TrialCounts};
 use crate::results::trials::{Layout, TrialsWriter};
 use crate::results::{write_atomic, CONFIG, TRIALS};
+use crate::search::{self, Budgeted, Recorded};
 use anyhow::Result;
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -35,8 +37,15 @@ pub fn run_fresh(evaluator: Evaluator, out: &Path, quiet: bool) -> Result<()> {
     };
     write_atomic(&out.join(CONFIG), snapshot.as_bytes())?;
     let evaluator = Arc::new(evaluator);
-    let trials = Box::new(TrialStream::new(&evaluator.plan));
-    run_trials(&evaluator, trials, 0, None, out, manifest, quiet)
+    run_trials(
+        &evaluator,
+        Resumption::default(),
+        0,
+        None,
+        out,
+        manifest,
+        quiet,
+    )
 }
 
 fn refuse_existing_run(out: &Path) -> Result<()> {
@@ -66,16 +75,25 @@ fn counts(board: &Board) -> TrialCounts {
         failed: count(Status::Failed),
         crashed: count(Status::Crashed),
         timeout: count(Status::Timeout),
+        pruned: count(Status::Pruned),
         ..TrialCounts::default()
     }
 }
 
-/// Runs `trials` into `out` (appending to its trials.csv), then ranks and reports. `already_done`
-/// trials of the sweep (best of them: `best`) are in trials.csv from before. Returns `Interrupted`
-/// after Ctrl-C.
+/// The trials a resumed run already has: replayed into an adaptive search's history, skipped (by key
+/// hash) by a listed one.
+#[derive(Default)]
+pub struct Resumption {
+    pub recorded: Vec<Recorded>,
+    pub skip: HashSet<u64>,
+}
+
+/// Runs the sweep's trials into `out` (appending to its trials.csv), then ranks and reports.
+/// `already_done` trials of the sweep (best of them: `best`) are in trials.csv from before. Returns
+/// `Interrupted` after Ctrl-C.
 pub fn run_trials(
     evaluator: &Arc<Evaluator>,
-    trials: TrialSource,
+    resumption: Resumption,
     already_done: usize,
     best: Best,
     out: &Path,
@@ -97,14 +115,19 @@ pub fn run_trials(
         quiet,
     );
     let mut failed_here = 0;
-    // The budget is checked when a trial would start (threads) and when one finishes (both backends).
-    let trials: TrialSource = match plan.time_budget {
-        Some(budget) => Box::new(trials.take_while(move |_| clock.elapsed() < budget)),
-        None => trials,
-    };
+    let lag = manifest.proposal_lag.unwrap_or(ex.jobs);
+    let mut source = search::source(plan, lag, resumption.recorded, resumption.skip);
+    // The budget is checked when a trial would start and when one finishes.
+    if let Some(budget) = plan.time_budget {
+        source = Box::new(Budgeted {
+            inner: source,
+            clock,
+            budget,
+        });
+    }
     let mut sink = |record: TrialRecord| -> Result<Flow> {
         writer.append(&record)?;
-        if record.status != Status::Ok {
+        if !matches!(record.status, Status::Ok | Status::Pruned) {
             failed_here += 1;
         }
         progress.record(&record);
@@ -116,7 +139,7 @@ pub fn run_trials(
     };
     // From here an interrupt stops the backend cleanly and is recorded, instead of exiting at once.
     crate::interrupt::record_on_interrupt();
-    let (mut ending, _) = execute::run(evaluator, trials, ex.backend, ex.jobs, &mut sink)?;
+    let (mut ending, _) = execute::run(evaluator, source.as_mut(), ex.backend, ex.jobs, &mut sink)?;
     writer.sync()?;
     progress.finish();
     let mut board = write_leaderboard(out, plan.primary, &[])?;
@@ -144,8 +167,13 @@ pub fn run_trials(
         say(&top_table(&board.top, plan.primary, 5));
         say(&refit::summary(&manifest.models, out, plan.primary.name()));
     }
+    let pruned = if counts.pruned > 0 {
+        format!(", {} pruned", counts.pruned)
+    } else {
+        String::new()
+    };
     let summary = format!(
-        "{} ok, {} failed, {} crashed, {} timed out in {:.2}s",
+        "{} ok, {} failed, {} crashed, {} timed out{pruned} in {:.2}s",
         counts.ok,
         counts.failed,
         counts.crashed,

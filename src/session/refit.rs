@@ -8,17 +8,18 @@ use crate::data::schema::Coding;
 use crate::evaluate::refit::MODEL_FILE;
 use crate::evaluate::{Evaluator, Status, TrialRecord};
 use crate::execute::{self, Ending, Flow};
-use crate::expand::{Trial, TrialStream};
+use crate::expand::Trial;
 use crate::models::saved::{Model, FORMAT_VERSION};
 use crate::results::leaderboard::{best_trials, RankedTrial};
 use crate::results::manifest::RefitRecord;
+use crate::results::trials::find_recorded;
 use crate::results::write_atomic;
 use crate::seed::key_hash;
 use crate::spec::{Plan, Refit, TestSource};
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -86,10 +87,16 @@ pub fn refit_models(
         Refit::PerModel => true,
     };
     let chosen = best_trials(out, per_model)?;
-    let wanted: HashSet<&str> = chosen.iter().map(|c| c.key.as_str()).collect();
-    let mut trials: HashMap<String, Trial> = TrialStream::new(plan)
-        .filter(|t| wanted.contains(t.key.as_str()))
-        .map(|t| (t.key.clone(), t))
+    let wanted: Vec<&str> = chosen.iter().map(|c| c.key.as_str()).collect();
+    // Rebuilt from the recorded rows (adaptive searches cannot list their trials); the key stays the
+    // recorded one (a halving rung's `@rows=` included) and the seed the configuration's.
+    let mut trials: HashMap<String, Trial> = find_recorded(out, plan, &wanted)?
+        .into_iter()
+        .map(|r| {
+            let mut trial = Trial::new(plan, r.index, r.past.entry, r.past.params);
+            trial.key = r.past.key;
+            (trial.key.clone(), trial)
+        })
         .collect();
     let mut finished: HashMap<String, RefitRecord> = HashMap::new();
     let mut to_run = Vec::new();
@@ -122,14 +129,7 @@ pub fn refit_models(
             Ok(Flow::Continue)
         };
         let ex = plan.execution;
-        ending = execute::run(
-            evaluator,
-            Box::new(to_run.into_iter()),
-            ex.backend,
-            ex.jobs,
-            &mut sink,
-        )?
-        .0;
+        ending = execute::run_listed(evaluator, to_run, ex.backend, ex.jobs, &mut sink)?.0;
         for record in ran {
             let ranked = chosen.iter().find(|c| c.key == record.trial.key);
             let dir = out.join(MODELS).join(key_slug(&record.trial.key));

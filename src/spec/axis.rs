@@ -128,7 +128,8 @@ pub fn check_axis(model: &str, spec: &ParamSpec, axis: Axis, grid: bool) -> Resu
     if grid && !matches!(continuous, Axis::IntUniform(..)) {
         return Err(format!(
             "{model}.{param}: a continuous distribution cannot be enumerated by grid search; \
-             list the values (e.g. `{param}: [0.1, 1, 10]`) or set `search: {{strategy: random, trials: N}}`"
+             list the values (e.g. `{param}: [0.1, 1, 10]`), set `search: {{strategy: random, trials: N}}` \
+             (or `tpe`), or give halving `search.candidates: N` to sample them"
         ));
     }
     let (lo, hi) = match continuous {

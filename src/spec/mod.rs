@@ -6,6 +6,7 @@
 pub mod axis;
 pub mod execution;
 pub mod preprocess;
+pub mod search;
 pub mod sweep_file;
 pub mod test_set;
 pub mod units;
@@ -19,6 +20,9 @@ use crate::models::{self, ModelFamily};
 use crate::preprocess::Pipeline;
 pub use axis::Axis;
 pub use execution::{Backend, BackendSettings, Execution, ExecutionOverrides, ProcessLimits};
+pub use search::{
+    falls_short, Budget, Halving, Listing, Prune, Resource, Rung, Search, Tpe, PRUNE_MIN_FOLDS,
+};
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 use std::path::{Path, PathBuf};
@@ -70,21 +74,6 @@ pub struct PlanRequest {
     pub overrides: ExecutionOverrides,
 }
 
-/// How random search spends its trials.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Budget {
-    /// `search.trials`: the total for the sweep, spread over the model entries.
-    Total(usize),
-    /// `search.trials_per_model`: the same number for each model entry.
-    PerModel(usize),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Search {
-    Grid,
-    Random(Budget),
-}
-
 /// One `models:` entry, checked: a known family, its preprocessing, and valid axes for its parameters.
 #[derive(Clone)]
 pub struct ModelEntry {
@@ -129,6 +118,8 @@ pub struct Plan {
     /// Cross-validation splits of `train_rows`, as row indices into the dataset.
     pub folds: Vec<Fold>,
     pub search: Search,
+    /// `search.prune`: stop a trial's folds early when it is clearly worse than earlier ones.
+    pub prune: Option<Prune>,
     /// `search.time_budget`: no trial starts after this long into a session (run or resume).
     pub time_budget: Option<std::time::Duration>,
     pub refit: Refit,
@@ -165,7 +156,12 @@ impl Plan {
             )
             .map_err(InputError::new)?;
 
-        let search = check_search(&raw, &at, &in_file)?;
+        // Grid-listed strategies need discrete axes; others sample.
+        let listed_grid = matches!(
+            (raw.search.strategy, &raw.search.candidates),
+            (Strategy::Grid, _) | (Strategy::Halving, None)
+        );
+        let prune = search::check_prune(raw.search.prune.as_ref(), &at)?;
         let time_budget = match &raw.search.time_budget {
             None => None,
             Some(t) => Some(
@@ -178,12 +174,10 @@ impl Plan {
                 "`models` is empty; list at least one model (see `sweep models`)".to_string(),
             ));
         }
-        let grid = search == Search::Grid;
         let mut models = Vec::new();
         for m in &raw.models {
-            models.extend(check_model(m, raw.preprocess.as_ref(), grid, &at)?);
+            models.extend(check_model(m, raw.preprocess.as_ref(), listed_grid, &at)?);
         }
-        let total_trials = count_trials(&models, search, &in_file)?;
 
         let data_spec = data_spec(&raw, &source.base_dir, &at)?;
         let dataset = Dataset::load(&data_spec)?;
@@ -246,6 +240,16 @@ impl Plan {
                 ));
             }
         }
+        let shape = search::DataShape {
+            rows: train_rows.len(),
+            folds: folds.len(),
+            classes: match &train_target {
+                Targets::Classes { n_classes, .. } => Some(*n_classes),
+                Targets::Values(_) => None,
+            },
+        };
+        let search = search::check_search(&raw.search, &models, &shape, &at, &in_file)?;
+        let total_trials = count_trials(&models, search, &in_file)?;
         Ok(Plan {
             name: raw.name,
             seed: raw.seed,
@@ -259,6 +263,7 @@ impl Plan {
             test,
             folds,
             search,
+            prune,
             time_budget,
             refit: raw.refit,
             execution,
@@ -302,42 +307,6 @@ fn setting_flag(setting: &str, flags: &ExecutionOverrides) -> Option<String> {
 
 type At<'a> = dyn Fn(&serde_saphyr::Location, String) -> InputError + 'a;
 type InFile<'a> = dyn Fn(String) -> InputError + 'a;
-
-fn check_search(raw: &RawSweep, at: &At, in_file: &InFile) -> Result<Search, InputError> {
-    let s = &raw.search;
-    let positive = |n: &Spanned<usize>, key: &str| {
-        if n.value == 0 {
-            Err(at(
-                &n.referenced,
-                format!("search.{key} must be at least 1"),
-            ))
-        } else {
-            Ok(n.value)
-        }
-    };
-    match (s.strategy, &s.trials, &s.trials_per_model) {
-        (Strategy::Grid, None, None) => Ok(Search::Grid),
-        (Strategy::Grid, Some(n), _) | (Strategy::Grid, None, Some(n)) => Err(at(
-            &n.referenced,
-            "grid search runs every combination; a trial count needs `strategy: random`".to_string(),
-        )),
-        (Strategy::Random, Some(_), Some(n)) => Err(at(
-            &n.referenced,
-            "give either search.trials (the total for the sweep) or search.trials_per_model, not both"
-                .to_string(),
-        )),
-        (Strategy::Random, Some(n), None) => Ok(Search::Random(Budget::Total(positive(n, "trials")?))),
-        (Strategy::Random, None, Some(n)) => Ok(Search::Random(Budget::PerModel(positive(
-            n,
-            "trials_per_model",
-        )?))),
-        (Strategy::Random, None, None) => Err(in_file(
-            "search.strategy is random but gives no trial count; add `trials: 50` (the total for the sweep) \
-             or `trials_per_model: 20`"
-                .to_string(),
-        )),
-    }
-}
 
 /// The entries a `models:` item stands for: one, or one per preprocessing alternative.
 fn check_model(
@@ -399,13 +368,21 @@ fn count_trials(
     search: Search,
     in_file: &InFile,
 ) -> Result<u64, InputError> {
-    let total = match search {
-        Search::Grid => models
+    let listed = match search.listing() {
+        Listing::Grid => models
             .iter()
             .map(|m| m.size().unwrap_or(u64::MAX))
             .fold(0u64, u64::saturating_add),
-        Search::Random(Budget::Total(n)) => n as u64,
-        Search::Random(Budget::PerModel(n)) => (n as u64).saturating_mul(models.len() as u64),
+        Listing::Random(Budget::Total(n)) => n as u64,
+        Listing::Random(Budget::PerModel(n)) => (n as u64).saturating_mul(models.len() as u64),
+    };
+    let total = match search {
+        Search::Halving(h) if listed <= MAX_TRIALS => h
+            .schedule(listed as usize)
+            .iter()
+            .map(|r| r.candidates as u64)
+            .sum(),
+        _ => listed,
     };
     if total > MAX_TRIALS {
         let shown = if total == u64::MAX {

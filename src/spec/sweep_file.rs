@@ -82,6 +82,8 @@ pub enum Strategy {
     #[default]
     Grid,
     Random,
+    Tpe,
+    Halving,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -89,10 +91,24 @@ pub enum Strategy {
 pub struct RawSearch {
     #[serde(default)]
     pub strategy: Strategy,
-    /// Random search: trials in the whole sweep.
+    /// Random search and TPE: trials in the whole sweep.
     pub trials: Option<Spanned<usize>>,
     /// Random search: trials per model entry.
     pub trials_per_model: Option<Spanned<usize>>,
+    /// TPE: trials sampled at random before the model of good and bad trials is used.
+    pub startup_trials: Option<Spanned<usize>>,
+    /// Halving: keep one in `factor` candidates per rung, multiplying the resource by it.
+    pub factor: Option<Spanned<u64>>,
+    /// Halving: what grows from rung to rung (`rows`, or an integer parameter such as `n_estimators`).
+    pub resource: Option<Spanned<String>>,
+    /// Halving: the first rung's resource, a number or `exhaust` / `smallest`.
+    pub min_resource: Option<Spanned<serde_json::Value>>,
+    /// Halving: the largest resource (default for `rows`: every training row).
+    pub max_resource: Option<Spanned<u64>>,
+    /// Halving: candidates sampled at random (default: the grid).
+    pub candidates: Option<Spanned<usize>>,
+    /// Stop evaluating a trial's folds once it is clearly worse than the median (`median`).
+    pub prune: Option<Spanned<serde_json::Value>>,
     /// Start no trial after this long (`90s`, `10m`, `2h`); running trials finish.
     pub time_budget: Option<Spanned<String>>,
 }

@@ -1,0 +1,311 @@
+//! Where a running sweep's trials come from. Grid and random search list their trials in advance;
+//! TPE ([`tpe`]) and successive halving ([`halving`]) propose each trial from the results of earlier
+//! ones, and fold pruning ([`prune`]) gives each trial the bars it must clear.
+//!
+//! Proposals are deterministic whatever the backend and timing: proposal `n` may use the results of
+//! trials `0..needs(n)` only, and waits ([`Next::Wait`]) until exactly those have finished. For TPE
+//! and pruning `needs(n) = n + 1 - lag` with `lag` the number of jobs the run started with, so every
+//! worker stays busy while results arrive in any order; halving's rung `k` needs all of rung `k - 1`.
+
+pub mod halving;
+pub mod parzen;
+pub mod prune;
+pub mod tpe;
+
+use crate::evaluate::{Status, TrialRecord};
+use crate::expand::{Stage, Trial, TrialStream};
+use crate::spec::{Plan, Resource, Search};
+use crate::value::Value;
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+/// What a source has for a backend asking for work.
+#[derive(Debug)]
+pub enum Next {
+    Trial(Box<Trial>),
+    /// Nothing until more running trials finish.
+    Wait,
+    /// No more trials.
+    Done,
+}
+
+/// Trials on demand. The backend reports every finished record back with `observe`, on the
+/// thread that calls `next`.
+pub trait TrialSource {
+    fn next(&mut self) -> Next;
+    fn observe(&mut self, record: &TrialRecord);
+}
+
+/// Trials listed in advance (grid, random, refits): never waits, learns nothing.
+pub struct Listed<I>(pub I);
+
+impl<I: Iterator<Item = Trial>> TrialSource for Listed<I> {
+    fn next(&mut self) -> Next {
+        match self.0.next() {
+            Some(trial) => Next::Trial(Box::new(trial)),
+            None => Next::Done,
+        }
+    }
+
+    fn observe(&mut self, _: &TrialRecord) {}
+}
+
+/// How a finished trial ended, as the search uses it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub status: Status,
+    /// The mean primary metric of an ok trial.
+    pub score: Option<f64>,
+    /// The primary metric of each fold it ran.
+    pub splits: Vec<f64>,
+}
+
+impl Outcome {
+    pub fn of(record: &TrialRecord, primary: usize) -> Outcome {
+        Outcome {
+            status: record.status,
+            score: (record.status == Status::Ok)
+                .then(|| record.means.get(primary).copied())
+                .flatten(),
+            splits: record.splits.clone(),
+        }
+    }
+}
+
+/// One proposed trial as the search remembers it.
+#[derive(Debug, Clone)]
+pub struct Past {
+    pub entry: usize,
+    pub params: Vec<(String, Value)>,
+    pub key: String,
+    pub stage: Option<Stage>,
+    /// `None` while it runs.
+    pub outcome: Option<Outcome>,
+}
+
+impl Past {
+    fn of(trial: &Trial) -> Past {
+        Past {
+            entry: trial.entry,
+            params: trial.params.clone(),
+            key: trial.key.clone(),
+            stage: trial.stage,
+            outcome: None,
+        }
+    }
+}
+
+/// Every trial proposed so far, by index.
+#[derive(Default)]
+pub struct History {
+    pub pasts: Vec<Option<Past>>,
+    /// Trials `0..finished` have all finished.
+    finished: usize,
+}
+
+impl History {
+    fn put(&mut self, index: usize, past: Past) {
+        if self.pasts.len() <= index {
+            self.pasts.resize(index + 1, None);
+        }
+        self.pasts[index] = Some(past);
+        self.advance();
+    }
+
+    fn advance(&mut self) {
+        while self
+            .pasts
+            .get(self.finished)
+            .is_some_and(|p| p.as_ref().is_some_and(|p| p.outcome.is_some()))
+        {
+            self.finished += 1;
+        }
+    }
+
+    pub fn get(&self, index: usize) -> Option<&Past> {
+        self.pasts.get(index).and_then(Option::as_ref)
+    }
+
+    /// Every key proposed so far.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.pasts.iter().flatten().map(|p| p.key.as_str())
+    }
+}
+
+/// A trial's configuration, as a strategy proposes it.
+pub struct Proposal {
+    pub entry: usize,
+    pub params: Vec<(String, Value)>,
+    pub stage: Option<Stage>,
+}
+
+/// A strategy that proposes trial `index` from earlier results.
+pub trait Proposer {
+    /// How many leading trials must have finished before trial `index` is proposed.
+    fn needs(&self, index: usize) -> usize;
+    /// Trial `index`, knowing the results of trials `0..needs(index)` and the configurations of all
+    /// before it; `None` when the search is over.
+    fn propose(&mut self, index: usize, history: &History) -> Option<Proposal>;
+    /// Whether proposals must be made one after another from 0 (a stream), even for trials a resumed
+    /// run already has.
+    fn sequential(&self) -> bool {
+        false
+    }
+}
+
+/// A listed stream as a proposer: needs nothing (used when pruning needs a history).
+struct Streamed(TrialStream);
+
+impl Proposer for Streamed {
+    fn needs(&self, _: usize) -> usize {
+        0
+    }
+
+    fn propose(&mut self, _: usize, _: &History) -> Option<Proposal> {
+        self.0.next().map(|t| Proposal {
+            entry: t.entry,
+            params: t.params,
+            stage: None,
+        })
+    }
+
+    fn sequential(&self) -> bool {
+        true
+    }
+}
+
+/// The source of a search that learns: proposals from a strategy, recorded trials of a resumed run
+/// replayed into its history (not run again), pruning bars attached.
+pub struct Adaptive<'a> {
+    plan: &'a Plan,
+    proposer: Box<dyn Proposer + 'a>,
+    history: History,
+    prune: Option<prune::Bars>,
+    next_index: usize,
+    lag: usize,
+    done: bool,
+}
+
+impl<'a> Adaptive<'a> {
+    fn needs(&self, index: usize) -> usize {
+        let mut needs = self.proposer.needs(index);
+        if self.prune.is_some() {
+            needs = needs.max((index + 1).saturating_sub(self.lag));
+        }
+        needs
+    }
+}
+
+impl TrialSource for Adaptive<'_> {
+    fn next(&mut self) -> Next {
+        loop {
+            if self.done {
+                return Next::Done;
+            }
+            let index = self.next_index;
+            // A recorded trial of a resumed run stands as it was.
+            if self.history.get(index).is_some_and(|p| p.outcome.is_some()) {
+                if self.proposer.sequential()
+                    && self.proposer.propose(index, &self.history).is_none()
+                {
+                    self.done = true;
+                }
+                self.next_index += 1;
+                continue;
+            }
+            let needs = self.needs(index);
+            if self.history.finished < needs {
+                return Next::Wait;
+            }
+            let Some(proposal) = self.proposer.propose(index, &self.history) else {
+                self.done = true;
+                return Next::Done;
+            };
+            let mut trial = Trial::new(self.plan, index, proposal.entry, proposal.params);
+            trial.stage = proposal.stage;
+            if let (Some(stage), Search::Halving(h)) = (proposal.stage, self.plan.search) {
+                // A rows rung is not in the parameters; the key tells the rungs apart. The seed stays
+                // the configuration's.
+                if h.resource == Resource::Rows {
+                    trial.key.push_str(&format!("@rows={}", stage.resource));
+                }
+            }
+            if let Some(bars) = &mut self.prune {
+                trial.prune_bars = bars.for_trial(&self.history, needs);
+            }
+            self.history.put(index, Past::of(&trial));
+            self.next_index += 1;
+            return Next::Trial(Box::new(trial));
+        }
+    }
+
+    fn observe(&mut self, record: &TrialRecord) {
+        let primary = self.plan.primary_index();
+        let index = record.trial.index;
+        let mut past = Past::of(&record.trial);
+        past.outcome = Some(Outcome::of(record, primary));
+        self.history.put(index, past);
+    }
+}
+
+/// A finished trial read back from a run's trials.csv.
+pub struct Recorded {
+    pub index: usize,
+    pub past: Past,
+}
+
+/// The source for a run of `plan`: `lag` is the number of jobs the run started with; `recorded`
+/// are the trials a resumed run already has (skipped); `skip` the keys a listed search skips.
+pub fn source<'a>(
+    plan: &'a Plan,
+    lag: usize,
+    recorded: Vec<Recorded>,
+    skip: HashSet<u64>,
+) -> Box<dyn TrialSource + 'a> {
+    let lag = lag.max(1);
+    let proposer: Box<dyn Proposer + 'a> = match plan.search {
+        Search::Tpe(settings) => Box::new(tpe::Tpe::new(plan, settings, lag)),
+        Search::Halving(settings) => Box::new(halving::Halving::new(plan, settings)),
+        Search::Grid | Search::Random(_) if plan.prune.is_some() => {
+            Box::new(Streamed(TrialStream::new(plan)))
+        }
+        Search::Grid | Search::Random(_) => {
+            let stream = TrialStream::new(plan)
+                .filter(move |t| !skip.contains(&crate::seed::key_hash(&t.key)));
+            return Box::new(Listed(stream));
+        }
+    };
+    let mut history = History::default();
+    for r in recorded {
+        history.put(r.index, r.past);
+    }
+    Box::new(Adaptive {
+        plan,
+        proposer,
+        history,
+        prune: plan.prune.map(|p| prune::Bars::new(p, plan)),
+        next_index: 0,
+        lag,
+        done: false,
+    })
+}
+
+/// A source that starts nothing after `budget` (checked whenever a backend asks for a trial).
+pub struct Budgeted<'a> {
+    pub inner: Box<dyn TrialSource + 'a>,
+    pub clock: Instant,
+    pub budget: Duration,
+}
+
+impl TrialSource for Budgeted<'_> {
+    fn next(&mut self) -> Next {
+        if self.clock.elapsed() >= self.budget {
+            return Next::Done;
+        }
+        self.inner.next()
+    }
+
+    fn observe(&mut self, record: &TrialRecord) {
+        self.inner.observe(record);
+    }
+}
