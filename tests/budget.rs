@@ -7,15 +7,32 @@ mod common;
 use common::{data, Sandbox, Trials};
 use std::time::{Duration, Instant};
 
-/// Eight trials of about 0.4 s each (a model that sleeps), one job at a time.
-fn config(sandbox: &Sandbox, backend: &str, budget: Option<&str>) -> std::path::PathBuf {
-    let budget = budget.map_or(String::new(), |b| format!("search: {{time_budget: {b}}}\n"));
+/// Eight trials of about 0.4 s each (a model that sleeps), one job at a time: a grid, or TPE
+/// proposing the sleep time (`tpe`).
+fn search_config(
+    sandbox: &Sandbox,
+    backend: &str,
+    budget: Option<&str>,
+    tpe: bool,
+) -> std::path::PathBuf {
+    let budget = budget.map_or(String::new(), |b| format!("time_budget: {b}, "));
+    let (strategy, seconds) = if tpe {
+        (
+            "strategy: tpe, trials: 8, startup_trials: 3",
+            "{uniform: [0.2, 0.21]}",
+        )
+    } else {
+        (
+            "strategy: grid",
+            "[0.2, 0.201, 0.202, 0.203, 0.204, 0.205, 0.206, 0.207]",
+        )
+    };
     sandbox.write(
-        &format!("{backend}-{}.yaml", budget.len()),
+        &format!("{backend}-{}-{tpe}.yaml", budget.len()),
         &format!(
-            "name: budget\ndata: {{path: {}, target: target}}\ncv: {{folds: 2}}\n{budget}refit: none\n\
-             execution: {{backend: {backend}, jobs: 1}}\nmodels:\n  - model: fault\n    params:\n      kind: sleep\n      \
-             seconds: [0.2, 0.201, 0.202, 0.203, 0.204, 0.205, 0.206, 0.207]\n",
+            "name: budget\ndata: {{path: {}, target: target}}\ncv: {{folds: 2}}\nsearch: {{{budget}{strategy}}}\n\
+             refit: none\nexecution: {{backend: {backend}, jobs: 1}}\nmodels:\n  - model: fault\n    params:\n      \
+             kind: sleep\n      seconds: {seconds}\n",
             data("iris.csv")
         ),
     )
@@ -31,10 +48,19 @@ fn status(sandbox: &Sandbox, out: &str) -> String {
 
 #[test]
 fn a_time_budget_stops_starting_trials_and_resume_finishes_the_same_sweep() {
-    for backend in ["threads", "processes"] {
+    for (backend, tpe) in [
+        ("threads", false),
+        ("processes", false),
+        ("threads", true),
+        ("processes", true),
+    ] {
         let sandbox = Sandbox::new();
         let started = Instant::now();
-        let partial = sandbox.run_ok(&config(&sandbox, backend, Some("1s")), "out", &[]);
+        let partial = sandbox.run_ok(
+            &search_config(&sandbox, backend, Some("1s"), tpe),
+            "out",
+            &[],
+        );
         let took = started.elapsed();
         let ran = partial.rows.len();
         // Each trial sleeps 0.2 s per fold: 0.4 s, so about three fit in a second.
@@ -54,7 +80,7 @@ fn a_time_budget_stops_starting_trials_and_resume_finishes_the_same_sweep() {
             assert!(resumes < 8, "{backend}: resume makes progress");
         }
         let resumed = Trials::read(&sandbox.path("out").join("trials.csv"));
-        let whole = sandbox.run_ok(&config(&sandbox, backend, None), "whole", &[]);
+        let whole = sandbox.run_ok(&search_config(&sandbox, backend, None, tpe), "whole", &[]);
         assert_eq!(
             resumed.rows.keys().collect::<Vec<_>>(),
             whole.rows.keys().collect::<Vec<_>>(),

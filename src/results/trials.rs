@@ -42,6 +42,11 @@ impl Layout {
             .iter()
             .flat_map(|m| m.params.iter().map(|(n, _)| n.clone()))
             .collect();
+        if let crate::spec::Search::Halving(h) = plan.search {
+            if let crate::spec::Resource::Param(name) = h.resource {
+                params.push(name.to_string());
+            }
+        }
         params.sort();
         params.dedup();
         Layout {

@@ -309,3 +309,148 @@ impl TrialSource for Budgeted<'_> {
         self.inner.observe(record);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::testing::plan;
+
+    /// A toy objective: svm is best near c = 10 (in log space), trees are poor.
+    fn score(trial: &Trial) -> f64 {
+        match trial.model.as_str() {
+            "svm" => {
+                let c = trial.params[0].1.as_f64().unwrap();
+                0.9 - 0.05 * (c.log10() - 1.0).powi(2)
+            }
+            _ => 0.5,
+        }
+    }
+
+    /// Runs a search to the end with `jobs` trials in flight, finishing the newest first (`lifo`) or
+    /// the oldest first; returns every trial in index order.
+    fn drive(plan: &Plan, jobs: usize, lifo: bool) -> Vec<Trial> {
+        let mut source = source(plan, jobs, Vec::new(), HashSet::new());
+        let mut running: Vec<Trial> = Vec::new();
+        let mut all = Vec::new();
+        loop {
+            let mut done = false;
+            while running.len() < jobs {
+                match source.next() {
+                    Next::Trial(t) => running.push(*t),
+                    Next::Wait => break,
+                    Next::Done => {
+                        done = true;
+                        break;
+                    }
+                }
+            }
+            if running.is_empty() {
+                assert!(done, "the source waits with nothing running");
+                break;
+            }
+            let trial = if lifo {
+                running.pop().unwrap()
+            } else {
+                running.remove(0)
+            };
+            let mut record = TrialRecord::bare(&trial, Status::Ok, String::new());
+            record.means = vec![score(&trial); plan.metrics.len()];
+            record.splits = vec![score(&trial); plan.n_folds()];
+            source.observe(&record);
+            all.push(trial);
+        }
+        all.sort_by_key(|t| t.index);
+        all
+    }
+
+    const SPACE: &str = "models:\n  - model: svm\n    params: {c: {log_uniform: [0.001, 1000]}}\n  - model: decision_tree\n    params: {max_depth: {int_uniform: [1, 6]}, criterion: [gini, entropy]}\n";
+
+    #[test]
+    fn tpe_proposals_depend_on_seed_and_jobs_not_on_finishing_order() {
+        let p = plan(&format!(
+            "search: {{strategy: tpe, trials: 40, startup_trials: 8}}\n{SPACE}"
+        ));
+        let keys = |ts: Vec<Trial>| ts.into_iter().map(|t| t.key).collect::<Vec<_>>();
+        let fifo = keys(drive(&p, 3, false));
+        assert_eq!(fifo.len(), 40);
+        assert_eq!(
+            fifo,
+            keys(drive(&p, 3, true)),
+            "finishing order changed the trials"
+        );
+        assert_ne!(
+            fifo,
+            keys(drive(&p, 1, false)),
+            "jobs set the lag, so the trials"
+        );
+    }
+
+    #[test]
+    fn tpe_parameters_belong_to_their_family_and_respect_log_and_integer_axes() {
+        let p = plan(&format!(
+            "search: {{strategy: tpe, trials: 60, startup_trials: 10}}\n{SPACE}"
+        ));
+        let trials = drive(&p, 2, false);
+        for t in &trials {
+            let names: Vec<&str> = t.params.iter().map(|(n, _)| n.as_str()).collect();
+            match t.model.as_str() {
+                "svm" => {
+                    assert_eq!(names, ["c"]);
+                    let c = t.params[0].1.as_f64().unwrap();
+                    assert!((0.001..=1000.0).contains(&c), "{c}");
+                }
+                _ => {
+                    assert_eq!(names, ["criterion", "max_depth"]);
+                    assert!(matches!(t.params[1].1, Value::Int(1..=6)), "{:?}", t.params);
+                }
+            }
+        }
+        // After the random start TPE spends its trials on the better family, near c = 10 in log
+        // space: closer than the random start got.
+        let distance = |ts: &[Trial]| {
+            let mut d: Vec<f64> = ts
+                .iter()
+                .filter(|t| t.model == "svm")
+                .map(|t| (t.params[0].1.as_f64().unwrap().log10() - 1.0).abs())
+                .collect();
+            d.sort_by(f64::total_cmp);
+            d[d.len() / 2]
+        };
+        let later = &trials[30..];
+        assert!(later.iter().filter(|t| t.model == "svm").count() >= 24);
+        assert!(
+            distance(later) < 0.5,
+            "median log10 distance {}",
+            distance(later)
+        );
+        assert!(distance(later) < distance(&trials[..10]));
+    }
+
+    #[test]
+    fn halving_waits_for_a_whole_rung_and_promotes_the_best() {
+        let p = plan(
+            "search: {strategy: halving, factor: 2, resource: n_estimators, max_resource: 8}\nmodels:\n  - model: random_forest\n    params: {max_depth: [1, 2, 3, 4]}\n",
+        );
+        let mut source = source(&p, 4, Vec::new(), HashSet::new());
+        let first: Vec<Trial> = (0..4)
+            .map(|_| match source.next() {
+                Next::Trial(t) => *t,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert!(matches!(source.next(), Next::Wait));
+        assert!(first.iter().all(|t| t.stage.unwrap().rung == 0));
+        // Shallower trees score better here; results arrive out of order.
+        for t in first.iter().rev() {
+            let mut record = TrialRecord::bare(t, Status::Ok, String::new());
+            let depth = t.params[0].1.as_f64().unwrap();
+            record.means = vec![-depth; p.metrics.len()];
+            source.observe(&record);
+        }
+        let Next::Trial(next) = source.next() else {
+            panic!("rung 1 did not start")
+        };
+        assert_eq!(next.stage.unwrap().rung, 1);
+        assert_eq!(next.key, "random_forest(max_depth=1,n_estimators=4)");
+    }
+}

@@ -142,3 +142,52 @@ mod tests {
         assert_eq!(m.count(), values.len());
     }
 }
+
+#[cfg(test)]
+mod bar_tests {
+    use super::*;
+    use crate::search::{Outcome, Past};
+
+    #[test]
+    fn bars_never_prune_before_two_folds_or_at_the_last() {
+        let mut history = History::default();
+        for i in 0..6 {
+            history.put(
+                i,
+                Past {
+                    entry: 0,
+                    params: Vec::new(),
+                    key: format!("t{i}"),
+                    stage: None,
+                    outcome: Some(Outcome {
+                        status: Status::Ok,
+                        score: Some(0.5),
+                        splits: vec![0.1 * i as f64; 4],
+                    }),
+                },
+            );
+        }
+        let mut bars = Bars {
+            settings: Prune {
+                margin: 0.01,
+                startup_trials: 5,
+            },
+            higher_is_better: true,
+            folds: 4,
+            medians: (0..4).map(|_| RunningMedian::default()).collect(),
+            counted: 0,
+        };
+        let few = bars.for_trial(&history, 4).unwrap();
+        assert!(
+            few.iter().all(|b| b.is_nan()),
+            "4 trials < 5 startup: {few:?}"
+        );
+        let b = bars.for_trial(&history, 6).unwrap();
+        assert!(b[0].is_nan() && b[3].is_nan(), "{b:?}");
+        // Median of 0.0, 0.1, ..., 0.5 is 0.25, less the margin.
+        assert!(
+            (b[1] - 0.24).abs() < 1e-12 && (b[2] - 0.24).abs() < 1e-12,
+            "{b:?}"
+        );
+    }
+}

@@ -528,6 +528,11 @@ mod tests {
             rungs(halving(3, 1, true, 1000), 243),
             vec![(243, 12), (81, 36), (27, 108), (9, 324), (3, 972)]
         );
+        // The reference grid's 57 candidates on the 455 rows left by a 20% test split.
+        assert_eq!(
+            rungs(halving(3, 20, true, 455), 57),
+            vec![(57, 20), (19, 60), (7, 180)]
+        );
         // Few resources: rungs stop when the resource would pass max_resource.
         assert_eq!(
             rungs(halving(2, 10, false, 50), 40),
