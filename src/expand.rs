@@ -120,8 +120,10 @@ impl TrialStream {
                     None => (Box::new(Grid::new(params)), None),
                     Some(limit) => {
                         let label = format!("random/{entry_index}");
-                        let mut rng =
-                            Xoshiro256PlusPlus::seed_from_u64(derive_seed(plan.seed, &label));
+                        let mut rng = Xoshiro256PlusPlus::seed_from_u64(derive_seed(
+                            plan.search_seed,
+                            &label,
+                        ));
                         // Small discrete spaces run out of new points: give up after many repeats.
                         let attempts = limit.saturating_mul(20);
                         let sets = (0..attempts).map(move |_| sample(&params, &mut rng));

@@ -8,7 +8,7 @@ use crate::metrics::Metric;
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
-use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::io::{BufReader, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::path::PathBuf;
 
@@ -138,30 +138,47 @@ pub fn write_leaderboard(dir: &Path, primary: Metric, models: &[RefitRecord]) ->
         models.iter().map(|m| (m.key.as_str(), &m.test)).collect();
     let mut top = Vec::new();
     replace_file(&dir.join(LEADERBOARD), |out| {
-        let mut writer = csv::Writer::from_writer(out);
+        let mut writer = csv::Writer::from_writer(&mut *out);
         writer.write_record(&board_header)?;
+        writer.flush()?;
+        drop(writer);
         let mut row = Vec::new();
         for (entry, rank) in entries.iter().zip(&ranks) {
             row.resize((entry.end - entry.start) as usize, 0);
             source.seek(SeekFrom::Start(entry.start))?;
             source.read_exact(&mut row)?;
-            let mut one = csv::ReaderBuilder::new()
-                .has_headers(false)
-                .from_reader(row.as_slice());
-            one.read_record(&mut record)?;
-            let mut out = vec![rank.map_or(String::new(), |r| r.to_string())];
-            out.extend(record.iter().map(String::from));
+            // A trials.csv row is already a CSV record: copied as it is, between its rank and its
+            // test scores (numbers, which need no quoting).
+            let body = row.strip_suffix(b"\n").unwrap_or(&row);
+            let body = body.strip_suffix(b"\r").unwrap_or(body);
+            let rank = rank.map_or(String::new(), |r| r.to_string());
+            out.write_all(rank.as_bytes())?;
+            out.write_all(b",")?;
+            out.write_all(body)?;
             let test = tests.get(entry.key.as_str());
-            out.extend(test_columns.iter().map(|c| {
-                test.and_then(|t| t.get(c))
-                    .map_or(String::new(), |v| v.to_string())
-            }));
-            writer.write_record(&out)?;
+            for c in &test_columns {
+                let cell = test
+                    .and_then(|t| t.get(c))
+                    .map_or(String::new(), |v| v.to_string());
+                out.write_all(b",")?;
+                out.write_all(cell.as_bytes())?;
+            }
+            out.write_all(b"\n")?;
             if top.len() < TOP_ROWS {
-                top.push(out);
+                let mut one = csv::ReaderBuilder::new()
+                    .has_headers(false)
+                    .from_reader(body);
+                one.read_record(&mut record)?;
+                let mut shown = vec![rank];
+                shown.extend(record.iter().map(String::from));
+                shown.extend(test_columns.iter().map(|c| {
+                    test.and_then(|t| t.get(c))
+                        .map_or(String::new(), |v| v.to_string())
+                }));
+                top.push(shown);
             }
         }
-        Ok(writer.flush()?)
+        Ok(out.flush()?)
     })?;
     Ok(Board {
         top: TrialsTable {

@@ -101,6 +101,8 @@ pub struct History {
     pub pasts: Vec<Option<Past>>,
     /// Trials `0..finished` have all finished.
     finished: usize,
+    /// The key hash of every trial proposed so far.
+    keys: HashSet<u64>,
 }
 
 impl History {
@@ -108,6 +110,7 @@ impl History {
         if self.pasts.len() <= index {
             self.pasts.resize(index + 1, None);
         }
+        self.keys.insert(crate::seed::key_hash(&past.key));
         self.pasts[index] = Some(past);
         self.advance();
     }
@@ -126,9 +129,9 @@ impl History {
         self.pasts.get(index).and_then(Option::as_ref)
     }
 
-    /// Every key proposed so far.
-    pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.pasts.iter().flatten().map(|p| p.key.as_str())
+    /// Whether a trial with this key hash was proposed.
+    pub fn has_key(&self, hash: u64) -> bool {
+        self.keys.contains(&hash)
     }
 }
 

@@ -15,7 +15,6 @@ use crate::spec::{Axis, Plan};
 use crate::value::Value;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
-use std::collections::HashSet;
 
 /// Candidates drawn per proposal (Optuna's `n_ei_candidates`).
 const CANDIDATES: usize = 24;
@@ -167,10 +166,10 @@ impl<'a> Tpe<'a> {
         &self,
         preferred: Vec<Proposal>,
         entry: usize,
-        seen: &HashSet<u64>,
+        history: &History,
         rng: &mut Xoshiro256PlusPlus,
     ) -> Option<Proposal> {
-        let is_fresh = |p: &Proposal| !seen.contains(&self.key_of(p));
+        let is_fresh = |p: &Proposal| !history.has_key(self.key_of(p));
         if let Some(p) = preferred.into_iter().find(is_fresh) {
             return Some(p);
         }
@@ -197,9 +196,10 @@ impl Proposer for Tpe<'_> {
         if index >= self.settings.trials {
             return None;
         }
-        let mut rng =
-            Xoshiro256PlusPlus::seed_from_u64(derive_seed(self.plan.seed, &format!("tpe/{index}")));
-        let seen: HashSet<u64> = history.keys().map(key_hash).collect();
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(derive_seed(
+            self.plan.search_seed,
+            &format!("tpe/{index}"),
+        ));
         let split = if index < self.settings.startup_trials {
             None
         } else {
@@ -208,7 +208,7 @@ impl Proposer for Tpe<'_> {
         let Some(split) = split else {
             let first = self.random(None, &mut rng);
             let entry = first.entry;
-            return self.fresh(vec![first], entry, &seen, &mut rng);
+            return self.fresh(vec![first], entry, history, &mut rng);
         };
         let past = |i: &usize| history.get(*i).expect("split indices were proposed");
         // The family first, as a categorical parameter of its own.
@@ -261,6 +261,6 @@ impl Proposer for Tpe<'_> {
                 stage: None,
             })
             .collect();
-        self.fresh(preferred, entry, &seen, &mut rng)
+        self.fresh(preferred, entry, history, &mut rng)
     }
 }

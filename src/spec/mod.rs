@@ -100,7 +100,11 @@ impl ModelEntry {
 /// A checked sweep: nothing in it needs checking again.
 pub struct Plan {
     pub name: String,
+    /// Seeds the folds and every trial's model (from its key).
     pub seed: u64,
+    /// Seeds the search's own choices: random samples and TPE proposals (`search.seed`, default
+    /// `seed`), so a search can be repeated on the same folds with other choices.
+    pub search_seed: u64,
     /// What the plan was built from.
     pub request: PlanRequest,
     /// The sweep as written, as plain JSON, for the manifest.
@@ -253,6 +257,7 @@ impl Plan {
         Ok(Plan {
             name: raw.name,
             seed: raw.seed,
+            search_seed: raw.search.seed.unwrap_or(raw.seed),
             as_written,
             dataset,
             task,

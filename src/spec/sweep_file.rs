@@ -107,6 +107,8 @@ pub struct RawSearch {
     pub max_resource: Option<Spanned<u64>>,
     /// Halving: candidates sampled at random (default: the grid).
     pub candidates: Option<Spanned<usize>>,
+    /// The seed of the search's own random choices (random samples, TPE); default: the sweep's.
+    pub seed: Option<u64>,
     /// Stop evaluating a trial's folds once it is clearly worse than the median (`median`).
     pub prune: Option<Spanned<serde_json::Value>>,
     /// Start no trial after this long (`90s`, `10m`, `2h`); running trials finish.
