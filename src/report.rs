@@ -71,12 +71,15 @@ impl Progress {
     pub fn record(&mut self, r: &TrialRecord) {
         self.done += 1;
         self.done_here += 1;
-        if r.status == Status::Ok {
-            if let Some(&score) = r.means.get(self.primary_index) {
-                self.best = better_best(self.best.take(), score, &r.trial.key, self.primary);
+        match r.status {
+            Status::Ok => {
+                if let Some(&score) = r.means.get(self.primary_index) {
+                    self.best = better_best(self.best.take(), score, &r.trial.key, self.primary);
+                }
             }
-        } else {
-            self.failed += 1;
+            // Pruning is the search working, not a failure.
+            Status::Pruned => {}
+            _ => self.failed += 1,
         }
         let message = self.message();
         if let Some(bar) = &self.bar {
