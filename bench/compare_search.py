@@ -241,11 +241,16 @@ def overhead_section(report):
 HALVING_TABLES = [
     dict(name="breast_cancer", data="data/breast_cancer.csv", target="target", metric="accuracy", models="reference"),
     dict(name="mlc_churn", data="data/real/mlc_churn.csv.gz", target="churn", metric="accuracy"),
-    dict(name="nasscds", data="data/real/nasscds.csv.gz", target="dead", drop=["injSeverity"], metric="accuracy"),
+    dict(name="wage", data="data/real/wage.csv.gz", target="wage", drop=["logwage"], metric="r2", models="regression"),
 ]
 HALVING_MODELS = dict(
     decision_tree=dict(max_depth=("list", [2, 4, 6, 8, 12, None]), min_samples_leaf=("list", [1, 5, 20])),
     logistic_regression=dict(alpha=("list", [0.001, 0.01, 0.1, 1, 10])),
+    random_forest=dict(n_estimators=("list", [50, 100]), max_depth=("list", [6, 12, None]), max_features=("list", ["sqrt", 0.5])),
+)
+HALVING_REGRESSION = dict(
+    decision_tree=dict(max_depth=("list", [2, 4, 6, 8, 12, None]), min_samples_leaf=("list", [1, 5, 20])),
+    elastic_net=dict(alpha=("list", [0.001, 0.01, 0.1, 1, 10]), l1_ratio=("list", [0.0, 0.5, 1.0])),
     random_forest=dict(n_estimators=("list", [50, 100]), max_depth=("list", [6, 12, None]), max_features=("list", ["sqrt", 0.5])),
 )
 REFERENCE_MODELS = dict(
@@ -268,7 +273,7 @@ def halving_section(report):
     report.append("| table | candidates | grid wall | halving wall | grid/halving | grid fold fits | halving fold fits (full-size eq.) | grid best | halving pick | diff (points) | pruned wall | grid/pruned | trials pruned | best pruned |")
     report.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for table in HALVING_TABLES:
-        models = REFERENCE_MODELS if table.get("models") == "reference" else HALVING_MODELS
+        models = {"reference": REFERENCE_MODELS, "regression": HALVING_REGRESSION}.get(table.get("models"), HALVING_MODELS)
         table = dict(table, space=models)
         col = f"mean_test_{table['metric']}"
         paths = {

@@ -213,46 +213,49 @@ impl Parzen {
             .collect()
     }
 
-    /// The mixture's log density at `x` (a streaming log-sum-exp over components).
+    /// The mixture's log density at `x`: each component's log density, one dimension at a time over
+    /// all components (the loop a proposal spends its time in), then a log-sum-exp.
     pub fn log_pdf(&self, x: &[f64]) -> f64 {
-        let (mut max, mut sum) = (f64::NEG_INFINITY, 0.0);
-        for (k, &log_weight) in self.log_weights.iter().enumerate() {
-            let mut log = log_weight;
-            for (d, (kernels, &xd)) in self.dims.iter().zip(x).enumerate() {
-                log += match kernels {
-                    Kernels::Categorical(_) => self.log_choices[d][k][xd as usize],
-                    Kernels::Numeric {
-                        mus,
-                        sigmas,
-                        log_norms,
-                        constants,
-                        step,
-                        ..
-                    } => {
+        let mut logs = self.log_weights.clone();
+        for (d, (kernels, &xd)) in self.dims.iter().zip(x).enumerate() {
+            match kernels {
+                Kernels::Categorical(_) => {
+                    let choice = xd as usize;
+                    for (log, row) in logs.iter_mut().zip(&self.log_choices[d]) {
+                        *log += row[choice];
+                    }
+                }
+                Kernels::Numeric {
+                    mus,
+                    sigmas,
+                    log_norms,
+                    constants,
+                    step,
+                    ..
+                } => {
+                    let half = step.unwrap_or(0.0) / 2.0;
+                    for (k, log) in logs.iter_mut().enumerate() {
                         let (mu, sigma) = (mus[k], sigmas[k]);
-                        match constants[k] {
+                        *log += match constants[k] {
                             Some(c) => {
                                 let z = (xd - mu) / sigma;
                                 -0.5 * z * z + c
                             }
-                            None => {
-                                let half = step.unwrap_or(0.0) / 2.0;
-                                log_mass(xd - half, xd + half, mu, sigma) - log_norms[k]
-                            }
-                        }
+                            None => log_mass(xd - half, xd + half, mu, sigma) - log_norms[k],
+                        };
                     }
-                };
-            }
-            if log > max {
-                sum = sum * (max - log).exp() + 1.0;
-                max = log;
-            } else if log > max - NEGLIGIBLE {
-                sum += (log - max).exp();
+                }
             }
         }
+        let max = logs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         if max == f64::NEG_INFINITY {
             return max;
         }
+        let sum: f64 = logs
+            .iter()
+            .filter(|&&log| log > max - NEGLIGIBLE)
+            .map(|log| (log - max).exp())
+            .sum();
         max + sum.ln()
     }
 }
@@ -278,11 +281,14 @@ fn phi(z: f64) -> f64 {
 /// precision in the tails.
 fn log_mass(a: f64, b: f64, mu: f64, sigma: f64) -> f64 {
     let (za, zb) = ((a - mu) / sigma, (b - mu) / sigma);
-    // Beyond 9 sigma on both sides the mass is 1 to within 1e-18.
-    if za < -9.0 && zb > 9.0 {
+    // Beyond 9 sigma a tail's mass is below 1e-18: a side that far out needs no erfc.
+    let mass = if za < -9.0 && zb > 9.0 {
         return 0.0;
-    }
-    let mass = if za > 0.0 {
+    } else if za < -9.0 {
+        phi(zb)
+    } else if zb > 9.0 {
+        phi(-za)
+    } else if za > 0.0 {
         phi(-za) - phi(-zb)
     } else {
         phi(zb) - phi(za)
