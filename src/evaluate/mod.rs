@@ -1,6 +1,9 @@
 //! Evaluating one trial: fit and score its model on every fold of the plan. Fold data (and its scaled
 //! versions) is sliced once per sweep and shared by every trial, so a trial copies nothing it does
-//! not change. Errors and panics inside a trial become a failed record of that trial only. A refit
+//! not change. A successive-halving trial over rows runs on its rung's subsample of each fold's training
+//! rows (fold sets of their own, built once per rung); a trial with pruning bars runs its folds in order
+//! and stops, status `pruned`, once its running mean falls short of a bar. Errors and panics inside a
+//! trial become a failed record of that trial only. A refit
 //! ([`refit`]) runs through the same entry point, so both backends run it as they run any trial.
 
 pub mod record;
