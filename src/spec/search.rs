@@ -182,7 +182,7 @@ pub fn check_search(
         }
     };
     // Keys that belong to another strategy are refused rather than ignored.
-    let foreign: [(&str, Option<&serde_saphyr::Location>, &[Strategy]); 7] = [
+    let foreign: [(&str, Option<&serde_saphyr::Location>, &[Strategy]); 8] = [
         (
             "trials",
             s.trials.as_ref().map(|v| &v.referenced),
@@ -218,6 +218,11 @@ pub fn check_search(
             s.candidates.as_ref().map(|v| &v.referenced),
             &[Strategy::Halving],
         ),
+        (
+            "max_resource",
+            s.max_resource.as_ref().map(|v| &v.referenced),
+            &[Strategy::Halving],
+        ),
     ];
     for (key, place, strategies) in foreign {
         if let Some(place) = place {
@@ -232,14 +237,6 @@ pub fn check_search(
                     ),
                 ));
             }
-        }
-    }
-    if let Some(m) = &s.max_resource {
-        if s.strategy != Strategy::Halving {
-            return Err(at(
-                &m.referenced,
-                "search.max_resource applies to `strategy: halving`".to_string(),
-            ));
         }
     }
     match s.strategy {
