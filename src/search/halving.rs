@@ -45,10 +45,6 @@ impl Halving {
         }
     }
 
-    pub fn rungs(&self) -> &[Rung] {
-        &self.rungs
-    }
-
     fn rung_of(&self, index: usize) -> Option<usize> {
         let rung = self
             .starts

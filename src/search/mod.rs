@@ -115,6 +115,21 @@ impl History {
         self.advance();
     }
 
+    /// Records a proposed trial's outcome (or the whole trial, if it was not proposed here).
+    fn finish(&mut self, trial: &Trial, outcome: Outcome) {
+        match self.pasts.get_mut(trial.index) {
+            Some(Some(past)) if past.key == trial.key => {
+                past.outcome = Some(outcome);
+                self.advance();
+            }
+            _ => {
+                let mut past = Past::of(trial);
+                past.outcome = Some(outcome);
+                self.put(trial.index, past);
+            }
+        }
+    }
+
     fn advance(&mut self) {
         while self
             .pasts
@@ -243,11 +258,8 @@ impl TrialSource for Adaptive<'_> {
     }
 
     fn observe(&mut self, record: &TrialRecord) {
-        let primary = self.plan.primary_index();
-        let index = record.trial.index;
-        let mut past = Past::of(&record.trial);
-        past.outcome = Some(Outcome::of(record, primary));
-        self.history.put(index, past);
+        let outcome = Outcome::of(record, self.plan.primary_index());
+        self.history.finish(&record.trial, outcome);
     }
 }
 
