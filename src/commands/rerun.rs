@@ -5,7 +5,7 @@ use crate::error::{Failure, InputError};
 use crate::evaluate::Evaluator;
 use crate::report::say;
 use crate::results::manifest::Manifest;
-use crate::results::trials::{Layout, TrialsTable};
+use crate::results::trials::{Layout, TrialsTable, RUN_SPECIFIC};
 use crate::results::{default_out_dir, MANIFEST, TRIALS};
 use crate::session::run_fresh;
 use crate::spec::{ExecutionOverrides, Plan, PlanRequest, SweepText};
@@ -26,17 +26,6 @@ pub struct RerunArgs {
     pub quiet: bool,
 }
 
-/// Columns that legitimately differ between two runs of the same sweep.
-const RUN_SPECIFIC: [&str; 8] = [
-    "trial",
-    "mean_fit_time",
-    "std_fit_time",
-    "mean_shared_fit_time",
-    "mean_score_time",
-    "std_score_time",
-    "backend",
-    "worker",
-];
 
 pub fn rerun(args: RerunArgs) -> Result<(), Failure> {
     let dir = &args.dir;
@@ -113,7 +102,7 @@ pub fn compare(before: &TrialsTable, after: &TrialsTable) -> Vec<String> {
                     .header
                     .iter()
                     .zip(r)
-                    .filter(|(h, _)| !RUN_SPECIFIC.contains(&h.as_str()))
+                    .filter(|(h, _)| h.as_str() != "trial" && !RUN_SPECIFIC.contains(&h.as_str()))
                     .map(|(h, v)| (h.clone(), v.clone()))
                     .collect();
                 (r[key].clone(), cells)

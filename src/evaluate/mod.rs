@@ -22,7 +22,7 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
-pub use record::{Status, TrialRecord};
+pub use record::{unix_now, Status, TrialRecord};
 use std::cell::RefCell;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
@@ -185,6 +185,14 @@ impl Evaluator {
 
     /// Fits and scores a trial on every fold. Errors and panics become a failed record.
     pub fn evaluate(&self, trial: &Trial) -> TrialRecord {
+        let started = unix_now();
+        let mut record = self.evaluate_caught(trial);
+        record.started = started;
+        record.finished = unix_now();
+        record
+    }
+
+    fn evaluate_caught(&self, trial: &Trial) -> TrialRecord {
         IN_TRIAL.with(|t| *t.borrow_mut() = Some(String::new()));
         let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| match &trial.refit {
             Some(dir) => self.refit(trial, dir),
@@ -348,6 +356,9 @@ impl Evaluator {
             std_score_time,
             backend: String::new(),
             worker: None,
+            // Set by `evaluate`, around everything the trial did.
+            started: 0.0,
+            finished: 0.0,
         })
     }
 }

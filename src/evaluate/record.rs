@@ -62,7 +62,18 @@ pub struct TrialRecord {
     pub mean_score_time: f64,
     pub std_score_time: f64,
     pub backend: String,
+    /// The thread (index in the pool) or worker process (pid) that ran it.
     pub worker: Option<u32>,
+    /// Wall-clock start and end, in seconds since the Unix epoch (processes share the clock).
+    pub started: f64,
+    pub finished: f64,
+}
+
+/// Now, in seconds since the Unix epoch.
+pub fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 impl TrialRecord {
@@ -82,6 +93,8 @@ impl TrialRecord {
             std_score_time: 0.0,
             backend: String::new(),
             worker: None,
+            started: 0.0,
+            finished: 0.0,
         }
     }
 }

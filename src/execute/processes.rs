@@ -9,7 +9,7 @@
 
 use super::protocol::{read_frame, write_frame, FromWorker, ToWorker};
 use super::{Ending, Flow, PoolStats, Sink};
-use crate::evaluate::{Evaluator, Status, TrialRecord};
+use crate::evaluate::{unix_now, Evaluator, Status, TrialRecord};
 use crate::expand::Trial;
 use crate::interrupt::interrupted;
 use crate::search::{Next, TrialSource};
@@ -221,10 +221,13 @@ impl Pool {
             pending.push_front(trial);
         }
         let pid = worker.pid();
+        let ran_for = worker.running_since.map_or(0.0, |s| s.elapsed().as_secs_f64());
         running.map(|trial| {
             let mut record = TrialRecord::bare(&trial, status, error);
             record.backend = "processes".to_string();
             record.worker = Some(pid);
+            record.finished = unix_now();
+            record.started = record.finished - ran_for;
             record
         })
     }

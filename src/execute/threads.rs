@@ -35,6 +35,7 @@ pub fn run(
                     pool.spawn(move || {
                         let mut record = evaluator.evaluate(&trial);
                         record.backend = "threads".to_string();
+                        record.worker = rayon::current_thread_index().map(|i| i as u32);
                         // The receiver is gone only when the caller stopped: nothing left to report to.
                         let _ = sender.send(record);
                     });

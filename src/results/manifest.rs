@@ -243,6 +243,12 @@ impl Manifest {
     }
 
     /// Records how the run ended.
+    /// When the run first started, in Unix seconds (what trials.csv's offsets count from).
+    pub fn epoch(&self) -> f64 {
+        chrono::DateTime::parse_from_rfc3339(&self.started_at)
+            .map_or(0.0, |t| t.timestamp_millis() as f64 / 1000.0)
+    }
+
     pub fn finish(&mut self, counts: TrialCounts, elapsed_seconds: f64) {
         self.finished_at = Some(chrono::Local::now().to_rfc3339());
         self.elapsed_seconds = Some(elapsed_seconds);

@@ -14,6 +14,19 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+/// Columns that legitimately differ between two runs of the same sweep: times and where it ran.
+pub const RUN_SPECIFIC: [&str; 9] = [
+    "mean_fit_time",
+    "std_fit_time",
+    "mean_shared_fit_time",
+    "mean_score_time",
+    "std_score_time",
+    "backend",
+    "worker",
+    "start_offset",
+    "end_offset",
+];
+
 /// The columns of trials.csv, named as scikit-learn's `cv_results_` where one exists.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Layout {
@@ -81,13 +94,16 @@ impl Layout {
                 "seed",
                 "backend",
                 "worker",
+                "start_offset",
+                "end_offset",
             ]
             .map(String::from),
         );
         h
     }
 
-    pub fn row(&self, r: &TrialRecord) -> Vec<String> {
+    /// `epoch`: when the run started (Unix seconds), which the start and end offsets count from.
+    pub fn row(&self, r: &TrialRecord, epoch: f64) -> Vec<String> {
         let num = |x: Option<&f64>| x.map_or(String::new(), |v| v.to_string());
         let params: serde_json::Map<String, serde_json::Value> = r
             .trial
@@ -134,6 +150,9 @@ impl Layout {
         row.push(r.trial.seed.to_string());
         row.push(r.backend.clone());
         row.push(r.worker.map_or(String::new(), |w| w.to_string()));
+        for at in [r.started, r.finished] {
+            row.push(format!("{:.3}", at - epoch));
+        }
         row
     }
 }
@@ -149,10 +168,12 @@ pub struct TrialsWriter {
     /// Device and inode of the file opened.
     identity: (u64, u64),
     last_sync: Instant,
+    epoch: f64,
 }
 
 impl TrialsWriter {
-    pub fn open(dir: &Path, layout: Layout) -> Result<TrialsWriter> {
+    /// `epoch`: when the run first started (Unix seconds), for the rows' start and end offsets.
+    pub fn open(dir: &Path, layout: Layout, epoch: f64) -> Result<TrialsWriter> {
         let path = dir.join(TRIALS);
         let file = OpenOptions::new()
             .create(true)
@@ -178,6 +199,7 @@ impl TrialsWriter {
             identity: (meta.dev(), meta.ino()),
             path,
             last_sync: Instant::now(),
+            epoch,
         })
     }
 
@@ -191,7 +213,7 @@ impl TrialsWriter {
             );
         }
         self.writer
-            .write_record(self.layout.row(record))
+            .write_record(self.layout.row(record, self.epoch))
             .and_then(|()| Ok(self.writer.flush()?))
             .with_context(|| format!("cannot write {}", self.path.display()))?;
         if self.last_sync.elapsed() >= Duration::from_secs(1) {
@@ -472,7 +494,7 @@ mod tests {
             folds: 1,
             staged: false,
         };
-        let err = match TrialsWriter::open(dir.path(), layout) {
+        let err = match TrialsWriter::open(dir.path(), layout, 0.0) {
             Ok(_) => panic!("writing to a full device succeeded"),
             Err(e) => format!("{e:#}"),
         };

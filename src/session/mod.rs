@@ -105,7 +105,7 @@ pub fn run_trials(
     let ex = plan.execution;
     manifest.write(out, RunStatus::Running)?;
 
-    let mut writer = TrialsWriter::open(out, Layout::new(plan))?;
+    let mut writer = TrialsWriter::open(out, Layout::new(plan), manifest.epoch())?;
     let mut progress = Progress::new(
         manifest.trials.total,
         already_done,

@@ -100,15 +100,7 @@ impl Trials {
 
     /// Every column except those that legitimately differ between runs (times, backend, worker pid).
     pub fn results(&self) -> BTreeMap<String, Vec<(String, String)>> {
-        let varying = [
-            "mean_fit_time",
-            "std_fit_time",
-            "mean_shared_fit_time",
-            "mean_score_time",
-            "std_score_time",
-            "backend",
-            "worker",
-        ];
+        let varying = sweep::results::trials::RUN_SPECIFIC;
         self.rows
             .iter()
             .map(|(k, row)| {
