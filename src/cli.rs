@@ -6,10 +6,13 @@ use crate::commands::expand::ExpandArgs;
 use crate::commands::inspect::InspectArgs;
 use crate::commands::leaderboard::LeaderboardArgs;
 use crate::commands::predict::PredictArgs;
+use crate::commands::report::ReportArgs;
 use crate::commands::rerun::RerunArgs;
 use crate::commands::resume::ResumeArgs;
 use crate::commands::run::RunArgs;
-use crate::commands::{bench, expand, inspect, leaderboard, models, predict, rerun, resume, run};
+use crate::commands::{
+    bench, expand, inspect, leaderboard, models, predict, report, rerun, resume, run,
+};
 use crate::error::Failure;
 use clap::{Parser, Subcommand};
 
@@ -42,6 +45,8 @@ enum Command {
     Models,
     /// Rank the trials of one or more results folders together (and rebuild a single folder's leaderboard.csv).
     Leaderboard(LeaderboardArgs),
+    /// Draw a results folder's HTML report (charts, leaderboard, timeline, failures), or one comparing several.
+    Report(ReportArgs),
     /// Apply a saved model (a run's best, or any model folder) to a new table and write its predictions.
     Predict(PredictArgs),
     /// Internal: a process-backend worker reading trials on stdin.
@@ -63,6 +68,7 @@ pub fn main() -> i32 {
         Command::Inspect(args) => inspect::inspect(args),
         Command::Models => models::models(),
         Command::Leaderboard(args) => leaderboard::leaderboard(args),
+        Command::Report(args) => report::report(args),
         Command::Predict(args) => predict::predict(args),
         Command::Worker => crate::execute::worker::main().map_err(Failure::from),
     };

@@ -7,6 +7,7 @@ pub mod inspect;
 pub mod leaderboard;
 pub mod models;
 pub mod predict;
+pub mod report;
 pub mod rerun;
 pub mod resume;
 pub mod run;

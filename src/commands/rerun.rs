@@ -7,7 +7,7 @@ use crate::report::say;
 use crate::results::manifest::Manifest;
 use crate::results::trials::{Layout, TrialsTable, RUN_SPECIFIC};
 use crate::results::{default_out_dir, MANIFEST, TRIALS};
-use crate::session::run_fresh;
+use crate::session::{run_fresh, Output};
 use crate::spec::{ExecutionOverrides, Plan, PlanRequest, SweepText};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -25,7 +25,6 @@ pub struct RerunArgs {
     #[arg(long, short)]
     pub quiet: bool,
 }
-
 
 pub fn rerun(args: RerunArgs) -> Result<(), Failure> {
     let dir = &args.dir;
@@ -69,7 +68,14 @@ pub fn rerun(args: RerunArgs) -> Result<(), Failure> {
     let out = args
         .out
         .unwrap_or_else(|| default_out_dir(&format!("{}-rerun", plan.name)));
-    run_fresh(Evaluator::new(plan), &out, args.quiet)?;
+    run_fresh(
+        Evaluator::new(plan),
+        &out,
+        Output {
+            quiet: args.quiet,
+            report: true,
+        },
+    )?;
     let after = TrialsTable::read(&out.join(TRIALS))?;
     let differences = compare(&before, &after);
     if differences.is_empty() {

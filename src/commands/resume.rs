@@ -12,7 +12,7 @@ use crate::results::trials::{
 };
 use crate::results::{CONFIG, MANIFEST, TRIALS};
 use crate::seed::key_hash;
-use crate::session::{run_trials, Resumption};
+use crate::session::{run_trials, Output, Resumption};
 use crate::spec::{ExecutionOverrides, Plan, PlanRequest, SweepText};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -33,6 +33,9 @@ pub struct ResumeArgs {
     /// No progress display and no final table.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Do not write report.html at the end.
+    #[arg(long)]
+    pub no_report: bool,
 }
 
 /// The sweep a results folder ran: its original file if it is still there (so edits are noticed),
@@ -195,7 +198,10 @@ pub fn resume(args: ResumeArgs) -> Result<(), Failure> {
         best,
         dir,
         manifest,
-        args.quiet,
+        Output {
+            quiet: args.quiet,
+            report: !args.no_report,
+        },
     )?)
 }
 

@@ -3,7 +3,7 @@
 use crate::error::Failure;
 use crate::evaluate::Evaluator;
 use crate::results::default_out_dir;
-use crate::session::run_fresh;
+use crate::session::{run_fresh, Output};
 use crate::spec::{ExecutionOverrides, Plan, PlanRequest, SweepText};
 use std::path::PathBuf;
 
@@ -19,6 +19,9 @@ pub struct RunArgs {
     /// No progress display and no final table.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Do not write report.html at the end.
+    #[arg(long)]
+    pub no_report: bool,
 }
 
 pub fn run(args: RunArgs) -> Result<(), Failure> {
@@ -28,5 +31,12 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     })?;
     crate::report::warn(&plan.dataset.warnings);
     let out = args.out.unwrap_or_else(|| default_out_dir(&plan.name));
-    Ok(run_fresh(Evaluator::new(plan), &out, args.quiet)?)
+    Ok(run_fresh(
+        Evaluator::new(plan),
+        &out,
+        Output {
+            quiet: args.quiet,
+            report: !args.no_report,
+        },
+    )?)
 }

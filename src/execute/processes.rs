@@ -221,7 +221,9 @@ impl Pool {
             pending.push_front(trial);
         }
         let pid = worker.pid();
-        let ran_for = worker.running_since.map_or(0.0, |s| s.elapsed().as_secs_f64());
+        let ran_for = worker
+            .running_since
+            .map_or(0.0, |s| s.elapsed().as_secs_f64());
         running.map(|trial| {
             let mut record = TrialRecord::bare(&trial, status, error);
             record.backend = "processes".to_string();

@@ -21,8 +21,16 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
+/// What a session shows: the progress display and final table (unless quiet), and whether it writes
+/// report.html at the end.
+#[derive(Debug, Clone, Copy)]
+pub struct Output {
+    pub quiet: bool,
+    pub report: bool,
+}
+
 /// Runs every trial of a plan into a new results folder.
-pub fn run_fresh(evaluator: Evaluator, out: &Path, quiet: bool) -> Result<()> {
+pub fn run_fresh(evaluator: Evaluator, out: &Path, output: Output) -> Result<()> {
     let plan = &evaluator.plan;
     let (total, fingerprint) = count_and_fingerprint(plan)?;
     let _lock = lock_run_dir(out)?;
@@ -44,7 +52,7 @@ pub fn run_fresh(evaluator: Evaluator, out: &Path, quiet: bool) -> Result<()> {
         None,
         out,
         manifest,
-        quiet,
+        output,
     )
 }
 
@@ -98,8 +106,9 @@ pub fn run_trials(
     best: Best,
     out: &Path,
     mut manifest: Manifest,
-    quiet: bool,
+    output: Output,
 ) -> Result<()> {
+    let quiet = output.quiet;
     let clock = Instant::now();
     let plan = &evaluator.plan;
     let ex = plan.execution;
@@ -162,6 +171,17 @@ pub fn run_trials(
         Ending::Interrupted => RunStatus::Interrupted,
     };
     manifest.write(out, status)?;
+    // The results are on disk by now: a report that cannot be drawn is a warning, not a failed run.
+    let report = match (output.report, ending) {
+        (false, _) | (_, Ending::Interrupted) => String::new(),
+        (true, _) => match crate::report::html::write_report(out) {
+            Ok(path) => format!("report: {}\n", path.display()),
+            Err(e) => {
+                eprintln!("warning: no report written: {e:#}");
+                String::new()
+            }
+        },
+    };
 
     if !quiet {
         say(&top_table(&board.top, plan.primary, 5));
@@ -181,15 +201,15 @@ pub fn run_trials(
         clock.elapsed().as_secs_f64()
     );
     match ending {
-        Ending::Finished => say(&format!("{summary}\nresults: {}\n", out.display())),
+        Ending::Finished => say(&format!("{summary}\nresults: {}\n{report}", out.display())),
         Ending::Drained => say(&format!(
-            "time budget {} reached: no more trials started\n{summary}\nresults: {} (run the rest with `sweep resume {}`)\n",
+            "time budget {} reached: no more trials started\n{summary}\nresults: {} (run the rest with `sweep resume {}`)\n{report}",
             crate::spec::units::format_duration(plan.time_budget.unwrap_or_default()),
             out.display(),
             out.display()
         )),
         Ending::Stopped => say(&format!(
-            "stopped after {failed_here} failed trials (max_failures)\n{summary}\nresults: {}\n",
+            "stopped after {failed_here} failed trials (max_failures)\n{summary}\nresults: {}\n{report}",
             out.display()
         )),
         Ending::Interrupted => {

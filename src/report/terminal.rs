@@ -1,5 +1,5 @@
-//! What the user sees while and after a sweep runs: a one-line progress display (plain lines when
-//! stderr is not a terminal) and the final table.
+//! The terminal while and after a sweep runs: a one-line progress display (plain lines when stderr is
+//! not a terminal) and the final table.
 
 use crate::evaluate::{Status, TrialRecord};
 use crate::metrics::Metric;

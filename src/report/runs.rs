@@ -1,0 +1,268 @@
+//! A results folder as the report reads it: its manifest and its trials, typed, streamed from
+//! trials.csv (so a running or killed run can be reported too).
+
+use crate::error::InputError;
+use crate::evaluate::Status;
+use crate::metrics::Metric;
+use crate::results::manifest::Manifest;
+use crate::results::{open_complete, TRIALS};
+use anyhow::{Context as _, Result};
+use std::collections::HashMap;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+
+/// A parameter's value in one trial: a number, or anything else as text (`None`, `true`, `gini`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParamValue {
+    Number(f64),
+    Text(String),
+}
+
+impl ParamValue {
+    fn parse(cell: &str) -> Option<ParamValue> {
+        match cell {
+            "" => None,
+            _ => Some(match cell.parse::<f64>() {
+                Ok(x) if x.is_finite() => ParamValue::Number(x),
+                _ => ParamValue::Text(cell.to_string()),
+            }),
+        }
+    }
+}
+
+impl std::fmt::Display for ParamValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ParamValue::Number(x) => write!(f, "{x}"),
+            ParamValue::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+/// One row of trials.csv, typed.
+#[derive(Debug, Clone)]
+pub struct TrialRow {
+    pub index: usize,
+    pub key: String,
+    pub model: String,
+    pub status: Status,
+    pub error: String,
+    /// One per [`Run::params`]; `None` where the trial's model has no such parameter.
+    pub params: Vec<Option<ParamValue>>,
+    /// The primary metric's mean over folds, for ok trials.
+    pub score: Option<f64>,
+    /// Its standard deviation over folds.
+    pub spread: f64,
+    /// Seconds per fold.
+    pub fit_time: f64,
+    /// Successive halving's rung.
+    pub rung: Option<usize>,
+    pub worker: Option<u32>,
+    /// Seconds since the run started.
+    pub span: Option<(f64, f64)>,
+}
+
+/// A results folder: what ran (the manifest) and every complete trial row.
+pub struct Run {
+    pub dir: PathBuf,
+    /// Short name for legends: the folder's name.
+    pub label: String,
+    pub manifest: Manifest,
+    pub metric: Metric,
+    /// `grid`, `random`, `tpe` or `halving`.
+    pub strategy: String,
+    /// Parameter names, from the `param_*` columns.
+    pub params: Vec<String>,
+    pub trials: Vec<TrialRow>,
+    /// Held-out test score (primary metric) of each refitted trial, by key.
+    pub test_scores: HashMap<String, f64>,
+}
+
+impl Run {
+    pub fn load(dir: &Path) -> Result<Run> {
+        let manifest = Manifest::read(dir)?;
+        let metric = manifest.metric;
+        let strategy = manifest
+            .sweep
+            .pointer("/search/strategy")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("grid")
+            .to_string();
+        let path = dir.join(TRIALS);
+        if !path.is_file() {
+            return Err(InputError::new(format!(
+                "{}: no {TRIALS}; give results folders that `sweep run --out` wrote",
+                dir.display()
+            ))
+            .into());
+        }
+        let (file, complete) = open_complete(&path)?;
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(BufReader::new(file.take(complete)));
+        let header: Vec<String> = reader.headers()?.iter().map(String::from).collect();
+        let columns = Columns::new(&header, metric)
+            .with_context(|| format!("{} is not a trials table", path.display()))?;
+        let params = columns
+            .params
+            .iter()
+            .map(|&c| header[c]["param_".len()..].to_string())
+            .collect();
+        let mut trials = Vec::new();
+        let mut record = csv::StringRecord::new();
+        while reader.read_record(&mut record)? {
+            // A row cut short by a kill never finished.
+            if record.len() == header.len() {
+                if let Some(row) = columns.parse(&record) {
+                    trials.push(row);
+                }
+            }
+        }
+        let test_name = format!("test_{}", metric.name());
+        let test_scores = manifest
+            .models
+            .iter()
+            .filter_map(|m| Some((m.key.clone(), *m.test.get(&test_name)?)))
+            .collect();
+        let label = dir
+            .file_name()
+            .map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into());
+        Ok(Run {
+            dir: dir.to_path_buf(),
+            label,
+            manifest,
+            metric,
+            strategy,
+            params,
+            trials,
+            test_scores,
+        })
+    }
+
+    /// Model families in the order of their best score (best first), then those with no ok trial.
+    pub fn families(&self) -> Vec<String> {
+        let mut best: Vec<(String, Option<f64>)> = Vec::new();
+        for t in &self.trials {
+            let at = match best.iter().position(|(m, _)| *m == t.model) {
+                Some(at) => at,
+                None => {
+                    best.push((t.model.clone(), None));
+                    best.len() - 1
+                }
+            };
+            if let Some(s) = t.score {
+                if best[at].1.is_none_or(|b| self.better(s, b)) {
+                    best[at].1 = Some(s);
+                }
+            }
+        }
+        best.sort_by(|a, b| match (a.1, b.1) {
+            (Some(x), Some(y)) => self.order(x, y),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        });
+        best.into_iter().map(|(m, _)| m).collect()
+    }
+
+    /// Whether score `a` beats `b` on this run's metric.
+    pub fn better(&self, a: f64, b: f64) -> bool {
+        self.order(a, b) == std::cmp::Ordering::Less
+    }
+
+    /// Better scores first.
+    pub fn order(&self, a: f64, b: f64) -> std::cmp::Ordering {
+        if self.metric.higher_is_better() {
+            b.total_cmp(&a)
+        } else {
+            a.total_cmp(&b)
+        }
+    }
+
+    /// The best ok trial of a family (the last halving rung first, as the leaderboard ranks).
+    pub fn best_of(&self, family: &str) -> Option<&TrialRow> {
+        self.trials
+            .iter()
+            .filter(|t| t.model == family && t.score.is_some())
+            .min_by(|a, b| {
+                b.rung
+                    .cmp(&a.rung)
+                    .then(self.order(a.score.unwrap_or(0.0), b.score.unwrap_or(0.0)))
+                    .then(a.key.cmp(&b.key))
+            })
+    }
+
+    /// Number of trials with each status, in [`Status::ALL`] order.
+    pub fn status_counts(&self) -> Vec<(Status, usize)> {
+        Status::ALL
+            .iter()
+            .map(|&s| (s, self.trials.iter().filter(|t| t.status == s).count()))
+            .collect()
+    }
+}
+
+/// Where a trial's fields are in trials.csv.
+struct Columns {
+    index: usize,
+    key: usize,
+    model: usize,
+    status: usize,
+    error: usize,
+    params: Vec<usize>,
+    score: usize,
+    spread: usize,
+    fit_time: usize,
+    rung: Option<usize>,
+    worker: Option<usize>,
+    span: Option<(usize, usize)>,
+}
+
+impl Columns {
+    fn new(header: &[String], metric: Metric) -> Result<Columns> {
+        let find = |name: &str| header.iter().position(|h| h == name);
+        let need = |name: &str| find(name).with_context(|| format!("no `{name}` column"));
+        Ok(Columns {
+            index: need("trial")?,
+            key: need("key")?,
+            model: need("model")?,
+            status: need("status")?,
+            error: need("error")?,
+            params: (0..header.len())
+                .filter(|&c| header[c].starts_with("param_"))
+                .collect(),
+            score: need(&format!("mean_test_{}", metric.name()))?,
+            spread: need(&format!("std_test_{}", metric.name()))?,
+            fit_time: need("mean_fit_time")?,
+            rung: find("rung"),
+            worker: find("worker"),
+            span: find("start_offset").zip(find("end_offset")),
+        })
+    }
+
+    /// The row typed; `None` for a row whose trial number or status cannot be read.
+    fn parse(&self, record: &csv::StringRecord) -> Option<TrialRow> {
+        let number = |c: usize| record[c].parse::<f64>().ok();
+        let status = Status::from_name(&record[self.status])?;
+        Some(TrialRow {
+            index: record[self.index].parse().ok()?,
+            key: record[self.key].to_string(),
+            model: record[self.model].to_string(),
+            status,
+            error: record[self.error].to_string(),
+            params: self
+                .params
+                .iter()
+                .map(|&c| ParamValue::parse(&record[c]))
+                .collect(),
+            score: (status == Status::Ok)
+                .then(|| number(self.score))
+                .flatten()
+                .filter(|s| s.is_finite()),
+            spread: number(self.spread).unwrap_or(0.0),
+            fit_time: number(self.fit_time).unwrap_or(0.0),
+            rung: self.rung.and_then(|c| record[c].parse().ok()),
+            worker: self.worker.and_then(|c| record[c].parse().ok()),
+            span: self.span.and_then(|(s, e)| Some((number(s)?, number(e)?))),
+        })
+    }
+}
