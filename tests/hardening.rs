@@ -327,7 +327,7 @@ fn rerun_checks_the_recorded_trials_before_running() {
     refused_with(
         &sb,
         &["rerun", "out", "--out", "r2"],
-        &["no `worker` column"],
+        &["no `end_offset` column"],
     );
     std::fs::remove_file(&path).unwrap();
     refused_with(

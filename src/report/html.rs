@@ -4,7 +4,7 @@
 //! timeline of the workers and the failures. Big runs are sampled (said on the page).
 
 use super::charts::{self, hex, series_colour, status_colour, Line, Mark, Scale, Series, Span};
-use super::importance::eta_squared;
+use super::importance::{eta_squared, MIN_TRIALS};
 use super::runs::{ParamValue, Run, TrialRow};
 use crate::data::folds::CvPlan;
 use crate::data::Task;
@@ -28,7 +28,7 @@ h3{font-size:1.05em;margin:1.2em 0 .3em}
 p,li{line-height:1.45}.note{color:#555;font-size:.92em}
 table{border-collapse:collapse;margin:.4em 0;font-size:.9em;max-width:100%}
 th,td{border-bottom:1px solid #e4e4e4;padding:3px 8px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
-th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+th{background:#f3f3f3;overflow-wrap:normal}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(500px,1fr));gap:8px 16px}
 figure{margin:0;min-width:0}figure svg{max-width:100%;height:auto;display:block}
 figcaption{font-size:.85em;color:#444;margin:2px 0 8px}
@@ -394,7 +394,7 @@ fn leaderboard(page: &mut String, runs: &[Run]) {
         page,
         "<section id=\"leaderboard\"><h2>Leaderboard</h2>\n<p class=\"note\">The best {} of {total} ok \
          trials by mean {} over folds{}.</p>\n<table><tr><th>rank</th>{}<th>trial</th><th>family</th>\
-         <th>{}</th>{}<th>fit / fold</th></tr>",
+         <th>{}</th>{}<th>time / fold</th></tr>",
         ranked.len(),
         metric.name(),
         if first.strategy == "halving" {
@@ -432,7 +432,7 @@ fn leaderboard(page: &mut String, runs: &[Run]) {
             esc(&t.model),
             score_text(t.score.unwrap_or(f64::NAN)),
             t.spread,
-            seconds_text(t.fit_time)
+            seconds_text(t.cost)
         );
     }
     page.push_str("</table></section>\n");
@@ -683,7 +683,7 @@ fn importance(page: &mut String, runs: &[Run], family: &str) -> anyhow::Result<(
     for (i, r) in runs.iter().enumerate() {
         let halving = r.strategy == "halving";
         let trials = scored(r, family, halving);
-        if trials.len() < 3 {
+        if trials.len() < MIN_TRIALS {
             continue;
         }
         let scores: Vec<f64> = trials.iter().filter_map(|t| t.score).collect();
@@ -693,7 +693,9 @@ fn importance(page: &mut String, runs: &[Run], family: &str) -> anyhow::Result<(
                 trials.iter().filter_map(|t| t.params[p].as_ref()).collect();
             let distinct: HashSet<String> = values.iter().map(|v| v.to_string()).collect();
             if values.len() == trials.len() && distinct.len() >= 2 {
-                shares.push((name.clone(), eta_squared(&values, &scores)));
+                if let Some(share) = eta_squared(&values, &scores) {
+                    shares.push((name.clone(), share));
+                }
             }
         }
         if shares.is_empty() {
@@ -862,8 +864,8 @@ fn history(page: &mut String, runs: &[Run]) -> anyhow::Result<()> {
 fn front<'a>(run: &Run, trials: &[&'a TrialRow]) -> Vec<&'a TrialRow> {
     let mut sorted = trials.to_vec();
     sorted.sort_by(|a, b| {
-        a.fit_time
-            .total_cmp(&b.fit_time)
+        a.cost
+            .total_cmp(&b.cost)
             .then(run.order(a.score.unwrap_or(0.0), b.score.unwrap_or(0.0)))
     });
     let mut best: Option<f64> = None;
@@ -923,7 +925,7 @@ fn cost(page: &mut String, runs: &[Run]) -> anyhow::Result<()> {
                 marks: members
                     .iter()
                     .map(|t| Mark {
-                        x: t.fit_time.max(1e-7),
+                        x: t.cost.max(1e-7),
                         y: t.score.unwrap_or(f64::NAN),
                         spread: 0.0,
                     })
@@ -937,7 +939,7 @@ fn cost(page: &mut String, runs: &[Run]) -> anyhow::Result<()> {
             marks: on_front
                 .iter()
                 .map(|t| Mark {
-                    x: t.fit_time.max(1e-7),
+                    x: t.cost.max(1e-7),
                     y: t.score.unwrap_or(f64::NAN),
                     spread: 0.0,
                 })
@@ -956,7 +958,7 @@ fn cost(page: &mut String, runs: &[Run]) -> anyhow::Result<()> {
                 },
                 esc(&t.key),
                 score_text(t.score.unwrap_or(f64::NAN)),
-                seconds_text(t.fit_time)
+                seconds_text(t.cost)
             );
         }
     }
@@ -979,14 +981,19 @@ fn cost(page: &mut String, runs: &[Run]) -> anyhow::Result<()> {
             .collect::<Vec<_>>()
             .into_iter(),
     );
-    let svg = charts::scatter(&scale, metric, "fit seconds per fold", &series)?;
+    let svg = charts::scatter(
+        &scale,
+        metric,
+        "seconds per fold (fit, shared work, scoring)",
+        &series,
+    )?;
     page.push_str("<div class=\"grid\">");
     figure(
         page,
         "cost-chart",
         &svg,
         &format!(
-            "{metric} against fit time per fold, one point per ok trial{}. The dark line joins the \
+            "{metric} against time per fold (fitting, the trial's share of work trials share such as a forest's trees, and scoring), one point per ok trial{}. The dark line joins the \
              front: trials no other trial beats on both time and score.",
             if matches!(scale, Scale::Log(..)) {
                 " (log axis)"
@@ -997,7 +1004,7 @@ fn cost(page: &mut String, runs: &[Run]) -> anyhow::Result<()> {
     );
     let _ = write!(
         page,
-        "<div><table><tr>{}<th>on the front</th><th>{metric}</th><th>fit / fold</th></tr>\n{front_rows}</table></div>",
+        "<div><table><tr>{}<th>on the front</th><th>{metric}</th><th>time / fold</th></tr>\n{front_rows}</table></div>",
         if runs.len() > 1 { "<th>run</th>" } else { "" }
     );
     page.push_str("</div></section>\n");

@@ -6,27 +6,33 @@
 //! first-order (main-effect) term of an fANOVA variance decomposition, estimated from the trials
 //! themselves rather than from a surrogate model: exact on a full grid, an estimate on a random or
 //! adaptive sample. Interactions are not counted, so the shares of a family can sum to less than 1.
-//! Numbers with more than [`BINS`] distinct values are grouped into [`BINS`] equal-count bins.
+//! With few trials every value would be its own group and explain everything, so there are at most a
+//! quarter as many groups as trials: numbers with more distinct values are grouped into equal-count
+//! bins (at most [`BINS`]), and a text parameter with more values than that is left out.
 
 use super::runs::ParamValue;
 use std::collections::BTreeMap;
 
-/// Groups a numeric parameter with many values falls into.
+/// Groups a numeric parameter with many values falls into, at most.
 pub const BINS: usize = 10;
 
+/// Trials a family needs before importance means anything.
+pub const MIN_TRIALS: usize = 8;
+
 /// η² of one parameter: `values[i]` is trial i's value, `scores[i]` its score. 0 when the scores do
-/// not vary or the parameter takes a single value.
-pub fn eta_squared(values: &[&ParamValue], scores: &[f64]) -> f64 {
+/// not vary or the parameter takes a single value; `None` when there are too few trials for its values
+/// (fewer than [`MIN_TRIALS`], or a text parameter with more values than a quarter of the trials).
+pub fn eta_squared(values: &[&ParamValue], scores: &[f64]) -> Option<f64> {
     let n = scores.len();
-    if n < 2 || values.len() != n {
-        return 0.0;
+    if n < MIN_TRIALS || values.len() != n {
+        return None;
     }
+    let groups = group_of_each(values, (n / 4).clamp(2, BINS))?;
     let mean = scores.iter().sum::<f64>() / n as f64;
     let total: f64 = scores.iter().map(|s| (s - mean).powi(2)).sum();
     if total <= f64::EPSILON * mean.abs().max(1.0) * n as f64 {
-        return 0.0;
+        return Some(0.0);
     }
-    let groups = group_of_each(values);
     let mut sums: BTreeMap<usize, (f64, usize)> = BTreeMap::new();
     for (g, s) in groups.iter().zip(scores) {
         let e = sums.entry(*g).or_insert((0.0, 0));
@@ -34,18 +40,18 @@ pub fn eta_squared(values: &[&ParamValue], scores: &[f64]) -> f64 {
         e.1 += 1;
     }
     if sums.len() < 2 {
-        return 0.0;
+        return Some(0.0);
     }
     let between: f64 = sums
         .values()
         .map(|&(sum, count)| count as f64 * (sum / count as f64 - mean).powi(2))
         .sum();
-    (between / total).clamp(0.0, 1.0)
+    Some((between / total).clamp(0.0, 1.0))
 }
 
-/// The group of each value: one per distinct value, or equal-count bins of the sorted numbers when
-/// there are more than [`BINS`] distinct ones (equal values always share a bin).
-fn group_of_each(values: &[&ParamValue]) -> Vec<usize> {
+/// The group of each value: one per distinct value, or `bins` equal-count bins of the sorted numbers
+/// when there are more distinct ones (equal values always share a bin); `None` for more distinct texts.
+fn group_of_each(values: &[&ParamValue], bins: usize) -> Option<Vec<usize>> {
     let mut distinct: Vec<String> = values.iter().map(|v| v.to_string()).collect();
     distinct.sort();
     distinct.dedup();
@@ -57,22 +63,24 @@ fn group_of_each(values: &[&ParamValue]) -> Vec<usize> {
         })
         .collect();
     match numbers {
-        Some(xs) if distinct.len() > BINS => {
+        Some(xs) if distinct.len() > bins => {
             let mut sorted = xs.clone();
             sorted.sort_by(f64::total_cmp);
-            // The bin of x: how many of the BINS - 1 quantile cut points lie below it.
-            let cuts: Vec<f64> = (1..BINS).map(|b| sorted[b * sorted.len() / BINS]).collect();
-            xs.iter()
-                .map(|x| cuts.iter().filter(|&&c| c <= *x).count())
-                .collect()
+            // The bin of x: how many of the bins - 1 quantile cut points lie at or below it.
+            let cuts: Vec<f64> = (1..bins).map(|b| sorted[b * sorted.len() / bins]).collect();
+            Some(
+                xs.iter()
+                    .map(|x| cuts.iter().filter(|&&c| c <= *x).count())
+                    .collect(),
+            )
         }
-        _ => values
-            .iter()
-            .map(|v| {
-                let text = v.to_string();
-                distinct.binary_search(&text).unwrap_or(0)
-            })
-            .collect(),
+        None if distinct.len() > bins => None,
+        _ => Some(
+            values
+                .iter()
+                .map(|v| distinct.binary_search(&v.to_string()).unwrap_or(0))
+                .collect(),
+        ),
     }
 }
 
@@ -86,12 +94,23 @@ mod tests {
 
     #[test]
     fn a_parameter_that_decides_the_score_explains_all_of_it_and_an_unrelated_one_none() {
-        // Full 2x2 grid: a moves the score by 1, b does nothing.
-        let a = numbers(&[0.0, 0.0, 1.0, 1.0]);
-        let b = numbers(&[5.0, 6.0, 5.0, 6.0]);
-        let scores = [0.5, 0.5, 1.5, 1.5];
-        assert_eq!(eta_squared(&a.iter().collect::<Vec<_>>(), &scores), 1.0);
-        assert_eq!(eta_squared(&b.iter().collect::<Vec<_>>(), &scores), 0.0);
+        // Full 2x2 grid, twice: a moves the score by 1, b does nothing.
+        let a = numbers(&[0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0, 1.0]);
+        let b = numbers(&[5.0, 6.0, 5.0, 6.0, 5.0, 6.0, 5.0, 6.0]);
+        let scores = [0.5, 0.5, 1.5, 1.5, 0.5, 0.5, 1.5, 1.5];
+        assert_eq!(
+            eta_squared(&a.iter().collect::<Vec<_>>(), &scores),
+            Some(1.0)
+        );
+        assert_eq!(
+            eta_squared(&b.iter().collect::<Vec<_>>(), &scores),
+            Some(0.0)
+        );
+        // Too few trials to say.
+        assert_eq!(
+            eta_squared(&a[..4].iter().collect::<Vec<_>>(), &scores[..4]),
+            None
+        );
     }
 
     #[test]
@@ -102,13 +121,15 @@ mod tests {
         let mut scores = Vec::new();
         for i in 0..2 {
             for j in 0..2 {
-                a.push(ParamValue::Number(i as f64));
-                b.push(ParamValue::Text(format!("v{j}")));
-                scores.push(2.0 * i as f64 + j as f64);
+                for _repeat in 0..2 {
+                    a.push(ParamValue::Number(i as f64));
+                    b.push(ParamValue::Text(format!("v{j}")));
+                    scores.push(2.0 * i as f64 + j as f64);
+                }
             }
         }
-        let ea = eta_squared(&a.iter().collect::<Vec<_>>(), &scores);
-        let eb = eta_squared(&b.iter().collect::<Vec<_>>(), &scores);
+        let ea = eta_squared(&a.iter().collect::<Vec<_>>(), &scores).unwrap();
+        let eb = eta_squared(&b.iter().collect::<Vec<_>>(), &scores).unwrap();
         assert!((ea - 0.8).abs() < 1e-12, "{ea}");
         assert!((eb - 0.2).abs() < 1e-12, "{eb}");
     }
@@ -116,7 +137,7 @@ mod tests {
     #[test]
     fn many_distinct_numbers_fall_into_equal_count_bins() {
         let xs: Vec<ParamValue> = numbers(&(0..100).map(f64::from).collect::<Vec<_>>());
-        let groups = group_of_each(&xs.iter().collect::<Vec<_>>());
+        let groups = group_of_each(&xs.iter().collect::<Vec<_>>(), BINS).unwrap();
         let mut counts = [0; BINS];
         for g in groups {
             counts[g] += 1;
@@ -124,6 +145,16 @@ mod tests {
         assert_eq!(counts, [10; BINS]);
         // Constant scores: nothing to explain.
         let flat = vec![1.0; 100];
-        assert_eq!(eta_squared(&xs.iter().collect::<Vec<_>>(), &flat), 0.0);
+        assert_eq!(
+            eta_squared(&xs.iter().collect::<Vec<_>>(), &flat),
+            Some(0.0)
+        );
+        // Twelve trials of twelve distinct words: no grouping is fair.
+        let words: Vec<ParamValue> = (0..12).map(|i| ParamValue::Text(format!("w{i}"))).collect();
+        let scores: Vec<f64> = (0..12).map(f64::from).collect();
+        assert_eq!(
+            eta_squared(&words.iter().collect::<Vec<_>>(), &scores),
+            None
+        );
     }
 }

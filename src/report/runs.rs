@@ -53,8 +53,8 @@ pub struct TrialRow {
     pub score: Option<f64>,
     /// Its standard deviation over folds.
     pub spread: f64,
-    /// Seconds per fold.
-    pub fit_time: f64,
+    /// Seconds per fold: fitting, building what trials share (e.g. a forest's trees) and scoring.
+    pub cost: f64,
     /// Successive halving's rung.
     pub rung: Option<usize>,
     pub worker: Option<u32>,
@@ -211,7 +211,7 @@ struct Columns {
     params: Vec<usize>,
     score: usize,
     spread: usize,
-    fit_time: usize,
+    cost: [usize; 3],
     rung: Option<usize>,
     worker: Option<usize>,
     span: Option<(usize, usize)>,
@@ -232,7 +232,11 @@ impl Columns {
                 .collect(),
             score: need(&format!("mean_test_{}", metric.name()))?,
             spread: need(&format!("std_test_{}", metric.name()))?,
-            fit_time: need("mean_fit_time")?,
+            cost: [
+                need("mean_fit_time")?,
+                need("mean_shared_fit_time")?,
+                need("mean_score_time")?,
+            ],
             rung: find("rung"),
             worker: find("worker"),
             span: find("start_offset").zip(find("end_offset")),
@@ -259,7 +263,7 @@ impl Columns {
                 .flatten()
                 .filter(|s| s.is_finite()),
             spread: number(self.spread).unwrap_or(0.0),
-            fit_time: number(self.fit_time).unwrap_or(0.0),
+            cost: self.cost.iter().filter_map(|&c| number(c)).sum(),
             rung: self.rung.and_then(|c| record[c].parse().ok()),
             worker: self.worker.and_then(|c| record[c].parse().ok()),
             span: self.span.and_then(|(s, e)| Some((number(s)?, number(e)?))),
