@@ -53,6 +53,7 @@ fn main() -> anyhow::Result<()> {
     let plan = Plan::build(PlanRequest {
         sweep: SweepText::read(std::path::Path::new(&path))?,
         overrides: ExecutionOverrides::default(),
+        shard: None,
     })?;
     let dataset = &plan.dataset;
     let Targets::Classes { y, .. } = &dataset.target else {

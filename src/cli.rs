@@ -5,13 +5,17 @@ use crate::commands::bench::BenchArgs;
 use crate::commands::expand::ExpandArgs;
 use crate::commands::inspect::InspectArgs;
 use crate::commands::leaderboard::LeaderboardArgs;
+use crate::commands::merge::MergeArgs;
 use crate::commands::predict::PredictArgs;
 use crate::commands::report::ReportArgs;
 use crate::commands::rerun::RerunArgs;
 use crate::commands::resume::ResumeArgs;
 use crate::commands::run::RunArgs;
+use crate::commands::slurm::SlurmArgs;
+use crate::commands::status::StatusArgs;
 use crate::commands::{
-    bench, expand, inspect, leaderboard, models, predict, report, rerun, resume, run,
+    bench, expand, inspect, leaderboard, merge, models, predict, report, rerun, resume, run, slurm,
+    status,
 };
 use crate::error::Failure;
 use clap::{Parser, Subcommand};
@@ -47,6 +51,12 @@ enum Command {
     Leaderboard(LeaderboardArgs),
     /// Draw a results folder's HTML report (charts, leaderboard, timeline, failures), or one comparing several.
     Report(ReportArgs),
+    /// Combine the shard folders of a sharded run (`run --shard I/N`) into one results folder.
+    Merge(MergeArgs),
+    /// Show a run's progress from its folder, per shard for a sharded run (no scheduler needed).
+    Status(StatusArgs),
+    /// Write (and with --submit, submit) Slurm job scripts running a sweep as an array of shards, then merging.
+    Slurm(SlurmArgs),
     /// Apply a saved model (a run's best, or any model folder) to a new table and write its predictions.
     Predict(PredictArgs),
     /// Internal: a process-backend worker reading trials on stdin.
@@ -69,6 +79,9 @@ pub fn main() -> i32 {
         Command::Models => models::models(),
         Command::Leaderboard(args) => leaderboard::leaderboard(args),
         Command::Report(args) => report::report(args),
+        Command::Merge(args) => merge::merge(args),
+        Command::Status(args) => status::status(args),
+        Command::Slurm(args) => slurm::slurm(args),
         Command::Predict(args) => predict::predict(args),
         Command::Worker => crate::execute::worker::main().map_err(Failure::from),
     };

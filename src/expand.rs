@@ -5,7 +5,7 @@
 use crate::error::Interrupted;
 use crate::interrupt::interrupted;
 use crate::seed::{derive_seed, key_hash};
-use crate::spec::{Axis, Budget, Listing, ModelEntry, Plan, Search};
+use crate::spec::{Axis, Budget, Listing, ModelEntry, Plan, Search, Shard};
 use crate::value::Value;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -92,7 +92,8 @@ struct EntryStream {
 
 /// A sweep's trials, generated one at a time in a deterministic order (grid points with the last axis
 /// varying fastest, or seeded random samples), skipping duplicate keys; memory stays bounded by the
-/// 8-byte hashes kept for the duplicate check.
+/// 8-byte hashes kept for the duplicate check. With `--shard`, only the shard's trials (numbered as in
+/// the whole sweep).
 pub struct TrialStream {
     seed: u64,
     entries: Vec<EntryStream>,
@@ -100,6 +101,7 @@ pub struct TrialStream {
     produced_in_entry: usize,
     seen: HashSet<u64>,
     index: usize,
+    shard: Option<Shard>,
 }
 
 impl TrialStream {
@@ -145,6 +147,7 @@ impl TrialStream {
             produced_in_entry: 0,
             seen: HashSet::new(),
             index: 0,
+            shard: plan.shard,
         }
     }
 }
@@ -169,6 +172,9 @@ impl Iterator for TrialStream {
             }
             self.produced_in_entry += 1;
             self.index += 1;
+            if self.shard.is_some_and(|s| !s.holds(self.index - 1)) {
+                continue;
+            }
             return Some(Trial {
                 index: self.index - 1,
                 seed: derive_seed(self.seed, &key),
@@ -438,5 +444,73 @@ mod tests {
         );
         let mut stream = TrialStream::new(&s);
         assert_eq!(stream.nth(41).unwrap().params[0].1, Value::Int(42));
+    }
+
+    /// Each shard's trials of the plan, as (key, entry), by running the stream with the shard set.
+    fn shard_trials(plan: &mut Plan, count: usize) -> Vec<Vec<(String, usize)>> {
+        let shards = (1..=count)
+            .map(|index| {
+                plan.shard = Some(Shard { index, count });
+                TrialStream::new(plan).map(|t| (t.key, t.entry)).collect()
+            })
+            .collect();
+        plan.shard = None;
+        shards
+    }
+
+    #[test]
+    fn shards_hold_every_trial_of_a_100k_random_sweep_once_and_balance_each_family() {
+        let mut p = sweep(
+            "search: {strategy: random, trials: 100000}\n",
+            "  - model: gaussian_nb\n    params: {var_smoothing: {log_uniform: [1.0e-12, 1.0e-2]}}\n  \
+             - model: logistic_regression\n    params: {alpha: {log_uniform: [1.0e-4, 10]}}\n  \
+             - model: svm\n    params: {c: {log_uniform: [0.01, 100]}, gamma: {log_uniform: [1.0e-4, 1]}}\n  \
+             - model: random_forest\n    params: {max_features: {uniform: [0.1, 0.9]}}\n",
+        );
+        let all: Vec<(String, usize)> = TrialStream::new(&p).map(|t| (t.key, t.entry)).collect();
+        assert_eq!(all.len(), 100_000);
+        for count in [1, 3, 8] {
+            let shards = shard_trials(&mut p, count);
+            let mut union: Vec<&String> = shards.iter().flatten().map(|(k, _)| k).collect();
+            assert_eq!(union.len(), all.len(), "{count} shards");
+            union.sort();
+            union.dedup();
+            assert_eq!(union.len(), all.len(), "a trial in two of {count} shards");
+            for entry in 0..4 {
+                let per_shard: Vec<usize> = shards
+                    .iter()
+                    .map(|s| s.iter().filter(|(_, e)| *e == entry).count())
+                    .collect();
+                let (lo, hi) = (per_shard.iter().min(), per_shard.iter().max());
+                assert!(hi.zip(lo).is_some_and(|(h, l)| h - l <= 1), "{per_shard:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn shard_costs_differ_by_at_most_one_trial_of_each_family() {
+        // The reference grid's shape, with per-trial costs far apart: forests 50, svm 10, trees 2,
+        // logistic 1, naive Bayes 0.2.
+        let mut p = sweep(
+            "",
+            "  - model: logistic_regression\n    params: {alpha: [0.0001, 0.001, 0.01, 0.1, 1, 10]}\n  \
+             - model: decision_tree\n    params: {max_depth: [2, 4, 6, 8, 10, null], criterion: [gini, entropy]}\n  \
+             - model: gaussian_nb\n    params: {var_smoothing: [1.0e-11, 1.0e-10, 1.0e-9, 1.0e-8, 1.0e-7]}\n  \
+             - model: svm\n    params: {c: [0.1, 1, 10, 100], gamma: [0.001, 0.01, 0.1, 1]}\n  \
+             - model: random_forest\n    params: {n_estimators: [50, 100], max_depth: [4, 8, null]}\n",
+        );
+        let weight = [1.0, 2.0, 0.2, 10.0, 50.0];
+        for count in 2..=8 {
+            let costs: Vec<f64> = shard_trials(&mut p, count)
+                .iter()
+                .map(|s| s.iter().map(|(_, e)| weight[*e]).sum())
+                .collect();
+            let spread = costs.iter().cloned().fold(f64::MIN, f64::max)
+                - costs.iter().cloned().fold(f64::MAX, f64::min);
+            assert!(
+                spread <= weight.iter().sum::<f64>(),
+                "{count} shards: {costs:?}"
+            );
+        }
     }
 }

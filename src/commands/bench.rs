@@ -102,6 +102,7 @@ fn bench(request: &BenchArgs, budget: Duration) -> Result<Report> {
     let plan_request = PlanRequest {
         sweep: SweepText::read(&request.sweep)?,
         overrides: ExecutionOverrides::default(),
+        shard: None,
     };
     // Each measurement gets a fresh evaluator: nothing one run cached may speed up the next.
     let fresh = || -> Result<Arc<Evaluator>> {

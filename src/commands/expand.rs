@@ -21,6 +21,7 @@ pub fn expand(args: ExpandArgs) -> Result<(), Failure> {
     let plan = Plan::build(PlanRequest {
         sweep: SweepText::read(&args.sweep)?,
         overrides: ExecutionOverrides::default(),
+        shard: None,
     })?;
     crate::report::warn(&plan.dataset.warnings);
     let mut per_model = vec![0usize; plan.models.len()];

@@ -41,6 +41,7 @@ pub fn rerun(args: RerunArgs) -> Result<(), Failure> {
             in_manifest: true,
         },
         overrides: manifest.execution.then(&args.execution),
+        shard: manifest.shard,
     })?;
     // The record to compare against is checked before anything runs.
     let recorded_path = dir.join(TRIALS);

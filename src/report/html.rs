@@ -1011,11 +1011,19 @@ fn cost(page: &mut String, runs: &[Run]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A lane's name: the thread's index in the pool, or the worker process's id.
-fn lane_name(run: &Run, worker: u32) -> String {
-    match run.trials.first().map(|_| run.manifest.execution.backend) {
-        Some(Some(crate::spec::Backend::Processes)) => format!("pid {worker}"),
+/// A timeline lane: the shard (in a merged sharded run) and the worker.
+type Lane = (Option<u32>, u32);
+
+/// A lane's name: the thread's index in the pool, or the worker process's id (and its shard, in a
+/// merged sharded run).
+fn lane_name(run: &Run, (shard, worker): Lane) -> String {
+    let worker = match run.manifest.execution.backend {
+        Some(crate::spec::Backend::Processes) => format!("pid {worker}"),
         _ => format!("thread {worker}"),
+    };
+    match shard {
+        Some(s) => format!("shard {s} · {worker}"),
+        None => worker,
     }
 }
 
@@ -1031,10 +1039,10 @@ fn timelines(page: &mut String, runs: &[Run]) -> anyhow::Result<()> {
         .collect();
     legend(page, &entries);
     for r in runs {
-        let timed: Vec<(u32, (f64, f64), Status)> = r
+        let timed: Vec<(Lane, (f64, f64), Status)> = r
             .trials
             .iter()
-            .filter_map(|t| Some((t.worker?, t.span?, t.status)))
+            .filter_map(|t| Some(((t.shard, t.worker?), t.span?, t.status)))
             .collect();
         if runs.len() > 1 {
             let _ = writeln!(page, "<h3>{}</h3>", esc(&r.label));
@@ -1043,8 +1051,8 @@ fn timelines(page: &mut String, runs: &[Run]) -> anyhow::Result<()> {
             page.push_str("<p class=\"note\">No trial has a recorded start, end and worker.</p>\n");
             continue;
         }
-        let workers: BTreeSet<u32> = timed.iter().map(|t| t.0).collect();
-        let lanes: Vec<u32> = workers.into_iter().collect();
+        let workers: BTreeSet<Lane> = timed.iter().map(|t| t.0).collect();
+        let lanes: Vec<Lane> = workers.into_iter().collect();
         let end = timed.iter().map(|t| t.1 .1).fold(0.0, f64::max);
         let start = timed.iter().map(|t| t.1 .0).fold(f64::INFINITY, f64::min);
         let mut spans: Vec<Span> = timed

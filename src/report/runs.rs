@@ -58,6 +58,8 @@ pub struct TrialRow {
     /// Successive halving's rung.
     pub rung: Option<usize>,
     pub worker: Option<u32>,
+    /// The shard that ran it, in a merged sharded run.
+    pub shard: Option<u32>,
     /// Seconds since the run started.
     pub span: Option<(f64, f64)>,
 }
@@ -214,6 +216,7 @@ struct Columns {
     cost: [usize; 3],
     rung: Option<usize>,
     worker: Option<usize>,
+    shard: Option<usize>,
     span: Option<(usize, usize)>,
 }
 
@@ -239,6 +242,7 @@ impl Columns {
             ],
             rung: find("rung"),
             worker: find("worker"),
+            shard: find("shard"),
             span: find("start_offset").zip(find("end_offset")),
         })
     }
@@ -266,6 +270,7 @@ impl Columns {
             cost: self.cost.iter().filter_map(|&c| number(c)).sum(),
             rung: self.rung.and_then(|c| record[c].parse().ok()),
             worker: self.worker.and_then(|c| record[c].parse().ok()),
+            shard: self.shard.and_then(|c| record[c].parse().ok()),
             span: self.span.and_then(|(s, e)| Some((number(s)?, number(e)?))),
         })
     }

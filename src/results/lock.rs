@@ -53,3 +53,11 @@ pub fn lock_run_dir(dir: &Path) -> Result<RunLock> {
         }
     }
 }
+
+/// Whether a command holds `dir`'s lock now (a run writing there).
+pub fn is_locked(dir: &Path) -> bool {
+    let Ok(file) = OpenOptions::new().read(true).open(dir.join(LOCK)) else {
+        return false;
+    };
+    matches!(file.try_lock(), Err(std::fs::TryLockError::WouldBlock))
+}

@@ -27,6 +27,8 @@ pub enum RunStatus {
     /// `search.time_budget` ran out: trials that had not started are left for `sweep resume`.
     TimeBudget,
     Interrupted,
+    /// Merged from only some of its shards (`sweep merge --partial`).
+    Partial,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -105,6 +107,19 @@ pub struct Manifest {
     /// jobs the run started with), kept when it is resumed with other jobs.
     #[serde(default)]
     pub proposal_lag: Option<usize>,
+    /// `--shard I/N`: the run holds only this shard of the sweep's trials.
+    #[serde(default)]
+    pub shard: Option<crate::spec::Shard>,
+    /// `sweep merge`: the shards this run was combined from.
+    #[serde(default)]
+    pub merged: Option<MergeRecord>,
+}
+
+/// Which shards of how many a merged run holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MergeRecord {
+    pub count: usize,
+    pub shards: Vec<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -195,6 +210,8 @@ impl Manifest {
             proposal_lag: previous.and_then(|p| p.proposal_lag).or_else(|| {
                 (plan.search.is_adaptive() || plan.prune.is_some()).then_some(plan.execution.jobs)
             }),
+            shard: plan.shard,
+            merged: None,
         }
     }
 
@@ -242,13 +259,13 @@ impl Manifest {
         )
     }
 
-    /// Records how the run ended.
     /// When the run first started, in Unix seconds (what trials.csv's offsets count from).
     pub fn epoch(&self) -> f64 {
         chrono::DateTime::parse_from_rfc3339(&self.started_at)
             .map_or(0.0, |t| t.timestamp_millis() as f64 / 1000.0)
     }
 
+    /// Records how the run ended.
     pub fn finish(&mut self, counts: TrialCounts, elapsed_seconds: f64) {
         self.finished_at = Some(chrono::Local::now().to_rfc3339());
         self.elapsed_seconds = Some(elapsed_seconds);

@@ -5,6 +5,7 @@
 pub mod leaderboard;
 pub mod lock;
 pub mod manifest;
+pub mod merge;
 pub mod trials;
 
 pub use crate::files::{replace_file, write_atomic};

@@ -14,8 +14,9 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// Columns that legitimately differ between two runs of the same sweep: times and where it ran.
-pub const RUN_SPECIFIC: [&str; 9] = [
+/// Columns that legitimately differ between two runs of the same sweep: times and where it ran (a
+/// merged sharded run adds `shard`).
+pub const RUN_SPECIFIC: [&str; 10] = [
     "mean_fit_time",
     "std_fit_time",
     "mean_shared_fit_time",
@@ -25,6 +26,7 @@ pub const RUN_SPECIFIC: [&str; 9] = [
     "worker",
     "start_offset",
     "end_offset",
+    "shard",
 ];
 
 /// The columns of trials.csv, named as scikit-learn's `cv_results_` where one exists.

@@ -3,6 +3,7 @@
 //! and save the chosen models ([`refit`]), finish the manifest and report.
 
 pub mod refit;
+pub mod resume;
 
 use crate::error::{InputError, Interrupted};
 use crate::evaluate::{Evaluator, Status, TrialRecord};
@@ -152,7 +153,8 @@ pub fn run_trials(
     writer.sync()?;
     progress.finish();
     let mut board = write_leaderboard(out, plan.primary, &[])?;
-    if matches!(ending, Ending::Finished | Ending::Drained) {
+    // A shard does not know the sweep's best: `sweep merge` ranks the whole sweep.
+    if matches!(ending, Ending::Finished | Ending::Drained) && plan.shard.is_none() {
         let (models, refit_ending) = refit::refit_models(evaluator, out, quiet)?;
         if refit_ending != Ending::Finished {
             ending = refit_ending;

@@ -7,6 +7,7 @@ pub mod axis;
 pub mod execution;
 pub mod preprocess;
 pub mod search;
+pub mod shard;
 pub mod sweep_file;
 pub mod test_set;
 pub mod units;
@@ -25,6 +26,7 @@ pub use search::{
 };
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
+pub use shard::Shard;
 use std::path::{Path, PathBuf};
 pub use sweep_file::Refit;
 use sweep_file::{RawModel, RawSweep, Strategy};
@@ -72,6 +74,8 @@ pub struct PlanRequest {
     pub sweep: SweepText,
     /// Execution settings over the sweep file's own (a recorded run's, then the command line's).
     pub overrides: ExecutionOverrides,
+    /// Run only this shard of the trials.
+    pub shard: Option<Shard>,
 }
 
 /// One `models:` entry, checked: a known family, its preprocessing, and valid axes for its parameters.
@@ -126,6 +130,8 @@ pub struct Plan {
     pub prune: Option<Prune>,
     /// `search.time_budget`: no trial starts after this long into a session (run or resume).
     pub time_budget: Option<std::time::Duration>,
+    /// `--shard I/N`: only the trials of this shard run.
+    pub shard: Option<Shard>,
     pub refit: Refit,
     pub execution: Execution,
     pub models: Vec<ModelEntry>,
@@ -137,6 +143,36 @@ pub struct Plan {
 
 /// The proof a plan went through [`Plan::build`].
 struct Checked;
+
+/// Sharding splits a list of independent trials; a search whose trials depend on earlier results
+/// (TPE, halving's rungs, pruning's bars) would search differently on each shard, so it is refused.
+fn check_shard(
+    shard: Shard,
+    search: Search,
+    prune: bool,
+    in_file: &dyn Fn(String) -> InputError,
+) -> Result<(), InputError> {
+    let dependent = match search {
+        Search::Tpe(_) => {
+            Some("`search.strategy: tpe` proposes each trial from the results before it")
+        }
+        Search::Halving(_) => Some(
+            "`search.strategy: halving` picks each rung's candidates from the whole previous rung",
+        ),
+        Search::Grid | Search::Random(_) if prune => {
+            Some("`search.prune` stops trials by comparing them with every earlier trial")
+        }
+        Search::Grid | Search::Random(_) => None,
+    };
+    match dependent {
+        None => Ok(()),
+        Some(why) => Err(in_file(format!(
+            "--shard {shard}: {why}, so its shards would not add up to the single-machine search; \
+             shard a grid or random search (without pruning), or run this one on one machine with \
+             more jobs (`sweep run --jobs N`)"
+        ))),
+    }
+}
 
 impl Plan {
     /// Checks a sweep, its execution settings and its data, and makes the folds.
@@ -254,6 +290,9 @@ impl Plan {
         };
         let search = search::check_search(&raw.search, &models, &shape, &at, &in_file)?;
         let total_trials = count_trials(&models, search, &in_file)?;
+        if let Some(shard) = request.shard {
+            check_shard(shard, search, prune.is_some(), &in_file)?;
+        }
         Ok(Plan {
             name: raw.name,
             seed: raw.seed,
@@ -274,6 +313,7 @@ impl Plan {
             execution,
             models,
             total_trials,
+            shard: request.shard,
             request,
             _checked: Checked,
         })
@@ -674,6 +714,7 @@ pub(crate) mod testing {
         Plan::build(PlanRequest {
             sweep: SweepText::read(&path)?,
             overrides: ExecutionOverrides::default(),
+            shard: None,
         })
     }
 

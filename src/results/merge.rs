@@ -1,0 +1,353 @@
+//! A sharded run's folder (`OUT/shards/I-of-N/`, one per `sweep run --shard I/N`): finding its shards,
+//! checking they belong to one sweep, and combining them into one results folder. Rows are streamed
+//! shard by shard, so merging holds one row and an 8-byte hash per trial, whatever the trial count.
+
+use super::lock::is_locked;
+use super::manifest::{Manifest, MergeRecord, RunStatus, TrialCounts};
+use super::{open_complete, replace_file, MANIFEST, TRIALS};
+use crate::error::InputError;
+use crate::seed::key_hash;
+use crate::spec::Shard;
+use anyhow::{Context as _, Result};
+use std::collections::HashSet;
+use std::io::{BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// The folder under a sharded run's folder that holds one folder per shard.
+pub const SHARDS: &str = "shards";
+
+/// One shard's folder and what it holds so far.
+pub struct ShardState {
+    pub shard: Shard,
+    pub dir: PathBuf,
+    /// `None` before the shard wrote its manifest (not started, or failed at once).
+    pub manifest: Option<Manifest>,
+    /// Complete rows in its trials.csv.
+    pub done: usize,
+    /// Rows that did not end ok or pruned.
+    pub failed: usize,
+    /// A command holds its lock: it is running now.
+    pub running: bool,
+}
+
+impl ShardState {
+    pub fn finished(&self) -> bool {
+        self.manifest
+            .as_ref()
+            .is_some_and(|m| m.status == RunStatus::Finished)
+    }
+}
+
+/// Every shard of the sharded run in `dir`, 1 to N (missing ones without a manifest), after checking
+/// they are shards of one sweep: one shard count, the same sweep as written, the same data.
+pub fn shard_states(dir: &Path) -> Result<Vec<ShardState>> {
+    let root = dir.join(SHARDS);
+    let entries = std::fs::read_dir(&root).map_err(|e| {
+        InputError::new(format!(
+            "{}: {e}; give the --out folder of `sweep run --shard I/N` (or of `sweep slurm`)",
+            root.display()
+        ))
+    })?;
+    let mut found: Vec<Shard> = Vec::new();
+    for entry in entries {
+        let name = entry?.file_name();
+        if let Some(shard) = Shard::from_folder(&name.to_string_lossy()) {
+            found.push(shard);
+        }
+    }
+    let counts: std::collections::BTreeSet<usize> = found.iter().map(|s| s.count).collect();
+    let count = match counts.len() {
+        0 => {
+            return Err(InputError::new(format!(
+                "{}: no shard folders (named I-of-N)",
+                root.display()
+            ))
+            .into())
+        }
+        1 => counts.into_iter().next().unwrap_or(1),
+        _ => {
+            return Err(InputError::new(format!(
+                "{}: shards of different splits ({}); one sharded run has one shard count",
+                root.display(),
+                counts
+                    .iter()
+                    .map(|n| format!("of {n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+            .into())
+        }
+    };
+    let mut states = Vec::with_capacity(count);
+    let mut reference: Option<(PathBuf, Manifest)> = None;
+    for index in 1..=count {
+        let shard = Shard { index, count };
+        let shard_dir = root.join(shard.folder());
+        let manifest = if shard_dir.join(MANIFEST).is_file() {
+            Some(Manifest::read(&shard_dir)?)
+        } else {
+            None
+        };
+        if let Some(m) = &manifest {
+            match &reference {
+                None => reference = Some((shard_dir.clone(), m.clone())),
+                Some((first_dir, first)) => same_sweep(first_dir, first, &shard_dir, m)?,
+            }
+        }
+        let (done, failed) = count_rows(&shard_dir.join(TRIALS))?;
+        states.push(ShardState {
+            shard,
+            running: is_locked(&shard_dir),
+            dir: shard_dir,
+            manifest,
+            done,
+            failed,
+        });
+    }
+    Ok(states)
+}
+
+/// Refuses two shards whose sweep, data or split differ.
+fn same_sweep(a_dir: &Path, a: &Manifest, b_dir: &Path, b: &Manifest) -> Result<()> {
+    let differ = if a.sweep != b.sweep || a.seed != b.seed {
+        Some("the sweep (its file changed between shards, or they come from different sweeps)")
+    } else if a.data.sha256 != b.data.sha256 {
+        Some("the data (the file's sha256 differs)")
+    } else {
+        None
+    };
+    match differ {
+        None => Ok(()),
+        Some(what) => Err(InputError::new(format!(
+            "{} and {} differ in {what}: they are not shards of one sweep; merge only shards of the same \
+             sweep and data (run the others again with `sweep run SWEEP --shard I/N`)",
+            a_dir.display(),
+            b_dir.display()
+        ))
+        .into()),
+    }
+}
+
+/// Complete rows of a trials.csv and how many of them failed; (0, 0) when there is none yet.
+fn count_rows(path: &Path) -> Result<(usize, usize)> {
+    if !path.is_file() {
+        return Ok((0, 0));
+    }
+    let (file, complete) = open_complete(path)?;
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(BufReader::new(file.take(complete)));
+    let header = reader.headers()?.clone();
+    let status = header.iter().position(|h| h == "status");
+    let (mut done, mut failed) = (0, 0);
+    let mut record = csv::StringRecord::new();
+    while reader.read_record(&mut record)? {
+        if record.len() != header.len() {
+            continue;
+        }
+        done += 1;
+        if status.is_some_and(|c| !matches!(&record[c], "ok" | "pruned")) {
+            failed += 1;
+        }
+    }
+    Ok((done, failed))
+}
+
+/// The command that runs (or continues) a shard.
+pub fn shard_command(states: &[ShardState], shard: Shard, out: &Path) -> String {
+    let config = states.iter().find_map(|s| s.manifest.as_ref()).map_or_else(
+        || "SWEEP.yaml".to_string(),
+        |m| m.config_file.display().to_string(),
+    );
+    format!("sweep run {config} --shard {shard} --out {}", out.display())
+}
+
+/// What was merged.
+pub struct Merged {
+    pub manifest: Manifest,
+    pub rows: usize,
+}
+
+/// Combines the finished shards (all of them unless `partial`) of the sharded run in `dir` into
+/// `dir`'s trials.csv and manifest.json. Unfinished or missing shards are an input error listing the
+/// commands that would run them, unless `partial`.
+pub fn merge_shards(dir: &Path, states: &[ShardState], partial: bool) -> Result<Merged> {
+    let unfinished: Vec<&ShardState> = states.iter().filter(|s| !s.finished()).collect();
+    if !unfinished.is_empty() && !partial {
+        let lines: Vec<String> = unfinished
+            .iter()
+            .map(|s| {
+                let state = match (&s.manifest, s.running) {
+                    (_, true) => format!("running, {} trials done", s.done),
+                    (None, false) => "not started".to_string(),
+                    (Some(m), false) => {
+                        format!("{} of {} trials done, stopped", s.done, m.trials.total)
+                    }
+                };
+                format!(
+                    "  shard {} ({state}): {}",
+                    s.shard,
+                    shard_command(states, s.shard, dir)
+                )
+            })
+            .collect();
+        return Err(InputError::new(format!(
+            "{}: {} of {} shards not finished; run them (a stopped shard continues where it stopped), \
+             or merge what is there with --partial:\n{}",
+            dir.display(),
+            unfinished.len(),
+            states.len(),
+            lines.join("\n")
+        ))
+        .into());
+    }
+    let merged: Vec<&ShardState> = states
+        .iter()
+        .filter(|s| s.manifest.is_some() && (s.finished() || partial))
+        .collect();
+    let Some(first) = merged.first().and_then(|s| s.manifest.clone()) else {
+        return Err(InputError::new(format!("{}: no shard has started yet", dir.display())).into());
+    };
+    let epoch = merged
+        .iter()
+        .filter_map(|s| s.manifest.as_ref())
+        .map(Manifest::epoch)
+        .fold(f64::INFINITY, f64::min);
+    let mut header: Option<csv::StringRecord> = None;
+    let mut seen: HashSet<u64> = HashSet::new();
+    let mut counts = TrialCounts::default();
+    let mut fingerprint_sum = 0u64;
+    let mut total = 0;
+    let mut end = epoch;
+    replace_file(&dir.join(TRIALS), |file| {
+        let mut writer = csv::Writer::from_writer(file);
+        for state in &merged {
+            let Some(m) = &state.manifest else { continue };
+            total += m.trials.total;
+            fingerprint_sum = fingerprint_sum.wrapping_add(fingerprint_sum_of(m));
+            end = end.max(m.epoch() + m.elapsed_seconds.unwrap_or(0.0));
+            let shift = m.epoch() - epoch;
+            copy_rows(
+                &state.dir,
+                state.shard,
+                shift,
+                &mut header,
+                &mut writer,
+                &mut seen,
+                &mut counts,
+            )?;
+        }
+        writer.flush()?;
+        Ok(())
+    })?;
+    let mut manifest = first;
+    counts.total = total;
+    counts.keys_fingerprint = format!("{total}-{fingerprint_sum:016x}");
+    manifest.trials = counts;
+    manifest.shard = None;
+    manifest.models = Vec::new();
+    manifest.merged = Some(MergeRecord {
+        count: states.len(),
+        shards: merged.iter().map(|s| s.shard.index).collect(),
+    });
+    manifest.started_at = chrono::DateTime::from_timestamp_millis((epoch * 1000.0) as i64)
+        .map_or(manifest.started_at.clone(), |t| t.to_rfc3339());
+    manifest.elapsed_seconds = Some(end - epoch);
+    manifest.finished_at = Some(chrono::Local::now().to_rfc3339());
+    let complete = merged.len() == states.len();
+    manifest.write(
+        dir,
+        if complete {
+            RunStatus::Finished
+        } else {
+            RunStatus::Partial
+        },
+    )?;
+    Ok(Merged {
+        rows: seen.len(),
+        manifest,
+    })
+}
+
+/// The sum part of a `count-sum` keys fingerprint, which adds up over shards.
+fn fingerprint_sum_of(m: &Manifest) -> u64 {
+    m.trials
+        .keys_fingerprint
+        .split_once('-')
+        .and_then(|(_, sum)| u64::from_str_radix(sum, 16).ok())
+        .unwrap_or(0)
+}
+
+/// Appends one shard's complete rows, with its number in a `shard` column and its start and end
+/// offsets moved to the merged run's start.
+fn copy_rows<W: Write>(
+    shard_dir: &Path,
+    shard: Shard,
+    shift: f64,
+    header: &mut Option<csv::StringRecord>,
+    writer: &mut csv::Writer<W>,
+    seen: &mut HashSet<u64>,
+    counts: &mut TrialCounts,
+) -> Result<()> {
+    let path = shard_dir.join(TRIALS);
+    let (file, complete) = open_complete(&path)?;
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(BufReader::new(file.take(complete)));
+    let own = reader.headers()?.clone();
+    match header {
+        None => {
+            let mut merged = own.clone();
+            merged.push_field("shard");
+            writer.write_record(&merged)?;
+            *header = Some(own.clone());
+        }
+        Some(h) if *h != own => {
+            return Err(InputError::new(format!(
+            "{}: its columns differ from the first shard's; it is not a shard of the same sweep",
+            path.display()
+        ))
+            .into())
+        }
+        Some(_) => {}
+    }
+    let column = |name: &str| own.iter().position(|h| h == name);
+    let (key, status) = (
+        column("key").context("trials.csv has no key column")?,
+        column("status").context("trials.csv has no status column")?,
+    );
+    let offsets = [column("start_offset"), column("end_offset")];
+    let mut record = csv::StringRecord::new();
+    let mut out = csv::StringRecord::new();
+    while reader.read_record(&mut record)? {
+        if record.len() != own.len() {
+            continue;
+        }
+        if !seen.insert(key_hash(&record[key])) {
+            return Err(InputError::new(format!(
+                "{}: trial `{}` is also in an earlier shard; shards of one sweep never share a trial",
+                path.display(),
+                &record[key]
+            ))
+            .into());
+        }
+        match &record[status] {
+            "ok" => counts.ok += 1,
+            "failed" => counts.failed += 1,
+            "crashed" => counts.crashed += 1,
+            "timeout" => counts.timeout += 1,
+            "pruned" => counts.pruned += 1,
+            _ => {}
+        }
+        out.clear();
+        for (c, cell) in record.iter().enumerate() {
+            match cell.parse::<f64>() {
+                Ok(v) if offsets.contains(&Some(c)) => out.push_field(&format!("{:.3}", v + shift)),
+                _ => out.push_field(cell),
+            }
+        }
+        out.push_field(&shard.index.to_string());
+        writer.write_record(&out)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,207 @@
+//! Continuing a killed or interrupted run in its folder (`sweep resume`, and `sweep run --shard` on a
+//! shard that started before): finished trials are kept and not run again.
+
+use super::{run_trials, Output, Resumption};
+use crate::error::{Failure, InputError};
+use crate::evaluate::Evaluator;
+use crate::expand::{count_and_fingerprint, fingerprint, key_hashes};
+use crate::report::{better_best, Best};
+use crate::results::lock::lock_run_dir;
+use crate::results::manifest::Manifest;
+use crate::results::trials::{
+    drop_torn_tail, recorded_trials, rewrite_trials, Layout, TrialsTable,
+};
+use crate::results::{CONFIG, MANIFEST, TRIALS};
+use crate::seed::key_hash;
+use crate::spec::{ExecutionOverrides, Plan, PlanRequest, SweepText};
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
+
+/// How to continue: which finished trials to run again, what to accept, and with what settings.
+pub struct ResumeOptions {
+    /// Run failed, crashed and timed-out trials again too.
+    pub retry_failed: bool,
+    /// Resume although the sweep or its data changed, keeping the finished trials that still match.
+    pub force: bool,
+    pub execution: ExecutionOverrides,
+    pub output: Output,
+}
+
+/// The sweep a results folder ran: its original file if it is still there (so edits are noticed),
+/// else the snapshot in the folder, else the copy in the manifest.
+fn recorded_sweep(dir: &Path, manifest: &Manifest) -> Result<SweepText, InputError> {
+    if let Ok(original) = SweepText::read(&manifest.config_file) {
+        return Ok(original);
+    }
+    let base_dir = manifest
+        .config_file
+        .parent()
+        .map_or_else(|| dir.to_path_buf(), Path::to_path_buf);
+    let snapshot = dir.join(CONFIG);
+    Ok(match std::fs::read_to_string(&snapshot) {
+        Ok(text) => SweepText {
+            origin: snapshot,
+            text,
+            base_dir,
+            in_manifest: false,
+        },
+        Err(_) => SweepText {
+            origin: dir.join(MANIFEST),
+            text: Manifest::text(dir)?,
+            base_dir,
+            in_manifest: true,
+        },
+    })
+}
+
+pub fn resume(dir: &Path, args: ResumeOptions) -> Result<(), Failure> {
+    if !dir.is_dir() {
+        return Err(InputError::new(format!(
+            "{}: no such results folder; give the folder a `sweep run --out` wrote",
+            dir.display()
+        ))
+        .into());
+    }
+    let _lock = lock_run_dir(dir)?;
+    let manifest = Manifest::read(dir)?;
+    let plan = Plan::build(PlanRequest {
+        sweep: recorded_sweep(dir, &manifest)?,
+        overrides: manifest.execution.then(&args.execution),
+        shard: manifest.shard,
+    })?;
+    let adaptive = plan.search.is_adaptive();
+    if adaptive && args.retry_failed {
+        return Err(InputError::new(format!(
+            "{}: --retry-failed cannot be used with `strategy: {}`: later trials were proposed knowing \
+             those failed; start a new run with another --out instead",
+            dir.display(),
+            plan.search.name()
+        ))
+        .into());
+    }
+    // One pass over the expansion gives the trial set, its size and its fingerprint; an adaptive
+    // search's trials are not known in advance, so its recorded rows are all kept.
+    let (wanted, total, fingerprint) = if adaptive {
+        let (total, fingerprint) = count_and_fingerprint(&plan)?;
+        (None, total, fingerprint)
+    } else {
+        let wanted: HashSet<u64> = key_hashes(&plan)?.into_iter().collect();
+        let (total, fingerprint) = fingerprint(wanted.iter().copied());
+        (Some(wanted), total, fingerprint)
+    };
+
+    let mut changes = Vec::new();
+    let data_changed = manifest.data.sha256 != plan.dataset.hash;
+    if data_changed {
+        changes.push(format!(
+            "the data file {} changed (other sha256)",
+            plan.dataset.path.display()
+        ));
+    }
+    if manifest.trials.keys_fingerprint != fingerprint {
+        changes.push(format!(
+            "the sweep now expands to other trials ({total} now, {} before)",
+            manifest.trials.total
+        ));
+    }
+    if !changes.is_empty() && adaptive && args.force {
+        return Err(InputError::new(format!(
+            "{}: the sweep changed since this run started: {}; the trials of `strategy: {}` depend on \
+             each other, so none can be kept; start a new run with another --out",
+            dir.display(),
+            changes.join("; "),
+            plan.search.name()
+        ))
+        .into());
+    }
+    if !changes.is_empty() && !args.force {
+        return Err(InputError::new(format!(
+            "{}: the sweep changed since this run started: {}; use --force to keep the finished trials that still \
+             match and run the rest, or start a new run with another --out",
+            dir.display(),
+            changes.join("; ")
+        ))
+        .into());
+    }
+
+    let layout = Layout::new(&plan);
+    let trials_path = dir.join(TRIALS);
+    let mut table = if trials_path.exists() {
+        drop_torn_tail(&trials_path)?;
+        TrialsTable::read(&trials_path)?
+    } else {
+        TrialsTable {
+            header: layout.header(),
+            rows: Vec::new(),
+        }
+    };
+    let before = table.rows.len();
+    let duplicates = table.drop_duplicate_keys();
+    if !duplicates.is_empty() {
+        eprintln!(
+            "warning: {}: {} trial(s) appear more than once (first: {}); keeping the first row of each",
+            trials_path.display(),
+            duplicates.len(),
+            duplicates[0]
+        );
+    }
+    let (key_col, status_col) = (table.column("key"), table.column("status"));
+    let keep = |row: &Vec<String>| {
+        let key = key_col.map_or("", |c| row[c].as_str());
+        let status = status_col.map_or("", |c| row[c].as_str());
+        !data_changed
+            && wanted.as_ref().is_none_or(|w| w.contains(&key_hash(key)))
+            && !(args.retry_failed && status != "ok")
+    };
+    table.rows.retain(keep);
+    let header = layout.header();
+    if table.rows.len() != before || table.header != header {
+        rewrite_trials(dir, &table.relayout(header))?;
+    }
+    let best = best_recorded(&table, &plan);
+    let recorded = if adaptive || plan.prune.is_some() {
+        recorded_trials(&table, &plan)
+            .map_err(|e| InputError::new(format!("{}: {e:#}", dir.display())))?
+    } else {
+        Vec::new()
+    };
+    let skip: HashSet<u64> = table
+        .rows
+        .iter()
+        .filter_map(|r| key_col.map(|c| key_hash(&r[c])))
+        .collect();
+    let finished = table.rows.len();
+    if !args.output.quiet {
+        eprintln!(
+            "resuming {}: {finished} of {total} trials done, {} to run",
+            dir.display(),
+            total - finished
+        );
+    }
+    let manifest = Manifest::new(&plan, total, fingerprint, Some(&manifest));
+    let evaluator = Arc::new(Evaluator::new(plan));
+    Ok(run_trials(
+        &evaluator,
+        Resumption { recorded, skip },
+        finished,
+        best,
+        dir,
+        manifest,
+        args.output,
+    )?)
+}
+
+/// The best primary score among the finished trials kept, so progress shows the run's best so far.
+fn best_recorded(table: &TrialsTable, plan: &Plan) -> Best {
+    let score_col = table.column(&format!("mean_test_{}", plan.primary.name()))?;
+    let (key_col, status_col) = (table.column("key")?, table.column("status")?);
+    table
+        .rows
+        .iter()
+        .filter(|r| r[status_col] == "ok")
+        .filter_map(|r| Some((r[score_col].parse::<f64>().ok()?, &r[key_col])))
+        .fold(None, |best, (score, key)| {
+            better_best(best, score, key, plan.primary)
+        })
+}
