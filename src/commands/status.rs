@@ -71,7 +71,14 @@ pub fn status(args: StatusArgs) -> Result<(), Failure> {
         "{finished} of {} shards finished; {done} of {total} trials done (shards not started count as 0), {failed} failed\n",
         states.len()
     ));
-    if todo.is_empty() && finished == states.len() {
+    let merged = Manifest::read(dir).is_ok_and(|m| {
+        m.merged
+            .as_ref()
+            .is_some_and(|r| r.shards.len() == states.len())
+    });
+    if merged {
+        out.push_str(&format!("merged into {}\n", dir.display()));
+    } else if todo.is_empty() && finished == states.len() {
         out.push_str(&format!(
             "combine them with: sweep merge {}\n",
             dir.display()

@@ -465,13 +465,7 @@ fn scored<'a>(run: &'a Run, family: &str, rung_zero: bool) -> Vec<&'a TrialRow> 
 
 /// The x scale of a parameter's values: numeric, or categories in order (numbers first, by value).
 fn param_scale(values: &[&ParamValue]) -> Scale {
-    let numbers: Option<Vec<f64>> = values
-        .iter()
-        .map(|v| match v {
-            ParamValue::Number(x) => Some(*x),
-            ParamValue::Text(_) => None,
-        })
-        .collect();
+    let numbers: Option<Vec<f64>> = values.iter().map(|v| v.number()).collect();
     match numbers {
         Some(xs) => Scale::fit(xs.into_iter()),
         None => {
@@ -501,10 +495,7 @@ fn position(scale: &Scale, v: &ParamValue, index: usize) -> Option<f64> {
             let jitter = ((index.wrapping_mul(2_654_435_761) % 1000) as f64 / 1000.0 - 0.5) * 0.36;
             Some(at + jitter)
         }
-        _ => match v {
-            ParamValue::Number(x) => Some(*x),
-            ParamValue::Text(_) => None,
-        },
+        _ => v.number(),
     }
 }
 
@@ -882,6 +873,15 @@ fn front<'a>(run: &Run, trials: &[&'a TrialRow]) -> Vec<&'a TrialRow> {
         .collect()
 }
 
+/// A trial on the cost chart (a log axis: no zero times).
+fn cost_mark(t: &TrialRow) -> Mark {
+    Mark {
+        x: t.cost.max(1e-7),
+        y: t.score.unwrap_or(f64::NAN),
+        spread: 0.0,
+    }
+}
+
 fn cost(page: &mut String, runs: &[Run]) -> anyhow::Result<()> {
     page.push_str("<section id=\"cost\"><h2>Score against cost</h2>\n");
     let metric = runs[0].metric.name();
@@ -922,28 +922,14 @@ fn cost(page: &mut String, runs: &[Run]) -> anyhow::Result<()> {
             ));
             series.push(Series {
                 colour,
-                marks: members
-                    .iter()
-                    .map(|t| Mark {
-                        x: t.cost.max(1e-7),
-                        y: t.score.unwrap_or(f64::NAN),
-                        spread: 0.0,
-                    })
-                    .collect(),
+                marks: members.iter().map(|t| cost_mark(t)).collect(),
                 points: true,
                 line: None,
             });
         }
         series.push(Series {
             colour: plotters::style::RGBColor(40, 40, 40),
-            marks: on_front
-                .iter()
-                .map(|t| Mark {
-                    x: t.cost.max(1e-7),
-                    y: t.score.unwrap_or(f64::NAN),
-                    spread: 0.0,
-                })
-                .collect(),
+            marks: on_front.iter().map(|t| cost_mark(t)).collect(),
             points: false,
             line: Some(Line::Straight),
         });

@@ -55,13 +55,7 @@ fn group_of_each(values: &[&ParamValue], bins: usize) -> Option<Vec<usize>> {
     let mut distinct: Vec<String> = values.iter().map(|v| v.to_string()).collect();
     distinct.sort();
     distinct.dedup();
-    let numbers: Option<Vec<f64>> = values
-        .iter()
-        .map(|v| match v {
-            ParamValue::Number(x) => Some(*x),
-            ParamValue::Text(_) => None,
-        })
-        .collect();
+    let numbers: Option<Vec<f64>> = values.iter().map(|v| v.number()).collect();
     match numbers {
         Some(xs) if distinct.len() > bins => {
             let mut sorted = xs.clone();

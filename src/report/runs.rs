@@ -1,11 +1,10 @@
 //! A results folder as the report reads it: its manifest and its trials, typed, streamed from
 //! trials.csv (so a running or killed run can be reported too).
 
-use crate::error::InputError;
 use crate::evaluate::Status;
 use crate::metrics::Metric;
 use crate::results::manifest::Manifest;
-use crate::results::{open_complete, TRIALS};
+use crate::results::{open_complete, trials_file};
 use anyhow::{Context as _, Result};
 use std::collections::HashMap;
 use std::io::{BufReader, Read};
@@ -19,6 +18,13 @@ pub enum ParamValue {
 }
 
 impl ParamValue {
+    pub fn number(&self) -> Option<f64> {
+        match self {
+            ParamValue::Number(x) => Some(*x),
+            ParamValue::Text(_) => None,
+        }
+    }
+
     fn parse(cell: &str) -> Option<ParamValue> {
         match cell {
             "" => None,
@@ -90,14 +96,7 @@ impl Run {
             .and_then(serde_json::Value::as_str)
             .unwrap_or("grid")
             .to_string();
-        let path = dir.join(TRIALS);
-        if !path.is_file() {
-            return Err(InputError::new(format!(
-                "{}: no {TRIALS}; give results folders that `sweep run --out` wrote",
-                dir.display()
-            ))
-            .into());
-        }
+        let path = trials_file(dir)?;
         let (file, complete) = open_complete(&path)?;
         let mut reader = csv::ReaderBuilder::new()
             .flexible(true)

@@ -255,14 +255,7 @@ pub struct RunTrial {
 pub fn rank_runs(dirs: &[PathBuf], metric: Metric, model: Option<&str>) -> Result<Vec<RunTrial>> {
     let mut trials = Vec::new();
     for dir in dirs {
-        let path = dir.join(TRIALS);
-        if !path.is_file() {
-            return Err(InputError::new(format!(
-                "{}: no {TRIALS}; give results folders that `sweep run --out` wrote",
-                dir.display()
-            ))
-            .into());
-        }
+        let path = super::trials_file(dir)?;
         let table = TrialsTable::read(&path)?;
         let score_name = format!("mean_test_{}", metric.name());
         let Some(score) = table.column(&score_name) else {

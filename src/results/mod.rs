@@ -46,6 +46,19 @@ fn complete_file_len(file: &mut File) -> Result<u64> {
 }
 
 /// `results/<name>-<timestamp>` under the current folder.
+/// A results folder's trials.csv; an input error when the folder has none.
+pub fn trials_file(dir: &Path) -> Result<PathBuf> {
+    let path = dir.join(TRIALS);
+    if !path.is_file() {
+        return Err(crate::error::InputError::new(format!(
+            "{}: no {TRIALS}; give results folders that `sweep run --out` wrote",
+            dir.display()
+        ))
+        .into());
+    }
+    Ok(path)
+}
+
 pub fn default_out_dir(name: &str) -> PathBuf {
     let safe: String = name
         .chars()
