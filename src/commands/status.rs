@@ -19,9 +19,9 @@ pub fn status(args: StatusArgs) -> Result<(), Failure> {
         let m = Manifest::read(dir)?;
         let t = &m.trials;
         say(&format!(
-            "{}: {:?}, {} of {} trials done ({} ok, {} failed, {} crashed, {} timed out, {} pruned)\n",
+            "{}: {}, {} of {} trials done ({} ok, {} failed, {} crashed, {} timed out, {} pruned)\n",
             dir.display(),
-            m.status,
+            m.status.name(),
             t.ok + t.failed + t.crashed + t.timeout + t.pruned,
             t.total,
             t.ok,

@@ -224,12 +224,7 @@ fn summary(page: &mut String, runs: &[Run]) {
     row(page, "folder", &|r| {
         format!("<code>{}</code>", esc(&r.dir.display().to_string()))
     });
-    row(page, "status", &|r| {
-        esc(&serde_json::to_value(r.manifest.status)
-            .ok()
-            .and_then(|v| v.as_str().map(String::from))
-            .unwrap_or_default())
-    });
+    row(page, "status", &|r| r.manifest.status.name().to_string());
     row(page, "data", &|r| {
         let d = &r.manifest.data;
         let name = d.path.file_name().map_or_else(

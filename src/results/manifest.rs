@@ -31,6 +31,20 @@ pub enum RunStatus {
     Partial,
 }
 
+impl RunStatus {
+    /// As manifest.json writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Finished => "finished",
+            RunStatus::Stopped => "stopped",
+            RunStatus::TimeBudget => "time_budget",
+            RunStatus::Interrupted => "interrupted",
+            RunStatus::Partial => "partial",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tool {
     pub name: String,
@@ -290,4 +304,23 @@ fn git_revision(dir: &Path) -> Option<String> {
         .status
         .success()
         .then(|| String::from_utf8_lossy(&output.stdout).trim().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_names_are_what_the_manifest_writes() {
+        for status in [
+            RunStatus::Running,
+            RunStatus::Finished,
+            RunStatus::Stopped,
+            RunStatus::TimeBudget,
+            RunStatus::Interrupted,
+            RunStatus::Partial,
+        ] {
+            assert_eq!(serde_json::to_value(status).unwrap(), status.name());
+        }
+    }
 }

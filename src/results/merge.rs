@@ -341,9 +341,10 @@ fn copy_rows<W: Write>(
         }
         out.clear();
         for (c, cell) in record.iter().enumerate() {
-            match cell.parse::<f64>() {
-                Ok(v) if offsets.contains(&Some(c)) => out.push_field(&format!("{:.3}", v + shift)),
-                _ => out.push_field(cell),
+            let offset = offsets.contains(&Some(c)).then(|| cell.parse::<f64>().ok());
+            match offset.flatten() {
+                Some(v) => out.push_field(&format!("{:.3}", v + shift)),
+                None => out.push_field(cell),
             }
         }
         out.push_field(&shard.index.to_string());
