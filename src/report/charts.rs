@@ -64,10 +64,13 @@ impl Scale {
         if lo > 0.0 && hi / lo >= 100.0 {
             return Scale::Log(lo / 1.3, hi * 1.3);
         }
+        // A single value sits in the middle of a range of its own size (so a time stays positive).
         let pad = if hi > lo {
             (hi - lo) * 0.06
+        } else if lo != 0.0 {
+            lo.abs() * 0.5
         } else {
-            lo.abs().max(1.0) * 0.05
+            1.0
         };
         Scale::Linear(lo - pad, hi + pad)
     }
@@ -124,7 +127,8 @@ pub fn scatter(
         root.fill(&WHITE).map_err(plot_error)?;
         match x {
             Scale::Linear(a, b) => {
-                draw_scatter(&root, *a..*b, &frame, series, None, |v| short_number(*v))?
+                let span = b - a;
+                draw_scatter(&root, *a..*b, &frame, series, None, |v| tick(*v, span))?
             }
             Scale::Log(a, b) => {
                 draw_scatter(&root, (*a..*b).log_scale(), &frame, series, None, |v| {
@@ -179,7 +183,7 @@ where
         .x_labels(categories.unwrap_or(6))
         .y_labels(6)
         .x_label_formatter(&x_label)
-        .y_label_formatter(&|v| short_number(*v))
+        .y_label_formatter(&|v| tick(*v, frame.y.1 - frame.y.0))
         .x_desc(frame.x_title)
         .y_desc(frame.y_title)
         .label_style(("sans-serif", 15))
@@ -341,13 +345,19 @@ pub fn truncate(s: &str, max: usize) -> String {
     }
 }
 
+/// A linear axis's tick label; a tick at zero computed as rounding noise (7e-18) reads 0.
+fn tick(v: f64, span: f64) -> String {
+    short_number(if v.abs() < span * 1e-9 { 0.0 } else { v })
+}
+
 /// A tick label: few digits, exponent form for very small or large numbers.
 fn short_number(v: f64) -> String {
     let a = v.abs();
     if a == 0.0 {
         "0".into()
     } else if !(1e-3..1e5).contains(&a) {
-        format!("{v:.0e}")
+        // Two significant digits, so neighbouring ticks (1.5e-4, 2e-4) stay apart.
+        format!("{v:.1e}").replace(".0e", "e")
     } else {
         let text = format!("{v:.4}");
         let text = text.trim_end_matches('0').trim_end_matches('.');
@@ -377,8 +387,10 @@ mod tests {
             Scale::fit([0.0, 1000.0].into_iter()),
             Scale::Linear(..)
         ));
-        assert_eq!(short_number(0.00012), "1e-4");
+        assert_eq!(short_number(0.00012), "1.2e-4");
+        assert_eq!(short_number(0.0002), "2e-4");
         assert_eq!(short_number(2.5), "2.5");
+        assert_eq!(tick(7e-18, 0.1), "0");
         assert_eq!(category_label(&["a".into(), "b".into()], 1.0), "b");
         assert_eq!(category_label(&["a".into(), "b".into()], 0.5), "");
     }

@@ -93,6 +93,11 @@ fn esc(s: &str) -> String {
     out
 }
 
+/// `1 trial`, `3 trials`.
+fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
 fn score_text(x: f64) -> String {
     format!("{x:.4}")
 }
@@ -1058,10 +1063,10 @@ fn timelines(page: &mut String, runs: &[Run]) -> anyhow::Result<()> {
             "timeline-chart",
             &svg,
             &format!(
-                "{} trials on {} lanes; the workers were busy {:.0}% of the time from the first trial's \
-                 start to the last one's end{}.",
-                timed.len(),
-                lanes.len(),
+                "{} on {}; the workers were busy {:.0}% of the time from the first trial's start to \
+                 the last one's end{}.",
+                count(timed.len(), "trial"),
+                count(lanes.len(), "lane"),
                 100.0 * busy / (window * lanes.len() as f64),
                 if merged {
                     "; neighbouring bars of the same status closer than a thousandth of the run are drawn as one"
