@@ -1,6 +1,7 @@
 //! A session of trials into a results folder, shared by `run`, `resume` and `rerun`: record the
 //! manifest, run the trials on the plan's backend writing each row as it finishes, then rank, refit
-//! and save the chosen models ([`refit`]), finish the manifest and report.
+//! and save the chosen models ([`refit`]; not for a shard), finish the manifest, write report.html
+//! and print the summary. [`resume`] continues a run that stopped (also a shard run again).
 
 pub mod refit;
 pub mod resume;
