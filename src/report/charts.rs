@@ -234,43 +234,21 @@ pub fn bars(
     x_title: &str,
     colour: RGBColor,
 ) -> anyhow::Result<String> {
-    let n = names.len().max(1);
-    let height = (60 + 26 * n as u32).max(120);
-    let label_width = names.iter().map(|s| s.chars().count()).max().unwrap_or(4) as u32 * 7 + 16;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
-        root.fill(&WHITE).map_err(plot_error)?;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(label_width.min(WIDTH / 2))
-            .build_cartesian_2d(0.0..1.0, -0.5..n as f64 - 0.5)
-            .map_err(plot_error)?;
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .light_line_style(RGBColor(238, 238, 238))
-            .x_labels(6)
-            .y_labels(n)
-            .y_label_formatter(&|v| category_label(names, *v))
-            .x_desc(x_title)
-            .label_style(("sans-serif", 15))
-            .axis_desc_style(("sans-serif", 16))
-            .draw()
-            .map_err(plot_error)?;
-        chart
-            .draw_series(values.iter().enumerate().map(|(i, &v)| {
-                let y = i as f64;
-                Rectangle::new(
-                    [(0.0, y - 0.32), (v.clamp(0.0, 1.0), y + 0.32)],
-                    colour.filled(),
-                )
-            }))
-            .map_err(plot_error)?;
-        root.present().map_err(plot_error)?;
-    }
-    Ok(svg)
+    let rows = Rows {
+        names,
+        x: 0.0..1.0,
+        x_title,
+        x_labels: 6,
+        size: (WIDTH, (60 + 26 * names.len().max(1) as u32).max(120)),
+        thickness: 0.32,
+    };
+    row_bars(
+        &rows,
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| (i, 0.0, v.clamp(0.0, 1.0), colour)),
+    )
 }
 
 /// One bar of a timeline: lane, start and end (seconds), and the colour of its status.
@@ -284,38 +262,79 @@ pub struct Span {
 
 /// Lanes of bars against time: one lane per worker.
 pub fn timeline(lanes: &[String], spans: &[Span], end: f64) -> anyhow::Result<String> {
-    let n = lanes.len().max(1);
-    let height = (70 + 24 * n as u32).clamp(130, 900);
-    let label_width = lanes.iter().map(|s| s.chars().count()).max().unwrap_or(4) as u32 * 7 + 16;
+    let rows = Rows {
+        names: lanes,
+        x: 0.0..end.max(1e-3) * 1.01,
+        x_title: "seconds since the run started",
+        x_labels: 10,
+        size: (
+            2 * WIDTH,
+            (70 + 24 * lanes.len().max(1) as u32).clamp(130, 900),
+        ),
+        thickness: 0.38,
+    };
+    row_bars(
+        &rows,
+        spans
+            .iter()
+            .map(|s| (s.lane, s.start, s.end.max(s.start), status_colour(s.status))),
+    )
+}
+
+/// A chart of named rows holding horizontal bars: its rows, x range and title, and drawing size.
+struct Rows<'a> {
+    names: &'a [String],
+    x: std::ops::Range<f64>,
+    x_title: &'a str,
+    x_labels: usize,
+    size: (u32, u32),
+    /// Half a bar's height, in rows.
+    thickness: f64,
+}
+
+/// Draws `bars` (row, from, to, colour) on the rows.
+fn row_bars(
+    rows: &Rows,
+    bars: impl Iterator<Item = (usize, f64, f64, RGBColor)>,
+) -> anyhow::Result<String> {
+    let n = rows.names.len().max(1);
+    let label_width = rows
+        .names
+        .iter()
+        .map(|s| s.chars().count())
+        .max()
+        .unwrap_or(4) as u32
+        * 7
+        + 16;
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (2 * WIDTH, height)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, rows.size).into_drawing_area();
         root.fill(&WHITE).map_err(plot_error)?;
         let mut chart = ChartBuilder::on(&root)
             .margin(12)
             .x_label_area_size(38)
             .y_label_area_size(label_width.min(WIDTH / 2))
-            .build_cartesian_2d(0.0..end.max(1e-3) * 1.01, -0.5..n as f64 - 0.5)
+            .build_cartesian_2d(rows.x.clone(), -0.5..n as f64 - 0.5)
             .map_err(plot_error)?;
         chart
             .configure_mesh()
             .disable_y_mesh()
             .light_line_style(RGBColor(238, 238, 238))
-            .x_labels(10)
+            .x_labels(rows.x_labels)
             .y_labels(n)
-            .y_label_formatter(&|v| category_label(lanes, *v))
+            .y_label_formatter(&|v| category_label(rows.names, *v))
             .x_label_formatter(&|v| short_number(*v))
-            .x_desc("seconds since the run started")
+            .x_desc(rows.x_title)
             .label_style(("sans-serif", 15))
             .axis_desc_style(("sans-serif", 16))
             .draw()
             .map_err(plot_error)?;
         chart
-            .draw_series(spans.iter().map(|s| {
-                let y = s.lane as f64;
+            .draw_series(bars.map(|(row, from, to, colour)| {
+                let y = row as f64;
                 Rectangle::new(
-                    [(s.start, y - 0.38), (s.end.max(s.start), y + 0.38)],
-                    status_colour(s.status).filled(),
+                    [(from, y - rows.thickness), (to, y + rows.thickness)],
+                    colour.filled(),
                 )
             }))
             .map_err(plot_error)?;
