@@ -499,15 +499,20 @@ fn position(scale: &Scale, v: &ParamValue, index: usize) -> Option<f64> {
     }
 }
 
-fn families(page: &mut String, runs: &[Run]) -> anyhow::Result<()> {
-    let mut names: Vec<String> = Vec::new();
-    for r in runs {
-        for f in r.families() {
-            if !names.contains(&f) {
-                names.push(f);
-            }
+/// The distinct items, in the order first seen.
+fn distinct_in_order(items: impl Iterator<Item = String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for item in items {
+        if !out.contains(&item) {
+            out.push(item);
         }
     }
+    out
+}
+
+fn families(page: &mut String, runs: &[Run]) -> anyhow::Result<()> {
+    let names = distinct_in_order(runs.iter().flat_map(|r| r.families()));
+    let param_names = distinct_in_order(runs.iter().flat_map(|r| r.params.iter().cloned()));
     page.push_str(
         "<section id=\"families\"><h2>Score against each parameter, per family</h2>\n<p class=\"note\">\
          Each point is one ok trial's mean score over the folds, its bar ± one standard deviation over \
@@ -545,17 +550,6 @@ fn families(page: &mut String, runs: &[Run]) -> anyhow::Result<()> {
                 );
             }
         }
-        let param_names: Vec<String> = {
-            let mut all: Vec<String> = Vec::new();
-            for r in runs {
-                for p in &r.params {
-                    if !all.contains(p) {
-                        all.push(p.clone());
-                    }
-                }
-            }
-            all
-        };
         let mut charted = 0;
         let mut sampled_any = false;
         let mut grid = String::new();
