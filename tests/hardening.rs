@@ -230,11 +230,7 @@ fn the_deleted_file_is_named_in_the_error() {
         ],
         std::process::Stdio::piped(),
     );
-    let started = Instant::now();
-    while rows_in(&sb.path("out/trials.csv")) < 2 {
-        assert!(started.elapsed() < Duration::from_secs(30));
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    common::wait_for_rows(&sb.path("out/trials.csv"), 2, Duration::from_secs(30));
     std::fs::remove_file(sb.path("out/trials.csv")).unwrap();
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);

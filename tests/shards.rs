@@ -4,8 +4,8 @@
 
 mod common;
 
-use common::{data, reference_config, Sandbox, Trials};
-use std::time::{Duration, Instant};
+use common::{reference_config, Sandbox, Trials};
+use std::time::Duration;
 
 fn shard(sb: &Sandbox, config: &std::path::Path, shard: &str, out: &str) {
     sb.sweep(&[
@@ -111,13 +111,7 @@ fn merge_lists_missing_shards_merges_partially_on_request_and_refuses_other_swee
 #[test]
 fn a_shard_run_again_after_a_kill_continues_where_it_stopped() {
     let sb = Sandbox::new();
-    let config = sb.write(
-        "slow.yaml",
-        &format!(
-            "name: slow\ndata: {{path: {}, target: target}}\ncv: {{folds: 2}}\nmodels:\n  - model: gaussian_nb\n    params: {{var_smoothing: [1.0e-9, 1.0e-8, 1.0e-7, 1.0e-6]}}\n  - model: fault\n    params: {{kind: sleep, seconds: [0.3, 0.31, 0.32, 0.33]}}\n",
-            data("iris.csv")
-        ),
-    );
+    let config = common::slow_sweep(&sb, &[0.3, 0.31, 0.32, 0.33]);
     let single = sb.run_ok(&config, "single", &["--no-report", "--jobs", "1"]);
     let args = [
         "run",
@@ -133,11 +127,7 @@ fn a_shard_run_again_after_a_kill_continues_where_it_stopped() {
     ];
     let mut child = sb.spawn(&args, std::process::Stdio::null());
     let trials = sb.path("out/shards/1-of-2/trials.csv");
-    let started = Instant::now();
-    while common::rows_in(&trials) < 2 {
-        assert!(started.elapsed() < Duration::from_secs(60), "no rows");
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    common::wait_for_rows(&trials, 2, Duration::from_secs(60));
     child.kill().unwrap();
     child.wait().unwrap();
     let before = common::rows_in(&trials);

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{data, reference_config, Sandbox, Trials};
+use common::{reference_config, Sandbox, Trials};
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -126,24 +126,11 @@ fn a_sweep_runs_as_a_slurm_job_array_and_a_cancelled_task_resubmitted_completes_
     );
 
     // A slower sweep (each shard sleeps in two trials); shard 2 is cancelled mid-run.
-    let slow = sb.write(
-        "slow.yaml",
-        &format!(
-            "name: slow\ndata: {{path: {}, target: target}}\ncv: {{folds: 2}}\nmodels:\n  - model: gaussian_nb\n    params: {{var_smoothing: [1.0e-9, 1.0e-8, 1.0e-7, 1.0e-6]}}\n  - model: fault\n    params: {{kind: sleep, seconds: [2.0, 2.01, 2.02, 2.03, 2.04, 2.05, 2.06, 2.07]}}\n",
-            data("iris.csv")
-        ),
-    );
+    let slow = common::slow_sweep(&sb, &[2.0, 2.01, 2.02, 2.03, 2.04, 2.05, 2.06, 2.07]);
     let single = sb.run_ok(&slow, "slow-single", &["--no-report", "--jobs", "2"]);
     let (array, merge) = submit(&sb, &slow, "slow");
     let shard2 = sb.path("slow/shards/2-of-4/trials.csv");
-    let started = Instant::now();
-    while common::rows_in(&shard2) < 1 {
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "shard 2 never started"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    common::wait_for_rows(&shard2, 1, Duration::from_secs(120));
     let cancel = Command::new("scancel")
         .arg(format!("{array}_2"))
         .status()

@@ -149,6 +149,32 @@ pub fn rows_in(path: &std::path::Path) -> usize {
     std::fs::read_to_string(path).map_or(0, |t| t.lines().count().saturating_sub(1))
 }
 
+/// Waits until the trials.csv (or leaderboard) at `path` has at least `rows` rows; fails after `limit`.
+pub fn wait_for_rows(path: &std::path::Path, rows: usize, limit: Duration) {
+    let started = Instant::now();
+    while rows_in(path) < rows {
+        assert!(
+            started.elapsed() < limit,
+            "{} never reached {rows} rows",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// A sweep on iris of four quick naive Bayes trials, then fault trials that sleep these seconds each.
+pub fn slow_sweep(sb: &Sandbox, seconds: &[f64]) -> PathBuf {
+    let seconds: Vec<String> = seconds.iter().map(|s| s.to_string()).collect();
+    sb.write(
+        "slow.yaml",
+        &format!(
+            "name: slow\ndata: {{path: {}, target: target}}\ncv: {{folds: 2}}\nmodels:\n  - model: gaussian_nb\n    params: {{var_smoothing: [1.0e-9, 1.0e-8, 1.0e-7, 1.0e-6]}}\n  - model: fault\n    params: {{kind: sleep, seconds: [{}]}}\n",
+            data("iris.csv"),
+            seconds.join(", ")
+        ),
+    )
+}
+
 /// Starts `sweep run` into `out` and returns once trials.csv has at least `rows` rows.
 pub fn run_until(
     sb: &Sandbox,
