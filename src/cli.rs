@@ -64,11 +64,33 @@ enum Command {
     Worker,
 }
 
+impl Command {
+    /// The subcommand as typed, for messages.
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Run(_) => "run",
+            Command::Resume(_) => "resume",
+            Command::Rerun(_) => "rerun",
+            Command::Bench(_) => "bench",
+            Command::Expand(_) => "expand",
+            Command::Inspect(_) => "inspect",
+            Command::Models => "models",
+            Command::Leaderboard(_) => "leaderboard",
+            Command::Report(_) => "report",
+            Command::Merge(_) => "merge",
+            Command::Status(_) => "status",
+            Command::Slurm(_) => "slurm",
+            Command::Predict(_) => "predict",
+            Command::Worker => "worker",
+        }
+    }
+}
+
 pub fn main() -> i32 {
     // Ctrl-C must work from the first moment, also while data loads or a sweep expands.
     crate::interrupt::install_handler();
     let cli = Cli::parse();
-    crate::evaluate::install_panic_hook();
+    crate::evaluate::install_panic_hook(cli.command.name());
     let outcome: Result<(), Failure> = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Resume(args) => resume::resume(args),
@@ -89,7 +111,7 @@ pub fn main() -> i32 {
         Ok(()) => 0,
         Err(failure) => {
             if !matches!(failure, Failure::Interrupted) {
-                eprintln!("error: {failure}");
+                eprintln!("error: {}", crate::error::printable(&failure.to_string()));
             }
             failure.exit_code()
         }

@@ -90,9 +90,112 @@ pub fn closest_first<'a>(
     scored.into_iter().map(|(_, c)| c).collect()
 }
 
+/// Names from `candidates` closest to `wanted` as one list for a message: at most
+/// [`SHOWN_NAMES`], each escaped and shortened, then how many more there are. Only a prefix of
+/// each name is compared, so a huge header costs time linear in its size.
+pub fn closest_names<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    let wanted = prefix(wanted, COMPARED_CHARS);
+    let candidates: Vec<&str> = candidates.into_iter().collect();
+    let mut order: Vec<usize> = (0..candidates.len()).collect();
+    let closest = closest_first(wanted, candidates.iter().map(|c| prefix(c, COMPARED_CHARS)));
+    // Map the compared prefixes back to the names they came from, in closest order.
+    let mut rank = std::collections::HashMap::new();
+    for (i, name) in closest.iter().enumerate() {
+        rank.entry(*name).or_insert(i);
+    }
+    order.sort_by_key(|&i| (rank[prefix(candidates[i], COMPARED_CHARS)], i));
+    let mut listed: Vec<String> = order
+        .iter()
+        .take(SHOWN_NAMES)
+        .map(|&i| shortened(candidates[i]))
+        .collect();
+    if candidates.len() > SHOWN_NAMES {
+        listed.push(format!("and {} more", candidates.len() - SHOWN_NAMES));
+    }
+    listed.join(", ")
+}
+
+/// How many names a suggestion lists, and how many characters of each it compares.
+const SHOWN_NAMES: usize = 12;
+const COMPARED_CHARS: usize = 64;
+/// The longest piece of user text a message repeats whole.
+const SHOWN_CHARS: usize = 80;
+
+fn prefix(text: &str, chars: usize) -> &str {
+    text.char_indices()
+        .nth(chars)
+        .map_or(text, |(at, _)| &text[..at])
+}
+
+/// User text (a column name, a cell) for a message: escaped (see [`escaped`]) and, past
+/// [`SHOWN_CHARS`] characters, cut with the full length said.
+pub fn shortened(text: &str) -> String {
+    let shown = escaped(prefix(text, SHOWN_CHARS));
+    let total = text.chars().count();
+    if total > SHOWN_CHARS {
+        format!("{shown}... ({total} characters)")
+    } else {
+        shown
+    }
+}
+
+/// Characters that must not reach a terminal raw: control characters (an escape sequence can set
+/// the title, clear the screen or fake output) and the bidirectional controls that reorder text.
+fn unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// User text with every unsafe character (newlines and tabs too) written as `\u{..}`.
+pub fn escaped(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if unsafe_char(c) {
+                format!("\\u{{{:x}}}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// A message for the terminal: its own line breaks and tabs kept, every other unsafe character
+/// escaped as in [`escaped`].
+pub fn printable(message: &str) -> std::borrow::Cow<'_, str> {
+    if message
+        .chars()
+        .all(|c| !unsafe_char(c) || c == '\n' || c == '\t')
+    {
+        return message.into();
+    }
+    message
+        .split('\n')
+        .map(|line| line.split('\t').map(escaped).collect::<Vec<_>>().join("\t"))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn user_text_reaches_the_terminal_escaped_and_short() {
+        assert_eq!(escaped("a\x1b]0;pwned\x07b"), "a\\u{1b}]0;pwned\\u{7}b");
+        assert_eq!(escaped("abc\u{202e}def"), "abc\\u{202e}def");
+        assert_eq!(printable("one\ntwo\x1b[2J"), "one\ntwo\\u{1b}[2J");
+        assert_eq!(printable("plain"), "plain");
+        let long = "x".repeat(1000);
+        assert_eq!(
+            shortened(&long),
+            format!("{}... (1000 characters)", "x".repeat(80))
+        );
+        let many: Vec<String> = (0..100).map(|i| format!("col{i}")).collect();
+        let listed = closest_names("col7", many.iter().map(String::as_str));
+        assert!(listed.starts_with("col7, "), "{listed}");
+        assert!(listed.ends_with("and 88 more"), "{listed}");
+    }
 
     #[test]
     fn closest_name_comes_first() {

@@ -180,7 +180,77 @@ fn numeric_block(features: &[Feature], steps: &[NumericStep], rows: &[usize]) ->
     x
 }
 
+/// What a feature is to a fitted pipeline: a number, or a category with this many levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeatureShape {
+    Numeric,
+    Categorical { levels: usize },
+}
+
 impl FittedPipeline {
+    /// The width of the matrix this pipeline yields from features of these shapes, or why it
+    /// cannot transform them: fitting makes one step per feature in order (numbers, then
+    /// categories), scalers as wide as the numbers, and encodings inside their block; a pipeline
+    /// read from a file edited on purpose is refused here rather than indexing out of range.
+    pub fn check(&self, features: &[FeatureShape]) -> Result<usize, String> {
+        let numeric: Vec<usize> = (0..features.len())
+            .filter(|&f| features[f] == FeatureShape::Numeric)
+            .collect();
+        if self
+            .numeric
+            .iter()
+            .map(|s| s.feature)
+            .ne(numeric.iter().copied())
+        {
+            return Err("its numeric steps do not match the schema's numeric features".into());
+        }
+        for scaler in &self.scalers {
+            if scaler.shift.len() != numeric.len() || scaler.scale.len() != numeric.len() {
+                return Err(format!(
+                    "a scaler has {} columns for {} numeric features",
+                    scaler.shift.len(),
+                    numeric.len()
+                ));
+            }
+        }
+        let categorical = features
+            .iter()
+            .enumerate()
+            .filter_map(|(f, shape)| match shape {
+                FeatureShape::Categorical { levels } => Some((f, *levels)),
+                FeatureShape::Numeric => None,
+            });
+        let mut width = numeric.len() + self.numeric.iter().filter(|s| s.indicator).count();
+        let mut steps = self.categories.iter();
+        for (f, levels) in categorical {
+            let mismatch = || format!("its encoding of feature {f} does not match the schema");
+            width += match steps.next().ok_or_else(mismatch)? {
+                CategoryStep::OneHot {
+                    feature,
+                    slots,
+                    missing,
+                    width,
+                } => {
+                    let inside = |slot: &Option<usize>| slot.is_none_or(|s| s < *width);
+                    let fits = *feature == f
+                        && slots.len() == levels
+                        && *width <= levels + 1
+                        && slots.iter().all(inside)
+                        && inside(missing);
+                    fits.then_some(*width).ok_or_else(mismatch)?
+                }
+                CategoryStep::Ordinal { feature, ranks, .. } => (*feature == f
+                    && ranks.len() == levels)
+                    .then_some(1)
+                    .ok_or_else(mismatch)?,
+            };
+        }
+        if steps.next().is_some() {
+            return Err("it encodes more categories than the schema has".into());
+        }
+        Ok(width)
+    }
+
     /// The value each numeric feature's missing cells are filled with, by feature index.
     pub fn fill_values(&self) -> impl Iterator<Item = (usize, f64)> + '_ {
         self.numeric.iter().map(|s| (s.feature, s.fill))

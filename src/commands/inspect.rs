@@ -4,7 +4,7 @@
 use crate::data::infer::{looks_like_id, profile, Kind};
 use crate::data::read::read_table;
 use crate::data::{read_regular_file, ColumnReport, DataSpec, Dataset};
-use crate::error::Failure;
+use crate::error::{shortened, Failure};
 use crate::report::{say, warn};
 use std::path::PathBuf;
 
@@ -67,9 +67,10 @@ pub fn inspect(args: InspectArgs) -> Result<(), Failure> {
             (columns, format!("{} rows", table.n_rows()), Vec::new())
         }
     };
-    let width = columns
+    let names: Vec<String> = columns.iter().map(|c| shortened(&c.name)).collect();
+    let width = names
         .iter()
-        .map(|c| c.name.len())
+        .map(|n| n.chars().count())
         .max()
         .unwrap_or(6)
         .max(6);
@@ -81,10 +82,10 @@ pub fn inspect(args: InspectArgs) -> Result<(), Failure> {
         "missing",
         "distinct"
     );
-    for c in &columns {
+    for (c, name) in columns.iter().zip(&names) {
         text.push_str(&format!(
             "{:<width$}  {:<9} {:>8} {:>9}  {}\n",
-            c.name,
+            name,
             c.kind.name(),
             c.missing,
             c.distinct,

@@ -3,14 +3,16 @@
 //! input row in input order.
 
 use crate::data::read::TableReader;
+use crate::data::refuse_duplicate_names;
 use crate::data::Task;
-use crate::error::{closest_first, Failure, InputError};
+use crate::error::{closest_names, shortened, Failure, InputError};
 use crate::evaluate::refit::MODEL_FILE;
 use crate::evaluate::Status;
 use crate::models::saved::{Model, PredictionWriter};
-use crate::results::manifest::Manifest;
+use crate::results::manifest::{Manifest, RefitRecord};
 use crate::results::replace_file;
-use crate::session::refit::MODELS;
+use crate::results::MANIFEST;
+use crate::session::refit::{ModelCard, MODELS, MODEL_JSON};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -35,13 +37,14 @@ pub struct PredictArgs {
     pub chunk_rows: usize,
 }
 
-/// The model file `given` names: a model.bin, a model folder, or a results folder's best model.
-fn model_file(given: &Path) -> Result<PathBuf, InputError> {
+/// The model file `given` names (a model.bin, a model folder, or a results folder's best model),
+/// with the manifest's record of it when found through a results folder.
+fn model_file(given: &Path) -> Result<(PathBuf, Option<(RefitRecord, PathBuf)>), InputError> {
     if given.is_file() {
-        return Ok(given.to_path_buf());
+        return Ok((given.to_path_buf(), None));
     }
     if given.join(MODEL_FILE).is_file() {
-        return Ok(given.join(MODEL_FILE));
+        return Ok((given.join(MODEL_FILE), None));
     }
     let manifest = Manifest::read(given).map_err(|_| {
         InputError::new(format!(
@@ -50,13 +53,15 @@ fn model_file(given: &Path) -> Result<PathBuf, InputError> {
             given.display()
         ))
     })?;
-    match manifest.models.iter().find(|m| m.best) {
-        Some(best) if best.status == Status::Ok => Ok(given.join(&best.dir).join(MODEL_FILE)),
-        _ => Err(InputError::new(format!(
+    match manifest.models.into_iter().find(|m| m.best) {
+        Some(best) if best.status == Status::Ok => {
+            Ok((given.join(&best.dir).join(MODEL_FILE), Some((best, given.join(MANIFEST)))))
+        }
+        best => Err(InputError::new(format!(
             "{}: this run saved no model of its best configuration ({}); set `refit: best` (the default) in the \
              sweep file and run it again, or give one of its model folders under {}/",
             given.display(),
-            if manifest.models.is_empty() {
+            if best.is_none() {
                 "refit: none, or the run did not finish".to_string()
             } else {
                 "its refit failed: see manifest.json".to_string()
@@ -66,8 +71,105 @@ fn model_file(given: &Path) -> Result<PathBuf, InputError> {
     }
 }
 
+/// Refuses an `--out` that cannot be written or would replace an input: a folder, a path in a
+/// missing folder, or the table or model being read (compared as files, so links count too).
+fn check_out(out: &Path, inputs: &[&Path]) -> Result<(), InputError> {
+    let refuse = |why: String| {
+        InputError::new(format!(
+            "{}: --out {why}; give a new file name (or leave --out out to write to standard output)",
+            out.display()
+        ))
+    };
+    if out.is_dir() {
+        return Err(refuse("is a folder".into()));
+    }
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !parent.is_dir() {
+        return Err(refuse(format!(
+            "is in a folder that does not exist ({})",
+            parent.display()
+        )));
+    }
+    if let Ok(target) = std::fs::metadata(out) {
+        for input in inputs {
+            if std::fs::metadata(input).is_ok_and(|i| same_file(&i, &target)) {
+                return Err(refuse(format!(
+                    "is the file being read ({}): writing would replace it",
+                    input.display()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    a.dev() == b.dev() && a.ino() == b.ino()
+}
+
+/// Refuses a model.bin that is not the configuration its folder's model.json (or the results
+/// folder's manifest) says it is: a file copied from another folder would predict silently.
+fn check_identity(
+    model: &Model,
+    file: &Path,
+    expected: Option<&(RefitRecord, PathBuf)>,
+) -> Result<(), InputError> {
+    let info = &model.info;
+    let mismatch = |what: &str, theirs: &str, ours: &str, source: &Path| {
+        InputError::new(format!(
+            "{}: this model is `{}` but {} says {what} `{theirs}` (the model file has `{ours}`); the model file \
+             was replaced by another one: put back the right model.bin, or refit with `sweep resume`",
+            file.display(),
+            shortened(&info.key),
+            source.display(),
+        ))
+    };
+    let card_path = file.with_file_name(MODEL_JSON);
+    if let Ok(text) = std::fs::read_to_string(&card_path) {
+        let card: ModelCard = serde_json::from_str(&text).map_err(|e| {
+            InputError::new(format!(
+                "{}: not a readable model card ({e})",
+                card_path.display()
+            ))
+        })?;
+        for (what, theirs, ours) in [
+            ("the family", &card.family, &info.family),
+            ("the configuration", &card.key, &info.key),
+            (
+                "the training data's sha256",
+                &card.data_sha256,
+                &info.data_sha256,
+            ),
+        ] {
+            if theirs != ours {
+                return Err(mismatch(what, theirs, ours, &card_path));
+            }
+        }
+    }
+    if let Some((record, manifest)) = expected {
+        if record.key != info.key {
+            return Err(mismatch(
+                "the configuration",
+                &record.key,
+                &info.key,
+                manifest,
+            ));
+        }
+    }
+    Ok(())
+}
+
 pub fn predict(args: PredictArgs) -> Result<(), Failure> {
-    let model = Model::read(&model_file(&args.model)?)?;
+    let (file, expected) = model_file(&args.model)?;
+    if let Some(out) = &args.out {
+        check_out(out, &[&args.data, &file])?;
+    }
+    let model = Model::read(&file)?;
+    check_identity(&model, &file, expected.as_ref())?;
     let schema = &model.info.schema;
     let family = crate::models::find(&model.info.family).map(|f| f.info());
     if args.proba && (schema.task == Task::Regression || !family.is_some_and(|f| f.probabilities)) {
@@ -88,22 +190,25 @@ pub fn predict(args: PredictArgs) -> Result<(), Failure> {
     }
     let path = &args.data;
     let mut reader = TableReader::open(path, schema.delimiter)?;
+    refuse_duplicate_names(path, &reader.names)?;
     let located = schema.locate(path, &reader.names)?;
     let id = match &args.id {
         None => None,
         Some(name) => Some(reader.names.iter().position(|n| n == name).ok_or_else(|| {
             InputError::new(format!(
-                "{}: --id: no column `{name}`; the columns are, closest first: {}",
+                "{}: --id: no column `{}`; the columns are, closest first: {}",
                 path.display(),
-                closest_first(name, reader.names.iter().map(String::as_str)).join(", ")
+                shortened(name),
+                closest_names(name, reader.names.iter().map(String::as_str))
             ))
         })?),
     };
     if !located.ignored.is_empty() {
+        let ignored: Vec<String> = located.ignored.iter().map(|n| shortened(n)).collect();
         eprintln!(
             "note: {} column(s) the model does not read are ignored: {}",
             located.ignored.len(),
-            located.ignored.join(", ")
+            ignored.join(", ")
         );
     }
     let mut write = |out: &mut dyn Write| -> anyhow::Result<usize> {
@@ -130,9 +235,25 @@ pub fn predict(args: PredictArgs) -> Result<(), Failure> {
             })?;
             eprintln!("{rows} predictions written to {}", out.display());
         }
-        None => {
-            write(&mut std::io::stdout().lock())?;
-        }
+        None => match write(&mut std::io::stdout().lock()) {
+            // A reader that stopped listening (`| head`) ends the output, not in an error.
+            Err(e) if is_closed_pipe(&e) => {}
+            other => {
+                other?;
+            }
+        },
     }
     Ok(())
+}
+
+/// Whether an error comes from writing to a pipe whose reader has gone.
+fn is_closed_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            || cause
+                .downcast_ref::<csv::Error>()
+                .is_some_and(|e| matches!(e.kind(), csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe))
+    })
 }

@@ -8,7 +8,7 @@ pub mod read;
 pub mod schema;
 pub mod target;
 
-use crate::error::{closest_first, InputError};
+use crate::error::{closest_names, shortened, InputError};
 use infer::{is_missing, looks_like_id, parse_number, profile, Kind};
 use ndarray::{Array1, Array2};
 use read::{read_table, TextTable};
@@ -285,15 +285,17 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Two columns with one name would make every later reference to it ambiguous (and a second
 /// `target` would silently become a feature).
-fn refuse_duplicate_names(path: &Path, headers: &[String]) -> Result<(), InputError> {
+pub fn refuse_duplicate_names(path: &Path, headers: &[String]) -> Result<(), InputError> {
+    let mut first = std::collections::HashMap::with_capacity(headers.len());
     for (i, name) in headers.iter().enumerate() {
-        if let Some(j) = headers[..i].iter().position(|h| h == name) {
+        if let Some(j) = first.insert(name.as_str(), i) {
             return Err(InputError::new(format!(
-                "{}: line 1: columns {} and {} are both named `{name}`; column names must be unique \
+                "{}: line 1: columns {} and {} are both named `{}`; column names must be unique \
                  (rename one in the header)",
                 path.display(),
                 j + 1,
-                i + 1
+                i + 1,
+                shortened(name)
             )));
         }
     }
@@ -308,11 +310,11 @@ fn column_index(
     role: &str,
 ) -> Result<usize, InputError> {
     headers.iter().position(|h| h == name).ok_or_else(|| {
-        let names = closest_first(name, headers.iter().map(String::as_str));
         InputError::new(format!(
-            "{}: no column `{name}` ({role}); the columns are, closest first: {}",
+            "{}: no column `{}` ({role}); the columns are, closest first: {}",
             path.display(),
-            names.join(", ")
+            shortened(name),
+            closest_names(name, headers.iter().map(String::as_str))
         ))
     })
 }

@@ -5,9 +5,11 @@
 use super::infer::{is_missing, parse_bool, parse_date, parse_number, Kind};
 use super::read::TextTable;
 use super::{Feature, FeatureValues, OwnedTargets, Targets, Task, MISSING_CODE};
-use crate::error::{closest_first, InputError};
+use crate::error::{closest_names, shortened, InputError};
+use crate::preprocess::FeatureShape;
 use ndarray::Array1;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::path::Path;
 
 /// The code of a category level the training data did not have.
@@ -280,33 +282,80 @@ pub struct Located {
 const WHY: &str = "as in the training data";
 
 impl InputSchema {
+    /// The shape of each feature the schema's columns yield (what a fitted pipeline reads), or why
+    /// a schema read from a model file cannot be applied: category levels must be strictly sorted
+    /// (cells are looked up by binary search), date parts known and distinct, class labels present
+    /// exactly for a classification target.
+    pub fn feature_shapes(&self) -> Result<Vec<FeatureShape>, String> {
+        match self.task {
+            Task::Classification if self.class_labels.len() < 2 => {
+                return Err("a classification model with fewer than 2 class labels".into())
+            }
+            Task::Regression if !self.class_labels.is_empty() => {
+                return Err("a regression model with class labels".into())
+            }
+            _ => {}
+        }
+        let mut shapes = Vec::new();
+        for column in &self.columns {
+            let bad = |what: &str| Err(format!("column `{}`: {what}", column.name));
+            match &column.coding {
+                Coding::Number | Coding::Boolean => shapes.push(FeatureShape::Numeric),
+                Coding::Category { levels } => {
+                    if levels.windows(2).any(|w| w[0] >= w[1]) {
+                        return bad("its categories are not in sorted order");
+                    }
+                    shapes.push(FeatureShape::Categorical {
+                        levels: levels.len(),
+                    });
+                }
+                Coding::Date { parts } => {
+                    for (i, part) in parts.iter().enumerate() {
+                        if !DATE_PARTS.iter().any(|(p, _)| p == part) || parts[..i].contains(part) {
+                            return bad("its date parts are unknown or repeated");
+                        }
+                        shapes.push(FeatureShape::Numeric);
+                    }
+                }
+            }
+        }
+        Ok(shapes)
+    }
+
     /// Finds the input columns in a table's header; a missing one is an error naming it.
     pub fn locate(&self, path: &Path, names: &[String]) -> Result<Located, InputError> {
+        let position: HashMap<&str, usize> = names
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(c, n)| (n.as_str(), c))
+            .collect();
         let positions = self
             .columns
             .iter()
             .map(|column| {
-                names.iter().position(|n| *n == column.name).ok_or_else(|| {
-                    let close = closest_first(&column.name, names.iter().map(String::as_str));
+                position.get(column.name.as_str()).copied().ok_or_else(|| {
+                    let needed: Vec<String> = self
+                        .columns
+                        .iter()
+                        .map(|c| format!("`{}`", shortened(&c.name)))
+                        .collect();
                     InputError::new(format!(
                         "{}: no column `{}`, which the model reads (as a {}); the model needs every column it \
                          was trained on: {}; this file has, closest first: {}",
                         path.display(),
-                        column.name,
+                        shortened(&column.name),
                         column.coding.kind().name(),
-                        self.columns
-                            .iter()
-                            .map(|c| format!("`{}`", c.name))
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                        close.join(", ")
+                        closest_names("", needed.iter().map(String::as_str)),
+                        closest_names(&column.name, names.iter().map(String::as_str))
                     ))
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
         let target = names.iter().position(|n| *n == self.target);
+        let read: std::collections::HashSet<usize> = positions.iter().copied().collect();
         let ignored = (0..names.len())
-            .filter(|c| !positions.contains(c) && Some(*c) != target)
+            .filter(|c| !read.contains(c) && Some(*c) != target)
             .map(|c| names[c].clone())
             .collect();
         Ok(Located {

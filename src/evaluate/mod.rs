@@ -25,6 +25,7 @@ use rayon::prelude::*;
 pub use record::{unix_now, Status, TrialRecord};
 use std::cell::RefCell;
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -193,6 +194,7 @@ impl Evaluator {
     }
 
     fn evaluate_caught(&self, trial: &Trial) -> TrialRecord {
+        let _running = RunningTrial::start();
         IN_TRIAL.with(|t| *t.borrow_mut() = Some(String::new()));
         let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| match &trial.refit {
             Some(dir) => self.refit(trial, dir),
@@ -369,9 +371,29 @@ thread_local! {
     static IN_TRIAL: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
-/// Keeps panics inside trials quiet (they are recorded on the trial); others print as usual.
-pub fn install_panic_hook() {
-    let default = std::panic::take_hook();
+/// Trials running in this process: while any does, a panic on a pool thread is part of one (a
+/// fold, a tree) and comes back to it as its failure.
+static TRIALS_RUNNING: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts a trial as running for as long as it lives.
+struct RunningTrial;
+
+impl RunningTrial {
+    fn start() -> RunningTrial {
+        TRIALS_RUNNING.fetch_add(1, Ordering::SeqCst);
+        RunningTrial
+    }
+}
+
+impl Drop for RunningTrial {
+    fn drop(&mut self) {
+        TRIALS_RUNNING.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Keeps panics inside trials quiet (they are recorded on the trial); any other panic is a bug in
+/// `command` and is said in one line naming it, on whichever thread it happens.
+pub fn install_panic_hook(command: &'static str) {
     std::panic::set_hook(Box::new(move |info| {
         let captured = IN_TRIAL.with(|t| match t.borrow_mut().as_mut() {
             Some(slot) => {
@@ -382,10 +404,25 @@ pub fn install_panic_hook() {
             }
             None => false,
         });
-        // Everything on a rayon worker thread is trial work (folds, trees): recorded, not printed.
-        if !captured && rayon::current_thread_index().is_none() {
-            default(info);
+        let in_pool_during_trials =
+            rayon::current_thread_index().is_some() && TRIALS_RUNNING.load(Ordering::SeqCst) > 0;
+        if captured || in_pool_during_trials {
+            return;
         }
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "non-text panic payload".to_string());
+        let at = info.location().map_or(String::new(), |l| {
+            format!(" (at {}:{})", l.file(), l.line())
+        });
+        eprintln!(
+            "error: `sweep {command}` stopped on an internal error: {}{at}; this is a bug in sweep, \
+             please report it with the command that caused it",
+            crate::error::printable(&message)
+        );
     }));
 }
 

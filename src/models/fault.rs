@@ -1,6 +1,7 @@
 //! `fault`: a diagnostic model that misbehaves on purpose, to test how sweeps survive broken trials.
 //! It predicts the first class (or 0.0) when it returns at all.
 
+use crate::data::target::TargetShape;
 use crate::data::{OwnedTargets, Targets, TargetsView, Task};
 use crate::models::{
     decode, encode, DefaultPreprocessing, FamilyInfo, FoldCache, ModelFamily, Params, Predictor,
@@ -51,6 +52,14 @@ impl Predictor for Constant {
 
     fn save(&self) -> Result<Vec<u8>, String> {
         encode(self)
+    }
+
+    fn check(&self, _width: usize, target: TargetShape) -> Result<(), String> {
+        if target.task() == self.0 {
+            Ok(())
+        } else {
+            Err(format!("a {} model for a {} target", self.0, target.task()))
+        }
     }
 }
 

@@ -4,11 +4,12 @@
 //! eigendecomposition (linfa-linalg) gives the pseudo-inverse, dropping directions whose
 //! eigenvalue is below `max eigenvalue x columns x machine epsilon`.
 
+use crate::data::target::TargetShape;
 use crate::data::OwnedTargets;
 use crate::data::{Targets, TargetsView, Task};
 use crate::models::{
-    decode, encode, value_targets, DefaultPreprocessing, FamilyInfo, FoldCache, ModelFamily,
-    Params, Predictor, Seeds,
+    check_target, check_width, decode, encode, value_targets, DefaultPreprocessing, FamilyInfo,
+    FoldCache, ModelFamily, Params, Predictor, Seeds,
 };
 use crate::value::{Kind, ParamSpec};
 use linfa_linalg::eigh::Eigh;
@@ -95,6 +96,11 @@ impl Predictor for Linear {
 
     fn save(&self) -> Result<Vec<u8>, String> {
         encode(self)
+    }
+
+    fn check(&self, width: usize, target: TargetShape) -> Result<(), String> {
+        check_target(Targets::Values(()), target)?;
+        check_width("the coefficient vector", self.coef.len(), width)
     }
 }
 

@@ -1,6 +1,7 @@
 //! Model families behind one trait, and the registry that lists them.
 //! Adding a family is one file implementing [`ModelFamily`] plus one line in [`REGISTRY`].
 
+use crate::data::target::TargetShape;
 use crate::data::{OwnedTargets, Targets, TargetsView, Task};
 use crate::value::{ParamSpec, Value};
 use ndarray::{Array2, ArrayView1, ArrayView2};
@@ -89,6 +90,42 @@ pub trait Predictor: Send + Sync {
 
     /// The fitted state as bytes its family's [`ModelFamily::load`] reads back.
     fn save(&self) -> Result<Vec<u8>, String>;
+
+    /// Whether a loaded model can predict rows of `width` columns for `target` without reading out
+    /// of range or looping: a model file's checksum is not a signature, so a file edited on purpose
+    /// (checksum recomputed) must be refused here, never trusted by prediction.
+    fn check(&self, width: usize, target: TargetShape) -> Result<(), String>;
+}
+
+/// Refuses a loaded model whose declared target differs from the schema's.
+pub fn check_target(fitted: TargetShape, expected: TargetShape) -> Result<(), String> {
+    if fitted == expected {
+        Ok(())
+    } else {
+        Err(format!(
+            "the fitted model predicts {} but the schema says {}",
+            describe_target(fitted),
+            describe_target(expected)
+        ))
+    }
+}
+
+fn describe_target(target: TargetShape) -> String {
+    match target {
+        Targets::Classes { n_classes, .. } => format!("{n_classes} classes"),
+        Targets::Values(_) => "values".to_string(),
+    }
+}
+
+/// Refuses a loaded model whose coefficients (or similar per-column values) do not match the input width.
+pub fn check_width(what: &str, found: usize, width: usize) -> Result<(), String> {
+    if found == width {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} has {found} entries for {width} input columns"
+        ))
+    }
 }
 
 /// A fitted model's state in the compact encoding model files use (f64s bit-exact).

@@ -2,10 +2,13 @@
 //! schema (columns, their coding, class labels), the fitted preprocessing and the family's fitted
 //! state — in one `model.bin`: an 8-byte magic, the format version, the payload's length and sha256,
 //! then the payload (postcard, f64s bit-exact). Reading checks each of these before decoding, and
-//! decoding builds plain data only: no code from the file runs, unlike a pickle.
+//! decoding builds plain data only: no code from the file runs, unlike a pickle. The checksum finds
+//! accidental damage, not deliberate edits, so everything prediction indexes or loops over is then
+//! checked against the schema (see [`Predictor::check`]): an edited file is refused or predicts
+//! something, it never hangs or crashes.
 
 use super::{find, Predictor};
-use crate::data::{Feature, InputSchema, OwnedTargets};
+use crate::data::{Feature, InputSchema, OwnedTargets, Targets, Task};
 use crate::error::InputError;
 use crate::preprocess::FittedPipeline;
 use crate::value::Value;
@@ -16,7 +19,10 @@ use std::path::Path;
 
 pub const MAGIC: [u8; 8] = *b"SWEEPMDL";
 /// Bumped whenever the payload changes shape; a newer file is refused rather than misread.
-pub const FORMAT_VERSION: u32 = 1;
+/// 2: gaussian_nb keeps its classes sorted.
+pub const FORMAT_VERSION: u32 = 2;
+/// How far past its own format a sweep believes a version field (beyond: damage, not an upgrade).
+const PLAUSIBLE_NEWER_FORMATS: u32 = 64;
 const HEADER_LEN: usize = 8 + 4 + 8 + 32;
 
 /// What a model file records besides the fitted state.
@@ -86,15 +92,27 @@ impl Model {
             );
         }
         let version = u32::from_le_bytes(bytes[8..12].try_into().unwrap_or_default());
+        // Formats are numbered from 1 and grow by one per change: a far larger number is damage.
+        if version > FORMAT_VERSION + PLAUSIBLE_NEWER_FORMATS {
+            return Err(format!(
+                "its format field reads {version}, which no sweep wrote: the file is corrupt; {refit}"
+            ));
+        }
         if version > FORMAT_VERSION {
             return Err(format!(
-                "it is in model format {version}, written by a newer sweep; this sweep {} reads format \
-                 {FORMAT_VERSION} and older: upgrade sweep to use it",
+                "it is in model format {version}, written by a newer sweep (or corrupt); this sweep {} \
+                 reads format {FORMAT_VERSION}: upgrade sweep to use it",
                 env!("CARGO_PKG_VERSION")
             ));
         }
         if version == 0 || bytes.len() < HEADER_LEN {
             return Err(format!("the file is truncated or corrupt; {refit}"));
+        }
+        if version < FORMAT_VERSION {
+            return Err(format!(
+                "it is in model format {version}, written by an older sweep; this sweep reads format \
+                 {FORMAT_VERSION}: {refit}"
+            ));
         }
         let length = u64::from_le_bytes(bytes[12..20].try_into().unwrap_or_default());
         let body = &bytes[HEADER_LEN..];
@@ -118,6 +136,20 @@ impl Model {
             )
         })?;
         let predictor = family.load(&payload.fitted)?;
+        let schema = &payload.info.schema;
+        let inconsistent = |why: String| {
+            format!("the model file is inconsistent ({why}); it was altered after it was written: {refit}")
+        };
+        let shapes = schema.feature_shapes().map_err(inconsistent)?;
+        let width = payload.pipeline.check(&shapes).map_err(inconsistent)?;
+        let target = match schema.task {
+            Task::Classification => Targets::Classes {
+                y: (),
+                n_classes: schema.class_labels.len(),
+            },
+            Task::Regression => Targets::Values(()),
+        };
+        predictor.check(width, target).map_err(inconsistent)?;
         Ok(Model {
             info: payload.info,
             pipeline: payload.pipeline,
@@ -252,7 +284,10 @@ mod tests {
                 data_sha256: String::new(),
                 training_rows: 4,
                 schema: InputSchema {
-                    columns: Vec::new(),
+                    columns: vec![crate::data::InputColumn {
+                        name: "a".into(),
+                        coding: crate::data::schema::Coding::Number,
+                    }],
                     target: "y".into(),
                     task: Task::Classification,
                     class_labels: vec!["a".into(), "b".into()],
@@ -280,11 +315,46 @@ mod tests {
         let mut newer = bytes.clone();
         newer[8..12].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
         assert!(refusal(&newer).contains("newer sweep"));
+        newer[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(refusal(&newer).contains("no sweep wrote"));
         let mut flipped = bytes.clone();
         let last = flipped.len() - 1;
         flipped[last] ^= 1;
         assert!(refusal(&flipped).contains("checksum"));
         assert!(refusal(&bytes[..bytes.len() - 5]).contains("truncated"));
         assert!(refusal(b"PK\x03\x04 a zip file").contains("not a sweep model file"));
+    }
+
+    /// The file's bytes with its checksum made to match, as someone editing it on purpose would.
+    fn rechecksummed(mut bytes: Vec<u8>) -> Vec<u8> {
+        let digest = Sha256::digest(&bytes[HEADER_LEN..]);
+        bytes[20..52].copy_from_slice(&digest);
+        bytes
+    }
+
+    #[test]
+    fn a_model_edited_on_purpose_is_refused_as_inconsistent() {
+        let mut wider = model();
+        wider.info.schema.columns.push(crate::data::InputColumn {
+            name: "b".into(),
+            coding: crate::data::schema::Coding::Number,
+        });
+        let refused = refusal(&rechecksummed(wider.to_bytes().unwrap()));
+        assert!(
+            refused.contains("the model file is inconsistent"),
+            "{refused}"
+        );
+
+        let mut more_classes = model();
+        more_classes.info.schema.class_labels.push("c".into());
+        let refused = refusal(&rechecksummed(more_classes.to_bytes().unwrap()));
+        assert!(refused.contains("3 classes"), "{refused}");
+
+        let mut unsorted = model();
+        unsorted.info.schema.columns[0].coding = crate::data::schema::Coding::Category {
+            levels: vec!["b".into(), "a".into()],
+        };
+        let refused = refusal(&rechecksummed(unsorted.to_bytes().unwrap()));
+        assert!(refused.contains("sorted order"), "{refused}");
     }
 }

@@ -204,7 +204,7 @@ pub fn top_table(board: &TrialsTable, primary: Metric, n: usize) -> String {
 /// Prints what the user should know about the data, one `warning:` line each, on stderr.
 pub fn warn(warnings: &[String]) {
     for w in warnings {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", crate::error::printable(w));
     }
 }
 
@@ -212,6 +212,7 @@ pub fn warn(warnings: &[String]) {
 /// results are on disk, and a reader that stopped listening is not an error worth a panic.
 pub fn say(text: &str) {
     let mut out = std::io::stdout().lock();
+    let text = crate::error::printable(text);
     let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
 

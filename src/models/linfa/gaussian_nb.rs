@@ -1,15 +1,17 @@
 //! Gaussian naive Bayes (linfa-bayes).
 
+use crate::data::target::TargetShape;
 use crate::data::{OwnedTargets, Targets, TargetsView, Task};
 use crate::models::{
-    argmax, class_targets, decode, encode, softmax_over, DefaultPreprocessing, FamilyInfo,
-    FoldCache, ModelFamily, Params, Predictor, Seeds,
+    argmax, check_target, check_width, class_targets, decode, encode, softmax_over,
+    DefaultPreprocessing, FamilyInfo, FoldCache, ModelFamily, Params, Predictor, Seeds,
 };
 use crate::value::{Kind, ParamSpec};
 use linfa::prelude::*;
-use linfa_bayes::{GaussianNb, NaiveBayes};
-use ndarray::{Array2, ArrayView2};
+use linfa_bayes::GaussianNb;
+use ndarray::{Array1, Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 pub struct GaussianNbFamily;
 
@@ -24,23 +26,59 @@ const PARAMS: &[ParamSpec] = &[ParamSpec {
     help: "share of the largest feature variance added to every variance, for stability",
 }];
 
+/// One class's fitted statistics, as linfa computes them.
+#[derive(Serialize, Deserialize)]
+struct ClassStats {
+    prior: f64,
+    theta: Array1<f64>,
+    sigma: Array1<f64>,
+}
+
+/// The classes linfa saw, in class order: kept sorted (linfa's own hash map writes them in a
+/// different order every run, so model files would differ between identical runs).
 #[derive(Serialize, Deserialize)]
 struct Fitted {
-    model: GaussianNb<f64, usize>,
+    classes: Vec<(usize, ClassStats)>,
     n_classes: usize,
 }
 
+/// linfa's fitted model as its serde form reads, with its classes in a sorted map.
+#[derive(Deserialize)]
+struct LinfaNb {
+    class_info: BTreeMap<usize, ClassStats>,
+}
+
 impl Fitted {
-    /// Per row, each seen class's joint log-likelihood, columns in class order, with those classes.
+    /// The statistics of linfa's fitted model, through its serde form (its fields are private).
+    fn of(model: &GaussianNb<f64, usize>, n_classes: usize) -> Result<Fitted, String> {
+        let form = serde_json::to_value(model).map_err(|e| e.to_string())?;
+        let linfa: LinfaNb = serde_json::from_value(form)
+            .map_err(|e| format!("the fitted statistics are not finite numbers ({e})"))?;
+        Ok(Fitted {
+            classes: linfa.class_info.into_iter().collect(),
+            n_classes,
+        })
+    }
+
+    /// Per row, each seen class's joint log-likelihood, columns in class order, with those classes:
+    /// linfa's formula, step by step, so the numbers are the same to the bit.
     fn scores(&self, x: ArrayView2<f64>) -> (Array2<f64>, Vec<usize>) {
-        let by_class = self.model.joint_log_likelihood(x);
-        let mut classes: Vec<usize> = by_class.keys().map(|&&c| c).collect();
-        classes.sort_unstable();
-        let mut scores = Array2::zeros((x.nrows(), classes.len()));
-        for (k, class) in classes.iter().enumerate() {
-            scores.column_mut(k).assign(&by_class[class]);
+        let mut scores = Array2::zeros((x.nrows(), self.classes.len()));
+        for (k, (_, info)) in self.classes.iter().enumerate() {
+            let prior = info.prior.ln();
+            let normaliser = -0.5
+                * info
+                    .sigma
+                    .mapv(|v| 2.0 * std::f64::consts::PI * v)
+                    .mapv(f64::ln)
+                    .sum();
+            let likelihood = ((x.to_owned() - &info.theta).mapv(|v| v.powi(2)) / &info.sigma)
+                .sum_axis(Axis(1))
+                .mapv(|v| v * 0.5)
+                .mapv(|v| normaliser - v);
+            scores.column_mut(k).assign(&(likelihood + prior));
         }
-        (scores, classes)
+        (scores, self.classes.iter().map(|(c, _)| *c).collect())
     }
 }
 
@@ -64,6 +102,32 @@ impl Predictor for Fitted {
 
     fn save(&self) -> Result<Vec<u8>, String> {
         encode(self)
+    }
+
+    fn check(&self, width: usize, target: TargetShape) -> Result<(), String> {
+        check_target(
+            Targets::Classes {
+                y: (),
+                n_classes: self.n_classes,
+            },
+            target,
+        )?;
+        if self.classes.is_empty() {
+            return Err("no class statistics".to_string());
+        }
+        let mut previous = None;
+        for (class, info) in &self.classes {
+            if *class >= self.n_classes || previous.is_some_and(|p| p >= *class) {
+                return Err(format!(
+                    "class {class} of {} is out of order or range",
+                    self.n_classes
+                ));
+            }
+            previous = Some(*class);
+            check_width("a class mean", info.theta.len(), width)?;
+            check_width("a class variance", info.sigma.len(), width)?;
+        }
+        Ok(())
     }
 }
 
@@ -97,7 +161,7 @@ impl ModelFamily for GaussianNbFamily {
             .var_smoothing(p.f64("var_smoothing")?)
             .fit(&DatasetBase::new(x, labels))
             .map_err(|e| e.to_string())?;
-        Ok(Box::new(Fitted { model, n_classes }))
+        Ok(Box::new(Fitted::of(&model, n_classes)?))
     }
 
     fn load(&self, bytes: &[u8]) -> Result<Box<dyn Predictor>, String> {

@@ -1,9 +1,10 @@
 //! Logistic regression (linfa-logistic): binary, or multinomial for more classes.
 
+use crate::data::target::TargetShape;
 use crate::data::{OwnedTargets, Targets, TargetsView, Task};
 use crate::models::{
-    class_targets, decode, encode, DefaultPreprocessing, FamilyInfo, FoldCache, ModelFamily,
-    Params, Predictor, Seeds,
+    check_target, check_width, class_targets, decode, encode, DefaultPreprocessing, FamilyInfo,
+    FoldCache, ModelFamily, Params, Predictor, Seeds,
 };
 use crate::value::{Kind, ParamSpec};
 use linfa::prelude::*;
@@ -104,6 +105,31 @@ impl Predictor for Fitted {
 
     fn save(&self) -> Result<Vec<u8>, String> {
         encode(self)
+    }
+
+    fn check(&self, width: usize, target: TargetShape) -> Result<(), String> {
+        let n_classes = self.n_classes;
+        check_target(Targets::Classes { y: (), n_classes }, target)?;
+        let (coefficients, classes) = match &self.model {
+            Model::Binary(m) => {
+                check_width("the coefficient vector", m.params().len(), width)?;
+                (1, vec![m.labels().pos.class, m.labels().neg.class])
+            }
+            Model::Multi(m) => {
+                let (rows, columns) = m.params().dim();
+                check_width("the coefficient matrix", rows, width)?;
+                check_width("the intercept", m.intercept().len(), columns)?;
+                (columns, m.classes().to_vec())
+            }
+        };
+        if classes.iter().any(|&c| c >= n_classes)
+            || (matches!(self.model, Model::Multi(_)) && classes.len() != coefficients)
+        {
+            return Err(format!(
+                "its classes {classes:?} do not match {coefficients} coefficient columns and {n_classes} classes"
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -5,10 +5,11 @@
 pub mod kernel_cache;
 pub mod smo;
 
+use crate::data::target::TargetShape;
 use crate::data::{OwnedTargets, Targets, TargetsView, Task};
 use crate::models::{
-    argmax, class_targets, decode, encode, DefaultPreprocessing, FamilyInfo, FoldCache,
-    ModelFamily, Params, Predictor, Seeds,
+    argmax, check_target, check_width, class_targets, decode, encode, DefaultPreprocessing,
+    FamilyInfo, FoldCache, ModelFamily, Params, Predictor, Seeds,
 };
 use crate::value::{Kind, ParamSpec};
 use kernel_cache::SharedKernel;
@@ -134,6 +135,38 @@ impl Predictor for Fitted {
 
     fn save(&self) -> Result<Vec<u8>, String> {
         encode(self)
+    }
+
+    fn check(&self, width: usize, target: TargetShape) -> Result<(), String> {
+        check_target(
+            Targets::Classes {
+                y: (),
+                n_classes: self.n_classes,
+            },
+            target,
+        )?;
+        check_width("the support vectors' row", self.support_rows.ncols(), width)?;
+        let machines = if self.n_classes <= 2 {
+            1
+        } else {
+            self.n_classes
+        };
+        if self.n_classes < 2 || self.machines.len() != machines {
+            return Err(format!(
+                "{} machines for {} classes",
+                self.machines.len(),
+                self.n_classes
+            ));
+        }
+        let rows = self.support_rows.nrows();
+        for m in &self.machines {
+            if m.support.len() != m.coef.len() || m.support.iter().any(|&s| s >= rows) {
+                return Err(format!(
+                    "a machine's support vectors do not match the {rows} saved rows"
+                ));
+            }
+        }
+        Ok(())
     }
 }
 

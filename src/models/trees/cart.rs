@@ -67,7 +67,7 @@ impl Default for CartParams {
 }
 
 /// Width of a leaf's value: class proportions, or one mean.
-fn outputs(target: TargetSlice) -> usize {
+pub fn outputs<C, V>(target: Targets<C, V>) -> usize {
     match target {
         Targets::Classes { n_classes, .. } => n_classes,
         Targets::Values(_) => 1,
@@ -224,6 +224,46 @@ impl Tree {
             stack.push((left, start, mid, depth + 1, keep, child_seed(node_seed, 1)));
         }
         tree
+    }
+
+    /// Whether prediction can walk this tree for rows of `width` columns and read `outputs` values
+    /// at every node: each child lies after its parent (so every walk ends) and inside the tree,
+    /// each split reads a column of the input, each node's values lie inside the value table.
+    pub fn check(&self, width: usize, outputs: usize) -> Result<(), String> {
+        if self.outputs != outputs {
+            return Err(format!(
+                "a tree has {} values per node where {outputs} are expected",
+                self.outputs
+            ));
+        }
+        if self.nodes.is_empty() {
+            return Err("a tree has no nodes".to_string());
+        }
+        for (at, node) in self.nodes.iter().enumerate() {
+            let values = node.value_at as usize;
+            if values + outputs > self.values.len() {
+                return Err(format!("tree node {at} has its values out of range"));
+            }
+            if node.left == 0 {
+                continue;
+            }
+            let left = node.left as usize;
+            if left <= at || left + 1 >= self.nodes.len() {
+                return Err(format!(
+                    "tree node {at} has children {left} and {} (the tree has {} nodes; a child \
+                     follows its parent)",
+                    left + 1,
+                    self.nodes.len()
+                ));
+            }
+            if node.feature as usize >= width {
+                return Err(format!(
+                    "tree node {at} splits on column {} of {width}",
+                    node.feature
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The leaf values (class proportions or mean) reached by one row.
@@ -502,6 +542,38 @@ pub fn majority(values: &[f64]) -> usize {
 pub(crate) mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_tree_that_would_loop_or_read_out_of_range_is_refused() {
+        let x = ndarray::array![[0.0, 5.0], [1.0, 4.0], [2.0, 3.0], [3.0, 2.0]];
+        let columns = Columns::new(x.view());
+        let y = [0usize, 0, 1, 1];
+        let target = Targets::Classes {
+            y: &y[..],
+            n_classes: 2,
+        };
+        let tree = Tree::grow(&columns, target, &[1.0; 4], &CartParams::default());
+        assert_eq!(tree.check(2, 2), Ok(()));
+        assert!(
+            tree.check(2, 3).is_err(),
+            "leaf width differs from the class count"
+        );
+        let mut self_child = tree.clone();
+        self_child.nodes[1].left = 1;
+        assert!(self_child
+            .check(2, 2)
+            .unwrap_err()
+            .contains("follows its parent"));
+        let mut past_end = tree.clone();
+        past_end.nodes[0].left = 1_000;
+        assert!(past_end.check(2, 2).is_err());
+        let mut wide = tree.clone();
+        wide.nodes[0].feature = 7;
+        assert!(wide.check(2, 2).unwrap_err().contains("column 7 of 2"));
+        let mut values = tree;
+        values.nodes[0].value_at = u32::MAX;
+        assert!(values.check(2, 2).is_err());
+    }
 
     /// Small integer-valued records with labels in 0..3; with `distinct`, the first column is the row
     /// number, so no two rows are equal.

@@ -1,12 +1,12 @@
 //! Decision tree family (classification and regression), backed by [`cart`](super::cart).
 
-use super::cart::{mean_leaf_values, CartParams, Criterion, Limits, Tree};
+use super::cart::{mean_leaf_values, outputs, CartParams, Criterion, Limits, Tree};
 use super::columns::Columns;
 use crate::data::target::TargetShape;
 use crate::data::{OwnedTargets, TargetSlice, Targets, TargetsView, Task};
 use crate::models::{
-    decode, encode, DefaultPreprocessing, FamilyInfo, FoldCache, ModelFamily, Params, Predictor,
-    Seeds,
+    check_target, decode, encode, DefaultPreprocessing, FamilyInfo, FoldCache, ModelFamily, Params,
+    Predictor, Seeds,
 };
 use crate::seed::derive_seed;
 use crate::value::{resolve_max_features, Kind, ParamSpec};
@@ -129,6 +129,11 @@ impl Predictor for Fitted {
 
     fn save(&self) -> Result<Vec<u8>, String> {
         encode(self)
+    }
+
+    fn check(&self, width: usize, target: TargetShape) -> Result<(), String> {
+        check_target(self.shape, target)?;
+        self.tree.check(width, outputs(target))
     }
 }
 

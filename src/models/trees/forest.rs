@@ -137,6 +137,14 @@ impl Forest {
         }
     }
 
+    /// Whether every tree can be walked (see [`Tree::check`]); a forest has at least one.
+    pub fn check(&self, width: usize, outputs: usize) -> Result<(), String> {
+        if self.trees.is_empty() {
+            return Err("the forest has no trees".to_string());
+        }
+        self.trees.iter().try_for_each(|t| t.check(width, outputs))
+    }
+
     /// The trees' leaf values averaged per row of `x`: class proportions or the mean prediction.
     pub fn average(&self, x: ArrayView2<f64>) -> Array2<f64> {
         mean_leaf_values(&self.trees, x, self.limits)

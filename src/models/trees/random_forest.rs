@@ -1,6 +1,6 @@
 //! Random forest family (classification and regression), backed by [`forest`](super::forest).
 
-use super::cart::CartParams;
+use super::cart::{outputs, CartParams};
 use super::columns::Columns;
 use super::decision_tree::{
     cart_params, class_proportions, leaf_predictions, tree_target, COLUMNS_KEY, TREE_PARAMS,
@@ -9,8 +9,8 @@ use super::forest::{Forest, ForestParams, SharedTrees};
 use crate::data::target::TargetShape;
 use crate::data::{OwnedTargets, TargetsView, Task};
 use crate::models::{
-    decode, encode, shared_work, DefaultPreprocessing, FamilyInfo, FoldCache, ModelFamily, Params,
-    Predictor, Seeds,
+    check_target, decode, encode, shared_work, DefaultPreprocessing, FamilyInfo, FoldCache,
+    ModelFamily, Params, Predictor, Seeds,
 };
 use crate::seed::derive_seed;
 use crate::value::{Kind, ParamSpec};
@@ -78,6 +78,11 @@ impl Predictor for Fitted {
 
     fn save(&self) -> Result<Vec<u8>, String> {
         encode(self)
+    }
+
+    fn check(&self, width: usize, target: TargetShape) -> Result<(), String> {
+        check_target(self.shape, target)?;
+        self.forest.check(width, outputs(target))
     }
 }
 
