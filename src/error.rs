@@ -141,7 +141,7 @@ pub fn shortened(text: &str) -> String {
 
 /// Characters that must not reach a terminal raw: control characters (an escape sequence can set
 /// the title, clear the screen or fake output) and the bidirectional controls that reorder text.
-fn unsafe_char(c: char) -> bool {
+pub fn unsafe_char(c: char) -> bool {
     c.is_control()
         || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }

@@ -9,7 +9,7 @@
 pub mod record;
 pub mod refit;
 
-use crate::data::OwnedTargets;
+use crate::data::{OwnedTargets, Targets};
 use crate::expand::{entry_label, Trial};
 use crate::metrics::{mean_std, score_all};
 use crate::models::{measuring_shared_work, FoldCache, Params, Seeds};
@@ -270,6 +270,16 @@ impl Evaluator {
                 .map(|model| (model, matrices))
         });
         let (model, matrices) = outcome?;
+        for (rows, x) in [("training", &matrices.0), ("test", &matrices.1)] {
+            if let Some(column) = non_finite_column(x.view()) {
+                return Err(format!(
+                    "preprocessing made column {} of the {rows} rows not a finite number (a value \
+                     overflowed while imputing or scaling: the numbers are too large); scale the column \
+                     down in the data or choose another scaler",
+                    column + 1
+                ));
+            }
+        }
         let x_test = matrices.1.view();
         let fit_time = (started.elapsed().as_secs_f64() - shared).max(0.0);
         let started = Instant::now();
@@ -279,7 +289,28 @@ impl Evaluator {
             .view()
             .as_slices()
             .ok_or("fold targets must be contiguous")?;
+        if let Targets::Values(values) = &predicted {
+            let bad = values.iter().filter(|v| !v.is_finite()).count();
+            if bad > 0 {
+                return Err(format!(
+                    "the model predicted {bad} value(s) that are not finite numbers (of {}): the fit overflowed",
+                    values.len()
+                ));
+            }
+        }
         let scores = score_all(plan.metrics, truth, &predicted);
+        if let Some((metric, score)) = plan
+            .metrics
+            .iter()
+            .zip(&scores)
+            .find(|(_, s)| !s.is_finite())
+        {
+            return Err(format!(
+                "{} is {score} on a fold: the errors overflowed (the targets or predictions are too large \
+                 for floating point); scale the target down",
+                metric.name()
+            ));
+        }
         Ok((scores, fit_time, shared, started.elapsed().as_secs_f64()))
     }
 
@@ -363,6 +394,13 @@ impl Evaluator {
             finished: 0.0,
         })
     }
+}
+
+/// The first column of `x` holding a value that is not a finite number.
+fn non_finite_column(x: ndarray::ArrayView2<f64>) -> Option<usize> {
+    x.columns()
+        .into_iter()
+        .position(|c| c.iter().any(|v| !v.is_finite()))
 }
 
 thread_local! {

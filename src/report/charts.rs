@@ -54,7 +54,7 @@ impl Scale {
     pub fn fit(values: impl Iterator<Item = f64> + Clone) -> Scale {
         let (lo, hi) = values
             .clone()
-            .filter(|v| v.is_finite())
+            .filter(|&v| drawable(v))
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
                 (a.min(v), b.max(v))
             });
@@ -74,6 +74,15 @@ impl Scale {
         };
         Scale::Linear(lo - pad, hi + pad)
     }
+}
+
+/// Values beyond this size are left out of charts: an axis over them would overflow (its padding,
+/// ticks and log ends become infinite and the drawing never ends).
+pub const DRAWABLE: f64 = 1e100;
+
+/// Whether a value can sit on an axis.
+pub fn drawable(v: f64) -> bool {
+    v.is_finite() && v.abs() <= DRAWABLE
 }
 
 /// One mark: position, and a vertical spread around it (0 for none).
@@ -107,6 +116,27 @@ pub fn scatter(
     x_title: &str,
     series: &[Series],
 ) -> anyhow::Result<String> {
+    let mut left_out = 0;
+    let series: Vec<Series> = series
+        .iter()
+        .map(|s| Series {
+            marks: s
+                .marks
+                .iter()
+                .filter(|m| {
+                    let keep = drawable(m.x) && drawable(m.y);
+                    left_out += usize::from(!keep);
+                    keep
+                })
+                .map(|m| Mark {
+                    spread: if drawable(m.spread) { m.spread } else { 0.0 },
+                    ..*m
+                })
+                .collect(),
+            ..*s
+        })
+        .collect();
+    let series = series.as_slice();
     let ys = series.iter().flat_map(|s| {
         s.marks
             .iter()
@@ -143,6 +173,11 @@ pub fn scatter(
                     category_label(&names, *v)
                 })?
             }
+        }
+        if left_out > 0 {
+            let note = format!("{left_out} mark(s) not drawn: not finite or beyond ±1e100");
+            root.draw_text(&note, &("sans-serif", 14).into_text_style(&root), (80, 2))
+                .map_err(plot_error)?;
         }
         root.present().map_err(plot_error)?;
     }
@@ -262,6 +297,7 @@ pub struct Span {
 
 /// Lanes of bars against time: one lane per worker.
 pub fn timeline(lanes: &[String], spans: &[Span], end: f64) -> anyhow::Result<String> {
+    let end = if drawable(end) { end } else { DRAWABLE };
     let rows = Rows {
         names: lanes,
         x: 0.0..end.max(1e-3) * 1.01,
@@ -277,6 +313,7 @@ pub fn timeline(lanes: &[String], spans: &[Span], end: f64) -> anyhow::Result<St
         &rows,
         spans
             .iter()
+            .filter(|s| drawable(s.start) && drawable(s.end))
             .map(|s| (s.lane, s.start, s.end.max(s.start), status_colour(s.status))),
     )
 }
@@ -357,6 +394,8 @@ fn category_label(names: &[String], v: f64) -> String {
 
 /// `s` cut to `max` characters, with an ellipsis when cut.
 pub fn truncate(s: &str, max: usize) -> String {
+    // Controls and bidi overrides in a name are shown escaped, as on the rest of the page.
+    let s = &crate::error::escaped(s);
     if s.chars().count() <= max {
         s.to_string()
     } else {

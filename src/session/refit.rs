@@ -16,7 +16,7 @@ use crate::results::trials::find_recorded;
 use crate::results::write_atomic;
 use crate::seed::key_hash;
 use crate::spec::{Plan, Refit, TestSource};
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
@@ -156,6 +156,10 @@ pub fn refit_models(
             finished.insert(entry.key.clone(), entry);
         }
     }
+    let kept: Vec<String> = chosen.iter().map(|c| key_slug(&c.key)).collect();
+    if ending == Ending::Finished {
+        remove_superseded(&out.join(MODELS), &kept)?;
+    }
     let records: Vec<RefitRecord> = chosen
         .iter()
         .enumerate()
@@ -180,15 +184,40 @@ fn relative(dir: &Path, out: &Path) -> PathBuf {
     dir.strip_prefix(out).unwrap_or(dir).to_path_buf()
 }
 
-/// The card of a model folder that already holds this configuration refitted on this data.
+/// The card of a model folder that already holds this configuration refitted on this data: its
+/// model.json and its model.bin (which loads, and is that configuration: a file copied in from
+/// another folder is refitted over) both say so.
 fn done(dir: &Path, key: &str, data_sha256: &str) -> Option<ModelCard> {
     let text = std::fs::read_to_string(dir.join(MODEL_JSON)).ok()?;
     let card: ModelCard = serde_json::from_str(&text).ok()?;
+    let model = Model::read(&dir.join(MODEL_FILE)).ok()?;
+    let info = &model.info;
     (card.key == key
         && card.data_sha256 == data_sha256
         && card.format_version == FORMAT_VERSION
-        && dir.join(MODEL_FILE).is_file())
-    .then_some(card)
+        && info.key == key
+        && info.family == card.family
+        && info.data_sha256 == data_sha256)
+        .then_some(card)
+}
+
+/// Removes the model folders under `models` that hold none of the `kept` configurations (a best
+/// model a resumed search has since beaten), so the folder lists exactly what the manifest does.
+/// Only folders that look like model folders (a model.bin or model.json in them) are touched.
+fn remove_superseded(models: &Path, kept: &[String]) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(models) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let dir = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let model_folder = dir.join(MODEL_FILE).exists() || dir.join(MODEL_JSON).exists();
+        if model_folder && dir.is_dir() && !kept.contains(&name) {
+            std::fs::remove_dir_all(&dir)
+                .with_context(|| format!("cannot remove the superseded model {}", dir.display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// The record of a saved model (its `best` flag is set by the caller).

@@ -3,7 +3,7 @@
 use super::sweep_file::{RawSearch, Strategy};
 use super::{At, InFile, ModelEntry};
 use crate::error::InputError;
-use crate::value::Kind;
+use crate::value::{Kind, ParamSpec};
 
 /// How random search spends its trials.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -302,10 +302,16 @@ fn check_halving(
             ))
         }
     };
+    // The largest value the resource parameter may take in every model, with its model.
+    let mut resource_bound = None;
     let resource = match &s.resource {
         None => Resource::Rows,
         Some(r) if r.value == "rows" => Resource::Rows,
-        Some(r) => Resource::Param(check_resource_param(&r.value, models, &r.referenced, at)?),
+        Some(r) => {
+            let (name, largest) = check_resource_param(&r.value, models, &r.referenced, at)?;
+            resource_bound = Some((name, largest));
+            Resource::Param(name)
+        }
     };
     let smallest = match (resource, shape.classes) {
         // scikit-learn: 2 rows per fold (per class for a classifier).
@@ -348,6 +354,17 @@ fn check_halving(
             });
         }
     };
+    if let (Some((name, (model, largest))), Some(m)) = (&resource_bound, &s.max_resource) {
+        if max_resource > *largest {
+            return Err(at(
+                &m.referenced,
+                format!(
+                    "search.max_resource = {max_resource}, but `{name}` of model `{model}` is at most {largest}; \
+                     give a max_resource of at most {largest}"
+                ),
+            ));
+        }
+    }
     if resource == Resource::Rows && max_resource > shape.rows as u64 {
         let m = s
             .max_resource
@@ -401,13 +418,20 @@ fn check_resource_param(
     models: &[ModelEntry],
     place: &serde_saphyr::Location,
     at: &At,
-) -> Result<&'static str, InputError> {
-    let mut found = None;
+) -> Result<(&'static str, (String, u64)), InputError> {
+    let mut found: Option<(&'static str, (String, u64))> = None;
     for entry in models {
         let spec = entry.family.params().iter().find(|p| p.name == name);
         match spec {
-            Some(spec) if matches!(spec.kind, Kind::Int { .. }) => {
-                found = Some(spec.name)
+            Some(ParamSpec {
+                name,
+                kind: Kind::Int { max, .. },
+                ..
+            }) => {
+                let largest = u64::try_from(*max).unwrap_or(0);
+                if found.as_ref().is_none_or(|(_, (_, l))| largest < *l) {
+                    found = Some((name, (entry.name().to_string(), largest)));
+                }
             }
             _ => {
                 return Err(at(
