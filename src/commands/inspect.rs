@@ -1,7 +1,7 @@
 //! `sweep inspect DATA [--target T]`: what `sweep` reads in a table: each column's inferred kind,
 //! missing and distinct counts and how it will be used, with the warnings a sweep would print.
 
-use crate::data::infer::{looks_like_id, profile, Kind};
+use crate::data::infer::{looks_like_id, profile, stray_warning, Kind};
 use crate::data::read::read_table;
 use crate::data::{read_regular_file, ColumnReport, DataSpec, Dataset};
 use crate::error::{shortened, Failure};
@@ -43,6 +43,7 @@ pub fn inspect(args: InspectArgs) -> Result<(), Failure> {
         None => {
             let bytes = read_regular_file(&path, "data file")?;
             let table = read_table(&path, bytes, None)?;
+            let mut notes = Vec::new();
             let columns = table
                 .names
                 .iter()
@@ -50,6 +51,9 @@ pub fn inspect(args: InspectArgs) -> Result<(), Failure> {
                 .map(|(name, cells)| {
                     let seen = profile(cells);
                     let id = looks_like_id(name, &seen, cells);
+                    if let (false, Some(stray)) = (id, &seen.stray) {
+                        notes.push(stray_warning(name, stray, &table.place(stray.row)));
+                    }
                     ColumnReport {
                         name: name.clone(),
                         kind: if id { Kind::Id } else { seen.kind },
@@ -64,7 +68,7 @@ pub fn inspect(args: InspectArgs) -> Result<(), Failure> {
                     }
                 })
                 .collect();
-            (columns, format!("{} rows", table.n_rows()), Vec::new())
+            (columns, format!("{} rows", table.n_rows()), notes)
         }
     };
     let names: Vec<String> = columns.iter().map(|c| shortened(&c.name)).collect();

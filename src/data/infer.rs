@@ -107,14 +107,36 @@ pub struct Profile {
     pub distinct: usize,
     /// Every present value is a whole number.
     pub integral: bool,
+    /// For a column read as a category only because of a few cells (see [`Stray`]): those cells.
+    pub stray: Option<Stray>,
 }
+
+/// The few cells that keep a column of numbers (or dates) from being read as one: an overflow such
+/// as `1e400`, `inf`, an impossible date, a stray word.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stray {
+    /// What the other cells are.
+    pub rest: Kind,
+    pub count: usize,
+    /// The first stray cell: its row and text.
+    pub row: usize,
+    pub text: String,
+}
+
+/// At most this share of a column's present cells (1 in 20) may be stray for it to count as numbers
+/// or dates with strays rather than as a category; and it needs at least this many present cells.
+const STRAY_SHARE: usize = 20;
+const STRAY_MIN_PRESENT: usize = 10;
 
 /// The kind the cells suggest (ignoring missing ones), with counts.
 pub fn profile(cells: &TextColumn) -> Profile {
     let (mut numbers, mut bools, mut dates, mut missing) = (true, true, true, 0usize);
     let mut integral = true;
     let mut distinct = std::collections::HashSet::new();
-    for cell in cells.iter() {
+    // Cells that are not numbers / not dates: how many, and the first one.
+    let mut not_number = (0usize, None);
+    let mut not_date = (0usize, None);
+    for (row, cell) in cells.iter().enumerate() {
         if is_missing(cell) {
             missing += 1;
             continue;
@@ -122,16 +144,33 @@ pub fn profile(cells: &TextColumn) -> Profile {
         if distinct.len() <= 1_000_000 {
             distinct.insert(cell);
         }
-        if numbers {
-            match parse_number(cell) {
-                Some(v) => integral &= v.fract() == 0.0,
-                None => numbers = false,
+        match parse_number(cell) {
+            Some(v) => integral &= v.fract() == 0.0,
+            None => {
+                numbers = false;
+                not_number.0 += 1;
+                not_number.1.get_or_insert((row, cell));
             }
         }
         bools = bools && parse_bool(cell).is_some();
-        dates = dates && !numbers && parse_date(cell).is_some();
+        if parse_date(cell).is_none() {
+            dates = false;
+            not_date.0 += 1;
+            not_date.1.get_or_insert((row, cell));
+        }
     }
     let present = cells.len() - missing;
+    let few = |(count, first): (usize, Option<(usize, &str)>), rest: Kind| {
+        let (row, text) = first?;
+        (count > 0 && present >= STRAY_MIN_PRESENT && count * STRAY_SHARE <= present).then(|| {
+            Stray {
+                rest,
+                count,
+                row,
+                text: text.to_string(),
+            }
+        })
+    };
     let kind = if present == 0 || numbers {
         Kind::Number
     } else if bools {
@@ -141,12 +180,30 @@ pub fn profile(cells: &TextColumn) -> Profile {
     } else {
         Kind::Category
     };
+    let stray = match kind {
+        Kind::Category => few(not_number, Kind::Number).or_else(|| few(not_date, Kind::Date)),
+        _ => None,
+    };
     Profile {
         kind,
         missing,
         distinct: distinct.len(),
         integral: integral && numbers && present > 0,
+        stray,
     }
+}
+
+/// The warning for a column read as a category only because of a few stray cells: never silent.
+pub fn stray_warning(name: &str, stray: &Stray, place: &str) -> String {
+    let name = crate::error::shortened(name);
+    let rest = stray.rest.name();
+    format!(
+        "column `{name}` is {rest}s except for {} cell(s) (first at {place}: `{}`), so it is read as a \
+         category; if it is {rest}s, set `columns: {{{name}: {rest}}}` under `data:` (then a cell that is not \
+         a {rest} is an error naming its line), or make those cells empty if they mean missing",
+        stray.count,
+        crate::error::shortened(&stray.text)
+    )
 }
 
 /// Whether a column looks like an identifier rather than a feature: a row name or key, unique per
@@ -164,7 +221,8 @@ pub fn looks_like_id(name: &str, profile: &Profile, cells: &TextColumn) -> bool 
         || lower.ends_with("_key")
         || lower.starts_with("id_");
     let unique = profile.distinct == rows;
-    match profile.kind {
+    // A column of numbers with a stray cell is judged as the numbers it holds.
+    match profile.stray.as_ref().map_or(profile.kind, |s| s.rest) {
         Kind::Category => unique || (id_name && profile.distinct * 5 >= rows),
         Kind::Number if profile.integral && unique => {
             if id_name {
@@ -192,6 +250,48 @@ mod tests {
             c.push(cell);
         }
         c
+    }
+
+    #[test]
+    fn a_few_stray_cells_are_named_and_many_make_a_category() {
+        let mut cells: Vec<String> = (0..40).map(|i| format!("{i}.5")).collect();
+        cells[7] = "1e400".into();
+        let refs: Vec<&str> = cells.iter().map(String::as_str).collect();
+        let seen = profile(&column(&refs));
+        assert_eq!(seen.kind, Kind::Category);
+        let stray = seen.stray.clone().expect("one overflow among numbers");
+        assert_eq!(
+            (stray.rest, stray.count, stray.row, stray.text.as_str()),
+            (Kind::Number, 1, 7, "1e400")
+        );
+        assert!(
+            !looks_like_id("x", &seen, &column(&refs)),
+            "judged as the numbers it holds"
+        );
+        let mut dates: Vec<String> = (0..30)
+            .map(|i| format!("2020-01-{:02}", i % 28 + 1))
+            .collect();
+        dates[3] = "24:00:00".into();
+        let refs: Vec<&str> = dates.iter().map(String::as_str).collect();
+        assert_eq!(
+            profile(&column(&refs)).stray.map(|s| s.rest),
+            Some(Kind::Date)
+        );
+        let words: Vec<String> = (0..40)
+            .map(|i| {
+                if i % 3 == 0 {
+                    "a".into()
+                } else {
+                    i.to_string()
+                }
+            })
+            .collect();
+        let refs: Vec<&str> = words.iter().map(String::as_str).collect();
+        assert_eq!(
+            profile(&column(&refs)).stray,
+            None,
+            "a third are words: a real category"
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ pub mod schema;
 pub mod target;
 
 use crate::error::{closest_names, shortened, InputError};
-use infer::{is_missing, looks_like_id, parse_number, profile, Kind};
+use infer::{is_missing, looks_like_id, parse_number, profile, stray_warning, Kind};
 use ndarray::{Array1, Array2};
 use read::{read_table, TextTable};
 pub use schema::{InputColumn, InputSchema, UNSEEN_CODE};
@@ -200,6 +200,9 @@ impl Dataset {
                     if seen.kind == Kind::Number { "number" } else { "category" }
                 ));
             } else {
+                if let (None, Some(stray)) = (given, &seen.stray) {
+                    warnings.push(stray_warning(name, stray, &table.place(stray.row)));
+                }
                 let why = if report.overridden {
                     "as `columns:` says"
                 } else {

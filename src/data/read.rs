@@ -101,8 +101,9 @@ pub fn read_table(
     delimiter: Option<u8>,
 ) -> Result<TextTable, InputError> {
     let format = Format::of(path, &bytes);
+    let expansion = ExpansionLimit::for_compressed(bytes.len());
     let source: Box<dyn Read> = Box::new(std::io::Cursor::new(bytes));
-    let mut reader = TableReader::new(path, format, source, delimiter)?;
+    let mut reader = TableReader::new(path, format, source, delimiter, Some(expansion))?;
     Ok(reader
         .next_chunk(usize::MAX)?
         .unwrap_or_else(|| reader.empty()))
@@ -145,22 +146,26 @@ impl TableReader {
         file.rewind().map_err(cannot)?;
         let format = Format::of(path, &magic[..got]);
         let source: Box<dyn Read> = Box::new(std::io::BufReader::with_capacity(1 << 16, file));
-        TableReader::new(path, format, source, delimiter)
+        // Streamed chunk by chunk, so any expansion is read in bounded memory.
+        TableReader::new(path, format, source, delimiter, None)
     }
 
+    /// `expansion`: for a table read whole, how far a gzip file may expand (see [`ExpansionLimit`]).
     fn new(
         path: &Path,
         format: Format,
         source: Box<dyn Read>,
         delimiter: Option<u8>,
+        expansion: Option<ExpansionLimit>,
     ) -> Result<TableReader, InputError> {
         match format {
             Format::Csv => csv_reader(path, source, delimiter),
             Format::GzipCsv => csv_reader(
                 path,
                 Box::new(GzipText {
-                    path: path.to_path_buf(),
                     inner: flate2::read::MultiGzDecoder::new(std::io::BufReader::new(source)),
+                    expansion,
+                    produced: 0,
                 }),
                 delimiter,
             ),
@@ -195,10 +200,14 @@ impl TableReader {
                     match reader.read_record(&mut record) {
                         Ok(true) => {}
                         Ok(false) => break,
-                        Err(e) => return Err(csv_error(&self.path, e)),
+                        Err(e) => return Err(csv_error(&self.path, e, terminators)),
                     }
-                    table.lines.push(terminators.borrow_mut().line_at(start));
-                    for (column, cell) in table.columns.iter_mut().zip(record.iter()) {
+                    let line = terminators.borrow_mut().line_at(start);
+                    table.lines.push(line);
+                    for (field, (column, cell)) in
+                        table.columns.iter_mut().zip(record.iter()).enumerate()
+                    {
+                        check_cell_length(&self.path, &format!("line {line}"), field, cell)?;
                         column.push(cell);
                     }
                 }
@@ -278,24 +287,72 @@ impl Read for Tracked {
     }
 }
 
+/// How much text a gzip file read whole into memory may expand to: [`ExpansionLimit::RATIO`] times
+/// its compressed size, or [`ExpansionLimit::FLOOR`], whichever is more. Real tables compress 5-20
+/// times; a file past this is refused as a likely decompression bomb (a 6 MB file can hold 6 GB of
+/// text) before it fills memory.
+#[derive(Debug, Clone, Copy)]
+pub struct ExpansionLimit(u64);
+
+impl ExpansionLimit {
+    pub const RATIO: u64 = 100;
+    pub const FLOOR: u64 = 256 << 20;
+
+    fn for_compressed(size: usize) -> ExpansionLimit {
+        ExpansionLimit((size as u64).saturating_mul(Self::RATIO).max(Self::FLOOR))
+    }
+}
+
 /// Gzip text whose decompression errors say what to do.
 struct GzipText {
-    path: PathBuf,
     inner: flate2::read::MultiGzDecoder<std::io::BufReader<Box<dyn Read>>>,
+    expansion: Option<ExpansionLimit>,
+    produced: u64,
 }
 
 impl Read for GzipText {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.inner.read(buf).map_err(|e| {
+        let n = self.inner.read(buf).map_err(|e| {
             std::io::Error::new(
                 e.kind(),
                 format!(
-                    "{}: cannot decompress (gzip): {e}; give a .csv.gz written by gzip, or the plain CSV",
-                    self.path.display()
+                    "cannot decompress (gzip): {e}; give a .csv.gz written by gzip, or the plain CSV"
                 ),
             )
-        })
+        })?;
+        self.produced += n as u64;
+        if let Some(ExpansionLimit(limit)) = self.expansion {
+            if self.produced > limit {
+                return Err(std::io::Error::other(format!(
+                    "it decompresses to more than {} ({} times its size, or {} MiB if more): refused as a \
+                     likely decompression bomb; if it is a real table, decompress it (gunzip) and give the CSV",
+                    bytesize::ByteSize(limit).display().iec(),
+                    ExpansionLimit::RATIO,
+                    ExpansionLimit::FLOOR >> 20
+                )));
+            }
+        }
+        Ok(n)
     }
+}
+
+/// The longest cell or column name read, in bytes: a longer one is a file without line breaks or
+/// with an unclosed quote far more often than a value, and would be copied into every message.
+pub const MAX_CELL_BYTES: usize = 1 << 20;
+
+/// Refuses a cell (or header name) longer than [`MAX_CELL_BYTES`], naming its place.
+fn check_cell_length(path: &Path, place: &str, field: usize, cell: &str) -> Result<(), InputError> {
+    if cell.len() <= MAX_CELL_BYTES {
+        return Ok(());
+    }
+    Err(InputError::new(format!(
+        "{}: {place}, field {}: a cell of {} bytes, more than the {} a cell may hold; is a line break \
+         missing, or a quote left open?",
+        path.display(),
+        field + 1,
+        cell.len(),
+        MAX_CELL_BYTES
+    )))
 }
 
 /// The delimiter that splits the first lines into the same number (> 0) of fields, most fields
@@ -361,10 +418,13 @@ fn csv_reader(
         .from_reader(text);
     let names: Vec<String> = reader
         .headers()
-        .map_err(|e| csv_error(path, e))?
+        .map_err(|e| csv_error(path, e, &terminators))?
         .iter()
         .map(str::to_string)
         .collect();
+    for (field, name) in names.iter().enumerate() {
+        check_cell_length(path, "line 1 (the header)", field, name)?;
+    }
     if names.iter().all(String::is_empty) {
         return Err(InputError::new(format!(
             "{}: the file is empty; expected a header row naming the columns, then one row per sample",
@@ -381,16 +441,31 @@ fn csv_reader(
     })
 }
 
-fn csv_error(path: &Path, e: csv::Error) -> InputError {
-    if let csv::ErrorKind::Io(io) = e.kind() {
-        return InputError::new(format!("{}: cannot read data file: {io}", path.display()));
-    }
-    let place = e
-        .position()
-        .map(|p| format!("line {}: ", p.line()))
-        .unwrap_or_default();
+/// A CSV error in words, at the line this module counts (csv's own count drifts on CRLF files,
+/// and its record numbers count the header as record 0).
+fn csv_error(path: &Path, e: csv::Error, terminators: &RefCell<Terminators>) -> InputError {
+    let line = |p: &csv::Position| terminators.borrow_mut().line_at(p.byte());
+    let what = match e.kind() {
+        csv::ErrorKind::Io(io) => {
+            return InputError::new(format!("{}: cannot read data file: {io}", path.display()))
+        }
+        csv::ErrorKind::UnequalLengths {
+            pos: Some(p),
+            expected_len,
+            len,
+        } => format!(
+            "line {}: {len} fields where the header has {expected_len}",
+            line(p)
+        ),
+        csv::ErrorKind::Utf8 { pos: Some(p), err } => format!(
+            "line {}, field {}: not UTF-8 text; save the file as UTF-8",
+            line(p),
+            err.field() + 1
+        ),
+        _ => e.to_string(),
+    };
     InputError::new(format!(
-        "{}: {place}malformed CSV: {e} (if the delimiter was guessed wrong, set `delimiter:` under `data:`)",
+        "{}: {what}: malformed CSV (if the delimiter was guessed wrong, set `delimiter:` under `data:`)",
         path.display()
     ))
 }
@@ -488,7 +563,14 @@ mod tests {
     #[test]
     fn a_ragged_row_names_its_line() {
         let err = read_table(Path::new("t.csv"), b"a,b\n1,2\n3\n".to_vec(), None).unwrap_err();
-        assert!(err.0.contains("line 3"), "{err}");
+        assert!(
+            err.0.contains("line 3: 1 fields where the header has 2"),
+            "{err}"
+        );
+        let crlf = b"a,b\r\n1,2\r\n\r\n4,5\r\n6\r\n".to_vec();
+        let err = read_table(Path::new("t.csv"), crlf, None).unwrap_err();
+        assert!(err.0.contains("line 5:"), "{err}");
+        assert!(!err.0.contains("record"), "{err}");
     }
 
     #[test]
@@ -499,7 +581,7 @@ mod tests {
         ] {
             let source: Box<dyn Read> = Box::new(std::io::Cursor::new(text.as_bytes().to_vec()));
             let mut reader =
-                TableReader::new(Path::new("t.csv"), Format::Csv, source, None).unwrap();
+                TableReader::new(Path::new("t.csv"), Format::Csv, source, None, None).unwrap();
             let mut lines = Vec::new();
             while let Some(chunk) = reader.next_chunk(3).unwrap() {
                 assert!(chunk.n_rows() <= 3);
