@@ -8,7 +8,7 @@ use super::{open_complete, replace_file, MANIFEST, TRIALS};
 use crate::error::InputError;
 use crate::seed::key_hash;
 use crate::spec::Shard;
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use std::collections::HashSet;
 use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -224,24 +224,27 @@ pub fn merge_shards(dir: &Path, states: &[ShardState], partial: bool) -> Result<
         for state in &merged {
             let Some(m) = &state.manifest else { continue };
             total += m.trials.total;
-            fingerprint_sum = fingerprint_sum.wrapping_add(fingerprint_sum_of(m));
             end = end.max(m.epoch() + m.elapsed_seconds.unwrap_or(0.0));
             let shift = m.epoch() - epoch;
-            copy_rows(
-                &state.dir,
-                state.shard,
+            let copied = copy_rows(
+                state,
                 shift,
                 &mut header,
                 &mut writer,
                 &mut seen,
                 &mut counts,
             )?;
+            if state.finished() {
+                check_complete(state, m, copied)?;
+            }
+            fingerprint_sum = fingerprint_sum.wrapping_add(copied.1);
         }
         writer.flush()?;
         Ok(())
     })?;
     let mut manifest = first;
     counts.total = total;
+    // From the rows written, so the merged run says what it holds, not what the shards claimed.
     counts.keys_fingerprint = format!("{total}-{fingerprint_sum:016x}");
     manifest.trials = counts;
     manifest.shard = None;
@@ -269,32 +272,67 @@ pub fn merge_shards(dir: &Path, states: &[ShardState], partial: bool) -> Result<
     })
 }
 
-/// The sum part of a `count-sum` keys fingerprint, which adds up over shards.
-fn fingerprint_sum_of(m: &Manifest) -> u64 {
-    m.trials
-        .keys_fingerprint
-        .split_once('-')
-        .and_then(|(_, sum)| u64::from_str_radix(sum, 16).ok())
-        .unwrap_or(0)
+/// Refuses a finished shard whose rows are not the trials its manifest lists: as many rows as
+/// trials, and the same keys (their fingerprint, recomputed from the rows).
+fn check_complete(state: &ShardState, m: &Manifest, (rows, sum): (usize, u64)) -> Result<()> {
+    let path = state.dir.join(TRIALS);
+    let expected = format!("{}-{sum:016x}", m.trials.total);
+    if rows != m.trials.total || m.trials.keys_fingerprint != expected {
+        return Err(InputError::new(format!(
+            "{}: shard {} is finished with {} trials, but its trials.csv holds {rows} rows{}; the file was \
+             edited or mixed with another run's: run the shard again into a new folder (`sweep run SWEEP \
+             --shard {} --out NEW`) and merge that",
+            path.display(),
+            state.shard,
+            m.trials.total,
+            if rows == m.trials.total {
+                " whose keys are not the shard's trials"
+            } else {
+                ""
+            },
+            state.shard,
+        ))
+        .into());
+    }
+    Ok(())
 }
 
 /// Appends one shard's complete rows, with its number in a `shard` column and its start and end
-/// offsets moved to the merged run's start.
+/// offsets moved to the merged run's start; returns how many rows it copied and the sum of their
+/// key hashes. Every row must be whole, of a known status and one of this shard's trials.
 fn copy_rows<W: Write>(
-    shard_dir: &Path,
-    shard: Shard,
+    state: &ShardState,
     shift: f64,
     header: &mut Option<csv::StringRecord>,
     writer: &mut csv::Writer<W>,
     seen: &mut HashSet<u64>,
     counts: &mut TrialCounts,
-) -> Result<()> {
-    let path = shard_dir.join(TRIALS);
+) -> Result<(usize, u64)> {
+    let (shard, path) = (state.shard, state.dir.join(TRIALS));
+    let refuse = |why: String| -> anyhow::Error {
+        InputError::new(format!(
+            "{}: {why}; the shard's results are damaged: run it again into a new folder (`sweep run SWEEP \
+             --shard {shard} --out NEW`) and merge that",
+            path.display()
+        ))
+        .into()
+    };
+    if !path.is_file() {
+        return Err(refuse(format!(
+            "shard {shard} has a manifest but no trials.csv"
+        )));
+    }
     let (file, complete) = open_complete(&path)?;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(BufReader::new(file.take(complete)));
     let own = reader.headers()?.clone();
+    let column = |name: &str| {
+        own.iter()
+            .position(|h| h == name)
+            .ok_or_else(|| refuse(format!("no `{name}` column")))
+    };
+    let (trial, key, status) = (column("trial")?, column("key")?, column("status")?);
     match header {
         None => {
             let mut merged = own.clone();
@@ -311,19 +349,28 @@ fn copy_rows<W: Write>(
         }
         Some(_) => {}
     }
-    let column = |name: &str| own.iter().position(|h| h == name);
-    let (key, status) = (
-        column("key").context("trials.csv has no key column")?,
-        column("status").context("trials.csv has no status column")?,
-    );
-    let offsets = [column("start_offset"), column("end_offset")];
+    let offsets = [column("start_offset").ok(), column("end_offset").ok()];
+    let (mut rows, mut sum) = (0usize, 0u64);
     let mut record = csv::StringRecord::new();
     let mut out = csv::StringRecord::new();
     while reader.read_record(&mut record)? {
+        let line = record.position().map_or(0, |p| p.line());
         if record.len() != own.len() {
-            continue;
+            return Err(refuse(format!(
+                "line {line} has {} fields where the header has {}",
+                record.len(),
+                own.len()
+            )));
         }
-        if !seen.insert(key_hash(&record[key])) {
+        let number = record[trial].parse::<usize>().ok();
+        if !number.is_some_and(|n| shard.holds(n)) {
+            return Err(refuse(format!(
+                "line {line}: trial `{}` is not a trial number of shard {shard}",
+                &record[trial]
+            )));
+        }
+        let hash = key_hash(&record[key]);
+        if !seen.insert(hash) {
             return Err(InputError::new(format!(
                 "{}: trial `{}` is also in an earlier shard; shards of one sweep never share a trial",
                 path.display(),
@@ -337,8 +384,15 @@ fn copy_rows<W: Write>(
             "crashed" => counts.crashed += 1,
             "timeout" => counts.timeout += 1,
             "pruned" => counts.pruned += 1,
-            _ => {}
+            other => {
+                return Err(refuse(format!(
+                    "line {line}: status `{}` is not one of ok, failed, crashed, timeout, pruned",
+                    crate::error::shortened(other)
+                )))
+            }
         }
+        rows += 1;
+        sum = sum.wrapping_add(hash);
         out.clear();
         for (c, cell) in record.iter().enumerate() {
             let offset = offsets.contains(&Some(c)).then(|| cell.parse::<f64>().ok());
@@ -350,5 +404,5 @@ fn copy_rows<W: Write>(
         out.push_field(&shard.index.to_string());
         writer.write_record(&out)?;
     }
-    Ok(())
+    Ok((rows, sum))
 }
