@@ -141,6 +141,15 @@ impl Dataset {
         for (name, _) in &spec.columns {
             column_index(path, &table.names, name, "named in `columns`")?;
         }
+        let left_out = |c: &usize| {
+            spec.columns
+                .iter()
+                .any(|(n, k)| *n == table.names[*c] && matches!(k, Kind::Drop | Kind::Id))
+        };
+        let read: Vec<usize> = std::iter::once(target_col)
+            .chain(chosen.iter().copied().filter(|c| !left_out(c)))
+            .collect();
+        table.refuse_nested(path, &read)?;
 
         // Rows whose target is missing cannot be scored: they are left out, and said so.
         let target_cells = &table.columns[target_col];

@@ -56,11 +56,29 @@ pub struct TextTable {
     /// Per row: the CSV line it starts on, or its 1-based Parquet row number.
     pub lines: Vec<u64>,
     pub places: Places,
+    /// Columns holding nested values (Parquet lists, maps, structs), whose cells are left empty:
+    /// a table may have them as long as nothing reads them ([`TextTable::refuse_nested`]).
+    pub nested: Vec<usize>,
 }
 
 impl TextTable {
     pub fn n_rows(&self) -> usize {
         self.columns.first().map_or(0, TextColumn::len)
+    }
+
+    /// Refuses reading any of `columns` that holds nested values, naming the first.
+    pub fn refuse_nested(&self, path: &Path, columns: &[usize]) -> Result<(), InputError> {
+        match columns.iter().find(|c| self.nested.contains(c)) {
+            None => Ok(()),
+            Some(&c) => Err(InputError::new(format!(
+                "{}: column `{}` (column {}) holds nested values (lists, maps or structs); only flat columns \
+                 can be read: leave it out with `drop: [{}]` under `data:`",
+                path.display(),
+                crate::error::shortened(&self.names[c]),
+                c + 1,
+                crate::error::shortened(&self.names[c])
+            ))),
+        }
     }
 
     /// "line 12" or "row 11", for row index `row`.
@@ -124,6 +142,8 @@ enum Rows {
     Parquet {
         rows: parquet::record::reader::RowIter<'static>,
         read: u64,
+        /// Columns of nested values.
+        nested: Vec<usize>,
     },
 }
 
@@ -183,6 +203,10 @@ impl TableReader {
                 Rows::Csv { .. } => Places::Lines,
                 Rows::Parquet { .. } => Places::Rows,
             },
+            nested: match &self.rows {
+                Rows::Csv { .. } => Vec::new(),
+                Rows::Parquet { nested, .. } => nested.clone(),
+            },
         }
     }
 
@@ -212,22 +236,14 @@ impl TableReader {
                     }
                 }
             }
-            Rows::Parquet { rows, read } => {
+            Rows::Parquet { rows, read, .. } => {
                 while table.lines.len() < max_rows {
                     let Some(row) = rows.next() else { break };
                     *read += 1;
                     let row = row.map_err(|e| parquet_error(&self.path, e))?;
-                    for ((column, (name, field)), position) in
-                        table.columns.iter_mut().zip(row.get_column_iter()).zip(1..)
+                    for (column, (_, field)) in table.columns.iter_mut().zip(row.get_column_iter())
                     {
-                        let cell = parquet_cell(field).ok_or_else(|| {
-                            InputError::new(format!(
-                                "{}: row {read}, column `{name}` (column {position}): a nested value (list, map \
-                                 or struct); only flat columns can be features",
-                                self.path.display(),
-                            ))
-                        })?;
-                        column.push(&cell);
+                        column.push(&parquet_cell(field).unwrap_or_default());
                     }
                     table.lines.push(*read);
                 }
@@ -479,14 +495,16 @@ fn parquet_reader(path: &Path) -> Result<TableReader, InputError> {
     let file = std::fs::File::open(path)
         .map_err(|e| InputError::new(format!("{}: cannot read data file: {e}", path.display())))?;
     let reader = SerializedFileReader::new(file).map_err(|e| parquet_error(path, e))?;
-    let names: Vec<String> = reader
+    let fields = reader
         .metadata()
         .file_metadata()
         .schema_descr()
         .root_schema()
         .get_fields()
-        .iter()
-        .map(|f| f.name().to_string())
+        .to_vec();
+    let names: Vec<String> = fields.iter().map(|f| f.name().to_string()).collect();
+    let nested = (0..fields.len())
+        .filter(|&c| fields[c].is_group())
         .collect();
     Ok(TableReader {
         path: path.to_path_buf(),
@@ -494,12 +512,14 @@ fn parquet_reader(path: &Path) -> Result<TableReader, InputError> {
         rows: Rows::Parquet {
             rows: reader.into_iter(),
             read: 0,
+            nested,
         },
     })
 }
 
 /// A Parquet value as the text a CSV would hold: numbers in their shortest exact form (so they
-/// parse back to the same bits), dates as `YYYY-MM-DD`, timestamps as RFC 3339, null as empty.
+/// parse back to the same bits), dates as `YYYY-MM-DD`, timestamps as RFC 3339, null as empty;
+/// `None` for a nested value.
 fn parquet_cell(field: &parquet::record::Field) -> Option<String> {
     use parquet::record::Field as F;
     let timestamp = |micros: i64| {

@@ -373,6 +373,7 @@ impl InputSchema {
         at: &Located,
         rows: &[usize],
     ) -> Result<Vec<Feature>, InputError> {
+        table.refuse_nested(path, &at.positions)?;
         let mut features = Vec::new();
         for (column, &c) in self.columns.iter().zip(&at.positions) {
             features.extend(column.read(path, table, c, rows, WHY)?);

@@ -167,8 +167,23 @@ impl Execution {
             .as_deref()
             .map(|m| parse_bytes(m, MIN_CACHE_MEMORY))
             .transpose()
-            .map_err(|e| format!("{}: {e}", what("cache_memory")))?
-            .unwrap_or(DEFAULT_CACHE_MEMORY);
+            .map_err(|e| format!("{}: {e}", what("cache_memory")))?;
+        // A worker holds its cache within its memory limit: a cache as large as the limit would end
+        // every SVM trial out of memory. The default shrinks to fit; a given size is refused.
+        let cache_memory = match (cache_memory, limits.memory_limit) {
+            (Some(cache), Some(limit)) if cache >= limit => {
+                return Err(format!(
+                    "{}: {} of kernel cache in workers limited to {} would end every SVM trial out of memory; \
+                     give a cache_memory below memory_limit (at most half of it leaves room for the data)",
+                    what("cache_memory"),
+                    bytesize::ByteSize(cache).display().iec(),
+                    bytesize::ByteSize(limit).display().iec()
+                ))
+            }
+            (Some(cache), _) => cache,
+            (None, Some(limit)) => DEFAULT_CACHE_MEMORY.min(limit / 2).max(MIN_CACHE_MEMORY),
+            (None, None) => DEFAULT_CACHE_MEMORY,
+        };
         Ok(Execution {
             backend,
             jobs,
