@@ -280,7 +280,7 @@ fn predict_refuses_a_missing_column_a_corrupt_model_and_a_newer_format() {
     std::fs::write(&model, &corrupt).unwrap();
     refused(&sandbox, &["out", &data("iris.csv")], "corrupt");
     let mut newer = bytes.clone();
-    newer[8..12].copy_from_slice(&99u32.to_le_bytes());
+    newer[8..12].copy_from_slice(&3u32.to_le_bytes());
     std::fs::write(&model, &newer).unwrap();
     refused(
         &sandbox,
