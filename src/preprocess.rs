@@ -2,6 +2,7 @@
 //! training (as scikit-learn's `ColumnTransformer` in a pipeline): numbers are imputed (and optionally
 //! flagged when missing, then scaled), categories imputed and one-hot or ordinal encoded.
 
+use crate::data::schema::FeatureShape;
 use crate::data::{Feature, FeatureValues, MISSING_CODE};
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
@@ -178,13 +179,6 @@ fn numeric_block(features: &[Feature], steps: &[NumericStep], rows: &[usize]) ->
         }
     }
     x
-}
-
-/// What a feature is to a fitted pipeline: a number, or a category with this many levels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FeatureShape {
-    Numeric,
-    Categorical { levels: usize },
 }
 
 impl FittedPipeline {

@@ -6,7 +6,6 @@ use super::infer::{is_missing, parse_bool, parse_date, parse_number, Kind};
 use super::read::TextTable;
 use super::{Feature, FeatureValues, OwnedTargets, Targets, Task, MISSING_CODE};
 use crate::error::{closest_names, shortened, InputError};
-use crate::preprocess::FeatureShape;
 use ndarray::Array1;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -14,6 +13,13 @@ use std::path::Path;
 
 /// The code of a category level the training data did not have.
 pub const UNSEEN_CODE: u32 = u32::MAX - 1;
+
+/// What a feature is to a fitted pipeline: a number, or a category with this many levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeatureShape {
+    Numeric,
+    Categorical { levels: usize },
+}
 
 /// One input column and how it is coded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

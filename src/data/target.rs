@@ -36,6 +36,13 @@ pub type TargetSlice<'a> = Targets<&'a [usize], &'a [f64]>;
 /// The kind of target without its rows: what a fitted model must predict.
 pub type TargetShape = Targets<(), ()>;
 
+impl TargetShape {
+    /// The shape of a classification target with `n_classes` classes.
+    pub fn classes(n_classes: usize) -> TargetShape {
+        Targets::Classes { y: (), n_classes }
+    }
+}
+
 impl<C, V> Targets<C, V> {
     pub fn task(&self) -> Task {
         match self {

@@ -429,6 +429,14 @@ impl Drop for RunningTrial {
     }
 }
 
+/// Whether a panic belongs to a trial (and so is recorded on it, not printed): it happened in a
+/// trial's own code, or on a pool thread while trials run (a fold or tree of one, which the trial's
+/// join brings back to it). A pool thread's panic with no trial running (`predict` applying a model)
+/// is nobody's: it must be said.
+fn is_trial_work(in_trial: bool, pool_thread: bool, trials_running: usize) -> bool {
+    in_trial || (pool_thread && trials_running > 0)
+}
+
 /// Keeps panics inside trials quiet (they are recorded on the trial); any other panic is a bug in
 /// `command` and is said in one line naming it, on whichever thread it happens.
 pub fn install_panic_hook(command: &'static str) {
@@ -442,9 +450,8 @@ pub fn install_panic_hook(command: &'static str) {
             }
             None => false,
         });
-        let in_pool_during_trials =
-            rayon::current_thread_index().is_some() && TRIALS_RUNNING.load(Ordering::SeqCst) > 0;
-        if captured || in_pool_during_trials {
+        let pool_thread = rayon::current_thread_index().is_some();
+        if is_trial_work(captured, pool_thread, TRIALS_RUNNING.load(Ordering::SeqCst)) {
             return;
         }
         let payload = info.payload();
@@ -467,6 +474,20 @@ pub fn install_panic_hook(command: &'static str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_panics_of_trials_are_kept_quiet() {
+        assert!(is_trial_work(true, false, 1), "a trial's own code");
+        assert!(
+            is_trial_work(false, true, 2),
+            "a fold or tree of a running trial"
+        );
+        assert!(
+            !is_trial_work(false, true, 0),
+            "a pool thread outside any trial"
+        );
+        assert!(!is_trial_work(false, false, 3), "the main thread");
+    }
 
     #[test]
     fn shared_trees_grow_only_as_deep_as_the_deepest_trial() {

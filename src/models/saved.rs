@@ -8,6 +8,7 @@
 //! something, it never hangs or crashes.
 
 use super::{find, Predictor};
+use crate::data::target::TargetShape;
 use crate::data::{Feature, InputSchema, OwnedTargets, Targets, Task};
 use crate::error::InputError;
 use crate::preprocess::FittedPipeline;
@@ -143,10 +144,7 @@ impl Model {
         let shapes = schema.feature_shapes().map_err(inconsistent)?;
         let width = payload.pipeline.check(&shapes).map_err(inconsistent)?;
         let target = match schema.task {
-            Task::Classification => Targets::Classes {
-                y: (),
-                n_classes: schema.class_labels.len(),
-            },
+            Task::Classification => TargetShape::classes(schema.class_labels.len()),
             Task::Regression => Targets::Values(()),
         };
         predictor.check(width, target).map_err(inconsistent)?;

@@ -105,13 +105,7 @@ impl Predictor for Fitted {
     }
 
     fn check(&self, width: usize, target: TargetShape) -> Result<(), String> {
-        check_target(
-            Targets::Classes {
-                y: (),
-                n_classes: self.n_classes,
-            },
-            target,
-        )?;
+        check_target(TargetShape::classes(self.n_classes), target)?;
         if self.classes.is_empty() {
             return Err("no class statistics".to_string());
         }

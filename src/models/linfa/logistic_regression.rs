@@ -109,7 +109,7 @@ impl Predictor for Fitted {
 
     fn check(&self, width: usize, target: TargetShape) -> Result<(), String> {
         let n_classes = self.n_classes;
-        check_target(Targets::Classes { y: (), n_classes }, target)?;
+        check_target(TargetShape::classes(n_classes), target)?;
         let (coefficients, classes) = match &self.model {
             Model::Binary(m) => {
                 check_width("the coefficient vector", m.params().len(), width)?;

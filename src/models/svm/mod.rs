@@ -138,13 +138,7 @@ impl Predictor for Fitted {
     }
 
     fn check(&self, width: usize, target: TargetShape) -> Result<(), String> {
-        check_target(
-            Targets::Classes {
-                y: (),
-                n_classes: self.n_classes,
-            },
-            target,
-        )?;
+        check_target(TargetShape::classes(self.n_classes), target)?;
         check_width("the support vectors' row", self.support_rows.ncols(), width)?;
         let machines = if self.n_classes <= 2 {
             1
