@@ -13,7 +13,12 @@ bin=target/release/sweep
 # One real shard gives the manifest and trials.csv columns every generated shard copies.
 $bin run configs/quickstart.yaml --shard 1/"$shards" --out "$work/template" --quiet --no-report >/dev/null
 python3 - "$work" "$shards" "$trials" <<'PY'
-import csv, json, os, sys
+import csv, hashlib, json, os, sys
+
+def key_hash(key):
+    # sweep's key hash: the first 8 bytes of sha256("0/<key>"), little-endian.
+    return int.from_bytes(hashlib.sha256(f"0/{key}".encode()).digest()[:8], "little")
+
 work, shards, trials = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 template = f"{work}/template/shards/1-of-{shards}"
 manifest = json.load(open(f"{template}/manifest.json"))
@@ -22,14 +27,17 @@ per = trials // shards
 for i in range(1, shards + 1):
     d = f"{work}/run/shards/{i}-of-{shards}"
     os.makedirs(d)
+    # Shard i holds the trial numbers n with n % shards == i - 1; its manifest has their keys' fingerprint.
+    numbers = [t * shards + i - 1 for t in range(per)]
+    total = sum(key_hash(f"gaussian_nb(var_smoothing={n}e-12)") for n in numbers) % 2**64
     manifest["shard"]["index"] = i
     manifest["trials"]["total"] = per
+    manifest["trials"]["keys_fingerprint"] = f"{per}-{total:016x}"
     json.dump(manifest, open(f"{d}/manifest.json", "w"))
     with open(f"{d}/trials.csv", "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(header)
-        for t in range(per):
-            n = (i - 1) * per + t
+        for n in numbers:
             row = []
             for c in header:
                 if c == "trial": row.append(n)

@@ -196,7 +196,8 @@ fn searches_whose_trials_depend_on_each_other_refuse_to_shard() {
 
 #[test]
 fn merging_many_shards_streams_them() {
-    // 400 shard folders of 25 trials each, generated from one real shard's manifest.
+    // 400 shard folders of 25 trials each, generated from one real shard's manifest: each holds its
+    // own trial numbers, and its manifest the fingerprint of its keys, as a real shard would.
     let sb = Sandbox::new();
     let config = reference_config(&sb);
     shard(&sb, &config, "1/400", "one");
@@ -214,17 +215,20 @@ fn merging_many_shards_streams_them() {
     for i in 1..=400usize {
         let dir = sb.path(&format!("many/shards/{i}-of-400"));
         std::fs::create_dir_all(&dir).unwrap();
+        let key = |t: usize| format!("gaussian_nb(var_smoothing={i}.{t})");
+        let sum = (0..25).fold(0u64, |sum, t| sum.wrapping_add(sweep::seed::key_hash(&key(t))));
         let mut manifest = template.clone();
         manifest["shard"]["index"] = i.into();
         manifest["trials"]["total"] = 25.into();
+        manifest["trials"]["keys_fingerprint"] = format!("25-{sum:016x}").into();
         std::fs::write(dir.join("manifest.json"), manifest.to_string()).unwrap();
         let mut text = header.clone() + "\n";
         for t in 0..25 {
             let row: Vec<String> = columns
                 .iter()
                 .map(|c| match *c {
-                    "trial" => (i * 25 + t).to_string(),
-                    "key" => format!("gaussian_nb(var_smoothing={i}.{t})"),
+                    "trial" => (t * 400 + i - 1).to_string(),
+                    "key" => key(t),
                     "model" => "gaussian_nb".into(),
                     "status" => "ok".into(),
                     "params" => "{}".into(),
