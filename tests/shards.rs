@@ -216,7 +216,9 @@ fn merging_many_shards_streams_them() {
         let dir = sb.path(&format!("many/shards/{i}-of-400"));
         std::fs::create_dir_all(&dir).unwrap();
         let key = |t: usize| format!("gaussian_nb(var_smoothing={i}.{t})");
-        let sum = (0..25).fold(0u64, |sum, t| sum.wrapping_add(sweep::seed::key_hash(&key(t))));
+        let sum = (0..25).fold(0u64, |sum, t| {
+            sum.wrapping_add(sweep::seed::key_hash(&key(t)))
+        });
         let mut manifest = template.clone();
         manifest["shard"]["index"] = i.into();
         manifest["trials"]["total"] = 25.into();

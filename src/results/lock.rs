@@ -34,9 +34,13 @@ pub fn lock_run_dir(dir: &Path) -> Result<RunLock> {
         .with_context(|| format!("cannot open {}", path.display()))?;
     match file.try_lock() {
         Ok(()) => {
-            file.set_len(0)?;
-            write!(file, "{}", std::process::id())?;
-            file.sync_data()?;
+            // The first write of a run: on a full disk this is where it fails, so it names the file.
+            (|| {
+                file.set_len(0)?;
+                write!(file, "{}", std::process::id())?;
+                file.sync_data()
+            })()
+            .with_context(|| format!("cannot write {}", path.display()))?;
             Ok(RunLock { _file: file })
         }
         Err(std::fs::TryLockError::WouldBlock) => {
