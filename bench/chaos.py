@@ -19,6 +19,7 @@ import csv
 import math
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -26,7 +27,9 @@ import sys
 import tempfile
 import time
 
-VARYING = {"trial", "mean_fit_time", "std_fit_time", "mean_shared_fit_time", "mean_score_time", "std_score_time", "backend", "worker"}
+# The columns that differ between runs of one sweep (results::trials::RUN_SPECIFIC, and the trial number).
+VARYING = {"trial", "mean_fit_time", "std_fit_time", "mean_shared_fit_time", "mean_score_time", "std_score_time",
+           "backend", "worker", "start_offset", "end_offset", "shard"}
 
 
 def read_trials(path):
@@ -221,6 +224,7 @@ def numbers(a, rng, work):
     families = ["logistic_regression", "decision_tree", "gaussian_nb", "svm", "random_forest",
                 "linear_regression", "elastic_net"]
     counts = {"finished": 0, "refused": 0, "bad": 0}
+    reasons = {}
     started = time.time()
     for i in range(a.tries):
         task = rng.choice(["classification", "regression"])
@@ -254,6 +258,9 @@ def numbers(a, rng, work):
             problem = f"exit {done and done[0]}: {done and done[2].strip()}"
         elif done[0] == 2:
             counts["refused"] += 1
+            # Grouped by their words: places and cell texts set aside.
+            reason = re.sub(r"`[^`]*`|\d+", "_", done[2].split(":", 2)[-1].strip())[:90]
+            reasons[reason] = reasons.get(reason, 0) + 1
         else:
             with open(os.path.join(out, "trials.csv"), newline="") as f:
                 for row in csv.DictReader(f):
@@ -267,6 +274,8 @@ def numbers(a, rng, work):
             counts["bad"] += 1
             print(f"try {i:3d} {task}: {problem}")
         shutil.rmtree(out, ignore_errors=True)
+    for reason, n in sorted(reasons.items(), key=lambda r: -r[1]):
+        print(f"  refused {n}x: {reason}")
     print(f"numbers: {a.tries} hostile tables: {counts}, {time.time() - started:.1f} s")
     return counts["bad"]
 
