@@ -119,9 +119,10 @@ pub fn read_table(
     delimiter: Option<u8>,
 ) -> Result<TextTable, InputError> {
     let format = Format::of(path, &bytes);
-    let expansion = ExpansionLimit::for_compressed(bytes.len());
+    let limit = (format == Format::GzipCsv).then(|| ExpansionLimit::for_compressed(bytes.len()));
     let source: Box<dyn Read> = Box::new(std::io::Cursor::new(bytes));
-    let mut reader = TableReader::new(path, format, source, delimiter, Some(expansion))?;
+    let mut reader = TableReader::new(path, format, source, delimiter)?;
+    reader.limit = limit;
     Ok(reader
         .next_chunk(usize::MAX)?
         .unwrap_or_else(|| reader.empty()))
@@ -132,6 +133,10 @@ pub struct TableReader {
     path: PathBuf,
     pub names: Vec<String>,
     rows: Rows,
+    /// For a gzip table read whole: the memory its rows may take (see [`ExpansionLimit`]).
+    limit: Option<ExpansionLimit>,
+    /// Bytes of the rows read so far, as kept in [`TextColumn`]s.
+    kept: u64,
 }
 
 enum Rows {
@@ -166,17 +171,15 @@ impl TableReader {
         file.rewind().map_err(cannot)?;
         let format = Format::of(path, &magic[..got]);
         let source: Box<dyn Read> = Box::new(std::io::BufReader::with_capacity(1 << 16, file));
-        // Streamed chunk by chunk, so any expansion is read in bounded memory.
-        TableReader::new(path, format, source, delimiter, None)
+        // Streamed chunk by chunk, so any expansion is read in bounded memory: no limit.
+        TableReader::new(path, format, source, delimiter)
     }
 
-    /// `expansion`: for a table read whole, how far a gzip file may expand (see [`ExpansionLimit`]).
     fn new(
         path: &Path,
         format: Format,
         source: Box<dyn Read>,
         delimiter: Option<u8>,
-        expansion: Option<ExpansionLimit>,
     ) -> Result<TableReader, InputError> {
         match format {
             Format::Csv => csv_reader(path, source, delimiter),
@@ -184,8 +187,6 @@ impl TableReader {
                 path,
                 Box::new(GzipText {
                     inner: flate2::read::MultiGzDecoder::new(std::io::BufReader::new(source)),
-                    expansion,
-                    produced: 0,
                 }),
                 delimiter,
             ),
@@ -233,6 +234,10 @@ impl TableReader {
                     {
                         check_cell_length(&self.path, &format!("line {line}"), field, cell)?;
                         column.push(cell);
+                    }
+                    if let Some(limit) = self.limit {
+                        self.kept += 8 + record.as_slice().len() as u64 + 8 * record.len() as u64;
+                        limit.check(&self.path, self.kept)?;
                     }
                 }
             }
@@ -303,10 +308,11 @@ impl Read for Tracked {
     }
 }
 
-/// How much text a gzip file read whole into memory may expand to: [`ExpansionLimit::RATIO`] times
-/// its compressed size, or [`ExpansionLimit::FLOOR`], whichever is more. Real tables compress 3-10
-/// times (flights.csv.gz: 3.9); a file past this is refused as a likely decompression bomb (a 6 MB file can hold 6 GB of
-/// text) before it fills memory.
+/// How much memory a gzip table read whole may take (its cells' text plus 8 bytes per cell and per
+/// row): [`ExpansionLimit::RATIO`] times its compressed size, or [`ExpansionLimit::FLOOR`], whichever
+/// is more. Real tables compress 3-10 times (flights.csv.gz: 3.9) and take about twice their text;
+/// a file past this is refused as a likely decompression bomb (a 6 MB file can hold 6 GB of short
+/// rows, each costing more to keep than its text) before it fills memory.
 #[derive(Debug, Clone, Copy)]
 pub struct ExpansionLimit(u64);
 
@@ -317,38 +323,39 @@ impl ExpansionLimit {
     fn for_compressed(size: usize) -> ExpansionLimit {
         ExpansionLimit((size as u64).saturating_mul(Self::RATIO).max(Self::FLOOR))
     }
+
+    /// Refuses once `kept` bytes pass the limit.
+    fn check(self, path: &Path, kept: u64) -> Result<(), InputError> {
+        if kept <= self.0 {
+            return Ok(());
+        }
+        Err(InputError::new(format!(
+            "{}: the table takes more than {} in memory ({} times its compressed size, or {} MiB if more): \
+             refused as a likely decompression bomb; if it is a real table, decompress it (gunzip) and give \
+             the CSV",
+            path.display(),
+            bytesize::ByteSize(self.0).display().iec(),
+            Self::RATIO,
+            Self::FLOOR >> 20
+        )))
+    }
 }
 
 /// Gzip text whose decompression errors say what to do.
 struct GzipText {
     inner: flate2::read::MultiGzDecoder<std::io::BufReader<Box<dyn Read>>>,
-    expansion: Option<ExpansionLimit>,
-    produced: u64,
 }
 
 impl Read for GzipText {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf).map_err(|e| {
+        self.inner.read(buf).map_err(|e| {
             std::io::Error::new(
                 e.kind(),
                 format!(
                     "cannot decompress (gzip): {e}; give a .csv.gz written by gzip, or the plain CSV"
                 ),
             )
-        })?;
-        self.produced += n as u64;
-        if let Some(ExpansionLimit(limit)) = self.expansion {
-            if self.produced > limit {
-                return Err(std::io::Error::other(format!(
-                    "it decompresses to more than {} ({} times its size, or {} MiB if more): refused as a \
-                     likely decompression bomb; if it is a real table, decompress it (gunzip) and give the CSV",
-                    bytesize::ByteSize(limit).display().iec(),
-                    ExpansionLimit::RATIO,
-                    ExpansionLimit::FLOOR >> 20
-                )));
-            }
-        }
-        Ok(n)
+        })
     }
 }
 
@@ -454,6 +461,8 @@ fn csv_reader(
             reader,
             terminators,
         },
+        limit: None,
+        kept: 0,
     })
 }
 
@@ -514,6 +523,8 @@ fn parquet_reader(path: &Path) -> Result<TableReader, InputError> {
             read: 0,
             nested,
         },
+        limit: None,
+        kept: 0,
     })
 }
 
@@ -601,7 +612,7 @@ mod tests {
         ] {
             let source: Box<dyn Read> = Box::new(std::io::Cursor::new(text.as_bytes().to_vec()));
             let mut reader =
-                TableReader::new(Path::new("t.csv"), Format::Csv, source, None, None).unwrap();
+                TableReader::new(Path::new("t.csv"), Format::Csv, source, None).unwrap();
             let mut lines = Vec::new();
             while let Some(chunk) = reader.next_chunk(3).unwrap() {
                 assert!(chunk.n_rows() <= 3);
