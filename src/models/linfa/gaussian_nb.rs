@@ -162,3 +162,33 @@ impl ModelFamily for GaussianNbFamily {
         decode::<Fitted>(bytes)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use linfa_bayes::NaiveBayes;
+    use rand::{Rng, SeedableRng};
+
+    #[test]
+    fn scores_are_linfas_to_the_bit_with_classes_in_order() {
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(3);
+        let x = Array2::from_shape_fn((90, 4), |(r, c)| {
+            rng.gen::<f64>() * (c + 1) as f64 + (r % 3) as f64
+        });
+        let y: ndarray::Array1<usize> = (0..90).map(|r| [2, 0, 3][r % 3]).collect();
+        let model = GaussianNb::params()
+            .var_smoothing(1e-9)
+            .fit(&DatasetBase::new(x.view(), y.view()))
+            .unwrap();
+        let fitted = Fitted::of(&model, 4).unwrap();
+        let (scores, classes) = fitted.scores(x.view());
+        assert_eq!(classes, vec![0, 2, 3]);
+        let linfa = model.joint_log_likelihood(x.view());
+        for (k, class) in classes.iter().enumerate() {
+            let theirs = &linfa[class];
+            for (ours, theirs) in scores.column(k).iter().zip(theirs) {
+                assert_eq!(ours.to_bits(), theirs.to_bits(), "class {class}");
+            }
+        }
+    }
+}
