@@ -4,6 +4,7 @@
 
 pub mod folds;
 pub mod infer;
+pub mod limits;
 pub mod read;
 pub mod schema;
 pub mod target;

@@ -2,6 +2,7 @@
 //! gzip-compressed CSV (`.csv.gz`) and Parquet, into columns of cell text with the place each row
 //! came from: the whole file at once, or chunk by chunk in bounded memory ([`TableReader`]). Typing the columns is [`infer`](super::infer)'s job; this module only reads.
 
+use super::limits::{check_cell_length, ExpansionLimit};
 use crate::error::InputError;
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -308,39 +309,6 @@ impl Read for Tracked {
     }
 }
 
-/// How much memory a gzip table read whole may take (its cells' text plus 8 bytes per cell and per
-/// row): [`ExpansionLimit::RATIO`] times its compressed size, or [`ExpansionLimit::FLOOR`], whichever
-/// is more. Real tables compress 3-10 times (flights.csv.gz: 3.9) and take about twice their text;
-/// a file past this is refused as a likely decompression bomb (a 6 MB file can hold 6 GB of short
-/// rows, each costing more to keep than its text) before it fills memory.
-#[derive(Debug, Clone, Copy)]
-pub struct ExpansionLimit(u64);
-
-impl ExpansionLimit {
-    pub const RATIO: u64 = 50;
-    pub const FLOOR: u64 = 128 << 20;
-
-    fn for_compressed(size: usize) -> ExpansionLimit {
-        ExpansionLimit((size as u64).saturating_mul(Self::RATIO).max(Self::FLOOR))
-    }
-
-    /// Refuses once `kept` bytes pass the limit.
-    fn check(self, path: &Path, kept: u64) -> Result<(), InputError> {
-        if kept <= self.0 {
-            return Ok(());
-        }
-        Err(InputError::new(format!(
-            "{}: the table takes more than {} in memory ({} times its compressed size, or {} MiB if more): \
-             refused as a likely decompression bomb; if it is a real table, decompress it (gunzip) and give \
-             the CSV",
-            path.display(),
-            bytesize::ByteSize(self.0).display().iec(),
-            Self::RATIO,
-            Self::FLOOR >> 20
-        )))
-    }
-}
-
 /// Gzip text whose decompression errors say what to do.
 struct GzipText {
     inner: flate2::read::MultiGzDecoder<std::io::BufReader<Box<dyn Read>>>,
@@ -357,25 +325,6 @@ impl Read for GzipText {
             )
         })
     }
-}
-
-/// The longest cell or column name read, in bytes: a longer one is a file without line breaks or
-/// with an unclosed quote far more often than a value, and would be copied into every message.
-pub const MAX_CELL_BYTES: usize = 1 << 20;
-
-/// Refuses a cell (or header name) longer than [`MAX_CELL_BYTES`], naming its place.
-fn check_cell_length(path: &Path, place: &str, field: usize, cell: &str) -> Result<(), InputError> {
-    if cell.len() <= MAX_CELL_BYTES {
-        return Ok(());
-    }
-    Err(InputError::new(format!(
-        "{}: {place}, field {}: a cell of {} bytes, more than the {} a cell may hold; is a line break \
-         missing, or a quote left open?",
-        path.display(),
-        field + 1,
-        cell.len(),
-        MAX_CELL_BYTES
-    )))
 }
 
 /// The delimiter that splits the first lines into the same number (> 0) of fields, most fields
