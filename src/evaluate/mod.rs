@@ -396,11 +396,12 @@ impl Evaluator {
     }
 }
 
-/// The first column of `x` holding a value that is not a finite number.
+/// The column of the first value of `x` (row by row, as the matrices are laid out) that is not a
+/// finite number.
 fn non_finite_column(x: ndarray::ArrayView2<f64>) -> Option<usize> {
-    x.columns()
-        .into_iter()
-        .position(|c| c.iter().any(|v| !v.is_finite()))
+    x.indexed_iter()
+        .find(|(_, v)| !v.is_finite())
+        .map(|((_, column), _)| column)
 }
 
 thread_local! {
