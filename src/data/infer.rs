@@ -144,16 +144,20 @@ pub fn profile(cells: &TextColumn) -> Profile {
         if distinct.len() <= 1_000_000 {
             distinct.insert(cell);
         }
-        match parse_number(cell) {
-            Some(v) => integral &= v.fract() == 0.0,
-            None => {
-                numbers = false;
-                not_number.0 += 1;
-                not_number.1.get_or_insert((row, cell));
+        // Cells are parsed as numbers (dates) only while the column may still be numbers (dates)
+        // with a few strays: once too many failed, the rest cannot change the kind.
+        if not_number.0 * STRAY_SHARE <= cells.len() {
+            match parse_number(cell) {
+                Some(v) => integral &= v.fract() == 0.0,
+                None => {
+                    numbers = false;
+                    not_number.0 += 1;
+                    not_number.1.get_or_insert((row, cell));
+                }
             }
         }
         bools = bools && parse_bool(cell).is_some();
-        if parse_date(cell).is_none() {
+        if not_date.0 * STRAY_SHARE <= cells.len() && parse_date(cell).is_none() {
             dates = false;
             not_date.0 += 1;
             not_date.1.get_or_insert((row, cell));

@@ -41,16 +41,21 @@ impl ExpansionLimit {
 /// with an unclosed quote far more often than a value, and would be copied into every message.
 pub const MAX_CELL_BYTES: usize = 1 << 20;
 
-/// Refuses a cell (or header name) longer than [`MAX_CELL_BYTES`], naming its place.
+/// Refuses a cell longer than [`MAX_CELL_BYTES`], naming its place: `line` of the file (`None`: the
+/// header) and field. Cheap when the cell fits: it runs on every cell.
 pub fn check_cell_length(
     path: &Path,
-    place: &str,
+    line: Option<u64>,
     field: usize,
     cell: &str,
 ) -> Result<(), InputError> {
     if cell.len() <= MAX_CELL_BYTES {
         return Ok(());
     }
+    let place = line.map_or_else(
+        || "line 1 (the header)".to_string(),
+        |l| format!("line {l}"),
+    );
     Err(InputError::new(format!(
         "{}: {place}, field {}: a cell of {} bytes, more than the {} a cell may hold; is a line break \
          missing, or a quote left open?",

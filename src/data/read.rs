@@ -233,7 +233,7 @@ impl TableReader {
                     for (field, (column, cell)) in
                         table.columns.iter_mut().zip(record.iter()).enumerate()
                     {
-                        check_cell_length(&self.path, &format!("line {line}"), field, cell)?;
+                        check_cell_length(&self.path, Some(line), field, cell)?;
                         column.push(cell);
                     }
                     if let Some(limit) = self.limit {
@@ -395,7 +395,7 @@ fn csv_reader(
         .map(str::to_string)
         .collect();
     for (field, name) in names.iter().enumerate() {
-        check_cell_length(path, "line 1 (the header)", field, name)?;
+        check_cell_length(path, None, field, name)?;
     }
     if names.iter().all(String::is_empty) {
         return Err(InputError::new(format!(
