@@ -2,13 +2,13 @@
 """Checks two trials.csv files hold the same trials with bit-identical metrics and seeds.
 
 Usage: bench/same_metrics.py BEFORE/trials.csv AFTER/trials.csv
-Compares every column the two share except run-specific ones (times, backend, worker, trial number,
+Compares every column the two share except run-specific ones (times, offsets, backend, worker, trial number,
 and the `params`/`param_*` cells, whose text form may change between versions); exits 1 on any difference.
 """
 import csv
 import sys
 
-SKIP = {"trial", "backend", "worker", "params"}
+SKIP = {"trial", "backend", "worker", "params", "start_offset", "end_offset", "shard"}
 
 
 def rows(path):
