@@ -160,6 +160,14 @@ fn huge_cells_and_headers_are_refused_or_read_quickly_with_short_messages() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("line 1") && stderr.len() < 1000, "{stderr}");
 
+    let endless = sb.write("endless.csv", &format!("a,y\n{}", "7,".repeat(33 << 20)));
+    let (code, _, stderr) = outcome(&sb, &["inspect", endless.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("line 2: more than 64 MiB without a line break"),
+        "{stderr}"
+    );
+
     let cell = sb.write(
         "cell.csv",
         &format!("a,y\n1,0\n{},1\n", "7".repeat(2 << 20)),

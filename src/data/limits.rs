@@ -41,6 +41,10 @@ impl ExpansionLimit {
 /// with an unclosed quote far more often than a value, and would be copied into every message.
 pub const MAX_CELL_BYTES: usize = 1 << 20;
 
+/// The longest stretch of a CSV file without a line break, in bytes: far more than any row of cells
+/// within [`MAX_CELL_BYTES`] needs in practice, and read before the parser would buffer it whole.
+pub const MAX_LINE_BYTES: u64 = 64 << 20;
+
 /// Refuses a cell longer than [`MAX_CELL_BYTES`], naming its place: `line` of the file (`None`: the
 /// header) and field. Cheap when the cell fits: it runs on every cell.
 pub fn check_cell_length(

@@ -2,7 +2,7 @@
 //! gzip-compressed CSV (`.csv.gz`) and Parquet, into columns of cell text with the place each row
 //! came from: the whole file at once, or chunk by chunk in bounded memory ([`TableReader`]). Typing the columns is [`infer`](super::infer)'s job; this module only reads.
 
-use super::limits::{check_cell_length, ExpansionLimit};
+use super::limits::{check_cell_length, ExpansionLimit, MAX_LINE_BYTES};
 use crate::error::InputError;
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -293,6 +293,9 @@ struct Tracked {
     inner: Box<dyn Read>,
     offset: u64,
     terminators: Rc<RefCell<Terminators>>,
+    /// Bytes since the last line end: a file with none for [`MAX_LINE_BYTES`] is refused before the
+    /// CSV parser buffers it whole.
+    since_break: u64,
 }
 
 impl Read for Tracked {
@@ -302,9 +305,19 @@ impl Read for Tracked {
         for (i, &b) in buf[..n].iter().enumerate() {
             if b == b'\n' || b == b'\r' {
                 marks.ahead.push_back((self.offset + i as u64, b == b'\n'));
+                self.since_break = 0;
+            } else {
+                self.since_break += 1;
             }
         }
         self.offset += n as u64;
+        if self.since_break > MAX_LINE_BYTES {
+            return Err(std::io::Error::other(format!(
+                "line {}: more than {} MiB without a line break; is it a CSV file (or a quote left open)?",
+                marks.newlines_passed + marks.ahead.iter().filter(|(_, newline)| *newline).count() as u64 + 1,
+                MAX_LINE_BYTES >> 20
+            )));
+        }
         Ok(n)
     }
 }
@@ -383,6 +396,7 @@ fn csv_reader(
         inner: Box::new(std::io::Cursor::new(head).chain(source)),
         offset: 0,
         terminators: Rc::clone(&terminators),
+        since_break: 0,
     });
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
