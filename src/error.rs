@@ -81,13 +81,19 @@ pub fn closest_first<'a>(
     wanted: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Vec<&'a str> {
-    let similarity = |c: &str| {
-        let contained = !wanted.is_empty() && (c.contains(wanted) || wanted.contains(c));
-        f64::from(u8::from(contained)) + strsim::normalized_damerau_levenshtein(wanted, c)
-    };
-    let mut scored: Vec<(f64, &str)> = candidates.into_iter().map(|c| (similarity(c), c)).collect();
+    let mut scored: Vec<(f64, &str)> = candidates
+        .into_iter()
+        .map(|c| (similarity(wanted, c), c))
+        .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
     scored.into_iter().map(|(_, c)| c).collect()
+}
+
+/// How alike two names are: edit similarity, plus 1 when one contains the other.
+fn similarity(wanted: &str, candidate: &str) -> f64 {
+    let contained =
+        !wanted.is_empty() && (candidate.contains(wanted) || wanted.contains(candidate));
+    f64::from(u8::from(contained)) + strsim::normalized_damerau_levenshtein(wanted, candidate)
 }
 
 /// Names from `candidates` closest to `wanted` as one list for a message: at most
@@ -96,18 +102,19 @@ pub fn closest_first<'a>(
 pub fn closest_names<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
     let wanted = prefix(wanted, COMPARED_CHARS);
     let candidates: Vec<&str> = candidates.into_iter().collect();
-    let mut order: Vec<usize> = (0..candidates.len()).collect();
-    let closest = closest_first(wanted, candidates.iter().map(|c| prefix(c, COMPARED_CHARS)));
-    // Map the compared prefixes back to the names they came from, in closest order.
-    let mut rank = std::collections::HashMap::new();
-    for (i, name) in closest.iter().enumerate() {
-        rank.entry(*name).or_insert(i);
-    }
-    order.sort_by_key(|&i| (rank[prefix(candidates[i], COMPARED_CHARS)], i));
+    let mut order: Vec<(f64, &str, usize)> = candidates
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let compared = prefix(c, COMPARED_CHARS);
+            (similarity(wanted, compared), compared, i)
+        })
+        .collect();
+    order.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)).then(a.2.cmp(&b.2)));
     let mut listed: Vec<String> = order
         .iter()
         .take(SHOWN_NAMES)
-        .map(|&i| shortened(candidates[i]))
+        .map(|&(_, _, i)| shortened(candidates[i]))
         .collect();
     if candidates.len() > SHOWN_NAMES {
         listed.push(format!("and {} more", candidates.len() - SHOWN_NAMES));
@@ -141,39 +148,43 @@ pub fn shortened(text: &str) -> String {
 
 /// Characters that must not reach a terminal raw: control characters (an escape sequence can set
 /// the title, clear the screen or fake output) and the bidirectional controls that reorder text.
-pub fn unsafe_char(c: char) -> bool {
+fn unsafe_char(c: char) -> bool {
     c.is_control()
         || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
+/// Appends `c`, written as `\u{..}` when it must not reach a terminal or page raw ([`unsafe_char`]).
+pub fn push_escaped(out: &mut String, c: char) {
+    if unsafe_char(c) {
+        out.push_str(&format!("\\u{{{:x}}}", c as u32));
+    } else {
+        out.push(c);
+    }
+}
+
 /// User text with every unsafe character (newlines and tabs too) written as `\u{..}`.
 pub fn escaped(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if unsafe_char(c) {
-                format!("\\u{{{:x}}}", c as u32)
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
+    let mut out = String::with_capacity(text.len());
+    text.chars().for_each(|c| push_escaped(&mut out, c));
+    out
 }
 
 /// A message for the terminal: its own line breaks and tabs kept, every other unsafe character
 /// escaped as in [`escaped`].
 pub fn printable(message: &str) -> std::borrow::Cow<'_, str> {
-    if message
-        .chars()
-        .all(|c| !unsafe_char(c) || c == '\n' || c == '\t')
-    {
+    let kept = |c: char| c == '\n' || c == '\t';
+    if message.chars().all(|c| !unsafe_char(c) || kept(c)) {
         return message.into();
     }
-    message
-        .split('\n')
-        .map(|line| line.split('\t').map(escaped).collect::<Vec<_>>().join("\t"))
-        .collect::<Vec<_>>()
-        .join("\n")
-        .into()
+    let mut out = String::with_capacity(message.len());
+    for c in message.chars() {
+        if kept(c) {
+            out.push(c);
+        } else {
+            push_escaped(&mut out, c);
+        }
+    }
+    out.into()
 }
 
 #[cfg(test)]

@@ -260,7 +260,12 @@ pub fn count_and_fingerprint(plan: &Plan) -> Result<(usize, String), Interrupted
 /// The count and order-independent fingerprint of distinct trial-key hashes.
 pub fn fingerprint(key_hashes: impl Iterator<Item = u64>) -> (usize, String) {
     let (count, sum) = key_hashes.fold((0usize, 0u64), |(n, sum), h| (n + 1, sum.wrapping_add(h)));
-    (count, format!("{count}-{sum:016x}"))
+    (count, fingerprint_text(count, sum))
+}
+
+/// A keys fingerprint as manifests write it: the count and the wrapping sum of the key hashes.
+pub fn fingerprint_text(count: usize, sum: u64) -> String {
+    format!("{count}-{sum:016x}")
 }
 
 /// The cartesian product of every axis's values, last axis varying fastest, one point at a time;

@@ -136,18 +136,8 @@ fn check_identity(
                 card_path.display()
             ))
         })?;
-        for (what, theirs, ours) in [
-            ("the family", &card.family, &info.family),
-            ("the configuration", &card.key, &info.key),
-            (
-                "the training data's sha256",
-                &card.data_sha256,
-                &info.data_sha256,
-            ),
-        ] {
-            if theirs != ours {
-                return Err(mismatch(what, theirs, ours, &card_path));
-            }
+        if let Some((what, theirs, ours)) = card.mismatch(info) {
+            return Err(mismatch(what, theirs, ours, &card_path));
         }
     }
     if let Some((record, manifest)) = expected {

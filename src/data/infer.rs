@@ -130,7 +130,7 @@ const STRAY_MIN_PRESENT: usize = 10;
 
 /// The kind the cells suggest (ignoring missing ones), with counts.
 pub fn profile(cells: &TextColumn) -> Profile {
-    let (mut numbers, mut bools, mut dates, mut missing) = (true, true, true, 0usize);
+    let (mut bools, mut missing) = (true, 0usize);
     let mut integral = true;
     let mut distinct = std::collections::HashSet::new();
     // Cells that are not numbers / not dates: how many, and the first one.
@@ -150,7 +150,6 @@ pub fn profile(cells: &TextColumn) -> Profile {
             match parse_number(cell) {
                 Some(v) => integral &= v.fract() == 0.0,
                 None => {
-                    numbers = false;
                     not_number.0 += 1;
                     not_number.1.get_or_insert((row, cell));
                 }
@@ -158,12 +157,12 @@ pub fn profile(cells: &TextColumn) -> Profile {
         }
         bools = bools && parse_bool(cell).is_some();
         if not_date.0 * STRAY_SHARE <= cells.len() && parse_date(cell).is_none() {
-            dates = false;
             not_date.0 += 1;
             not_date.1.get_or_insert((row, cell));
         }
     }
     let present = cells.len() - missing;
+    let (numbers, dates) = (not_number.0 == 0, not_date.0 == 0);
     let few = |(count, first): (usize, Option<(usize, &str)>), rest: Kind| {
         let (row, text) = first?;
         (count > 0 && present >= STRAY_MIN_PRESENT && count * STRAY_SHARE <= present).then(|| {

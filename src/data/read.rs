@@ -314,7 +314,7 @@ impl Read for Tracked {
         if self.since_break > MAX_LINE_BYTES {
             return Err(std::io::Error::other(format!(
                 "line {}: more than {} MiB without a line break; is it a CSV file (or a quote left open)?",
-                marks.newlines_passed + marks.ahead.iter().filter(|(_, newline)| *newline).count() as u64 + 1,
+                marks.line_at(self.offset),
                 MAX_LINE_BYTES >> 20
             )));
         }

@@ -204,14 +204,11 @@ impl Evaluator {
         match outcome {
             Ok(Ok(record)) => record,
             Ok(Err(message)) => TrialRecord::bare(trial, Status::Failed, message),
-            Err(payload) => {
-                let message = payload
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| payload.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "non-text panic payload".to_string());
-                TrialRecord::bare(trial, Status::Failed, format!("panic: {message}{location}"))
-            }
+            Err(payload) => TrialRecord::bare(
+                trial,
+                Status::Failed,
+                format!("panic: {}{location}", panic_message(&*payload)),
+            ),
         }
     }
 
@@ -430,6 +427,15 @@ impl Drop for RunningTrial {
     }
 }
 
+/// A panic's message, when it has one in words.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-text panic payload".to_string())
+}
+
 /// Whether a panic belongs to a trial (and so is recorded on it, not printed): it happened in a
 /// trial's own code, or on a pool thread while trials run (a fold or tree of one, which the trial's
 /// join brings back to it). A pool thread's panic with no trial running (`predict` applying a model)
@@ -455,12 +461,7 @@ pub fn install_panic_hook(command: &'static str) {
         if is_trial_work(captured, pool_thread, TRIALS_RUNNING.load(Ordering::SeqCst)) {
             return;
         }
-        let payload = info.payload();
-        let message = payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "non-text panic payload".to_string());
+        let message = panic_message(info.payload());
         let at = info.location().map_or(String::new(), |l| {
             format!(" (at {}:{})", l.file(), l.line())
         });

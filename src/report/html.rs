@@ -23,7 +23,7 @@ const TOP: usize = 20;
 const STYLE: &str = "
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#222;margin:0;background:#fafafa}
 main{max-width:1100px;margin:0 auto;padding:16px 24px 48px;background:#fff}
-h1{font-size:1.6em;margin:.4em 0 .1em;overflow-wrap:anywhere}h2,h3,p,li{overflow-wrap:anywhere}h2{font-size:1.25em;margin:1.6em 0 .4em;border-bottom:1px solid #ddd;padding-bottom:.2em}
+h1,h2,h3,p,li{overflow-wrap:anywhere}h1{font-size:1.6em;margin:.4em 0 .1em}h2{font-size:1.25em;margin:1.6em 0 .4em;border-bottom:1px solid #ddd;padding-bottom:.2em}
 h3{font-size:1.05em;margin:1.2em 0 .3em}
 p,li{line-height:1.45}.note{color:#555;font-size:.92em}
 table{border-collapse:collapse;margin:.4em 0;font-size:.9em;max-width:100%}
@@ -87,12 +87,10 @@ fn esc(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            '\n' | '\t' => out.push(c),
             // Controls, bidi overrides included, are shown, never obeyed: a name holding U+202E
             // would otherwise reverse the page's own text after it.
-            c if crate::error::unsafe_char(c) && c != '\n' && c != '\t' => {
-                out.push_str(&crate::error::escaped(c.encode_utf8(&mut [0; 4])))
-            }
-            c => out.push(c),
+            c => crate::error::push_escaped(&mut out, c),
         }
     }
     out

@@ -6,6 +6,7 @@ use super::lock::is_locked;
 use super::manifest::{Manifest, MergeRecord, RunStatus, TrialCounts};
 use super::{open_complete, replace_file, MANIFEST, TRIALS};
 use crate::error::InputError;
+use crate::expand::fingerprint_text;
 use crate::seed::key_hash;
 use crate::spec::Shard;
 use anyhow::Result;
@@ -245,7 +246,7 @@ pub fn merge_shards(dir: &Path, states: &[ShardState], partial: bool) -> Result<
     let mut manifest = first;
     counts.total = total;
     // From the rows written, so the merged run says what it holds, not what the shards claimed.
-    counts.keys_fingerprint = format!("{total}-{fingerprint_sum:016x}");
+    counts.keys_fingerprint = fingerprint_text(total, fingerprint_sum);
     manifest.trials = counts;
     manifest.shard = None;
     manifest.models = Vec::new();
@@ -276,7 +277,7 @@ pub fn merge_shards(dir: &Path, states: &[ShardState], partial: bool) -> Result<
 /// trials, and the same keys (their fingerprint, recomputed from the rows).
 fn check_complete(state: &ShardState, m: &Manifest, (rows, sum): (usize, u64)) -> Result<()> {
     let path = state.dir.join(TRIALS);
-    let expected = format!("{}-{sum:016x}", m.trials.total);
+    let expected = fingerprint_text(m.trials.total, sum);
     if rows != m.trials.total || m.trials.keys_fingerprint != expected {
         return Err(InputError::new(format!(
             "{}: shard {} is finished with {} trials, but its trials.csv holds {rows} rows{}; the file was \

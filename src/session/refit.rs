@@ -9,7 +9,7 @@ use crate::evaluate::refit::MODEL_FILE;
 use crate::evaluate::{Evaluator, Status, TrialRecord};
 use crate::execute::{self, Ending, Flow};
 use crate::expand::Trial;
-use crate::models::saved::{Model, FORMAT_VERSION};
+use crate::models::saved::{Model, ModelInfo, FORMAT_VERSION};
 use crate::results::leaderboard::{best_trials, RankedTrial};
 use crate::results::manifest::RefitRecord;
 use crate::results::trials::find_recorded;
@@ -53,6 +53,26 @@ pub struct ModelCard {
     pub data_sha256: String,
     pub training_rows: usize,
     pub refit_seconds: f64,
+}
+
+impl ModelCard {
+    /// The first of family, configuration and training data on which this card and the model
+    /// file's own record disagree (what, the card's value, the file's value): a model.bin copied in
+    /// from another folder.
+    pub fn mismatch<'a>(&'a self, info: &'a ModelInfo) -> Option<(&'static str, &'a str, &'a str)> {
+        [
+            ("the family", &self.family, &info.family),
+            ("the configuration", &self.key, &info.key),
+            (
+                "the training data's sha256",
+                &self.data_sha256,
+                &info.data_sha256,
+            ),
+        ]
+        .into_iter()
+        .find(|(_, card, file)| card != file)
+        .map(|(what, card, file)| (what, card.as_str(), file.as_str()))
+    }
 }
 
 /// A model folder's name: the trial key with only characters safe in file names, shortened (with a
@@ -191,14 +211,11 @@ fn done(dir: &Path, key: &str, data_sha256: &str) -> Option<ModelCard> {
     let text = std::fs::read_to_string(dir.join(MODEL_JSON)).ok()?;
     let card: ModelCard = serde_json::from_str(&text).ok()?;
     let model = Model::read(&dir.join(MODEL_FILE)).ok()?;
-    let info = &model.info;
     (card.key == key
         && card.data_sha256 == data_sha256
         && card.format_version == FORMAT_VERSION
-        && info.key == key
-        && info.family == card.family
-        && info.data_sha256 == data_sha256)
-        .then_some(card)
+        && card.mismatch(&model.info).is_none())
+    .then_some(card)
 }
 
 /// Removes the model folders under `models` that hold none of the `kept` configurations (a best

@@ -110,24 +110,21 @@ impl Predictor for Fitted {
     fn check(&self, width: usize, target: TargetShape) -> Result<(), String> {
         let n_classes = self.n_classes;
         check_target(TargetShape::classes(n_classes), target)?;
-        let (coefficients, classes) = match &self.model {
+        let classes = match &self.model {
             Model::Binary(m) => {
                 check_width("the coefficient vector", m.params().len(), width)?;
-                (1, vec![m.labels().pos.class, m.labels().neg.class])
+                vec![m.labels().pos.class, m.labels().neg.class]
             }
             Model::Multi(m) => {
                 let (rows, columns) = m.params().dim();
                 check_width("the coefficient matrix", rows, width)?;
                 check_width("the intercept", m.intercept().len(), columns)?;
-                (columns, m.classes().to_vec())
+                check_width("the class list", m.classes().len(), columns)?;
+                m.classes().to_vec()
             }
         };
-        if classes.iter().any(|&c| c >= n_classes)
-            || (matches!(self.model, Model::Multi(_)) && classes.len() != coefficients)
-        {
-            return Err(format!(
-                "its classes {classes:?} do not match {coefficients} coefficient columns and {n_classes} classes"
-            ));
+        if let Some(class) = classes.iter().find(|&&c| c >= n_classes) {
+            return Err(format!("class {class} of {n_classes} is out of range"));
         }
         Ok(())
     }

@@ -140,12 +140,7 @@ impl Predictor for Fitted {
     fn check(&self, width: usize, target: TargetShape) -> Result<(), String> {
         check_target(TargetShape::classes(self.n_classes), target)?;
         check_width("the support vectors' row", self.support_rows.ncols(), width)?;
-        let machines = if self.n_classes <= 2 {
-            1
-        } else {
-            self.n_classes
-        };
-        if self.n_classes < 2 || self.machines.len() != machines {
+        if self.n_classes < 2 || self.machines.len() != positive_classes(self.n_classes).len() {
             return Err(format!(
                 "{} machines for {} classes",
                 self.machines.len(),
@@ -161,6 +156,15 @@ impl Predictor for Fitted {
             }
         }
         Ok(())
+    }
+}
+
+/// The positive class of each machine: class 1 for two classes, else one machine per class.
+fn positive_classes(n_classes: usize) -> Vec<usize> {
+    if n_classes <= 2 {
+        vec![1]
+    } else {
+        (0..n_classes).collect()
     }
 }
 
@@ -208,12 +212,7 @@ impl ModelFamily for SvmFamily {
         let rows = cache.get_or_compute(&format!("svm-kernel {kernel:?}"), || {
             SharedKernel::new(kernel, x)
         });
-        let positives: Vec<usize> = if n_classes <= 2 {
-            vec![1]
-        } else {
-            (0..n_classes).collect()
-        };
-        let machines = positives
+        let machines = positive_classes(n_classes)
             .into_iter()
             .map(|class| smo::solve(&*rows, labels.mapv(|l| l == class).view(), c, tol))
             .collect::<Result<_, _>>()?;
