@@ -6,8 +6,9 @@
 //! seed. Classification averages the trees' class proportions (soft vote, as scikit-learn does) and
 //! picks the lowest class index on ties.
 
-use super::cart::{mean_leaf_values, CartParams, Limits, Tree};
+use super::cart::CartParams;
 use super::columns::Columns;
+use super::tree::{mean_leaf_values, Limits, Tree};
 use crate::data::TargetSlice;
 use crate::models::ComputeOnce;
 use crate::seed::child_seed;
@@ -58,11 +59,7 @@ impl SharedTrees {
         grown_depth: Option<usize>,
     ) -> Forest {
         let unlimited = ForestParams {
-            tree: CartParams {
-                max_depth: grown_depth,
-                min_samples_split: 2,
-                ..params.tree
-            },
+            tree: params.tree.grown_to(grown_depth),
             ..*params
         };
         let cells: Vec<Arc<TreeCell>> = {

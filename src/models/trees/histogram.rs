@@ -5,8 +5,8 @@
 //! value, so its splits are exactly the sorted scan's; for others the candidate thresholds are the bin
 //! edges (the midpoints between neighbouring bins' values).
 
-use super::cart::{threshold_between, Criterion};
 use super::impurity::{accumulator, add_row, side_impurity, XLog2X};
+use super::split::{threshold_between, Criterion};
 use crate::data::TargetSlice;
 use ndarray::ArrayView2;
 

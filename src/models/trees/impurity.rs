@@ -1,7 +1,7 @@
 //! Impurity arithmetic for split scans: per-node statistics (class weights, or weight, sum and sum
 //! of squares) and O(1) updates of gini, entropy and squared error as rows move between sides.
 
-use super::cart::Criterion;
+use super::split::Criterion;
 use crate::data::{TargetSlice, Targets};
 
 pub(super) fn stat_width(target: TargetSlice) -> usize {

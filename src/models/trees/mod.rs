@@ -1,5 +1,7 @@
-//! Tree families: the CART growth engine ([`cart`]), forests of its trees ([`forest`]), and the two
-//! families built on them, which share presorted columns and unlimited trees across the trials of a fold.
+//! Tree families: the CART growth engine ([`cart`]) and the trees it grows ([`tree`]), forests of
+//! them ([`forest`]), and the two families built on them ([`decision_tree`], [`random_forest`],
+//! sharing [`shared`]), which share presorted columns and unlimited trees across the trials of a fold.
+//! Imports run one way: split <- impurity <- histogram <- columns <- cart <- forest <- families.
 
 pub mod cart;
 pub mod columns;
@@ -8,3 +10,6 @@ pub mod forest;
 mod histogram;
 mod impurity;
 pub mod random_forest;
+pub mod shared;
+mod split;
+pub mod tree;

@@ -1,11 +1,11 @@
 //! Random forest family (classification and regression), backed by [`forest`](super::forest).
 
-use super::cart::{outputs, CartParams};
 use super::columns::Columns;
-use super::decision_tree::{
+use super::forest::{Forest, ForestParams, SharedTrees};
+use super::shared::{
     cart_params, class_proportions, leaf_predictions, tree_target, COLUMNS_KEY, TREE_PARAMS,
 };
-use super::forest::{Forest, ForestParams, SharedTrees};
+use super::tree::outputs;
 use crate::data::target::TargetShape;
 use crate::data::{OwnedTargets, TargetsView, Task};
 use crate::models::{
@@ -119,11 +119,7 @@ impl ModelFamily for RandomForestFamily {
         // set of unlimited trees, seeded from the shared seed and the parameters that shape them.
         let shape = ForestParams {
             n_estimators: 0,
-            tree: CartParams {
-                max_depth: None,
-                min_samples_split: 2,
-                ..tree
-            },
+            tree: tree.grown_to(None),
             bootstrap,
             max_samples,
             seed: 0,
