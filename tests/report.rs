@@ -302,6 +302,7 @@ fn text_of(e: &scraper::ElementRef) -> String {
 }
 
 #[test]
+#[ignore = "needs Chromium: tests/install-system-packages.sh, then cargo test -- --include-ignored"]
 fn the_report_renders_in_a_browser_without_errors_and_stays_within_the_page() {
     let sb = Sandbox::new();
     let config = repo().join("configs/breast_cancer_halving.yaml");

@@ -107,6 +107,7 @@ fn leaderboard(path: &Path) -> Vec<String> {
 }
 
 #[test]
+#[ignore = "needs Slurm and root: tests/install-system-packages.sh, then cargo test -- --include-ignored"]
 fn a_sweep_runs_as_a_slurm_job_array_and_a_cancelled_task_resubmitted_completes_it() {
     let _cluster = Cluster::start();
     let sb = Sandbox::new();
