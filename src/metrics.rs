@@ -51,6 +51,43 @@ impl Metric {
         !matches!(self, Metric::Rmse | Metric::Mae)
     }
 
+    /// The one rule of which score is better; every ranking, search strategy and pruning bar uses
+    /// it. Better scores first (a total order, so sorting is stable; callers leave NaN out).
+    pub fn order(self, a: f64, b: f64) -> std::cmp::Ordering {
+        if self.higher_is_better() {
+            b.total_cmp(&a)
+        } else {
+            a.total_cmp(&b)
+        }
+    }
+
+    /// Whether `a` is strictly better than `b` (never when either is NaN).
+    pub fn better(self, a: f64, b: f64) -> bool {
+        if self.higher_is_better() {
+            a > b
+        } else {
+            a < b
+        }
+    }
+
+    /// The score as a loss, lower better, for strategies that minimise.
+    pub fn loss(self, score: f64) -> f64 {
+        if self.higher_is_better() {
+            -score
+        } else {
+            score
+        }
+    }
+
+    /// A score `margin` worse than `score`.
+    pub fn worse_by(self, score: f64, margin: f64) -> f64 {
+        if self.higher_is_better() {
+            score - margin
+        } else {
+            score + margin
+        }
+    }
+
     pub fn for_task(task: Task) -> &'static [Metric] {
         match task {
             Task::Classification => CLASSIFICATION,
@@ -244,6 +281,13 @@ mod tests {
         assert!(Metric::Accuracy.higher_is_better());
         assert!(Metric::R2.higher_is_better());
         assert!(!Metric::Rmse.higher_is_better());
+        assert_eq!(Metric::R2.order(0.9, 0.5), std::cmp::Ordering::Less);
+        assert_eq!(Metric::Rmse.order(0.9, 0.5), std::cmp::Ordering::Greater);
+        assert!(Metric::Accuracy.better(0.9, 0.5) && !Metric::Mae.better(0.9, 0.5));
+        assert!(!Metric::Accuracy.better(f64::NAN, 0.5) && !Metric::Accuracy.better(0.5, f64::NAN));
+        assert_eq!(Metric::Accuracy.loss(0.75), -0.75);
+        assert_eq!(Metric::Rmse.worse_by(2.0, 0.5), 2.5);
+        assert_eq!(Metric::R2.worse_by(0.5, 0.25), 0.25);
         assert_eq!(Metric::Mae.task(), Task::Regression);
         assert_eq!(Metric::from_name("f1_macro"), Some(Metric::F1Macro));
         assert_eq!(Metric::from_name("roc_auc"), None);

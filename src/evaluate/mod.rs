@@ -15,7 +15,7 @@ use crate::metrics::{mean_std, score_all};
 use crate::models::{measuring_shared_work, FoldCache, Params, Seeds};
 use crate::preprocess::FittedPipeline;
 use crate::seed::derive_seed;
-use crate::spec::{falls_short, Axis as ParamAxis, Plan, Resource, Search};
+use crate::spec::{Axis as ParamAxis, Plan, Resource, Search};
 use crate::value::Value;
 use ndarray::{Array2, Axis};
 use rand::seq::SliceRandom;
@@ -341,7 +341,7 @@ impl Evaluator {
                     done.push(Ok(outcome));
                     let bar = bars.get(k).copied().unwrap_or(f64::NAN);
                     let mean = sum / (k + 1) as f64;
-                    if k + 1 < n_folds && falls_short(mean, bar, plan.primary.higher_is_better()) {
+                    if k + 1 < n_folds && plan.primary.better(bar, mean) {
                         pruned = true;
                         break;
                     }

@@ -173,11 +173,7 @@ impl Run {
 
     /// Better scores first.
     pub fn order(&self, a: f64, b: f64) -> std::cmp::Ordering {
-        if self.metric.higher_is_better() {
-            b.total_cmp(&a)
-        } else {
-            a.total_cmp(&b)
-        }
+        self.metric.order(a, b)
     }
 
     /// The best ok trial of a family (the last halving rung first, as the leaderboard ranks).

@@ -137,13 +137,7 @@ impl Progress {
 pub fn better_best(best: Best, score: f64, key: &str, metric: Metric) -> Best {
     let better = match &best {
         None => !score.is_nan(),
-        Some((b, _)) => {
-            if metric.higher_is_better() {
-                score > *b
-            } else {
-                score < *b
-            }
-        }
+        Some((b, _)) => metric.better(score, *b),
     };
     if better {
         Some((score, key.to_string()))

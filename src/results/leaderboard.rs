@@ -39,7 +39,7 @@ struct Entry {
 fn rank(entries: &mut [Entry], primary: Metric) -> Vec<Option<usize>> {
     entries.sort_by(|a, b| {
         let by_score = match (a.score, b.score) {
-            (Some(x), Some(y)) => b.rung.cmp(&a.rung).then(best_first(primary, x, y)),
+            (Some(x), Some(y)) => b.rung.cmp(&a.rung).then(primary.order(x, y)),
             (Some(_), None) => std::cmp::Ordering::Less,
             (None, Some(_)) => std::cmp::Ordering::Greater,
             (None, None) => std::cmp::Ordering::Equal,
@@ -47,15 +47,6 @@ fn rank(entries: &mut [Entry], primary: Metric) -> Vec<Option<usize>> {
         by_score.then_with(|| a.key.cmp(&b.key))
     });
     shared_ranks(entries.iter().map(|e| e.score.map(|s| (e.rung, s))))
-}
-
-/// The order of two scores of `metric`, the better first.
-fn best_first(metric: Metric, a: f64, b: f64) -> std::cmp::Ordering {
-    if metric.higher_is_better() {
-        b.total_cmp(&a)
-    } else {
-        a.total_cmp(&b)
-    }
 }
 
 /// Ranks of scores already sorted best first: 1-based positions, equal scores sharing the first one's;
@@ -301,7 +292,7 @@ pub fn rank_runs(dirs: &[PathBuf], metric: Metric, model: Option<&str>) -> Resul
         }
     }
     trials.sort_by(|a, b| {
-        best_first(metric, a.score, b.score)
+        metric.order(a.score, b.score)
             .then_with(|| a.run.cmp(&b.run))
             .then_with(|| a.key.cmp(&b.key))
     });

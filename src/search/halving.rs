@@ -4,6 +4,7 @@
 //! proposed once every trial of rung k - 1 has finished.
 
 use super::{History, Proposal, Proposer};
+use crate::metrics::Metric;
 use crate::evaluate::Status;
 use crate::expand::{Stage, TrialStream};
 use crate::spec::{Plan, Resource, Rung};
@@ -11,7 +12,7 @@ use crate::value::Value;
 
 pub struct Halving {
     resource: Resource,
-    higher_is_better: bool,
+    metric: Metric,
     /// Every candidate: model entry and parameters.
     candidates: Vec<(usize, Vec<(String, Value)>)>,
     rungs: Vec<Rung>,
@@ -37,7 +38,7 @@ impl Halving {
             .collect();
         Halving {
             resource: settings.resource,
-            higher_is_better: plan.primary.higher_is_better(),
+            metric: plan.primary,
             chosen: vec![(0..candidates.len()).collect()],
             candidates,
             rungs,
@@ -68,7 +69,7 @@ impl Halving {
                     .filter(|o| o.status == Status::Ok)
                     .and_then(|o| o.score)
                     .filter(|s| !s.is_nan())
-                    .map(|s| if self.higher_is_better { -s } else { s });
+                    .map(|s| self.metric.loss(s));
                 (candidate, score)
             })
             .collect();

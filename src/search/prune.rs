@@ -4,6 +4,7 @@
 //! bars never depend on which trials happened to finish first.
 
 use super::History;
+use crate::metrics::Metric;
 use crate::evaluate::Status;
 use crate::spec::{Plan, Prune, PRUNE_MIN_FOLDS};
 use std::cmp::Reverse;
@@ -67,7 +68,7 @@ impl RunningMedian {
 
 pub struct Bars {
     settings: Prune,
-    higher_is_better: bool,
+    metric: Metric,
     folds: usize,
     /// Per fold count k (at k - 1): running means of the trials counted so far.
     medians: Vec<RunningMedian>,
@@ -80,7 +81,7 @@ impl Bars {
         let folds = plan.n_folds();
         Bars {
             settings,
-            higher_is_better: plan.primary.higher_is_better(),
+            metric: plan.primary,
             folds,
             medians: (0..folds).map(|_| RunningMedian::default()).collect(),
             counted: 0,
@@ -109,8 +110,7 @@ impl Bars {
                     && folds_done < self.folds
                     && reference.count() >= self.settings.startup_trials.max(1);
                 match reference.median().filter(|_| allowed) {
-                    Some(m) if self.higher_is_better => m - self.settings.margin,
-                    Some(m) => m + self.settings.margin,
+                    Some(m) => self.metric.worse_by(m, self.settings.margin),
                     None => f64::NAN,
                 }
             })
@@ -172,7 +172,7 @@ mod bar_tests {
                 margin: 0.01,
                 startup_trials: 5,
             },
-            higher_is_better: true,
+            metric: crate::metrics::Metric::Accuracy,
             folds: 4,
             medians: (0..4).map(|_| RunningMedian::default()).collect(),
             counted: 0,

@@ -98,7 +98,6 @@ impl<'a> Tpe<'a> {
     /// the window are bad (constant liar). Failed trials are left out.
     fn split(&self, index: usize, history: &History) -> Option<Split> {
         let window = self.needs(index);
-        let higher = self.plan.primary.higher_is_better();
         let mut complete: Vec<(f64, usize)> = Vec::new();
         let mut pruned = Vec::new();
         for i in 0..window {
@@ -107,7 +106,7 @@ impl<'a> Tpe<'a> {
             };
             match (outcome.status, outcome.score) {
                 (Status::Ok, Some(score)) if !score.is_nan() => {
-                    complete.push((if higher { -score } else { score }, i))
+                    complete.push((self.plan.primary.loss(score), i))
                 }
                 (Status::Pruned, _) => pruned.push(i),
                 _ => {}

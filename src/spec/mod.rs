@@ -22,7 +22,7 @@ use crate::preprocess::Pipeline;
 pub use axis::Axis;
 pub use execution::{Backend, BackendSettings, Execution, ExecutionOverrides, ProcessLimits};
 pub use search::{
-    falls_short, Budget, Halving, Listing, Prune, Resource, Rung, Search, Tpe, PRUNE_MIN_FOLDS,
+    Budget, Halving, Listing, Prune, Resource, Rung, Search, Tpe, PRUNE_MIN_FOLDS,
 };
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;

@@ -147,15 +147,6 @@ pub struct Prune {
 /// Pruning never acts before this many folds.
 pub const PRUNE_MIN_FOLDS: usize = 2;
 
-/// Whether a running mean after some folds falls short of its bar (never for a NaN bar or mean).
-pub fn falls_short(running_mean: f64, bar: f64, higher_is_better: bool) -> bool {
-    if higher_is_better {
-        running_mean < bar
-    } else {
-        running_mean > bar
-    }
-}
-
 /// What the data gives halving: training rows, folds and classes (for the `smallest` resource).
 pub struct DataShape {
     pub rows: usize,
@@ -520,14 +511,6 @@ mod tests {
             .iter()
             .map(|r| (r.candidates, r.resource))
             .collect()
-    }
-
-    #[test]
-    fn a_nan_bar_or_mean_never_prunes() {
-        assert!(!falls_short(0.5, f64::NAN, true));
-        assert!(!falls_short(f64::NAN, 0.9, true));
-        assert!(falls_short(0.5, 0.9, true));
-        assert!(falls_short(0.9, 0.5, false));
     }
 
     /// The rungs scikit-learn 1.x prints (`verbose=1`: n_iterations, n_resources, n_candidates) for
