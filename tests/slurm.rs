@@ -95,7 +95,7 @@ fn leaderboard(path: &Path) -> Vec<String> {
     let mut reader = csv::Reader::from_path(path).unwrap();
     let header = reader.headers().unwrap().clone();
     let keep: Vec<usize> = (0..header.len())
-        .filter(|&c| !sweep::results::trials::RUN_SPECIFIC.contains(&&header[c]))
+        .filter(|&c| !sweep::results::columns::RUN_SPECIFIC.contains(&&header[c]))
         .collect();
     reader
         .records()

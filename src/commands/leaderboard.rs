@@ -5,6 +5,7 @@
 use crate::error::{Failure, InputError};
 use crate::metrics::Metric;
 use crate::report::say;
+use crate::results::columns;
 use crate::results::leaderboard::{rank_runs, write_leaderboard, RunTrial};
 use crate::results::manifest::Manifest;
 use crate::results::LEADERBOARD;
@@ -103,14 +104,14 @@ fn table(trials: &[RunTrial], metric: Metric, runs: bool, total: usize) -> Strin
 fn csv_text(trials: &[RunTrial], metric: Metric) -> anyhow::Result<String> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record([
-        format!("rank_test_{}", metric.name()),
-        "run".into(),
-        "key".into(),
-        "model".into(),
-        format!("mean_test_{}", metric.name()),
-        format!("std_test_{}", metric.name()),
-        "mean_fit_time".into(),
-        "params".into(),
+        columns::rank_test(metric),
+        columns::RUN.into(),
+        columns::KEY.into(),
+        columns::MODEL.into(),
+        columns::mean_test(metric),
+        columns::std_test(metric),
+        columns::MEAN_FIT_TIME.into(),
+        columns::PARAMS.into(),
     ])?;
     for t in trials {
         writer.write_record([

@@ -4,8 +4,9 @@
 use crate::error::{Failure, InputError};
 use crate::evaluate::Evaluator;
 use crate::report::say;
+use crate::results::columns::{KEY, RUN_SPECIFIC, TRIAL};
 use crate::results::manifest::Manifest;
-use crate::results::trials::{Layout, TrialsTable, RUN_SPECIFIC};
+use crate::results::trials::{Layout, TrialsTable};
 use crate::results::{default_out_dir, MANIFEST, TRIALS};
 use crate::session::{run_fresh, Output};
 use crate::spec::{ExecutionOverrides, Plan, PlanRequest, SweepText};
@@ -101,7 +102,7 @@ pub fn rerun(args: RerunArgs) -> Result<(), Failure> {
 /// Every difference between two trials tables, by trial key and column, ignoring run-specific columns.
 pub fn compare(before: &TrialsTable, after: &TrialsTable) -> Vec<String> {
     let by_key = |t: &TrialsTable| -> BTreeMap<String, BTreeMap<String, String>> {
-        let key = t.column("key").unwrap_or(0);
+        let key = t.column(KEY).unwrap_or(0);
         t.rows
             .iter()
             .map(|r| {
@@ -109,7 +110,7 @@ pub fn compare(before: &TrialsTable, after: &TrialsTable) -> Vec<String> {
                     .header
                     .iter()
                     .zip(r)
-                    .filter(|(h, _)| h.as_str() != "trial" && !RUN_SPECIFIC.contains(&h.as_str()))
+                    .filter(|(h, _)| h.as_str() != TRIAL && !RUN_SPECIFIC.contains(&h.as_str()))
                     .map(|(h, v)| (h.clone(), v.clone()))
                     .collect();
                 (r[key].clone(), cells)

@@ -384,7 +384,6 @@ impl Evaluator {
             mean_shared_fit_time: mean_std(&shared_times).0,
             mean_score_time,
             std_score_time,
-            backend: String::new(),
             worker: None,
             // Set by `evaluate`, around everything the trial did.
             started: 0.0,

@@ -61,7 +61,6 @@ pub struct TrialRecord {
     pub mean_shared_fit_time: f64,
     pub mean_score_time: f64,
     pub std_score_time: f64,
-    pub backend: String,
     /// The thread (index in the pool) or worker process (pid) that ran it.
     pub worker: Option<u32>,
     /// Wall-clock start and end, in seconds since the Unix epoch (processes share the clock).
@@ -91,7 +90,6 @@ impl TrialRecord {
             mean_shared_fit_time: 0.0,
             mean_score_time: 0.0,
             std_score_time: 0.0,
-            backend: String::new(),
             worker: None,
             started: 0.0,
             finished: 0.0,

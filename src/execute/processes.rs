@@ -226,7 +226,6 @@ impl Pool {
             .map_or(0.0, |s| s.elapsed().as_secs_f64());
         running.map(|trial| {
             let mut record = TrialRecord::bare(&trial, status, error);
-            record.backend = "processes".to_string();
             record.worker = Some(pid);
             record.finished = unix_now();
             record.started = record.finished - ran_for;
@@ -370,14 +369,13 @@ fn drive(
                 let worker = &mut pool.workers[at];
                 worker.in_flight.pop_front();
                 worker.running_since = (!worker.in_flight.is_empty()).then(Instant::now);
-                record.backend = "processes".to_string();
                 record.worker = Some(worker.pid());
                 let folds = record.splits.len().max(1) as f64;
                 pool.trial_seconds += (record.mean_fit_time + record.mean_score_time) * folds;
                 pool.trials_done += 1;
                 Some(*record)
             }
-            Ok(Event::Message(id, FromWorker::Ready { .. })) => {
+            Ok(Event::Message(id, FromWorker::Ready)) => {
                 if let Some(at) = pool.position(id) {
                     let startup = pool.workers[at].spawned.elapsed();
                     pool.stats.startup.push(startup);

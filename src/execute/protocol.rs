@@ -22,7 +22,7 @@ pub enum ToWorker {
 
 #[derive(Debug, Serialize, Deserialize)]
 pub enum FromWorker {
-    Ready { pid: u32 },
+    Ready,
     InitError(String),
     Done(Box<TrialRecord>),
 }
@@ -83,7 +83,7 @@ mod tests {
         record.means = vec![0.1 + 0.2, f64::NAN, -0.0];
         let mut buffer = Vec::new();
         write_frame(&mut buffer, &FromWorker::Done(Box::new(record.clone()))).unwrap();
-        write_frame(&mut buffer, &FromWorker::Ready { pid: 7 }).unwrap();
+        write_frame(&mut buffer, &FromWorker::Ready).unwrap();
         let mut input = buffer.as_slice();
         let Some(FromWorker::Done(back)) = read_frame::<FromWorker>(&mut input).unwrap() else {
             panic!("not Done")
@@ -98,7 +98,7 @@ mod tests {
         );
         assert!(matches!(
             read_frame::<FromWorker>(&mut input).unwrap(),
-            Some(FromWorker::Ready { pid: 7 })
+            Some(FromWorker::Ready)
         ));
         assert!(read_frame::<FromWorker>(&mut input).unwrap().is_none());
     }

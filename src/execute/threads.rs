@@ -34,7 +34,6 @@ pub fn run(
                     let (evaluator, sender) = (Arc::clone(evaluator), sender.clone());
                     pool.spawn(move || {
                         let mut record = evaluator.evaluate(&trial);
-                        record.backend = "threads".to_string();
                         record.worker = rayon::current_thread_index().map(|i| i as u32);
                         // The receiver is gone only when the caller stopped: nothing left to report to.
                         let _ = sender.send(record);

@@ -57,12 +57,7 @@ pub fn main() -> Result<()> {
         nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_AS, bytes, bytes)
             .context("cannot set the memory limit")?;
     }
-    write_frame(
-        &mut out,
-        &FromWorker::Ready {
-            pid: std::process::id(),
-        },
-    )?;
+    write_frame(&mut out, &FromWorker::Ready)?;
     for message in receiver {
         if let ToWorker::Trial(trial) = message {
             let record = evaluator.evaluate(&trial);

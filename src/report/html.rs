@@ -10,6 +10,7 @@ use crate::data::folds::CvPlan;
 use crate::data::Task;
 use crate::evaluate::Status;
 use crate::results::manifest::Manifest;
+use crate::spec::Strategy;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt::Write as _;
 
@@ -299,7 +300,7 @@ fn summary(page: &mut String, runs: &[Run]) {
             }
         )
     });
-    row(page, "search", &|r| esc(&r.strategy));
+    row(page, "search", &|r| esc(r.strategy.name()));
     row(page, "backend, jobs", &|r| {
         let ex = &r.manifest.execution;
         format!(
@@ -400,7 +401,7 @@ fn leaderboard(page: &mut String, runs: &[Run]) {
          <th>{}</th>{}<th>time / fold</th></tr>",
         ranked.len(),
         metric.name(),
-        if first.strategy == "halving" {
+        if first.strategy == Strategy::Halving {
             " (the last rung first, as the leaderboard ranks)"
         } else {
             ""
@@ -521,7 +522,7 @@ fn families(page: &mut String, runs: &[Run]) -> anyhow::Result<()> {
          Each point is one ok trial's mean score over the folds, its bar ± one standard deviation over \
          the folds. Categorical values are spread a little sideways so equal ones stay visible.</p>\n",
     );
-    let halving_single = runs.len() == 1 && runs[0].strategy == "halving";
+    let halving_single = runs.len() == 1 && runs[0].strategy == Strategy::Halving;
     let mut legend_entries: Vec<(String, plotters::style::RGBColor)> = Vec::new();
     if runs.len() > 1 {
         legend_entries = runs
@@ -669,7 +670,7 @@ fn families(page: &mut String, runs: &[Run]) -> anyhow::Result<()> {
 /// η² of each parameter of a family, one chart per run.
 fn importance(page: &mut String, runs: &[Run], family: &str) -> anyhow::Result<()> {
     for (i, r) in runs.iter().enumerate() {
-        let halving = r.strategy == "halving";
+        let halving = r.strategy == Strategy::Halving;
         let trials = scored(r, family, halving);
         if trials.len() < MIN_TRIALS {
             continue;
@@ -725,7 +726,7 @@ fn history(page: &mut String, runs: &[Run]) -> anyhow::Result<()> {
     let searched: Vec<(usize, &Run)> = runs
         .iter()
         .enumerate()
-        .filter(|(_, r)| r.strategy != "grid")
+        .filter(|(_, r)| r.strategy != Strategy::Grid)
         .collect();
     if searched.is_empty() {
         page.push_str(
@@ -995,7 +996,7 @@ fn cost(page: &mut String, runs: &[Run]) -> anyhow::Result<()> {
 }
 
 /// A timeline lane: the shard (in a merged sharded run) and the worker.
-type Lane = (Option<u32>, u32);
+type Lane = (Option<usize>, u32);
 
 /// A lane's name: the thread's index in the pool, or the worker process's id (and its shard, in a
 /// merged sharded run).

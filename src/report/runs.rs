@@ -3,9 +3,11 @@
 
 use crate::evaluate::Status;
 use crate::metrics::Metric;
+use crate::results::columns::{self, TrialColumns, MEAN_FIT_TIME};
 use crate::results::manifest::Manifest;
 use crate::results::{open_complete, trials_file};
-use anyhow::{Context as _, Result};
+use crate::spec::Strategy;
+use anyhow::Result;
 use std::collections::HashMap;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -65,7 +67,7 @@ pub struct TrialRow {
     pub rung: Option<usize>,
     pub worker: Option<u32>,
     /// The shard that ran it, in a merged sharded run.
-    pub shard: Option<u32>,
+    pub shard: Option<usize>,
     /// Seconds since the run started.
     pub span: Option<(f64, f64)>,
 }
@@ -77,8 +79,7 @@ pub struct Run {
     pub label: String,
     pub manifest: Manifest,
     pub metric: Metric,
-    /// `grid`, `random`, `tpe` or `halving`.
-    pub strategy: String,
+    pub strategy: Strategy,
     /// Parameter names, from the `param_*` columns.
     pub params: Vec<String>,
     pub trials: Vec<TrialRow>,
@@ -90,36 +91,31 @@ impl Run {
     pub fn load(dir: &Path) -> Result<Run> {
         let manifest = Manifest::read(dir)?;
         let metric = manifest.metric;
-        let strategy = manifest
-            .sweep
-            .pointer("/search/strategy")
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or("grid")
-            .to_string();
+        let strategy = manifest.strategy;
         let path = trials_file(dir)?;
         let (file, complete) = open_complete(&path)?;
         let mut reader = csv::ReaderBuilder::new()
             .flexible(true)
             .from_reader(BufReader::new(file.take(complete)));
         let header: Vec<String> = reader.headers()?.iter().map(String::from).collect();
-        let columns = Columns::new(&header, metric)
-            .with_context(|| format!("{} is not a trials table", path.display()))?;
-        let params = columns
-            .params
-            .iter()
-            .map(|&c| header[c]["param_".len()..].to_string())
-            .collect();
+        let columns = TrialColumns::resolve_with(&header, metric)
+            .and_then(|c| match c.has_costs() {
+                true => Ok(c),
+                false => Err(format!("no `{MEAN_FIT_TIME}` column")),
+            })
+            .map_err(|e| anyhow::anyhow!("{} is not a trials table: {e}", path.display()))?;
+        let params = columns.param_names().map(String::from).collect();
         let mut trials = Vec::new();
         let mut record = csv::StringRecord::new();
         while reader.read_record(&mut record)? {
             // A row cut short by a kill never finished.
             if record.len() == header.len() {
-                if let Some(row) = columns.parse(&record) {
+                if let Some(row) = trial_row(&columns, &record, metric) {
                     trials.push(row);
                 }
             }
         }
-        let test_name = format!("test_{}", metric.name());
+        let test_name = columns::held_out(metric);
         let test_scores = manifest
             .models
             .iter()
@@ -198,75 +194,28 @@ impl Run {
     }
 }
 
-/// Where a trial's fields are in trials.csv.
-struct Columns {
-    index: usize,
-    key: usize,
-    model: usize,
-    status: usize,
-    error: usize,
-    params: Vec<usize>,
-    score: usize,
-    spread: usize,
-    cost: [usize; 3],
-    rung: Option<usize>,
-    worker: Option<usize>,
-    shard: Option<usize>,
-    span: Option<(usize, usize)>,
-}
-
-impl Columns {
-    fn new(header: &[String], metric: Metric) -> Result<Columns> {
-        let find = |name: &str| header.iter().position(|h| h == name);
-        let need = |name: &str| find(name).with_context(|| format!("no `{name}` column"));
-        Ok(Columns {
-            index: need("trial")?,
-            key: need("key")?,
-            model: need("model")?,
-            status: need("status")?,
-            error: need("error")?,
-            params: (0..header.len())
-                .filter(|&c| header[c].starts_with("param_"))
-                .collect(),
-            score: need(&format!("mean_test_{}", metric.name()))?,
-            spread: need(&format!("std_test_{}", metric.name()))?,
-            cost: [
-                need("mean_fit_time")?,
-                need("mean_shared_fit_time")?,
-                need("mean_score_time")?,
-            ],
-            rung: find("rung"),
-            worker: find("worker"),
-            shard: find("shard"),
-            span: find("start_offset").zip(find("end_offset")),
-        })
-    }
-
-    /// The row typed; `None` for a row whose trial number or status cannot be read.
-    fn parse(&self, record: &csv::StringRecord) -> Option<TrialRow> {
-        let number = |c: usize| record[c].parse::<f64>().ok();
-        let status = Status::from_name(&record[self.status])?;
-        Some(TrialRow {
-            index: record[self.index].parse().ok()?,
-            key: record[self.key].to_string(),
-            model: record[self.model].to_string(),
-            status,
-            error: record[self.error].to_string(),
-            params: self
-                .params
-                .iter()
-                .map(|&c| ParamValue::parse(&record[c]))
-                .collect(),
-            score: (status == Status::Ok)
-                .then(|| number(self.score))
-                .flatten()
-                .filter(|s| s.is_finite()),
-            spread: number(self.spread).unwrap_or(0.0),
-            cost: self.cost.iter().filter_map(|&c| number(c)).sum(),
-            rung: self.rung.and_then(|c| record[c].parse().ok()),
-            worker: self.worker.and_then(|c| record[c].parse().ok()),
-            shard: self.shard.and_then(|c| record[c].parse().ok()),
-            span: self.span.and_then(|(s, e)| Some((number(s)?, number(e)?))),
-        })
-    }
+/// One trials.csv row typed; `None` for a row whose trial number or status cannot be read.
+fn trial_row(
+    columns: &TrialColumns,
+    record: &csv::StringRecord,
+    metric: Metric,
+) -> Option<TrialRow> {
+    Some(TrialRow {
+        index: columns.trial(record)?,
+        key: columns.key(record).to_string(),
+        model: columns.model(record).to_string(),
+        status: columns.status(record)?,
+        error: columns.error(record).to_string(),
+        params: columns
+            .param_cells(record)
+            .map(|(_, cell)| ParamValue::parse(cell))
+            .collect(),
+        score: columns.score(record, metric).filter(|s| s.is_finite()),
+        spread: columns.std(record, metric).unwrap_or(0.0),
+        cost: columns.cost(record),
+        rung: columns.rung(record),
+        worker: columns.worker(record),
+        shard: columns.shard(record),
+        span: columns.span(record),
+    })
 }

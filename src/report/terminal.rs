@@ -3,6 +3,7 @@
 
 use crate::evaluate::{Status, TrialRecord};
 use crate::metrics::Metric;
+use crate::results::columns::TrialColumns;
 use crate::results::trials::TrialsTable;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
@@ -158,38 +159,36 @@ fn compact(d: Duration) -> String {
 
 /// The top `n` rows of a leaderboard as an aligned text table.
 pub fn top_table(board: &TrialsTable, primary: Metric, n: usize) -> String {
-    let col = |name: &str| board.column(name);
-    let (Some(rank), Some(key), Some(mean), Some(std), Some(fit)) = (
-        col(&format!("rank_test_{}", primary.name())),
-        col("key"),
-        col(&format!("mean_test_{}", primary.name())),
-        col(&format!("std_test_{}", primary.name())),
-        col("mean_fit_time"),
-    ) else {
+    let Ok(columns) = TrialColumns::resolve_with(&board.header, primary) else {
         return String::new();
     };
     // Refitted trials' held-out scores, when the sweep has a test set.
-    let test = col(&format!("test_{}", primary.name()));
+    let test = columns.has_held_out(primary);
     let mut out = format!(
         "{:>4}  {:>17}  {}{:>9}  trial\n",
         "rank",
         primary.name(),
-        if test.is_some() { "      test  " } else { "" },
+        if test { "      test  " } else { "" },
         "fit (ms)"
     );
-    for row in board.rows.iter().filter(|r| !r[rank].is_empty()).take(n) {
-        let number = |i: usize| row[i].parse::<f64>().unwrap_or(f64::NAN);
-        let test = test.map_or(String::new(), |t| match row[t].as_str() {
-            "" => format!("{:>10}  ", ""),
-            _ => format!("{:>10.4}  ", number(t)),
-        });
+    for row in board
+        .rows
+        .iter()
+        .filter(|r| !columns.rank(*r).is_empty())
+        .take(n)
+    {
+        let test = match (test, columns.held_out(row, primary)) {
+            (false, _) => String::new(),
+            (true, None) => format!("{:>10}  ", ""),
+            (true, Some(score)) => format!("{score:>10.4}  "),
+        };
         out.push_str(&format!(
             "{:>4}  {:>8.4} ± {:<6.4}  {test}{:>9.2}  {}\n",
-            row[rank],
-            number(mean),
-            number(std),
-            number(fit) * 1000.0,
-            row[key]
+            columns.rank(row),
+            columns.mean(row, primary).unwrap_or(f64::NAN),
+            columns.std(row, primary).unwrap_or(f64::NAN),
+            columns.fit_time(row).unwrap_or(f64::NAN) * 1000.0,
+            columns.key(row)
         ));
     }
     out

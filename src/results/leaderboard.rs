@@ -1,11 +1,12 @@
 //! leaderboard.csv: trials ranked by the primary metric, streamed from trials.csv.
 
-use super::manifest::RefitRecord;
+use super::columns::{self, TrialColumns};
+use super::manifest::{RefitRecord, TrialCounts};
 use super::trials::TrialsTable;
 use super::{open_complete, replace_file, LEADERBOARD, TRIALS};
 use crate::error::InputError;
 use crate::metrics::Metric;
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufReader, Read, Seek, SeekFrom, Write};
@@ -17,7 +18,7 @@ use std::path::PathBuf;
 pub struct Board {
     pub top: TrialsTable,
     pub rows: usize,
-    pub statuses: BTreeMap<String, usize>,
+    pub statuses: TrialCounts,
 }
 
 /// How many leaderboard rows [`write_leaderboard`] keeps in memory for display.
@@ -77,17 +78,10 @@ pub fn write_leaderboard(dir: &Path, primary: Metric, models: &[RefitRecord]) ->
         .flexible(true)
         .from_reader(BufReader::new((&source).take(complete)));
     let header: Vec<String> = reader.headers()?.iter().map(String::from).collect();
-    let column = |name: &str| {
-        header
-            .iter()
-            .position(|h| h == name)
-            .with_context(|| format!("trials.csv has no {name} column"))
-    };
-    let score_col = column(&format!("mean_test_{}", primary.name()))?;
-    let (status_col, key_col) = (column("status")?, column("key")?);
-    let rung_col = header.iter().position(|h| h == "rung");
+    let columns = TrialColumns::resolve_with(&header, primary)
+        .map_err(|e| anyhow::anyhow!("{TRIALS}: {e}"))?;
     let mut entries = Vec::new();
-    let mut statuses = BTreeMap::new();
+    let mut statuses = TrialCounts::default();
     let mut record = csv::StringRecord::new();
     loop {
         let start = reader.position().byte();
@@ -97,16 +91,13 @@ pub fn write_leaderboard(dir: &Path, primary: Metric, models: &[RefitRecord]) ->
         if record.len() != header.len() {
             continue;
         }
-        let status = &record[status_col];
-        *statuses.entry(status.to_string()).or_insert(0) += 1;
-        let score = (status == "ok")
-            .then(|| record[score_col].parse::<f64>().ok())
-            .flatten()
-            .filter(|s| !s.is_nan());
+        if let Some(status) = columns.status(&record) {
+            statuses.add(status);
+        }
         entries.push(Entry {
-            rung: rung_col.and_then(|c| record[c].parse().ok()).unwrap_or(0),
-            score,
-            key: record[key_col].to_string(),
+            rung: columns.rung(&record).unwrap_or(0),
+            score: columns.score(&record, primary),
+            key: columns.key(&record).to_string(),
             start,
             end: reader.position().byte(),
         });
@@ -114,12 +105,12 @@ pub fn write_leaderboard(dir: &Path, primary: Metric, models: &[RefitRecord]) ->
     drop(reader);
     let ranks = rank(&mut entries, primary);
 
-    let mut board_header = vec![format!("rank_test_{}", primary.name())];
+    let mut board_header = vec![columns::rank_test(primary)];
     board_header.extend(header.iter().cloned());
     let test_columns: Vec<String> = if models.iter().any(|m| !m.test.is_empty()) {
         Metric::for_task(primary.task())
             .iter()
-            .map(|m| format!("test_{}", m.name()))
+            .map(|&m| columns::held_out(m))
             .collect()
     } else {
         Vec::new()
@@ -181,11 +172,11 @@ pub fn write_leaderboard(dir: &Path, primary: Metric, models: &[RefitRecord]) ->
     })
 }
 
-/// A ranked leaderboard row: the trial's key and model, and its `mean_test_<metric>` scores.
+/// A ranked leaderboard row: the trial's key and model, and its cross-validated metric means.
 pub struct RankedTrial {
     pub key: String,
     pub model: String,
-    pub cv: BTreeMap<String, f64>,
+    pub cv: Vec<(Metric, f64)>,
 }
 
 /// The best ranked trial of the sweep, or of each model family (`per_model`), best first, read
@@ -193,30 +184,22 @@ pub struct RankedTrial {
 pub fn best_trials(dir: &Path, per_model: bool) -> Result<Vec<RankedTrial>> {
     let mut reader = csv::Reader::from_path(dir.join(LEADERBOARD))?;
     let header: Vec<String> = reader.headers()?.iter().map(String::from).collect();
-    let column = |name: &str| header.iter().position(|h| h == name);
-    let (Some(key), Some(model)) = (column("key"), column("model")) else {
-        anyhow::bail!("leaderboard.csv has no key or model column");
-    };
+    let columns =
+        TrialColumns::resolve(&header).map_err(|e| anyhow::anyhow!("{LEADERBOARD}: {e}"))?;
     let mut best: Vec<RankedTrial> = Vec::new();
     for row in reader.records() {
         let row = row?;
-        if row.get(0).is_none_or(str::is_empty) {
+        if columns.rank(&row).is_empty() {
             break;
         }
-        let family = &row[model];
+        let family = columns.model(&row);
         if best.iter().any(|b| b.model == family) {
             continue;
         }
-        let cv = header
-            .iter()
-            .zip(row.iter())
-            .filter(|(h, _)| h.starts_with("mean_test_"))
-            .filter_map(|(h, v)| Some((h.clone(), v.parse::<f64>().ok()?)))
-            .collect();
         best.push(RankedTrial {
-            key: row[key].to_string(),
+            key: columns.key(&row).to_string(),
             model: family.to_string(),
-            cv,
+            cv: columns.means(&row),
         });
         if !per_model {
             break;
@@ -248,51 +231,42 @@ pub fn rank_runs(dirs: &[PathBuf], metric: Metric, model: Option<&str>) -> Resul
     for dir in dirs {
         let path = super::trials_file(dir)?;
         let table = TrialsTable::read(&path)?;
-        let score_name = format!("mean_test_{}", metric.name());
-        let Some(score) = table.column(&score_name) else {
-            let have: Vec<&str> = table
-                .header
-                .iter()
-                .filter_map(|h| h.strip_prefix("mean_test_"))
-                .collect();
+        let columns = TrialColumns::resolve(&table.header)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        if !columns.has(metric) {
+            let have: Vec<&str> = columns.metrics().map(Metric::name).collect();
             return Err(InputError::new(format!(
-                "{}: no column {score_name}; its trials have the metrics: {}",
+                "{}: no column {}; its trials have the metrics: {}",
                 path.display(),
+                columns::mean_test(metric),
                 have.join(", ")
             ))
             .into());
-        };
-        let column = |name: &str| {
-            table
-                .column(name)
-                .with_context(|| format!("{} has no {name} column", path.display()))
-        };
-        let (key, family, status) = (column("key")?, column("model")?, column("status")?);
-        let (params, fit) = (column("params")?, column("mean_fit_time")?);
-        let std = table.column(&format!("std_test_{}", metric.name()));
+        }
         let run = dir.display().to_string();
         for row in &table.rows {
-            let Some(value) = row[score].parse::<f64>().ok().filter(|v| !v.is_nan()) else {
+            let Some(value) = columns.score(row, metric) else {
                 continue;
             };
-            if row[status] != "ok" || model.is_some_and(|m| m != row[family]) {
+            if model.is_some_and(|m| m != columns.model(row)) {
                 continue;
             }
-            let number = |c: Option<usize>| c.and_then(|c| row[c].parse().ok()).unwrap_or(f64::NAN);
             trials.push(RunTrial {
                 rank: 0,
                 run: run.clone(),
-                key: row[key].clone(),
-                model: row[family].clone(),
+                key: columns.key(row).to_string(),
+                model: columns.model(row).to_string(),
                 score: value,
-                std: number(std),
-                mean_fit_time: number(Some(fit)),
-                params: serde_json::from_str(&row[params]).unwrap_or(serde_json::Value::Null),
+                std: columns.std(row, metric).unwrap_or(f64::NAN),
+                mean_fit_time: columns.fit_time(row).unwrap_or(f64::NAN),
+                params: serde_json::from_str(columns.params(row))
+                    .unwrap_or(serde_json::Value::Null),
             });
         }
     }
     trials.sort_by(|a, b| {
-        metric.order(a.score, b.score)
+        metric
+            .order(a.score, b.score)
             .then_with(|| a.run.cmp(&b.run))
             .then_with(|| a.key.cmp(&b.key))
     });
@@ -314,9 +288,12 @@ mod tests {
         tail: &str,
     ) -> (tempfile::TempDir, Board) {
         let dir = tempfile::tempdir().unwrap();
-        let mut text = format!("key,status,mean_test_{}\n", metric.name());
+        let mut text = format!(
+            "trial,key,model,status,error,params,mean_test_{}\n",
+            metric.name()
+        );
         for (k, s, v) in rows {
-            text.push_str(&format!("{k},{s},{v}\n"));
+            text.push_str(&format!("0,{k},m,{s},,{{}},{v}\n"));
         }
         text.push_str(tail);
         std::fs::write(dir.path().join(TRIALS), text).unwrap();
@@ -334,11 +311,12 @@ mod tests {
         ];
         let (dir, board) = ranked(Metric::Accuracy, &rows, "");
         let written = std::fs::read_to_string(dir.path().join(LEADERBOARD)).unwrap();
-        let expected = "rank_test_accuracy,key,status,mean_test_accuracy\n1,a,ok,0.95\n2,b,ok,0.9\n2,c,ok,0.9\n,d,failed,\n";
+        let expected = "rank_test_accuracy,trial,key,model,status,error,params,mean_test_accuracy\n\
+                        1,0,a,m,ok,,{},0.95\n2,0,b,m,ok,,{},0.9\n2,0,c,m,ok,,{},0.9\n,0,d,m,failed,,{},\n";
         assert_eq!(written, expected);
         assert_eq!(board.rows, 4);
-        assert_eq!(board.statuses["ok"], 3);
-        assert_eq!(board.top.rows[0][1], "a");
+        assert_eq!(board.statuses.ok, 3);
+        assert_eq!(board.top.rows[0][2], "a");
     }
 
     #[test]
@@ -346,10 +324,10 @@ mod tests {
         let (_dir, board) = ranked(
             Metric::Rmse,
             &[("a", "ok", "3.0"), ("b", "ok", "1.0")],
-            "c,ok,0.",
+            "0,c,m,ok,,{},0.",
         );
         assert_eq!(board.rows, 2);
-        assert_eq!(board.top.rows[0][1], "b");
+        assert_eq!(board.top.rows[0][2], "b");
     }
 
     #[test]

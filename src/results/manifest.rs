@@ -8,7 +8,7 @@ use crate::error::InputError;
 use crate::evaluate::Status;
 use crate::metrics::Metric;
 use crate::spec::execution::cores;
-use crate::spec::{ExecutionOverrides, Plan, Refit, TestSource};
+use crate::spec::{ExecutionOverrides, Plan, Refit, Strategy, TestSource};
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -82,6 +82,19 @@ pub struct TrialCounts {
     pub pruned: usize,
 }
 
+impl TrialCounts {
+    /// Counts one finished trial.
+    pub fn add(&mut self, status: Status) {
+        *match status {
+            Status::Ok => &mut self.ok,
+            Status::Failed => &mut self.failed,
+            Status::Crashed => &mut self.crashed,
+            Status::Timeout => &mut self.timeout,
+            Status::Pruned => &mut self.pruned,
+        } += 1;
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
     pub format_version: u32,
@@ -94,6 +107,9 @@ pub struct Manifest {
     pub config_revision: Option<String>,
     /// The sweep as written.
     pub sweep: serde_json::Value,
+    /// How trials were chosen (filled from `sweep` when reading a manifest written before it).
+    #[serde(default)]
+    pub strategy: Strategy,
     /// The execution settings the run used, in the form the command line takes them.
     pub execution: ExecutionOverrides,
     pub seed: u64,
@@ -190,6 +206,7 @@ impl Manifest {
             config_revision: git_revision(&plan.request.sweep.base_dir),
             config_file,
             sweep: plan.as_written.clone(),
+            strategy: plan.search.strategy(),
             execution: plan.execution.as_overrides(),
             seed: plan.seed,
             metric: plan.primary,
@@ -254,6 +271,11 @@ impl Manifest {
                 )))
             }
             None => return Err(invalid("no format_version; it was not written by sweep".to_string())),
+        }
+        let mut value = value;
+        if value.get("strategy").is_none() {
+            let written = value.pointer("/sweep/search/strategy").cloned();
+            value["strategy"] = written.unwrap_or_else(|| serde_json::json!("grid"));
         }
         serde_json::from_value(value).map_err(|e| invalid(e.to_string()))
     }

@@ -2,10 +2,12 @@
 //! checking they belong to one sweep, and combining them into one results folder. Rows are streamed
 //! shard by shard, so merging holds one row and an 8-byte hash per trial, whatever the trial count.
 
+use super::columns::{TrialColumns, SHARD};
 use super::lock::is_locked;
 use super::manifest::{Manifest, MergeRecord, RunStatus, TrialCounts};
 use super::{open_complete, replace_file, MANIFEST, TRIALS};
 use crate::error::InputError;
+use crate::evaluate::Status;
 use crate::expand::fingerprint_text;
 use crate::seed::key_hash;
 use crate::spec::Shard;
@@ -139,7 +141,8 @@ fn count_rows(path: &Path) -> Result<(usize, usize)> {
         .flexible(true)
         .from_reader(BufReader::new(file.take(complete)));
     let header = reader.headers()?.clone();
-    let status = header.iter().position(|h| h == "status");
+    let header_names: Vec<&str> = header.iter().collect();
+    let columns = TrialColumns::resolve(&header_names).ok();
     let (mut done, mut failed) = (0, 0);
     let mut record = csv::StringRecord::new();
     while reader.read_record(&mut record)? {
@@ -147,7 +150,8 @@ fn count_rows(path: &Path) -> Result<(usize, usize)> {
             continue;
         }
         done += 1;
-        if status.is_some_and(|c| !matches!(&record[c], "ok" | "pruned")) {
+        let status = columns.as_ref().and_then(|c| c.status(&record));
+        if !matches!(status, None | Some(Status::Ok | Status::Pruned)) {
             failed += 1;
         }
     }
@@ -328,16 +332,12 @@ fn copy_rows<W: Write>(
         .flexible(true)
         .from_reader(BufReader::new(file.take(complete)));
     let own = reader.headers()?.clone();
-    let column = |name: &str| {
-        own.iter()
-            .position(|h| h == name)
-            .ok_or_else(|| refuse(format!("no `{name}` column")))
-    };
-    let (trial, key, status) = (column("trial")?, column("key")?, column("status")?);
+    let own_names: Vec<&str> = own.iter().collect();
+    let columns = TrialColumns::resolve(&own_names).map_err(refuse)?;
     match header {
         None => {
             let mut merged = own.clone();
-            merged.push_field("shard");
+            merged.push_field(SHARD);
             writer.write_record(&merged)?;
             *header = Some(own.clone());
         }
@@ -350,7 +350,9 @@ fn copy_rows<W: Write>(
         }
         Some(_) => {}
     }
-    let offsets = [column("start_offset").ok(), column("end_offset").ok()];
+    let offsets = columns
+        .offset_columns()
+        .map_or([None, None], |(s, e)| [Some(s), Some(e)]);
     let (mut rows, mut sum) = (0usize, 0u64);
     let mut record = csv::StringRecord::new();
     let mut out = csv::StringRecord::new();
@@ -363,32 +365,28 @@ fn copy_rows<W: Write>(
                 own.len()
             )));
         }
-        let number = record[trial].parse::<usize>().ok();
-        if !number.is_some_and(|n| shard.holds(n)) {
+        if !columns.trial(&record).is_some_and(|n| shard.holds(n)) {
             return Err(refuse(format!(
                 "line {line}: trial `{}` is not a trial number of shard {shard}",
-                &record[trial]
+                columns.trial_text(&record)
             )));
         }
-        let hash = key_hash(&record[key]);
+        let hash = key_hash(columns.key(&record));
         if !seen.insert(hash) {
             return Err(InputError::new(format!(
                 "{}: trial `{}` is also in an earlier shard; shards of one sweep never share a trial",
                 path.display(),
-                &record[key]
+                columns.key(&record)
             ))
             .into());
         }
-        match &record[status] {
-            "ok" => counts.ok += 1,
-            "failed" => counts.failed += 1,
-            "crashed" => counts.crashed += 1,
-            "timeout" => counts.timeout += 1,
-            "pruned" => counts.pruned += 1,
-            other => {
+        match columns.status(&record) {
+            Some(status) => counts.add(status),
+            None => {
                 return Err(refuse(format!(
-                    "line {line}: status `{}` is not one of ok, failed, crashed, timeout, pruned",
-                    crate::error::shortened(other)
+                    "line {line}: status `{}` is not one of {}",
+                    crate::error::shortened(columns.status_text(&record)),
+                    Status::ALL.map(Status::name).join(", ")
                 )))
             }
         }

@@ -2,6 +2,7 @@
 //! file's snapshot), `trials.csv` (append-only, one durable row per finished trial) and
 //! `leaderboard.csv` (rebuilt from trials.csv alone).
 
+pub mod columns;
 pub mod leaderboard;
 pub mod lock;
 pub mod manifest;

@@ -1,11 +1,15 @@
-//! trials.csv: its columns (named as scikit-learn's `cv_results_` where one exists), the appending
+//! trials.csv: its layout (the columns of [`columns`](super::columns) a sweep has), the appending
 //! writer that makes each row durable, and reading it back.
 
+use super::columns::{
+    self, Cells, TrialColumns, BACKEND, END_OFFSET, ERROR, KEY, MODEL, PARAMS, RESOURCE, RUNG,
+    SEED, START_OFFSET, STATUS, TIMES, TRIAL, WORKER,
+};
 use super::{complete_file_len, open_complete, write_atomic, TRIALS};
 use crate::evaluate::{Status, TrialRecord};
 use crate::metrics::Metric;
 use crate::search::{Outcome, Past, Recorded};
-use crate::spec::Plan;
+use crate::spec::{Backend, Plan};
 use crate::value::Value;
 use anyhow::{Context as _, Result};
 use std::fs::{File, OpenOptions};
@@ -13,21 +17,6 @@ use std::io::{BufReader, Read};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-
-/// Columns that legitimately differ between two runs of the same sweep: times and where it ran (a
-/// merged sharded run adds `shard`).
-pub const RUN_SPECIFIC: [&str; 10] = [
-    "mean_fit_time",
-    "std_fit_time",
-    "mean_shared_fit_time",
-    "mean_score_time",
-    "std_score_time",
-    "backend",
-    "worker",
-    "start_offset",
-    "end_offset",
-    "shard",
-];
 
 /// The columns of trials.csv, named as scikit-learn's `cv_results_` where one exists.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,38 +63,26 @@ impl Layout {
     }
 
     pub fn header(&self) -> Vec<String> {
-        let mut h: Vec<String> = ["trial", "key", "model", "status", "error", "params"]
+        let mut h: Vec<String> = [TRIAL, KEY, MODEL, STATUS, ERROR, PARAMS]
             .map(String::from)
             .to_vec();
         if self.staged {
-            h.extend(["rung", "resource"].map(String::from));
+            h.extend([RUNG, RESOURCE].map(String::from));
         }
-        h.extend(self.params.iter().map(|p| format!("param_{p}")));
-        for m in &self.metrics {
-            h.push(format!("mean_test_{}", m.name()));
-            h.push(format!("std_test_{}", m.name()));
+        h.extend(self.params.iter().map(|p| columns::param(p)));
+        for &m in &self.metrics {
+            h.push(columns::mean_test(m));
+            h.push(columns::std_test(m));
         }
-        h.extend((0..self.folds).map(|k| format!("split{k}_test_{}", self.primary.name())));
-        h.extend(
-            [
-                "mean_fit_time",
-                "std_fit_time",
-                "mean_shared_fit_time",
-                "mean_score_time",
-                "std_score_time",
-                "seed",
-                "backend",
-                "worker",
-                "start_offset",
-                "end_offset",
-            ]
-            .map(String::from),
-        );
+        h.extend((0..self.folds).map(|k| columns::split_test(k, self.primary)));
+        h.extend(TIMES.map(String::from));
+        h.extend([SEED, BACKEND, WORKER, START_OFFSET, END_OFFSET].map(String::from));
         h
     }
 
-    /// `epoch`: when the run started (Unix seconds), which the start and end offsets count from.
-    pub fn row(&self, r: &TrialRecord, epoch: f64) -> Vec<String> {
+    /// `epoch`: when the run started (Unix seconds), which the start and end offsets count from;
+    /// `backend`: the one this session runs trials on.
+    pub fn row(&self, r: &TrialRecord, epoch: f64, backend: Backend) -> Vec<String> {
         let num = |x: Option<&f64>| x.map_or(String::new(), |v| v.to_string());
         let params: serde_json::Map<String, serde_json::Value> = r
             .trial
@@ -150,7 +127,7 @@ impl Layout {
             });
         }
         row.push(r.trial.seed.to_string());
-        row.push(r.backend.clone());
+        row.push(backend.to_string());
         row.push(r.worker.map_or(String::new(), |w| w.to_string()));
         for at in [r.started, r.finished] {
             row.push(format!("{:.3}", at - epoch));
@@ -171,11 +148,13 @@ pub struct TrialsWriter {
     identity: (u64, u64),
     last_sync: Instant,
     epoch: f64,
+    backend: Backend,
 }
 
 impl TrialsWriter {
-    /// `epoch`: when the run first started (Unix seconds), for the rows' start and end offsets.
-    pub fn open(dir: &Path, layout: Layout, epoch: f64) -> Result<TrialsWriter> {
+    /// `epoch`: when the run first started (Unix seconds), for the rows' start and end offsets;
+    /// `backend`: what this session's trials run on.
+    pub fn open(dir: &Path, layout: Layout, epoch: f64, backend: Backend) -> Result<TrialsWriter> {
         let path = dir.join(TRIALS);
         let file = OpenOptions::new()
             .create(true)
@@ -202,6 +181,7 @@ impl TrialsWriter {
             path,
             last_sync: Instant::now(),
             epoch,
+            backend,
         })
     }
 
@@ -215,7 +195,7 @@ impl TrialsWriter {
             );
         }
         self.writer
-            .write_record(self.layout.row(record, self.epoch))
+            .write_record(self.layout.row(record, self.epoch, self.backend))
             .and_then(|()| Ok(self.writer.flush()?))
             .with_context(|| format!("cannot write {}", self.path.display()))?;
         if self.last_sync.elapsed() >= Duration::from_secs(1) {
@@ -312,7 +292,7 @@ pub fn rewrite_trials(dir: &Path, table: &TrialsTable) -> Result<()> {
 impl TrialsTable {
     /// Keeps the first row of each trial key; returns the keys whose later copies were dropped.
     pub fn drop_duplicate_keys(&mut self) -> Vec<String> {
-        let Some(key) = self.column("key") else {
+        let Some(key) = self.column(KEY) else {
             return Vec::new();
         };
         let mut seen = std::collections::HashSet::new();
@@ -335,7 +315,7 @@ impl TrialsTable {
             .filter(|c| self.column(c).is_none())
             .map(|c| format!("no `{c}` column"))
             .collect();
-        if let Some(key) = self.column("key") {
+        if let Some(key) = self.column(KEY) {
             let mut seen = std::collections::HashSet::new();
             problems.extend(
                 self.rows
@@ -348,89 +328,65 @@ impl TrialsTable {
     }
 }
 
-/// Where a finished trial's identity and outcome are in trials.csv.
-struct RecordedColumns {
-    index: usize,
-    key: usize,
-    status: usize,
-    params: usize,
-    score: usize,
-    splits: Vec<usize>,
-    stage: Option<(usize, usize)>,
+/// trials.csv's columns checked for replaying trials: the primary metric's mean and every fold.
+fn recorded_columns(header: &[impl AsRef<str>], plan: &Plan) -> Result<TrialColumns> {
+    let columns = TrialColumns::resolve_with(header, plan.primary)
+        .map_err(|e| anyhow::anyhow!("{TRIALS}: {e}"))?;
+    if columns.folds(plan.primary) != plan.n_folds() {
+        anyhow::bail!(
+            "{TRIALS} has {} fold columns of {} where the sweep has {} folds",
+            columns.folds(plan.primary),
+            plan.primary.name(),
+            plan.n_folds()
+        );
+    }
+    Ok(columns)
 }
 
-impl RecordedColumns {
-    fn new(header: &[String], plan: &Plan) -> Result<RecordedColumns> {
-        let column = |name: &str| {
-            header
-                .iter()
-                .position(|h| h == name)
-                .with_context(|| format!("{TRIALS} has no `{name}` column"))
-        };
-        let primary = plan.primary.name();
-        Ok(RecordedColumns {
-            index: column("trial")?,
-            key: column("key")?,
-            status: column("status")?,
-            params: column("params")?,
-            score: column(&format!("mean_test_{primary}"))?,
-            splits: (0..plan.n_folds())
-                .map(|k| column(&format!("split{k}_test_{primary}")))
-                .collect::<Result<_>>()?,
-            stage: column("rung").ok().zip(column("resource").ok()),
-        })
-    }
-
-    fn parse(&self, row: &[&str], plan: &Plan) -> Result<Recorded> {
-        let key = row[self.key];
-        let bad = |what: &str| anyhow::anyhow!("{TRIALS}: trial `{key}` has an unreadable {what}");
-        let label = key.split('(').next().unwrap_or("");
-        let entry = plan
-            .models
-            .iter()
-            .position(|m| crate::expand::entry_label(m.name(), &m.label) == label)
-            .ok_or_else(|| bad("model"))?;
-        let params: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_str(row[self.params]).map_err(|_| bad("params cell"))?;
-        let params = params
-            .iter()
-            .map(|(n, v)| Some((n.clone(), Value::from_json(v)?)))
-            .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| bad("params cell"))?;
-        let status = Status::from_name(row[self.status]).ok_or_else(|| bad("status"))?;
-        let number = |cell: &str| cell.parse::<f64>().ok();
-        let stage = self.stage.and_then(|(r, s)| {
-            Some(crate::expand::Stage {
-                rung: row[r].parse().ok()?,
-                resource: row[s].parse().ok()?,
-            })
-        });
-        Ok(Recorded {
-            index: row[self.index].parse().map_err(|_| bad("trial number"))?,
-            past: Past {
-                entry,
-                params,
-                key: key.to_string(),
-                stage,
-                outcome: Some(Outcome {
-                    status,
-                    score: (status == Status::Ok)
-                        .then(|| number(row[self.score]))
-                        .flatten(),
-                    splits: self.splits.iter().map_while(|&c| number(row[c])).collect(),
-                }),
-            },
-        })
-    }
+/// One finished trial as an adaptive search replays it.
+fn recorded(columns: &TrialColumns, row: &(impl Cells + ?Sized), plan: &Plan) -> Result<Recorded> {
+    let key = columns.key(row);
+    let bad = |what: &str| anyhow::anyhow!("{TRIALS}: trial `{key}` has an unreadable {what}");
+    let label = key.split('(').next().unwrap_or("");
+    let entry = plan
+        .models
+        .iter()
+        .position(|m| crate::expand::entry_label(m.name(), &m.label) == label)
+        .ok_or_else(|| bad("model"))?;
+    let params: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(columns.params(row)).map_err(|_| bad("params cell"))?;
+    let params = params
+        .iter()
+        .map(|(n, v)| Some((n.clone(), Value::from_json(v)?)))
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| bad("params cell"))?;
+    let status = columns.status(row).ok_or_else(|| bad("status"))?;
+    let stage = columns.rung(row).zip(columns.resource(row));
+    Ok(Recorded {
+        index: columns.trial(row).ok_or_else(|| bad("trial number"))?,
+        past: Past {
+            entry,
+            params,
+            key: key.to_string(),
+            stage: stage.map(|(rung, resource)| crate::expand::Stage { rung, resource }),
+            outcome: Some(Outcome {
+                status,
+                score: (status == Status::Ok)
+                    .then(|| columns.mean(row, plan.primary))
+                    .flatten(),
+                splits: columns.splits(row, plan.primary),
+            }),
+        },
+    })
 }
 
 /// The finished trials of a table, as an adaptive search (or pruning) replays them on resume.
 pub fn recorded_trials(table: &TrialsTable, plan: &Plan) -> Result<Vec<Recorded>> {
-    let columns = RecordedColumns::new(&table.header, plan)?;
+    let columns = recorded_columns(&table.header, plan)?;
     table
         .rows
         .iter()
-        .map(|row| columns.parse(&row.iter().map(String::as_str).collect::<Vec<_>>(), plan))
+        .map(|row| recorded(&columns, row, plan))
         .collect()
 }
 
@@ -441,15 +397,16 @@ pub fn find_recorded(dir: &Path, plan: &Plan, keys: &[&str]) -> Result<Vec<Recor
         .flexible(true)
         .from_reader(BufReader::new(file.take(complete)));
     let header: Vec<String> = reader.headers()?.iter().map(String::from).collect();
-    let columns = RecordedColumns::new(&header, plan)?;
+    let columns = recorded_columns(&header, plan)?;
     let mut found: Vec<Recorded> = Vec::new();
     for record in reader.records() {
         let record = record?;
-        if record.len() != header.len() || !keys.contains(&&record[columns.key]) {
+        let key = columns.key(&record);
+        if record.len() != header.len() || !keys.contains(&key) {
             continue;
         }
-        if found.iter().all(|f| f.past.key != record[columns.key]) {
-            found.push(columns.parse(&record.iter().collect::<Vec<_>>(), plan)?);
+        if found.iter().all(|f| f.past.key != key) {
+            found.push(recorded(&columns, &record, plan)?);
         }
     }
     Ok(found)
@@ -461,7 +418,7 @@ mod tests {
 
     fn table(keys: &[&str]) -> TrialsTable {
         TrialsTable {
-            header: vec!["key".into(), "status".into()],
+            header: vec![KEY.into(), STATUS.into()],
             rows: keys
                 .iter()
                 .map(|k| vec![k.to_string(), "ok".into()])
@@ -496,7 +453,7 @@ mod tests {
             folds: 1,
             staged: false,
         };
-        let err = match TrialsWriter::open(dir.path(), layout, 0.0) {
+        let err = match TrialsWriter::open(dir.path(), layout, 0.0, Backend::Threads) {
             Ok(_) => panic!("writing to a full device succeeded"),
             Err(e) => format!("{e:#}"),
         };

@@ -4,9 +4,9 @@
 //! proposed once every trial of rung k - 1 has finished.
 
 use super::{History, Proposal, Proposer};
-use crate::metrics::Metric;
 use crate::evaluate::Status;
 use crate::expand::{Stage, TrialStream};
+use crate::metrics::Metric;
 use crate::spec::{Plan, Resource, Rung};
 use crate::value::Value;
 

@@ -4,8 +4,8 @@
 //! bars never depend on which trials happened to finish first.
 
 use super::History;
-use crate::metrics::Metric;
 use crate::evaluate::Status;
+use crate::metrics::Metric;
 use crate::spec::{Plan, Prune, PRUNE_MIN_FOLDS};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;

@@ -11,9 +11,9 @@ use crate::evaluate::{Evaluator, Status, TrialRecord};
 use crate::execute::{self, Ending, Flow};
 use crate::expand::count_and_fingerprint;
 use crate::report::{say, top_table, Best, Progress};
-use crate::results::leaderboard::{write_leaderboard, Board};
+use crate::results::leaderboard::write_leaderboard;
 use crate::results::lock::lock_run_dir;
-use crate::results::manifest::{Manifest, RunStatus, TrialCounts};
+use crate::results::manifest::{Manifest, RunStatus};
 use crate::results::trials::{Layout, TrialsWriter};
 use crate::results::{write_atomic, CONFIG, TRIALS};
 use crate::search::{self, Budgeted, Recorded};
@@ -77,19 +77,6 @@ fn refuse_existing_run(out: &Path) -> Result<()> {
     Err(InputError::new(format!("{}: {advice}", out.display())).into())
 }
 
-/// Counts of finished trials by status.
-fn counts(board: &Board) -> TrialCounts {
-    let count = |status: Status| board.statuses.get(status.name()).copied().unwrap_or(0);
-    TrialCounts {
-        ok: count(Status::Ok),
-        failed: count(Status::Failed),
-        crashed: count(Status::Crashed),
-        timeout: count(Status::Timeout),
-        pruned: count(Status::Pruned),
-        ..TrialCounts::default()
-    }
-}
-
 /// The trials a resumed run already has: replayed into an adaptive search's history, skipped (by key
 /// hash) by a listed one.
 #[derive(Default)]
@@ -116,7 +103,12 @@ pub fn run_trials(
     let ex = plan.execution;
     manifest.write(out, RunStatus::Running)?;
 
-    let mut writer = TrialsWriter::open(out, Layout::new(plan), manifest.epoch())?;
+    let mut writer = TrialsWriter::open(
+        out,
+        Layout::new(plan),
+        manifest.epoch(),
+        ex.backend.backend(),
+    )?;
     let mut progress = Progress::new(
         manifest.trials.total,
         already_done,
@@ -165,7 +157,7 @@ pub fn run_trials(
         }
         manifest.models = models;
     }
-    let counts = counts(&board);
+    let counts = board.statuses.clone();
     manifest.finish(counts.clone(), clock.elapsed().as_secs_f64());
     let status = match ending {
         Ending::Finished => RunStatus::Finished,
@@ -188,7 +180,7 @@ pub fn run_trials(
 
     if !quiet {
         say(&top_table(&board.top, plan.primary, 5));
-        say(&refit::summary(&manifest.models, out, plan.primary.name()));
+        say(&refit::summary(&manifest.models, out, plan.primary));
     }
     let pruned = if counts.pruned > 0 {
         format!(", {} pruned", counts.pruned)

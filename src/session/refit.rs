@@ -9,7 +9,9 @@ use crate::evaluate::refit::MODEL_FILE;
 use crate::evaluate::{Evaluator, Status, TrialRecord};
 use crate::execute::{self, Ending, Flow};
 use crate::expand::Trial;
+use crate::metrics::Metric;
 use crate::models::saved::{Model, ModelInfo, FORMAT_VERSION};
+use crate::results::columns;
 use crate::results::leaderboard::{best_trials, RankedTrial};
 use crate::results::manifest::RefitRecord;
 use crate::results::trials::find_recorded;
@@ -305,12 +307,16 @@ fn write_card(
             .fill_values()
             .filter_map(|(f, fill)| Some((features.get(f)?.clone(), fill)))
             .collect(),
-        cv: ranked.cv.clone(),
+        cv: ranked
+            .cv
+            .iter()
+            .map(|&(m, v)| (columns::mean_test(m), v))
+            .collect(),
         test: plan
             .metrics
             .iter()
             .zip(&record.means)
-            .map(|(m, &v)| (format!("test_{}", m.name()), v))
+            .map(|(&m, &v)| (columns::held_out(m), v))
             .collect(),
         test_set: plan.test.as_ref().map(|t| t.source.clone()),
         data_path: plan.dataset.path.clone(),
@@ -326,7 +332,7 @@ fn write_card(
 }
 
 /// The end-of-run lines about saved models: where each is, and its test scores.
-pub fn summary(records: &[RefitRecord], out: &Path, primary: &str) -> String {
+pub fn summary(records: &[RefitRecord], out: &Path, primary: Metric) -> String {
     let mut text = String::new();
     for r in records {
         let place = out.join(&r.dir);
@@ -334,8 +340,10 @@ pub fn summary(records: &[RefitRecord], out: &Path, primary: &str) -> String {
             Status::Ok => {
                 let test = r
                     .test
-                    .get(&format!("test_{primary}"))
-                    .map_or(String::new(), |v| format!(", test {primary} {v:.4}"));
+                    .get(&columns::held_out(primary))
+                    .map_or(String::new(), |v| {
+                        format!(", test {} {v:.4}", primary.name())
+                    });
                 text.push_str(&format!(
                     "model{}: {} ({}{test})\n",
                     if r.best { " (best)" } else { "" },

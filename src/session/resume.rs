@@ -4,8 +4,11 @@
 use super::{run_trials, Output, Resumption};
 use crate::error::{Failure, InputError};
 use crate::evaluate::Evaluator;
+use crate::evaluate::Status;
 use crate::expand::{count_and_fingerprint, fingerprint, key_hashes};
+use crate::metrics::Metric;
 use crate::report::{better_best, Best};
+use crate::results::columns::TrialColumns;
 use crate::results::lock::lock_run_dir;
 use crate::results::manifest::Manifest;
 use crate::results::trials::{
@@ -146,20 +149,21 @@ pub fn resume(dir: &Path, args: ResumeOptions) -> Result<(), Failure> {
             duplicates[0]
         );
     }
-    let (key_col, status_col) = (table.column("key"), table.column("status"));
+    let columns = TrialColumns::resolve(&table.header)
+        .map_err(|e| InputError::new(format!("{}: {e}", trials_path.display())))?;
     let keep = |row: &Vec<String>| {
-        let key = key_col.map_or("", |c| row[c].as_str());
-        let status = status_col.map_or("", |c| row[c].as_str());
         !data_changed
-            && wanted.as_ref().is_none_or(|w| w.contains(&key_hash(key)))
-            && !(args.retry_failed && status != "ok")
+            && wanted
+                .as_ref()
+                .is_none_or(|w| w.contains(&key_hash(columns.key(row))))
+            && !(args.retry_failed && columns.status(row) != Some(Status::Ok))
     };
     table.rows.retain(keep);
     let header = layout.header();
     if table.rows.len() != before || table.header != header {
         rewrite_trials(dir, &table.relayout(header))?;
     }
-    let best = best_recorded(&table, &plan);
+    let best = best_recorded(&table, &columns, plan.primary);
     let recorded = if adaptive || plan.prune.is_some() {
         recorded_trials(&table, &plan)
             .map_err(|e| InputError::new(format!("{}: {e:#}", dir.display())))?
@@ -169,7 +173,7 @@ pub fn resume(dir: &Path, args: ResumeOptions) -> Result<(), Failure> {
     let skip: HashSet<u64> = table
         .rows
         .iter()
-        .filter_map(|r| key_col.map(|c| key_hash(&r[c])))
+        .map(|r| key_hash(columns.key(r)))
         .collect();
     let finished = table.rows.len();
     if !args.output.quiet {
@@ -193,15 +197,12 @@ pub fn resume(dir: &Path, args: ResumeOptions) -> Result<(), Failure> {
 }
 
 /// The best primary score among the finished trials kept, so progress shows the run's best so far.
-fn best_recorded(table: &TrialsTable, plan: &Plan) -> Best {
-    let score_col = table.column(&format!("mean_test_{}", plan.primary.name()))?;
-    let (key_col, status_col) = (table.column("key")?, table.column("status")?);
+fn best_recorded(table: &TrialsTable, columns: &TrialColumns, primary: Metric) -> Best {
     table
         .rows
         .iter()
-        .filter(|r| r[status_col] == "ok")
-        .filter_map(|r| Some((r[score_col].parse::<f64>().ok()?, &r[key_col])))
+        .filter_map(|r| Some((columns.score(r, primary)?, columns.key(r))))
         .fold(None, |best, (score, key)| {
-            better_best(best, score, key, plan.primary)
+            better_best(best, score, key, primary)
         })
 }

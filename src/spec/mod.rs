@@ -21,15 +21,14 @@ use crate::models::{self, ModelFamily};
 use crate::preprocess::Pipeline;
 pub use axis::Axis;
 pub use execution::{Backend, BackendSettings, Execution, ExecutionOverrides, ProcessLimits};
-pub use search::{
-    Budget, Halving, Listing, Prune, Resource, Rung, Search, Tpe, PRUNE_MIN_FOLDS,
-};
+pub use search::{Budget, Halving, Listing, Prune, Resource, Rung, Search, Tpe, PRUNE_MIN_FOLDS};
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 pub use shard::Shard;
 use std::path::{Path, PathBuf};
 pub use sweep_file::Refit;
-use sweep_file::{RawModel, RawSweep, Strategy};
+pub use sweep_file::Strategy;
+use sweep_file::{RawModel, RawSweep};
 pub use test_set::{TestSet, TestSource};
 
 /// The most trials one sweep may expand to; beyond it a sweep would never finish (and a typo such as

@@ -50,11 +50,15 @@ impl Search {
     }
 
     pub fn name(&self) -> &'static str {
+        self.strategy().name()
+    }
+
+    pub fn strategy(&self) -> Strategy {
         match self {
-            Search::Grid => "grid",
-            Search::Random(_) => "random",
-            Search::Tpe(_) => "tpe",
-            Search::Halving(_) => "halving",
+            Search::Grid => Strategy::Grid,
+            Search::Random(_) => Strategy::Random,
+            Search::Tpe(_) => Strategy::Tpe,
+            Search::Halving(_) => Strategy::Halving,
         }
     }
 }
@@ -218,13 +222,13 @@ pub fn check_search(
     for (key, place, strategies) in foreign {
         if let Some(place) = place {
             if !strategies.contains(&s.strategy) {
-                let names: Vec<&str> = strategies.iter().map(|s| strategy_name(*s)).collect();
+                let names: Vec<&str> = strategies.iter().map(|s| s.name()).collect();
                 return Err(at(
                     place,
                     format!(
                         "search.{key} applies to `strategy: {}`, not `{}`",
                         names.join("` or `"),
-                        strategy_name(s.strategy)
+                        s.strategy.name()
                     ),
                 ));
             }
@@ -265,15 +269,6 @@ pub fn check_search(
             }))
         }
         Strategy::Halving => check_halving(s, models, shape, at).map(Search::Halving),
-    }
-}
-
-fn strategy_name(s: Strategy) -> &'static str {
-    match s {
-        Strategy::Grid => "grid",
-        Strategy::Random => "random",
-        Strategy::Tpe => "tpe",
-        Strategy::Halving => "halving",
     }
 }
 

@@ -76,7 +76,8 @@ pub struct RawHoldout {
     pub test_fraction: Spanned<f64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+/// How trials are chosen (`search.strategy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Strategy {
     #[default]
@@ -84,6 +85,17 @@ pub enum Strategy {
     Random,
     Tpe,
     Halving,
+}
+
+impl Strategy {
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::Grid => "grid",
+            Strategy::Random => "random",
+            Strategy::Tpe => "tpe",
+            Strategy::Halving => "halving",
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -100,7 +100,7 @@ impl Trials {
 
     /// Every column except those that legitimately differ between runs (times, backend, worker pid).
     pub fn results(&self) -> BTreeMap<String, Vec<(String, String)>> {
-        let varying = sweep::results::trials::RUN_SPECIFIC;
+        let varying = sweep::results::columns::RUN_SPECIFIC;
         self.rows
             .iter()
             .map(|(k, row)| {
