@@ -23,9 +23,6 @@ pub struct Trial {
     pub model: String,
     pub params: Vec<(String, Value)>,
     pub seed: u64,
-    /// Set on a refit: fit on every training row instead of the folds, and save the model in this
-    /// folder.
-    pub refit: Option<std::path::PathBuf>,
     /// Successive halving: the trial's rung and resource.
     pub stage: Option<Stage>,
     /// Fold pruning: per fold count k (at k - 1), the running mean of the primary metric the trial
@@ -53,7 +50,6 @@ impl Trial {
             entry,
             model: model.name().to_string(),
             params,
-            refit: None,
             stage: None,
             prune_bars: None,
         }
@@ -182,7 +178,6 @@ impl Iterator for TrialStream {
                 entry: self.current,
                 model: entry.model.clone(),
                 params,
-                refit: None,
                 stage: None,
                 prune_bars: None,
             });

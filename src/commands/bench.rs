@@ -2,7 +2,7 @@
 //! one job per core, measures each, checks they agree, and recommends a backend with the numbers.
 
 use crate::error::{Failure, InputError, Interrupted};
-use crate::evaluate::{Evaluator, TrialRecord};
+use crate::evaluate::{Evaluator, Job, TrialRecord};
 use crate::execute::processes::peak_rss;
 use crate::execute::{self, Ending, Flow, PoolStats};
 use crate::expand::{expand, Trial};
@@ -296,7 +296,13 @@ fn measure(
             _ => Flow::Continue,
         })
     };
-    let (ending, stats) = execute::run_listed(evaluator, trials, backend, jobs, &mut sink)?;
+    let (ending, stats) = execute::run_listed(
+        evaluator,
+        trials.into_iter().map(Job::Trial).collect(),
+        backend,
+        jobs,
+        &mut sink,
+    )?;
     Ok((records, stats, ending))
 }
 

@@ -6,13 +6,12 @@ use crate::data::read::TableReader;
 use crate::data::refuse_duplicate_names;
 use crate::data::Task;
 use crate::error::{closest_names, shortened, Failure, InputError};
-use crate::evaluate::refit::MODEL_FILE;
 use crate::evaluate::Status;
+use crate::models::folder::ModelDir;
 use crate::models::saved::{Model, PredictionWriter};
 use crate::results::manifest::{Manifest, RefitRecord};
 use crate::results::replace_file;
 use crate::results::MANIFEST;
-use crate::session::refit::{ModelCard, MODELS, MODEL_JSON};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -37,26 +36,24 @@ pub struct PredictArgs {
     pub chunk_rows: usize,
 }
 
-/// The model file `given` names (a model.bin, a model folder, or a results folder's best model),
-/// with the manifest's record of it when found through a results folder.
-fn model_file(given: &Path) -> Result<(PathBuf, Option<(RefitRecord, PathBuf)>), InputError> {
-    if given.is_file() {
-        return Ok((given.to_path_buf(), None));
-    }
-    if given.join(MODEL_FILE).is_file() {
-        return Ok((given.join(MODEL_FILE), None));
+/// The model `given` names (a model.bin, a model folder, or a results folder's best model), with
+/// the manifest's record of it when found through a results folder.
+fn model_folder(given: &Path) -> Result<(ModelDir, Option<(RefitRecord, PathBuf)>), InputError> {
+    if let Some(folder) = ModelDir::given(given) {
+        return Ok((folder, None));
     }
     let manifest = Manifest::read(given).map_err(|_| {
         InputError::new(format!(
-            "{}: not a model: give a model folder (RUN_DIR/{MODELS}/NAME, holding {MODEL_FILE}) or a results \
-             folder that saved models",
-            given.display()
+            "{}: not a model: give {}",
+            given.display(),
+            ModelDir::expected_form()
         ))
     })?;
     match manifest.models.into_iter().find(|m| m.best) {
-        Some(best) if best.status == Status::Ok => {
-            Ok((given.join(&best.dir).join(MODEL_FILE), Some((best, given.join(MANIFEST)))))
-        }
+        Some(best) if best.status == Status::Ok => Ok((
+            ModelDir::at(&given.join(&best.dir)),
+            Some((best, given.join(MANIFEST))),
+        )),
         best => Err(InputError::new(format!(
             "{}: this run saved no model of its best configuration ({}); set `refit: best` (the default) in the \
              sweep file and run it again, or give one of its model folders under {}/",
@@ -66,7 +63,7 @@ fn model_file(given: &Path) -> Result<(PathBuf, Option<(RefitRecord, PathBuf)>),
             } else {
                 "its refit failed: see manifest.json".to_string()
             },
-            given.join(MODELS).display()
+            ModelDir::all_in(given).display()
         ))),
     }
 }
@@ -115,9 +112,10 @@ fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
 /// folder's manifest) says it is: a file copied from another folder would predict silently.
 fn check_identity(
     model: &Model,
-    file: &Path,
+    folder: &ModelDir,
     expected: Option<&(RefitRecord, PathBuf)>,
 ) -> Result<(), InputError> {
+    let file = folder.model_file();
     let info = &model.info;
     let mismatch = |what: &str, theirs: &str, ours: &str, source: &Path| {
         InputError::new(format!(
@@ -128,14 +126,7 @@ fn check_identity(
             source.display(),
         ))
     };
-    let card_path = file.with_file_name(MODEL_JSON);
-    if let Ok(text) = std::fs::read_to_string(&card_path) {
-        let card: ModelCard = serde_json::from_str(&text).map_err(|e| {
-            InputError::new(format!(
-                "{}: not a readable model card ({e})",
-                card_path.display()
-            ))
-        })?;
+    if let Some((card, card_path)) = folder.card()? {
         if let Some((what, theirs, ours)) = card.mismatch(info) {
             return Err(mismatch(what, theirs, ours, &card_path));
         }
@@ -154,12 +145,12 @@ fn check_identity(
 }
 
 pub fn predict(args: PredictArgs) -> Result<(), Failure> {
-    let (file, expected) = model_file(&args.model)?;
+    let (folder, expected) = model_folder(&args.model)?;
     if let Some(out) = &args.out {
-        check_out(out, &[&args.data, &file])?;
+        check_out(out, &[&args.data, folder.model_file()])?;
     }
-    let model = Model::read(&file)?;
-    check_identity(&model, &file, expected.as_ref())?;
+    let model = folder.load()?;
+    check_identity(&model, &folder, expected.as_ref())?;
     let schema = &model.info.schema;
     let family = crate::models::find(&model.info.family).map(|f| f.info());
     if args.proba && (schema.task == Task::Regression || !family.is_some_and(|f| f.probabilities)) {

@@ -1,5 +1,6 @@
 //! Cross-validation splits: k folds or one holdout, stratified by class when asked, computed once per
-//! sweep from the master seed. The plan has checked that the splits are possible before they are made.
+//! sweep from the master seed (the plan has checked that they are possible), and where a held-out
+//! test set comes from.
 
 use super::{OwnedTargets, Targets};
 use rand::seq::SliceRandom;
@@ -20,6 +21,19 @@ pub enum CvPlan {
         test_fraction: f64,
         stratified: bool,
         shuffle: bool,
+    },
+}
+
+/// Where the held-out test set comes from, as recorded in the manifest and each model card.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TestSource {
+    /// `cv.test_fraction` of the data file's rows.
+    Split { fraction: f64 },
+    /// `data.test`: its own file.
+    File {
+        path: std::path::PathBuf,
+        sha256: String,
     },
 }
 

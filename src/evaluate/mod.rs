@@ -3,8 +3,8 @@
 //! not change. A successive-halving trial over rows runs on its rung's subsample of each fold's training
 //! rows (fold sets of their own, built once per rung); a trial with pruning bars runs its folds in order
 //! and stops, status `pruned`, once its running mean falls short of a bar. Errors and panics inside a
-//! trial become a failed record of that trial only. A refit
-//! ([`refit`]) runs through the same entry point, so both backends run it as they run any trial.
+//! trial become a failed record of that trial only. The backends run [`Job`]s: a trial, or a refit
+//! ([`refit`]) of a chosen configuration on every training row, saved in its model folder.
 
 pub mod record;
 pub mod refit;
@@ -12,6 +12,7 @@ pub mod refit;
 use crate::data::{OwnedTargets, Targets};
 use crate::expand::{entry_label, Trial};
 use crate::metrics::{mean_std, score_all};
+use crate::models::folder::ModelDir;
 use crate::models::{measuring_shared_work, FoldCache, Params, Seeds};
 use crate::preprocess::FittedPipeline;
 use crate::seed::derive_seed;
@@ -28,6 +29,24 @@ use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
+
+/// What a backend runs.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum Job {
+    /// A trial over the folds (or its halving rung, or until pruned).
+    Trial(Trial),
+    /// A chosen configuration fitted on every training row, saved in `folder` and scored once on
+    /// the held-out test set.
+    Refit { trial: Trial, folder: ModelDir },
+}
+
+impl Job {
+    pub fn trial(&self) -> &Trial {
+        match self {
+            Job::Trial(trial) | Job::Refit { trial, .. } => trial,
+        }
+    }
+}
 
 struct FoldData {
     train: Vec<usize>,
@@ -184,21 +203,23 @@ impl Evaluator {
         Some(set)
     }
 
-    /// Fits and scores a trial on every fold. Errors and panics become a failed record.
-    pub fn evaluate(&self, trial: &Trial) -> TrialRecord {
+    /// Runs a job: fits and scores a trial on every fold, or refits and saves a configuration.
+    /// Errors and panics become a failed record.
+    pub fn evaluate(&self, job: &Job) -> TrialRecord {
         let started = unix_now();
-        let mut record = self.evaluate_caught(trial);
+        let mut record = self.evaluate_caught(job);
         record.started = started;
         record.finished = unix_now();
         record
     }
 
-    fn evaluate_caught(&self, trial: &Trial) -> TrialRecord {
+    fn evaluate_caught(&self, job: &Job) -> TrialRecord {
         let _running = RunningTrial::start();
         IN_TRIAL.with(|t| *t.borrow_mut() = Some(String::new()));
-        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| match &trial.refit {
-            Some(dir) => self.refit(trial, dir),
-            None => self.try_evaluate(trial),
+        let trial = job.trial();
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| match job {
+            Job::Trial(trial) => self.try_evaluate(trial),
+            Job::Refit { trial, folder } => self.refit(trial, folder),
         }));
         let location = IN_TRIAL.with(|t| t.borrow_mut().take()).unwrap_or_default();
         match outcome {

@@ -4,21 +4,15 @@
 
 use super::{Evaluator, Status, TrialRecord};
 use crate::expand::Trial;
-use crate::files::write_atomic;
 use crate::metrics::score_all;
+use crate::models::folder::ModelDir;
 use crate::models::saved::{Model, ModelInfo, PredictionWriter};
 use crate::models::{measuring_shared_work, FoldCache, Params};
 use crate::preprocess::FittedPipeline;
-use std::path::Path;
 use std::time::Instant;
 
-/// The model file in a model folder.
-pub const MODEL_FILE: &str = "model.bin";
-/// What the in-memory model predicted for the test rows, beside the model it was saved as.
-pub const TEST_PREDICTIONS: &str = "test_predictions.csv";
-
 impl Evaluator {
-    pub(super) fn refit(&self, trial: &Trial, dir: &Path) -> Result<TrialRecord, String> {
+    pub(super) fn refit(&self, trial: &Trial, folder: &ModelDir) -> Result<TrialRecord, String> {
         let plan = &self.plan;
         let ds = &plan.dataset;
         let entry = self.entry(trial)?;
@@ -55,10 +49,7 @@ impl Evaluator {
             pipeline,
             predictor,
         };
-        let cannot = |e: String| format!("cannot save the model in {}: {e}", dir.display());
-        std::fs::create_dir_all(dir).map_err(|e| cannot(e.to_string()))?;
-        write_atomic(&dir.join(MODEL_FILE), &model.to_bytes()?)
-            .map_err(|e| cannot(e.to_string()))?;
+        folder.save(&model)?;
 
         let started = Instant::now();
         let means = match &plan.test {
@@ -76,8 +67,7 @@ impl Evaluator {
                 csv.write(None, &predicted, probabilities.as_ref())
                     .map_err(|e| e.to_string())?;
                 let text = csv.finish().map_err(|e| e.to_string())?;
-                write_atomic(&dir.join(TEST_PREDICTIONS), &text)
-                    .map_err(|e| cannot(e.to_string()))?;
+                folder.save_test_predictions(&text)?;
                 let truth = test
                     .target
                     .view()

@@ -64,17 +64,17 @@ pub fn run(
     }
 }
 
-/// Runs a fixed list of trials (refits, benchmark samples).
+/// Runs a fixed list of jobs (refits, benchmark samples).
 pub fn run_listed(
     evaluator: &Arc<Evaluator>,
-    trials: Vec<crate::expand::Trial>,
+    jobs_to_run: Vec<crate::evaluate::Job>,
     backend: BackendSettings,
     jobs: usize,
     sink: &mut Sink,
 ) -> anyhow::Result<(Ending, PoolStats)> {
     run(
         evaluator,
-        &mut Listed(trials.into_iter()),
+        &mut Listed(jobs_to_run.into_iter()),
         backend,
         jobs,
         sink,

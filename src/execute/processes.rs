@@ -9,8 +9,8 @@
 
 use super::protocol::{read_frame, write_frame, FromWorker, ToWorker};
 use super::{Ending, Flow, PoolStats, Sink};
+use crate::evaluate::Job;
 use crate::evaluate::{unix_now, Evaluator, Status, TrialRecord};
-use crate::expand::Trial;
 use crate::interrupt::interrupted;
 use crate::search::{Next, TrialSource};
 use crate::spec::ProcessLimits;
@@ -42,7 +42,7 @@ struct Worker {
     id: u64,
     child: Child,
     stdin: BufWriter<ChildStdin>,
-    in_flight: VecDeque<Trial>,
+    in_flight: VecDeque<Job>,
     /// The model entry of the last trial sent, for cache affinity.
     last_entry: Option<usize>,
     spawned: Instant,
@@ -102,13 +102,13 @@ impl Worker {
         Ok(worker)
     }
 
-    fn send(&mut self, trial: Trial) {
-        let _ = write_frame(&mut self.stdin, &ToWorker::Trial(trial.clone()));
+    fn send(&mut self, job: Job) {
+        let _ = write_frame(&mut self.stdin, &ToWorker::Job(job.clone()));
         if self.in_flight.is_empty() {
             self.running_since = Some(Instant::now());
         }
-        self.last_entry = Some(trial.entry);
-        self.in_flight.push_back(trial);
+        self.last_entry = Some(job.trial().entry);
+        self.in_flight.push_back(job);
     }
 
     fn pid(&self) -> u32 {
@@ -213,19 +213,19 @@ impl Pool {
         at: usize,
         status: Status,
         error: String,
-        pending: &mut VecDeque<Trial>,
+        pending: &mut VecDeque<Job>,
     ) -> Option<TrialRecord> {
         let mut worker = self.workers.swap_remove(at);
         let running = worker.in_flight.pop_front();
-        for trial in worker.in_flight.drain(..).rev() {
-            pending.push_front(trial);
+        for job in worker.in_flight.drain(..).rev() {
+            pending.push_front(job);
         }
         let pid = worker.pid();
         let ran_for = worker
             .running_since
             .map_or(0.0, |s| s.elapsed().as_secs_f64());
-        running.map(|trial| {
-            let mut record = TrialRecord::bare(&trial, status, error);
+        running.map(|job| {
+            let mut record = TrialRecord::bare(job.trial(), status, error);
             record.worker = Some(pid);
             record.finished = unix_now();
             record.started = record.finished - ran_for;
@@ -240,7 +240,7 @@ const AFFINITY_WINDOW: usize = 4096;
 /// The next trial for worker `w`. Trials of one model entry share per-fold work (kernels, presorted
 /// columns, tree sets) that lives in the worker that computed it, so a worker keeps to the entry it
 /// last ran, else takes up an entry no other worker is on, else the oldest pending trial.
-fn next_for(w: usize, workers: &[Worker], pending: &mut VecDeque<Trial>) -> Option<Trial> {
+fn next_for(w: usize, workers: &[Worker], pending: &mut VecDeque<Job>) -> Option<Job> {
     let window = || pending.iter().take(AFFINITY_WINDOW);
     let taken: Vec<usize> = workers
         .iter()
@@ -250,8 +250,8 @@ fn next_for(w: usize, workers: &[Worker], pending: &mut VecDeque<Trial>) -> Opti
         .collect();
     let at = workers[w]
         .last_entry
-        .and_then(|entry| window().position(|t| t.entry == entry))
-        .or_else(|| window().position(|t| !taken.contains(&t.entry)))
+        .and_then(|entry| window().position(|j| j.trial().entry == entry))
+        .or_else(|| window().position(|j| !taken.contains(&j.trial().entry)))
         .unwrap_or(0);
     pending.remove(at)
 }
@@ -299,10 +299,10 @@ pub fn run(
 
 /// Pending trials are a window read ahead from the source (plus any a dead worker left queued), so a
 /// sweep of any size is dispatched in bounded memory. Returns whether the source is done.
-fn read_ahead(pending: &mut VecDeque<Trial>, source: &mut dyn TrialSource) -> bool {
+fn read_ahead(pending: &mut VecDeque<Job>, source: &mut dyn TrialSource) -> bool {
     while pending.len() < AFFINITY_WINDOW {
         match source.next() {
-            Next::Trial(trial) => pending.push_back(*trial),
+            Next::Job(job) => pending.push_back(*job),
             Next::Wait => return false,
             Next::Done => return true,
         }
@@ -312,7 +312,7 @@ fn read_ahead(pending: &mut VecDeque<Trial>, source: &mut dyn TrialSource) -> bo
 
 fn drive(
     pool: &mut Pool,
-    pending: &mut VecDeque<Trial>,
+    pending: &mut VecDeque<Job>,
     source: &mut dyn TrialSource,
     exhausted: &mut bool,
     events: &Receiver<Event>,

@@ -1,9 +1,8 @@
 //! The process backend's wire protocol: frames of a 4-byte little-endian length followed by a
 //! postcard-encoded message (postcard keeps every f64 bit-exact). The parent sends `Init` once, then
-//! `Trial`s; the worker answers `Ready`, then one `Done` per trial, in order.
+//! `Job`s; the worker answers `Ready`, then one `Done` per job, in order.
 
-use crate::evaluate::TrialRecord;
-use crate::expand::Trial;
+use crate::evaluate::{Job, TrialRecord};
 use crate::spec::PlanRequest;
 use anyhow::Result;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
@@ -17,7 +16,7 @@ pub enum ToWorker {
         data_hash: String,
         memory_limit: Option<u64>,
     },
-    Trial(Trial),
+    Job(Job),
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -60,7 +59,7 @@ pub fn read_frame<T: DeserializeOwned>(input: &mut impl Read) -> Result<Option<T
 mod tests {
     use super::*;
     use crate::evaluate::Status;
-    use crate::evaluate::TrialRecord;
+    use crate::expand::Trial;
     use crate::value::Value;
 
     #[test]
@@ -72,7 +71,6 @@ mod tests {
             model: "svm".into(),
             params: vec![("c".into(), Value::Float(1.0))],
             seed: u64::MAX,
-            refit: None,
             stage: Some(crate::expand::Stage {
                 rung: 1,
                 resource: 40,

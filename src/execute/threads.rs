@@ -30,10 +30,10 @@ pub fn run(
         }
         while !exhausted && !draining && running < jobs {
             match source.next() {
-                Next::Trial(trial) => {
+                Next::Job(job) => {
                     let (evaluator, sender) = (Arc::clone(evaluator), sender.clone());
                     pool.spawn(move || {
-                        let mut record = evaluator.evaluate(&trial);
+                        let mut record = evaluator.evaluate(&job);
                         record.worker = rayon::current_thread_index().map(|i| i as u32);
                         // The receiver is gone only when the caller stopped: nothing left to report to.
                         let _ = sender.send(record);

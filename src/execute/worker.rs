@@ -59,8 +59,8 @@ pub fn main() -> Result<()> {
     }
     write_frame(&mut out, &FromWorker::Ready)?;
     for message in receiver {
-        if let ToWorker::Trial(trial) = message {
-            let record = evaluator.evaluate(&trial);
+        if let ToWorker::Job(job) = message {
+            let record = evaluator.evaluate(&job);
             write_frame(&mut out, &FromWorker::Done(Box::new(record)))?;
         }
     }

@@ -15,6 +15,7 @@ use std::time::Instant;
 
 pub mod elastic_net;
 pub mod fault;
+pub mod folder;
 pub mod linear_regression;
 pub mod linfa;
 pub mod saved;

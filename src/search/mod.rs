@@ -12,7 +12,7 @@ pub mod parzen;
 pub mod prune;
 pub mod tpe;
 
-use crate::evaluate::{Status, TrialRecord};
+use crate::evaluate::{Job, Status, TrialRecord};
 use crate::expand::{Stage, Trial, TrialStream};
 use crate::spec::{Plan, Resource, Search};
 use crate::value::Value;
@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 /// What a source has for a backend asking for work.
 #[derive(Debug)]
 pub enum Next {
-    Trial(Box<Trial>),
+    Job(Box<Job>),
     /// Nothing until more running trials finish.
     Wait,
     /// No more trials.
@@ -39,10 +39,10 @@ pub trait TrialSource {
 /// Trials listed in advance (grid, random, refits): never waits, learns nothing.
 pub struct Listed<I>(pub I);
 
-impl<I: Iterator<Item = Trial>> TrialSource for Listed<I> {
+impl<I: Iterator<Item = Job>> TrialSource for Listed<I> {
     fn next(&mut self) -> Next {
         match self.0.next() {
-            Some(trial) => Next::Trial(Box::new(trial)),
+            Some(job) => Next::Job(Box::new(job)),
             None => Next::Done,
         }
     }
@@ -253,7 +253,7 @@ impl TrialSource for Adaptive<'_> {
             }
             self.history.put(index, Past::of(&trial));
             self.next_index += 1;
-            return Next::Trial(Box::new(trial));
+            return Next::Job(Box::new(Job::Trial(trial)));
         }
     }
 
@@ -287,7 +287,7 @@ pub fn source<'a>(
         Search::Grid | Search::Random(_) => {
             let stream = TrialStream::new(plan)
                 .filter(move |t| !skip.contains(&crate::seed::key_hash(&t.key)));
-            return Box::new(Listed(stream));
+            return Box::new(Listed(stream.map(Job::Trial)));
         }
     };
     let mut history = History::default();
@@ -351,7 +351,7 @@ mod tests {
             let mut done = false;
             while running.len() < jobs {
                 match source.next() {
-                    Next::Trial(t) => running.push(*t),
+                    Next::Job(job) => running.push(job.trial().clone()),
                     Next::Wait => break,
                     Next::Done => {
                         done = true;
@@ -449,7 +449,7 @@ mod tests {
         let mut source = source(&p, 4, Vec::new(), HashSet::new());
         let first: Vec<Trial> = (0..4)
             .map(|_| match source.next() {
-                Next::Trial(t) => *t,
+                Next::Job(job) => job.trial().clone(),
                 other => panic!("{other:?}"),
             })
             .collect();
@@ -462,10 +462,13 @@ mod tests {
             record.means = vec![-depth; p.metrics.len()];
             source.observe(&record);
         }
-        let Next::Trial(next) = source.next() else {
+        let Next::Job(next) = source.next() else {
             panic!("rung 1 did not start")
         };
-        assert_eq!(next.stage.unwrap().rung, 1);
-        assert_eq!(next.key, "random_forest(max_depth=1,n_estimators=4)");
+        assert_eq!(next.trial().stage.unwrap().rung, 1);
+        assert_eq!(
+            next.trial().key,
+            "random_forest(max_depth=1,n_estimators=4)"
+        );
     }
 }

@@ -3,22 +3,14 @@
 //! the training data's schema). The search never sees these rows; each refitted model is scored on
 //! them once.
 
+pub use crate::data::folds::TestSource;
 use crate::data::folds::{make_folds, CvPlan};
 use crate::data::read::read_table;
 use crate::data::{read_regular_file, sha256_hex, Dataset, Feature, OwnedTargets, Task};
 use crate::error::InputError;
 use crate::seed::derive_seed;
-use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TestSource {
-    /// `cv.test_fraction` of the data file's rows.
-    Split { fraction: f64 },
-    /// `data.test`: its own file.
-    File { path: PathBuf, sha256: String },
-}
+use std::path::Path;
 
 pub struct TestSet {
     pub source: TestSource,
