@@ -5,6 +5,8 @@ use super::manifest::{RefitRecord, TrialCounts};
 use super::trials::TrialsTable;
 use super::{open_complete, replace_file, LEADERBOARD, TRIALS};
 use crate::error::InputError;
+use crate::evaluate::{Status, TrialRecord};
+use crate::expand::Trial;
 use crate::metrics::Metric;
 use anyhow::Result;
 use serde::Serialize;
@@ -38,16 +40,100 @@ struct Entry {
 /// then by score; equal scores share a rank (the lowest), ties are then ordered by trial key; trials
 /// that did not finish ok come last without a rank.
 fn rank(entries: &mut [Entry], primary: Metric) -> Vec<Option<usize>> {
-    entries.sort_by(|a, b| {
-        let by_score = match (a.score, b.score) {
-            (Some(x), Some(y)) => b.rung.cmp(&a.rung).then(primary.order(x, y)),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => std::cmp::Ordering::Equal,
-        };
-        by_score.then_with(|| a.key.cmp(&b.key))
+    entries.sort_by(|a, b| match (a.score, b.score) {
+        (Some(x), Some(y)) => ranking(primary, (a.rung, x, &a.key), (b.rung, y, &b.key)),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => a.key.cmp(&b.key),
     });
     shared_ranks(entries.iter().map(|e| e.score.map(|s| (e.rung, s))))
+}
+
+/// The leaderboard's order of two ok trials (rung, score, key), the better first.
+fn ranking(metric: Metric, a: (usize, f64, &str), b: (usize, f64, &str)) -> std::cmp::Ordering {
+    b.0.cmp(&a.0)
+        .then(metric.order(a.1, b.1))
+        .then_with(|| a.2.cmp(b.2))
+}
+
+/// A trial that may be chosen for refitting: where it ranks, and the configuration.
+#[derive(Debug, Clone)]
+pub struct Contender {
+    pub rung: usize,
+    pub score: f64,
+    pub trial: Trial,
+    /// Every metric's cross-validated mean.
+    pub cv: Vec<(Metric, f64)>,
+}
+
+/// The best ok trial of each model family so far, by the leaderboard's ranking, kept as trials
+/// finish so the refit knows its configurations without reading the results back.
+pub struct Standings {
+    metric: Metric,
+    /// Best first.
+    best: Vec<Contender>,
+}
+
+impl Standings {
+    pub fn new(metric: Metric) -> Standings {
+        Standings {
+            metric,
+            best: Vec::new(),
+        }
+    }
+
+    /// Whether an ok trial of `model` at (rung, score, key) would be its family's best.
+    pub fn would_take(&self, model: &str, rung: usize, score: f64, key: &str) -> bool {
+        !score.is_nan()
+            && self
+                .best
+                .iter()
+                .find(|c| c.trial.model == model)
+                .is_none_or(|c| ranking(self.metric, (rung, score, key), c.position()).is_lt())
+    }
+
+    pub fn offer(&mut self, contender: Contender) {
+        let (rung, score) = (contender.rung, contender.score);
+        if !self.would_take(&contender.trial.model, rung, score, &contender.trial.key) {
+            return;
+        }
+        self.best.retain(|c| c.trial.model != contender.trial.model);
+        self.best.push(contender);
+        let metric = self.metric;
+        self.best
+            .sort_by(|a, b| ranking(metric, a.position(), b.position()));
+    }
+
+    /// A finished trial of this session (`metrics`: the task's, in record order).
+    pub fn offer_record(&mut self, record: &TrialRecord, metrics: &[Metric]) {
+        let Some(at) = metrics.iter().position(|&m| m == self.metric) else {
+            return;
+        };
+        let Some(&score) = record.means.get(at).filter(|_| record.status == Status::Ok) else {
+            return;
+        };
+        self.offer(Contender {
+            rung: record.trial.stage.map_or(0, |s| s.rung),
+            score,
+            trial: record.trial.clone(),
+            cv: metrics
+                .iter()
+                .copied()
+                .zip(record.means.iter().copied())
+                .collect(),
+        });
+    }
+
+    /// The best trial, or the best of each family (`per_model`), best first.
+    pub fn chosen(&self, per_model: bool) -> &[Contender] {
+        &self.best[..self.best.len().min(if per_model { usize::MAX } else { 1 })]
+    }
+}
+
+impl Contender {
+    fn position(&self) -> (usize, f64, &str) {
+        (self.rung, self.score, &self.trial.key)
+    }
 }
 
 /// Ranks of scores already sorted best first: 1-based positions, equal scores sharing the first one's;
@@ -170,42 +256,6 @@ pub fn write_leaderboard(dir: &Path, primary: Metric, models: &[RefitRecord]) ->
         rows: entries.len(),
         statuses,
     })
-}
-
-/// A ranked leaderboard row: the trial's key and model, and its cross-validated metric means.
-pub struct RankedTrial {
-    pub key: String,
-    pub model: String,
-    pub cv: Vec<(Metric, f64)>,
-}
-
-/// The best ranked trial of the sweep, or of each model family (`per_model`), best first, read
-/// from leaderboard.csv.
-pub fn best_trials(dir: &Path, per_model: bool) -> Result<Vec<RankedTrial>> {
-    let mut reader = csv::Reader::from_path(dir.join(LEADERBOARD))?;
-    let header: Vec<String> = reader.headers()?.iter().map(String::from).collect();
-    let columns =
-        TrialColumns::resolve(&header).map_err(|e| anyhow::anyhow!("{LEADERBOARD}: {e}"))?;
-    let mut best: Vec<RankedTrial> = Vec::new();
-    for row in reader.records() {
-        let row = row?;
-        if columns.rank(&row).is_empty() {
-            break;
-        }
-        let family = columns.model(&row);
-        if best.iter().any(|b| b.model == family) {
-            continue;
-        }
-        best.push(RankedTrial {
-            key: columns.key(&row).to_string(),
-            model: family.to_string(),
-            cv: columns.means(&row),
-        });
-        if !per_model {
-            break;
-        }
-    }
-    Ok(best)
 }
 
 /// One trial of [`rank_runs`]: its run folder, identity, score and cost.

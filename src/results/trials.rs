@@ -344,7 +344,11 @@ fn recorded_columns(header: &[impl AsRef<str>], plan: &Plan) -> Result<TrialColu
 }
 
 /// One finished trial as an adaptive search replays it.
-fn recorded(columns: &TrialColumns, row: &(impl Cells + ?Sized), plan: &Plan) -> Result<Recorded> {
+pub fn recorded_trial(
+    columns: &TrialColumns,
+    row: &(impl Cells + ?Sized),
+    plan: &Plan,
+) -> Result<Recorded> {
     let key = columns.key(row);
     let bad = |what: &str| anyhow::anyhow!("{TRIALS}: trial `{key}` has an unreadable {what}");
     let label = key.split('(').next().unwrap_or("");
@@ -386,30 +390,8 @@ pub fn recorded_trials(table: &TrialsTable, plan: &Plan) -> Result<Vec<Recorded>
     table
         .rows
         .iter()
-        .map(|row| recorded(&columns, row, plan))
+        .map(|row| recorded_trial(&columns, row, plan))
         .collect()
-}
-
-/// The recorded trials with these keys, streamed from `dir`'s trials.csv (first row of each key).
-pub fn find_recorded(dir: &Path, plan: &Plan, keys: &[&str]) -> Result<Vec<Recorded>> {
-    let (file, complete) = open_complete(&dir.join(TRIALS))?;
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(BufReader::new(file.take(complete)));
-    let header: Vec<String> = reader.headers()?.iter().map(String::from).collect();
-    let columns = recorded_columns(&header, plan)?;
-    let mut found: Vec<Recorded> = Vec::new();
-    for record in reader.records() {
-        let record = record?;
-        let key = columns.key(&record);
-        if record.len() != header.len() || !keys.contains(&key) {
-            continue;
-        }
-        if found.iter().all(|f| f.past.key != key) {
-            found.push(recorded(&columns, &record, plan)?);
-        }
-    }
-    Ok(found)
 }
 
 #[cfg(test)]

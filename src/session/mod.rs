@@ -11,7 +11,7 @@ use crate::evaluate::{Evaluator, Status, TrialRecord};
 use crate::execute::{self, Ending, Flow};
 use crate::expand::count_and_fingerprint;
 use crate::report::{say, top_table, Best, Progress};
-use crate::results::leaderboard::write_leaderboard;
+use crate::results::leaderboard::{write_leaderboard, Standings};
 use crate::results::lock::lock_run_dir;
 use crate::results::manifest::{Manifest, RunStatus};
 use crate::results::trials::{Layout, TrialsWriter};
@@ -46,16 +46,9 @@ pub fn run_fresh(evaluator: Evaluator, out: &Path, output: Output) -> Result<()>
         plan.request.sweep.text.clone()
     };
     write_atomic(&out.join(CONFIG), snapshot.as_bytes())?;
+    let resumption = Resumption::none(plan);
     let evaluator = Arc::new(evaluator);
-    run_trials(
-        &evaluator,
-        Resumption::default(),
-        0,
-        None,
-        out,
-        manifest,
-        output,
-    )
+    run_trials(&evaluator, resumption, 0, None, out, manifest, output)
 }
 
 fn refuse_existing_run(out: &Path) -> Result<()> {
@@ -78,11 +71,22 @@ fn refuse_existing_run(out: &Path) -> Result<()> {
 }
 
 /// The trials a resumed run already has: replayed into an adaptive search's history, skipped (by key
-/// hash) by a listed one.
-#[derive(Default)]
+/// hash) by a listed one, and the best of them per family.
 pub struct Resumption {
     pub recorded: Vec<Recorded>,
     pub skip: HashSet<u64>,
+    pub standings: Standings,
+}
+
+impl Resumption {
+    /// A run with no trials yet.
+    pub fn none(plan: &crate::spec::Plan) -> Resumption {
+        Resumption {
+            recorded: Vec::new(),
+            skip: HashSet::new(),
+            standings: Standings::new(plan.primary),
+        }
+    }
 }
 
 /// Runs the sweep's trials into `out` (appending to its trials.csv), then ranks and reports.
@@ -120,6 +124,7 @@ pub fn run_trials(
     let mut failed_here = 0;
     let lag = manifest.proposal_lag.unwrap_or(ex.jobs);
     let mut source = search::source(plan, lag, resumption.recorded, resumption.skip);
+    let mut standings = resumption.standings;
     // The budget is checked when a trial would start and when one finishes.
     if let Some(budget) = plan.time_budget {
         source = Box::new(Budgeted {
@@ -134,6 +139,7 @@ pub fn run_trials(
             failed_here += 1;
         }
         progress.record(&record);
+        standings.offer_record(&record, plan.metrics);
         Ok(match (ex.max_failures, plan.time_budget) {
             (Some(limit), _) if failed_here >= limit => Flow::Stop,
             (_, Some(budget)) if clock.elapsed() >= budget => Flow::Drain,
@@ -148,7 +154,7 @@ pub fn run_trials(
     let mut board = write_leaderboard(out, plan.primary, &[])?;
     // A shard does not know the sweep's best: `sweep merge` ranks the whole sweep.
     if matches!(ending, Ending::Finished | Ending::Drained) && plan.shard.is_none() {
-        let (models, refit_ending) = refit::refit_models(evaluator, out, quiet)?;
+        let (models, refit_ending) = refit::refit_models(evaluator, out, &standings, quiet)?;
         if refit_ending != Ending::Finished {
             ending = refit_ending;
         }

@@ -11,9 +11,8 @@ use crate::metrics::Metric;
 use crate::models::folder::{ModelCard, ModelDir};
 use crate::models::saved::FORMAT_VERSION;
 use crate::results::columns;
-use crate::results::leaderboard::{best_trials, RankedTrial};
+use crate::results::leaderboard::{Contender, Standings};
 use crate::results::manifest::RefitRecord;
-use crate::results::trials::find_recorded;
 use crate::spec::{Plan, Refit};
 use anyhow::Result;
 use serde_json::json;
@@ -21,10 +20,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
-/// Refits and saves the configurations `plan.refit` asks for, from the ranked leaderboard in `out`.
+/// Refits and saves the configurations `plan.refit` asks for, chosen from the `standings` of the
+/// run's trials, into `out`.
 pub fn refit_models(
     evaluator: &Arc<Evaluator>,
     out: &Path,
+    standings: &Standings,
     quiet: bool,
 ) -> Result<(Vec<RefitRecord>, Ending)> {
     let plan = &evaluator.plan;
@@ -33,30 +34,24 @@ pub fn refit_models(
         Refit::Best => false,
         Refit::PerModel => true,
     };
-    let chosen = best_trials(out, per_model)?;
-    let wanted: Vec<&str> = chosen.iter().map(|c| c.key.as_str()).collect();
-    // Rebuilt from the recorded rows (adaptive searches cannot list their trials); the key stays the
-    // recorded one (a halving rung's `@rows=` included) and the seed the configuration's.
-    let mut trials: HashMap<String, Trial> = find_recorded(out, plan, &wanted)?
-        .into_iter()
-        .map(|r| {
-            let mut trial = Trial::new(plan, r.index, r.past.entry, r.past.params);
-            trial.key = r.past.key;
-            (trial.key.clone(), trial)
-        })
-        .collect();
+    let chosen = standings.chosen(per_model);
+    let wanted: Vec<&str> = chosen.iter().map(|c| c.trial.key.as_str()).collect();
     let mut finished: HashMap<String, RefitRecord> = HashMap::new();
     let mut to_run = Vec::new();
-    for c in &chosen {
-        let folder = ModelDir::of_key(out, &c.key);
-        match folder.holding(&c.key, &plan.dataset.hash) {
+    for c in chosen {
+        let key = &c.trial.key;
+        let folder = ModelDir::of_key(out, key);
+        match folder.holding(key, &plan.dataset.hash) {
             Some(card) => {
-                finished.insert(c.key.clone(), record_of(&card, &folder, out));
+                finished.insert(key.clone(), record_of(&card, &folder, out));
             }
             None => {
-                if let Some(trial) = trials.remove(&c.key) {
-                    to_run.push(Job::Refit { trial, folder });
-                }
+                // The key stays the recorded one (a halving rung's `@rows=` included), the seed is
+                // the configuration's, and nothing of the search (stage, pruning bars) carries over.
+                let mut trial =
+                    Trial::new(plan, c.trial.index, c.trial.entry, c.trial.params.clone());
+                trial.key = key.clone();
+                to_run.push(Job::Refit { trial, folder });
             }
         }
     }
@@ -77,7 +72,7 @@ pub fn refit_models(
         let ex = plan.execution;
         ending = execute::run_listed(evaluator, to_run, ex.backend, ex.jobs, &mut sink)?.0;
         for record in ran {
-            let ranked = chosen.iter().find(|c| c.key == record.trial.key);
+            let ranked = chosen.iter().find(|c| c.trial.key == record.trial.key);
             let folder = ModelDir::of_key(out, &record.trial.key);
             let saved = match (record.status, ranked) {
                 (Status::Ok, Some(ranked)) => write_card(plan, &record, ranked, &folder)
@@ -108,7 +103,7 @@ pub fn refit_models(
         .iter()
         .enumerate()
         .filter_map(|(rank, c)| {
-            let mut r = finished.remove(&c.key)?;
+            let mut r = finished.remove(&c.trial.key)?;
             r.best = rank == 0;
             Some(r)
         })
@@ -143,7 +138,7 @@ fn record_of(card: &ModelCard, folder: &ModelDir, out: &Path) -> RefitRecord {
 fn write_card(
     plan: &Plan,
     record: &TrialRecord,
-    ranked: &RankedTrial,
+    ranked: &Contender,
     folder: &ModelDir,
 ) -> Result<ModelCard> {
     let model = folder.load()?;

@@ -5,14 +5,15 @@ use super::{run_trials, Output, Resumption};
 use crate::error::{Failure, InputError};
 use crate::evaluate::Evaluator;
 use crate::evaluate::Status;
-use crate::expand::{count_and_fingerprint, fingerprint, key_hashes};
+use crate::expand::{count_and_fingerprint, fingerprint, key_hashes, Trial};
 use crate::metrics::Metric;
 use crate::report::{better_best, Best};
 use crate::results::columns::TrialColumns;
+use crate::results::leaderboard::{Contender, Standings};
 use crate::results::lock::lock_run_dir;
 use crate::results::manifest::Manifest;
 use crate::results::trials::{
-    drop_torn_tail, recorded_trials, rewrite_trials, Layout, TrialsTable,
+    drop_torn_tail, recorded_trial, recorded_trials, rewrite_trials, Layout, TrialsTable,
 };
 use crate::results::{CONFIG, MANIFEST, TRIALS};
 use crate::seed::key_hash;
@@ -170,6 +171,8 @@ pub fn resume(dir: &Path, args: ResumeOptions) -> Result<(), Failure> {
     } else {
         Vec::new()
     };
+    let standings = standings_of(&table, &columns, &plan)
+        .map_err(|e| InputError::new(format!("{}: {e:#}", dir.display())))?;
     let skip: HashSet<u64> = table
         .rows
         .iter()
@@ -187,13 +190,50 @@ pub fn resume(dir: &Path, args: ResumeOptions) -> Result<(), Failure> {
     let evaluator = Arc::new(Evaluator::new(plan));
     Ok(run_trials(
         &evaluator,
-        Resumption { recorded, skip },
+        Resumption {
+            recorded,
+            skip,
+            standings,
+        },
         finished,
         best,
         dir,
         manifest,
         args.output,
     )?)
+}
+
+/// The best of each family among the finished trials kept, as the refit chooses from them.
+fn standings_of(
+    table: &TrialsTable,
+    columns: &TrialColumns,
+    plan: &Plan,
+) -> anyhow::Result<Standings> {
+    let mut standings = Standings::new(plan.primary);
+    for row in &table.rows {
+        let Some(score) = columns.score(row, plan.primary) else {
+            continue;
+        };
+        let rung = columns.rung(row).unwrap_or(0);
+        if !standings.would_take(columns.model(row), rung, score, columns.key(row)) {
+            continue;
+        }
+        let recorded = recorded_trial(columns, row, plan)?;
+        let mut trial = Trial::new(
+            plan,
+            recorded.index,
+            recorded.past.entry,
+            recorded.past.params,
+        );
+        trial.key = recorded.past.key;
+        standings.offer(Contender {
+            rung,
+            score,
+            trial,
+            cv: columns.means(row),
+        });
+    }
+    Ok(standings)
 }
 
 /// The best primary score among the finished trials kept, so progress shows the run's best so far.
