@@ -55,7 +55,7 @@ fn main() -> anyhow::Result<()> {
         overrides: ExecutionOverrides::default(),
         shard: None,
     })?;
-    let dataset = &plan.dataset;
+    let dataset = plan.data().dataset();
     let Targets::Classes { y, .. } = &dataset.target else {
         anyhow::bail!("needs a classification sweep")
     };
@@ -63,7 +63,8 @@ fn main() -> anyhow::Result<()> {
         anyhow::bail!("needs an all-numeric table without missing cells")
     };
     let folds: Vec<Fold> = plan
-        .folds
+        .data()
+        .folds()
         .iter()
         .map(|f| Fold {
             train: (plain.select(Axis(0), &f.train), y.select(Axis(0), &f.train)),

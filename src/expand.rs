@@ -5,7 +5,7 @@
 use crate::error::Interrupted;
 use crate::interrupt::interrupted;
 use crate::seed::{derive_seed, key_hash};
-use crate::spec::{Axis, Budget, Listing, ModelEntry, Plan, Search, Shard};
+use crate::spec::{Axis, Budget, Listing, ModelEntry, Search, Shard, Space};
 use crate::value::Value;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -40,12 +40,12 @@ pub struct Stage {
 
 impl Trial {
     /// A trial of model entry `entry` with these parameters, keyed and seeded as every trial is.
-    pub fn new(plan: &Plan, index: usize, entry: usize, params: Vec<(String, Value)>) -> Trial {
-        let model = &plan.models[entry];
+    pub fn new(space: &Space, index: usize, entry: usize, params: Vec<(String, Value)>) -> Trial {
+        let model = &space.models()[entry];
         let key = trial_key(model.name(), &model.label, &params);
         Trial {
             index,
-            seed: derive_seed(plan.seed, &key),
+            seed: derive_seed(space.seed(), &key),
             key,
             entry,
             model: model.name().to_string(),
@@ -102,14 +102,14 @@ pub struct TrialStream {
 
 impl TrialStream {
     /// The trials the strategy lists (TPE: random samples over its budget; halving: its candidates).
-    pub fn new(plan: &Plan) -> TrialStream {
-        TrialStream::listing(plan, plan.search.listing())
+    pub fn new(space: &Space) -> TrialStream {
+        TrialStream::listing(space, space.search().listing())
     }
 
-    pub fn listing(plan: &Plan, listing: Listing) -> TrialStream {
-        let limits = random_limits(&plan.models, listing);
-        let entries = plan
-            .models
+    pub fn listing(space: &Space, listing: Listing) -> TrialStream {
+        let limits = random_limits(space.models(), listing);
+        let entries = space
+            .models()
             .iter()
             .enumerate()
             .map(|(entry_index, entry)| {
@@ -119,7 +119,7 @@ impl TrialStream {
                     Some(limit) => {
                         let label = format!("random/{entry_index}");
                         let mut rng = Xoshiro256PlusPlus::seed_from_u64(derive_seed(
-                            plan.search_seed,
+                            space.search_seed(),
                             &label,
                         ));
                         // Small discrete spaces run out of new points: give up after many repeats.
@@ -137,13 +137,13 @@ impl TrialStream {
             })
             .collect();
         TrialStream {
-            seed: plan.seed,
+            seed: space.seed(),
             entries,
             current: 0,
             produced_in_entry: 0,
             seen: HashSet::new(),
             index: 0,
-            shard: plan.shard,
+            shard: space.shard(),
         }
     }
 }
@@ -219,15 +219,15 @@ pub fn random_limits(models: &[ModelEntry], listing: Listing) -> Option<Vec<usiz
 }
 
 /// All trials of a sweep, in a deterministic order, without duplicate keys.
-pub fn expand(plan: &Plan) -> Vec<Trial> {
-    TrialStream::new(plan).collect()
+pub fn expand(space: &Space) -> Vec<Trial> {
+    TrialStream::new(space).collect()
 }
 
 /// The key hash of every trial, in one streaming pass; `Err` when Ctrl-C stops it (a million-trial
 /// sweep takes a moment).
-pub fn key_hashes(plan: &Plan) -> Result<Vec<u64>, Interrupted> {
+pub fn key_hashes(space: &Space) -> Result<Vec<u64>, Interrupted> {
     let mut hashes = Vec::new();
-    for (i, trial) in TrialStream::new(plan).enumerate() {
+    for (i, trial) in TrialStream::new(space).enumerate() {
         if i % 4096 == 0 && interrupted() {
             return Err(Interrupted);
         }
@@ -240,9 +240,9 @@ pub fn key_hashes(plan: &Plan) -> Result<Vec<u64>, Interrupted> {
 /// cannot list its trials: its fingerprint is its listing's (TPE: random samples of its budget;
 /// halving: its candidates) with the strategy and total, and its total is its budget (TPE) or the
 /// sum of its rungs.
-pub fn count_and_fingerprint(plan: &Plan) -> Result<(usize, String), Interrupted> {
-    let (listed, fp) = fingerprint(key_hashes(plan)?.into_iter());
-    Ok(match plan.search {
+pub fn count_and_fingerprint(space: &Space) -> Result<(usize, String), Interrupted> {
+    let (listed, fp) = fingerprint(key_hashes(space)?.into_iter());
+    Ok(match space.search() {
         Search::Tpe(tpe) => (tpe.trials, format!("{fp}-tpe{}", tpe.trials)),
         Search::Halving(h) => {
             let total = h.schedule(listed).iter().map(|r| r.candidates).sum();
@@ -336,8 +336,10 @@ pub fn sample(axes: &[(String, Axis)], rng: &mut Xoshiro256PlusPlus) -> Vec<(Str
 mod tests {
     use super::*;
 
-    fn sweep(extra: &str, models: &str) -> Plan {
-        crate::spec::testing::plan(&format!("{extra}models:\n{models}"))
+    /// The trials of a sweep, planned without a table (100 rows of two classes, two folds).
+    fn sweep(extra: &str, models: &str) -> Space {
+        let yaml = format!("{extra}models:\n{models}");
+        crate::spec::testing::space(&yaml, crate::data::Task::Classification, 100, 2)
     }
 
     #[test]
@@ -403,7 +405,7 @@ mod tests {
             "",
             "  - model: svm\n    params: {gamma: [1, 0.1], c: [10, 1]}\n",
         );
-        let fp = |p: &Plan| count_and_fingerprint(p).unwrap();
+        let fp = |s: &Space| count_and_fingerprint(s).unwrap();
         assert_eq!(fp(&a), fp(&b));
         assert_eq!(fp(&a).0, 4);
         let c = sweep(
@@ -427,7 +429,7 @@ mod tests {
         let models = "  - model: svm\n    params: {kernel: [rbf, linear]}\n  - model: svm\n    params: {c: {log_uniform: [0.1, 10]}}\n  - model: gaussian_nb\n    params: {var_smoothing: {log_uniform: [1.0e-10, 1.0e-8]}}\n";
         let s = sweep("search: {strategy: random, trials: 11}\n", models);
         assert_eq!(
-            random_limits(&s.models, s.search.listing()),
+            random_limits(s.models(), s.search().listing()),
             Some(vec![2, 5, 4])
         );
         let trials = expand(&s);
@@ -447,14 +449,14 @@ mod tests {
     }
 
     /// Each shard's trials of the plan, as (key, entry), by running the stream with the shard set.
-    fn shard_trials(plan: &mut Plan, count: usize) -> Vec<Vec<(String, usize)>> {
+    fn shard_trials(space: &mut Space, count: usize) -> Vec<Vec<(String, usize)>> {
         let shards = (1..=count)
             .map(|index| {
-                plan.shard = Some(Shard { index, count });
-                TrialStream::new(plan).map(|t| (t.key, t.entry)).collect()
+                space.set_shard(Some(Shard { index, count }));
+                TrialStream::new(space).map(|t| (t.key, t.entry)).collect()
             })
             .collect();
-        plan.shard = None;
+        space.set_shard(None);
         shards
     }
 

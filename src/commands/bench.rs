@@ -110,12 +110,12 @@ fn bench(request: &BenchArgs, budget: Duration) -> Result<Report> {
     };
     let first = fresh()?;
     // Process limits the sweep file sets still apply to the process runs.
-    let limits = match first.plan.execution.backend {
+    let limits = match first.plan.execution().backend {
         BackendSettings::Processes(limits) => limits,
         BackendSettings::Threads => ProcessLimits::default(),
     };
-    let all = expand(&first.plan);
-    let (sweep_name, seed) = (first.plan.name.clone(), first.plan.seed);
+    let all = expand(first.plan.space());
+    let (sweep_name, seed) = (first.plan.name().to_string(), first.plan.space().seed());
     // The parent keeps only the trial list: what runs cache is theirs.
     drop(first);
     let cores = cores();

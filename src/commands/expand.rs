@@ -23,17 +23,17 @@ pub fn expand(args: ExpandArgs) -> Result<(), Failure> {
         overrides: ExecutionOverrides::default(),
         shard: None,
     })?;
-    crate::report::warn(&plan.dataset.warnings);
-    let mut per_model = vec![0usize; plan.models.len()];
-    for (i, t) in TrialStream::new(&plan).enumerate() {
+    crate::report::warn(&plan.data().dataset().warnings);
+    let mut per_model = vec![0usize; plan.space().models().len()];
+    for (i, t) in TrialStream::new(plan.space()).enumerate() {
         if i % 4096 == 0 && interrupted() {
             return Err(Interrupted.into());
         }
         per_model[t.entry] += 1;
     }
     let listed: usize = per_model.iter().sum();
-    let (total, _) = count_and_fingerprint(&plan)?;
-    let how = match plan.search {
+    let (total, _) = count_and_fingerprint(plan.space())?;
+    let how = match plan.space().search() {
         Search::Tpe(tpe) => format!(
             "TPE: {} trials in total (search.trials); the first {} sampled at random, then each proposed from \
              the results so far: the model is chosen first, then its parameters from trials of that model \
@@ -50,7 +50,7 @@ pub fn expand(args: ExpandArgs) -> Result<(), Failure> {
                 .iter()
                 .map(|r| r.candidates as f64 * r.resource as f64 / h.max_resource as f64)
                 .sum::<f64>()
-                * plan.n_folds() as f64;
+                * plan.space().n_folds() as f64;
             let rungs: Vec<String> = schedule
                 .iter()
                 .enumerate()
@@ -66,16 +66,16 @@ pub fn expand(args: ExpandArgs) -> Result<(), Failure> {
                 h.resource.name(),
                 h.max_resource,
                 rungs.join("\n"),
-                total * plan.n_folds(),
+                total * plan.space().n_folds(),
                 h.resource.name(),
                 h.resource.name(),
-                listed * plan.n_folds()
+                listed * plan.space().n_folds()
             )
         }
         Search::Grid => "grid search: every combination of each model's values".to_string(),
         Search::Random(Budget::Total(n)) => format!(
             "random search: {n} trials in total (search.trials), spread over {} models",
-            plan.models.len()
+            plan.space().models().len()
         ),
         Search::Random(Budget::PerModel(n)) => {
             format!("random search: {n} trials per model (search.trials_per_model)")
@@ -87,23 +87,25 @@ pub fn expand(args: ExpandArgs) -> Result<(), Failure> {
         writeln!(
             out,
             "{}: {total} trials, {} folds each, {} rows of {}\n{how}{}",
-            plan.name,
-            plan.n_folds(),
-            plan.dataset.n_rows(),
-            plan.dataset.path.display(),
+            plan.name(),
+            plan.space().n_folds(),
+            plan.data().dataset().n_rows(),
+            plan.data().dataset().path.display(),
             pruning(&plan)
         )?;
-        if plan.search == Search::Grid || matches!(plan.search, Search::Random(_)) {
-            for (entry, count) in plan.models.iter().zip(&per_model) {
+        if plan.space().search() == Search::Grid
+            || matches!(plan.space().search(), Search::Random(_))
+        {
+            for (entry, count) in plan.space().models().iter().zip(&per_model) {
                 writeln!(out, "  {:<24} {count}", entry.name())?;
             }
         }
         writeln!(out, "{}", after_search(&plan))?;
         writeln!(out)?;
-        if let Search::Tpe(_) = plan.search {
+        if let Search::Tpe(_) = plan.space().search() {
             return out.flush();
         }
-        for (i, t) in TrialStream::new(&plan).enumerate() {
+        for (i, t) in TrialStream::new(plan.space()).enumerate() {
             if i % 4096 == 0 && interrupted() {
                 break;
             }
@@ -120,7 +122,7 @@ pub fn expand(args: ExpandArgs) -> Result<(), Failure> {
 /// Each model's parameters and where their values come from.
 fn space(plan: &Plan) -> String {
     let mut lines = Vec::new();
-    for entry in &plan.models {
+    for entry in plan.space().models() {
         let label = crate::expand::entry_label(entry.name(), &entry.label);
         let params: Vec<String> = entry
             .params
@@ -155,14 +157,14 @@ fn space(plan: &Plan) -> String {
 
 /// What fold pruning will do, if on.
 fn pruning(plan: &Plan) -> String {
-    match plan.prune {
+    match plan.space().prune() {
         None => String::new(),
         Some(p) => format!(
             "\nfold pruning (search.prune): after {} or more of {} folds, a trial stops once its running mean {} is worse \
              than the median of earlier trials at that fold count by more than {} (once {} trials are in that median)",
             crate::spec::PRUNE_MIN_FOLDS,
-            plan.n_folds(),
-            plan.primary.name(),
+            plan.space().n_folds(),
+            plan.space().primary().name(),
             p.margin,
             p.startup_trials
         ),
@@ -171,27 +173,27 @@ fn pruning(plan: &Plan) -> String {
 
 /// What happens after the search: the held-out test set and the refit.
 fn after_search(plan: &crate::spec::Plan) -> String {
-    let test = match &plan.test {
+    let test = match &plan.data().test() {
         None => "no test set".to_string(),
         Some(t) => match &t.source {
             TestSource::Split { fraction } => format!(
                 "test set: {} rows held out of the search (cv.test_fraction {fraction}), {} left for it",
                 t.rows.len(),
-                plan.train_rows.len()
+                plan.data().train_rows().len()
             ),
             TestSource::File { path, .. } => {
                 format!("test set: {} rows of {}", t.rows.len(), path.display())
             }
         },
     };
-    let refit = match plan.refit {
+    let refit = match plan.refit() {
         Refit::Best => "then the best trial is refitted on all training rows and saved",
         Refit::PerModel => {
             "then the best trial of each model is refitted on all training rows and saved"
         }
         Refit::None => "no refit (refit: none)",
     };
-    let budget = plan.time_budget.map_or(String::new(), |b| {
+    let budget = plan.time_budget().map_or(String::new(), |b| {
         format!(
             "; no trial starts after {} (search.time_budget; `sweep resume` runs the rest)",
             crate::spec::units::format_duration(b)

@@ -52,7 +52,7 @@ pub fn rerun(args: RerunArgs) -> Result<(), Failure> {
             recorded_path.display()
         ))
     })?;
-    let problems = before.shape_problems(&Layout::new(&plan).header());
+    let problems = before.shape_problems(&Layout::new(plan.space()).header());
     if !problems.is_empty() {
         return Err(InputError::new(format!(
             "{}: not a complete record of this run to compare against: {}",
@@ -61,15 +61,15 @@ pub fn rerun(args: RerunArgs) -> Result<(), Failure> {
         ))
         .into());
     }
-    if manifest.data.sha256 != plan.dataset.hash {
+    if manifest.data.sha256 != plan.data().dataset().hash {
         eprintln!(
             "warning: {} changed since the original run; metrics cannot match",
-            plan.dataset.path.display()
+            plan.data().dataset().path.display()
         );
     }
     let out = args
         .out
-        .unwrap_or_else(|| default_out_dir(&format!("{}-rerun", plan.name)));
+        .unwrap_or_else(|| default_out_dir(&format!("{}-rerun", plan.name())));
     run_fresh(
         Evaluator::new(plan),
         &out,

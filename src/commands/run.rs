@@ -71,10 +71,10 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         overrides: args.execution,
         shard: args.shard,
     })?;
-    crate::report::warn(&plan.dataset.warnings);
+    crate::report::warn(&plan.data().dataset().warnings);
     let out = match args.out {
         Some(_) => out,
-        None => default_out_dir(&plan.name),
+        None => default_out_dir(plan.name()),
     };
     Ok(run_fresh(Evaluator::new(plan), &out, output)?)
 }

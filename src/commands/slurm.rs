@@ -127,12 +127,12 @@ pub fn slurm(args: SlurmArgs) -> Result<(), Failure> {
             count: args.shards,
         }),
     })?;
-    crate::report::warn(&plan.dataset.warnings);
+    crate::report::warn(&plan.data().dataset().warnings);
     let out = absolute(
         &args
             .out
             .clone()
-            .unwrap_or_else(|| default_out_dir(&plan.name)),
+            .unwrap_or_else(|| default_out_dir(plan.name())),
     )?;
     let sweep = absolute(&args.sweep)?;
     let binary = std::env::current_exe().context("cannot find the sweep binary")?;
@@ -141,11 +141,11 @@ pub fn slurm(args: SlurmArgs) -> Result<(), Failure> {
     std::fs::create_dir_all(&logs).with_context(|| format!("cannot create {}", logs.display()))?;
     std::fs::create_dir_all(out.join(SHARDS))
         .with_context(|| format!("cannot create {}", out.join(SHARDS).display()))?;
-    let backend = match plan.execution.backend {
+    let backend = match plan.execution().backend {
         crate::spec::BackendSettings::Threads => Backend::Threads,
         crate::spec::BackendSettings::Processes(_) => Backend::Processes,
     };
-    let name = format!("sweep-{}", plan.name);
+    let name = format!("sweep-{}", plan.name());
 
     let mut array_options = vec![
         format!("--array=1-{}", args.shards),

@@ -71,7 +71,7 @@ struct FoldSet {
 
 impl FoldSet {
     fn new(plan: &Plan, folds: &[(Vec<usize>, Vec<usize>)]) -> FoldSet {
-        let ds = &plan.dataset;
+        let ds = &plan.data().dataset();
         let folds: Vec<FoldData> = folds
             .iter()
             .map(|(train, test)| FoldData {
@@ -87,7 +87,8 @@ impl FoldSet {
             .collect();
         FoldSet {
             caches: plan
-                .models
+                .space()
+                .models()
                 .iter()
                 .map(|_| folds.iter().map(|_| FoldCache::default()).collect())
                 .collect(),
@@ -126,26 +127,29 @@ fn largest_value(axis: &ParamAxis) -> Option<i64> {
 
 impl Evaluator {
     pub fn new(plan: Plan) -> Evaluator {
-        crate::models::svm::kernel_cache::set_budget(plan.execution.cache_memory_per_process());
+        crate::models::svm::kernel_cache::set_budget(plan.execution().cache_memory_per_process());
         let folds: Vec<_> = plan
-            .folds
+            .data()
+            .folds()
             .iter()
             .map(|f| (f.train.clone(), f.test.clone()))
             .collect();
         let full = FoldSet::new(&plan, &folds);
         // The shared seed follows the model and its preprocessing, not its parameters.
         let shared_seeds = plan
-            .models
+            .space()
+            .models()
             .iter()
             .map(|m| {
                 derive_seed(
-                    plan.seed,
+                    plan.space().seed(),
                     &format!("shared/{}", entry_label(m.name(), &m.label)),
                 )
             })
             .collect();
         let largest = plan
-            .models
+            .space()
+            .models()
             .iter()
             .map(|m| {
                 m.params
@@ -166,25 +170,28 @@ impl Evaluator {
     /// The folds a trial runs on: all training rows, or a halving rung's subsample of them (the same
     /// rows for every trial of the rung; a smaller rung's rows are among a larger one's).
     fn fold_set(&self, trial: &Trial) -> Option<Arc<FoldSet>> {
-        let (Some(stage), Search::Halving(h)) = (trial.stage, self.plan.search) else {
+        let (Some(stage), Search::Halving(h)) = (trial.stage, self.plan.space().search()) else {
             return None;
         };
-        if h.resource != Resource::Rows || stage.resource >= self.plan.train_rows.len() as u64 {
+        if h.resource != Resource::Rows
+            || stage.resource >= self.plan.data().train_rows().len() as u64
+        {
             return None;
         }
         let mut subsets = self.subsets.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((_, set)) = subsets.iter().find(|(rows, _)| *rows == stage.resource) {
             return Some(Arc::clone(set));
         }
-        let fraction = stage.resource as f64 / self.plan.train_rows.len() as f64;
+        let fraction = stage.resource as f64 / self.plan.data().train_rows().len() as f64;
         let folds: Vec<_> = self
             .plan
-            .folds
+            .data()
+            .folds()
             .iter()
             .enumerate()
             .map(|(k, f)| {
                 let mut rng = Xoshiro256PlusPlus::seed_from_u64(derive_seed(
-                    self.plan.seed,
+                    self.plan.space().seed(),
                     &format!("halving/rows/{k}"),
                 ));
                 let mut train = f.train.clone();
@@ -234,7 +241,7 @@ impl Evaluator {
     }
 
     fn entry(&self, trial: &Trial) -> Result<&crate::spec::ModelEntry, String> {
-        self.plan.models.get(trial.entry).ok_or_else(|| {
+        self.plan.space().models().get(trial.entry).ok_or_else(|| {
             format!(
                 "trial refers to model entry {} which the sweep does not have",
                 trial.entry
@@ -268,7 +275,7 @@ impl Evaluator {
             let matrices = match &fold.plain {
                 Some(plain) if entry.pipeline.keeps_plain_numbers() => Arc::clone(plain),
                 _ => {
-                    let features = &plan.dataset.features;
+                    let features = &plan.data().dataset().features;
                     set.encoded[k].get_or_compute(&entry.pipeline.cache_key(), || {
                         let (fitted, train) =
                             FittedPipeline::fit_transform(&entry.pipeline, features, &fold.train);
@@ -316,9 +323,10 @@ impl Evaluator {
                 ));
             }
         }
-        let scores = score_all(plan.metrics, truth, &predicted);
+        let scores = score_all(plan.space().metrics(), truth, &predicted);
         if let Some((metric, score)) = plan
-            .metrics
+            .space()
+            .metrics()
             .iter()
             .zip(&scores)
             .find(|(_, s)| !s.is_finite())
@@ -342,7 +350,7 @@ impl Evaluator {
         };
         let subset = self.fold_set(trial);
         let set = subset.as_deref().unwrap_or(&self.full);
-        let primary = plan.primary_index();
+        let primary = plan.space().primary_index();
         let n_folds = set.folds.len();
         let mut pruned = false;
         let folds: Vec<Result<FoldOutcome, String>> = match &trial.prune_bars {
@@ -362,7 +370,7 @@ impl Evaluator {
                     done.push(Ok(outcome));
                     let bar = bars.get(k).copied().unwrap_or(f64::NAN);
                     let mean = sum / (k + 1) as f64;
-                    if k + 1 < n_folds && plan.primary.better(bar, mean) {
+                    if k + 1 < n_folds && plan.space().primary().better(bar, mean) {
                         pruned = true;
                         break;
                     }
@@ -380,7 +388,7 @@ impl Evaluator {
             shared_times.push(shared);
             score_times.push(score);
         }
-        let (means, stds) = (0..plan.metrics.len())
+        let (means, stds) = (0..plan.space().metrics().len())
             .map(|m| mean_std(&per_fold.iter().map(|f| f[m]).collect::<Vec<_>>()))
             .unzip();
         let (mean_fit_time, std_fit_time) = mean_std(&fit_times);
@@ -392,7 +400,7 @@ impl Evaluator {
                 format!(
                     "pruned after {} of {n_folds} folds: mean {} worse than the median of earlier trials",
                     per_fold.len(),
-                    plan.primary.name()
+                    plan.space().primary().name()
                 )
             } else {
                 String::new()

@@ -14,7 +14,7 @@ use std::time::Instant;
 impl Evaluator {
     pub(super) fn refit(&self, trial: &Trial, folder: &ModelDir) -> Result<TrialRecord, String> {
         let plan = &self.plan;
-        let ds = &plan.dataset;
+        let ds = &plan.data().dataset();
         let entry = self.entry(trial)?;
         let family = entry.family;
         // Shared work grows only as far as this one configuration needs.
@@ -26,9 +26,12 @@ impl Evaluator {
         let seeds = self.seeds(trial);
         let started = Instant::now();
         let (fitted, shared) = measuring_shared_work(|| {
-            let (pipeline, x) =
-                FittedPipeline::fit_transform(&entry.pipeline, &ds.features, &plan.train_rows);
-            let y = ds.target.select(&plan.train_rows);
+            let (pipeline, x) = FittedPipeline::fit_transform(
+                &entry.pipeline,
+                &ds.features,
+                plan.data().train_rows(),
+            );
+            let y = ds.target.select(plan.data().train_rows());
             family
                 .fit(&params, x.view(), y.view(), seeds, &FoldCache::default())
                 .map(|predictor| (pipeline, predictor))
@@ -43,7 +46,7 @@ impl Evaluator {
                 params: trial.params.clone(),
                 seed: trial.seed,
                 data_sha256: ds.hash.clone(),
-                training_rows: plan.train_rows.len(),
+                training_rows: plan.data().train_rows().len(),
                 schema: ds.schema(),
             },
             pipeline,
@@ -52,7 +55,7 @@ impl Evaluator {
         folder.save(&model)?;
 
         let started = Instant::now();
-        let means = match &plan.test {
+        let means = match &plan.data().test() {
             None => Vec::new(),
             Some(test) => {
                 let features = test.features(ds);
@@ -73,7 +76,7 @@ impl Evaluator {
                     .view()
                     .as_slices()
                     .ok_or("test targets must be contiguous")?;
-                score_all(plan.metrics, truth, &predicted)
+                score_all(plan.space().metrics(), truth, &predicted)
             }
         };
         let mut record = TrialRecord::bare(trial, Status::Ok, String::new());

@@ -267,8 +267,8 @@ pub fn run(
     let (events, receiver): (Sender<Event>, Receiver<Event>) = mpsc::channel();
     let mut pool = Pool {
         init: ToWorker::Init {
-            plan: Box::new(evaluator.plan.request.clone()),
-            data_hash: evaluator.plan.dataset.hash.clone(),
+            plan: Box::new(evaluator.plan.request().clone()),
+            data_hash: evaluator.plan.data().dataset().hash.clone(),
             memory_limit: limits.memory_limit,
         },
         events,

@@ -42,12 +42,12 @@ pub fn main() -> Result<()> {
         .num_threads(1)
         .build_global()?;
     let evaluator = match Plan::build(*plan) {
-        Ok(plan) if plan.dataset.hash == data_hash => Evaluator::new(plan),
+        Ok(plan) if plan.data().dataset().hash == data_hash => Evaluator::new(plan),
         Ok(plan) => {
             let message = format!(
                 "{} changed since the sweep started (sha256 {} != {data_hash})",
-                plan.dataset.path.display(),
-                plan.dataset.hash
+                plan.data().dataset().path.display(),
+                plan.data().dataset().hash
             );
             return write_frame(&mut out, &FromWorker::InitError(message));
         }

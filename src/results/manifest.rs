@@ -182,10 +182,10 @@ impl Manifest {
         keys_fingerprint: String,
         previous: Option<&Manifest>,
     ) -> Manifest {
-        let ds = &plan.dataset;
+        let ds = &plan.data().dataset();
         let now = chrono::Local::now().to_rfc3339();
         let origin = plan.origin();
-        let config_file = if plan.request.sweep.in_manifest {
+        let config_file = if plan.request().sweep.in_manifest {
             previous.map_or_else(|| origin.to_path_buf(), |p| p.config_file.clone())
         } else {
             std::path::absolute(origin).unwrap_or_else(|_| origin.to_path_buf())
@@ -202,17 +202,17 @@ impl Manifest {
                 build_revision: option_env!("SWEEP_BUILD_REVISION").map(String::from),
             },
             status: RunStatus::Running,
-            name: plan.name.clone(),
-            config_revision: git_revision(&plan.request.sweep.base_dir),
+            name: plan.name().to_string(),
+            config_revision: git_revision(&plan.request().sweep.base_dir),
             config_file,
-            sweep: plan.as_written.clone(),
-            strategy: plan.search.strategy(),
-            execution: plan.execution.as_overrides(),
-            seed: plan.seed,
-            metric: plan.primary,
-            task: plan.task,
-            cv: plan.cv.clone(),
-            folds: plan.n_folds(),
+            sweep: plan.as_written().clone(),
+            strategy: plan.space().search().strategy(),
+            execution: plan.execution().as_overrides(),
+            seed: plan.space().seed(),
+            metric: plan.space().primary(),
+            task: plan.data().task(),
+            cv: plan.data().cv().clone(),
+            folds: plan.space().n_folds(),
             cores: cores(),
             started_at: previous.map_or(now, |p| p.started_at.clone()),
             resumed_at,
@@ -232,16 +232,17 @@ impl Manifest {
                 keys_fingerprint,
                 ..TrialCounts::default()
             },
-            refit: plan.refit,
-            test: plan.test.as_ref().map(|t| TestRecord {
+            refit: plan.refit(),
+            test: plan.data().test().as_ref().map(|t| TestRecord {
                 source: t.source.clone(),
                 rows: t.rows.len(),
             }),
             models: Vec::new(),
             proposal_lag: previous.and_then(|p| p.proposal_lag).or_else(|| {
-                (plan.search.is_adaptive() || plan.prune.is_some()).then_some(plan.execution.jobs)
+                (plan.space().search().is_adaptive() || plan.space().prune().is_some())
+                    .then_some(plan.execution().jobs)
             }),
-            shard: plan.shard,
+            shard: plan.space().shard(),
             merged: None,
         }
     }

@@ -9,7 +9,7 @@ use super::{complete_file_len, open_complete, write_atomic, TRIALS};
 use crate::evaluate::{Status, TrialRecord};
 use crate::metrics::Metric;
 use crate::search::{Outcome, Past, Recorded};
-use crate::spec::{Backend, Plan};
+use crate::spec::{Backend, Space};
 use crate::value::Value;
 use anyhow::{Context as _, Result};
 use std::fs::{File, OpenOptions};
@@ -40,13 +40,13 @@ fn param_cell(value: Option<&Value>) -> String {
 }
 
 impl Layout {
-    pub fn new(plan: &Plan) -> Layout {
-        let mut params: Vec<String> = plan
-            .models
+    pub fn new(space: &Space) -> Layout {
+        let mut params: Vec<String> = space
+            .models()
             .iter()
             .flat_map(|m| m.params.iter().map(|(n, _)| n.clone()))
             .collect();
-        if let crate::spec::Search::Halving(h) = plan.search {
+        if let crate::spec::Search::Halving(h) = space.search() {
             if let crate::spec::Resource::Param(name) = h.resource {
                 params.push(name.to_string());
             }
@@ -55,10 +55,10 @@ impl Layout {
         params.dedup();
         Layout {
             params,
-            metrics: plan.metrics.to_vec(),
-            primary: plan.primary,
-            folds: plan.n_folds(),
-            staged: matches!(plan.search, crate::spec::Search::Halving(_)),
+            metrics: space.metrics().to_vec(),
+            primary: space.primary(),
+            folds: space.n_folds(),
+            staged: matches!(space.search(), crate::spec::Search::Halving(_)),
         }
     }
 
@@ -329,15 +329,15 @@ impl TrialsTable {
 }
 
 /// trials.csv's columns checked for replaying trials: the primary metric's mean and every fold.
-fn recorded_columns(header: &[impl AsRef<str>], plan: &Plan) -> Result<TrialColumns> {
-    let columns = TrialColumns::resolve_with(header, plan.primary)
+fn recorded_columns(header: &[impl AsRef<str>], space: &Space) -> Result<TrialColumns> {
+    let columns = TrialColumns::resolve_with(header, space.primary())
         .map_err(|e| anyhow::anyhow!("{TRIALS}: {e}"))?;
-    if columns.folds(plan.primary) != plan.n_folds() {
+    if columns.folds(space.primary()) != space.n_folds() {
         anyhow::bail!(
             "{TRIALS} has {} fold columns of {} where the sweep has {} folds",
-            columns.folds(plan.primary),
-            plan.primary.name(),
-            plan.n_folds()
+            columns.folds(space.primary()),
+            space.primary().name(),
+            space.n_folds()
         );
     }
     Ok(columns)
@@ -347,13 +347,13 @@ fn recorded_columns(header: &[impl AsRef<str>], plan: &Plan) -> Result<TrialColu
 pub fn recorded_trial(
     columns: &TrialColumns,
     row: &(impl Cells + ?Sized),
-    plan: &Plan,
+    space: &Space,
 ) -> Result<Recorded> {
     let key = columns.key(row);
     let bad = |what: &str| anyhow::anyhow!("{TRIALS}: trial `{key}` has an unreadable {what}");
     let label = key.split('(').next().unwrap_or("");
-    let entry = plan
-        .models
+    let entry = space
+        .models()
         .iter()
         .position(|m| crate::expand::entry_label(m.name(), &m.label) == label)
         .ok_or_else(|| bad("model"))?;
@@ -376,21 +376,21 @@ pub fn recorded_trial(
             outcome: Some(Outcome {
                 status,
                 score: (status == Status::Ok)
-                    .then(|| columns.mean(row, plan.primary))
+                    .then(|| columns.mean(row, space.primary()))
                     .flatten(),
-                splits: columns.splits(row, plan.primary),
+                splits: columns.splits(row, space.primary()),
             }),
         },
     })
 }
 
 /// The finished trials of a table, as an adaptive search (or pruning) replays them on resume.
-pub fn recorded_trials(table: &TrialsTable, plan: &Plan) -> Result<Vec<Recorded>> {
-    let columns = recorded_columns(&table.header, plan)?;
+pub fn recorded_trials(table: &TrialsTable, space: &Space) -> Result<Vec<Recorded>> {
+    let columns = recorded_columns(&table.header, space)?;
     table
         .rows
         .iter()
-        .map(|row| recorded_trial(&columns, row, plan))
+        .map(|row| recorded_trial(&columns, row, space))
         .collect()
 }
 

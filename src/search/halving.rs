@@ -7,7 +7,7 @@ use super::{History, Proposal, Proposer};
 use crate::evaluate::Status;
 use crate::expand::{Stage, TrialStream};
 use crate::metrics::Metric;
-use crate::spec::{Plan, Resource, Rung};
+use crate::spec::{Resource, Rung, Space};
 use crate::value::Value;
 
 pub struct Halving {
@@ -23,8 +23,8 @@ pub struct Halving {
 }
 
 impl Halving {
-    pub fn new(plan: &Plan, settings: crate::spec::Halving) -> Halving {
-        let candidates: Vec<_> = TrialStream::new(plan)
+    pub fn new(space: &Space, settings: crate::spec::Halving) -> Halving {
+        let candidates: Vec<_> = TrialStream::new(space)
             .map(|t| (t.entry, t.params))
             .collect();
         let rungs = settings.schedule(candidates.len());
@@ -38,7 +38,7 @@ impl Halving {
             .collect();
         Halving {
             resource: settings.resource,
-            metric: plan.primary,
+            metric: space.primary(),
             chosen: vec![(0..candidates.len()).collect()],
             candidates,
             rungs,

@@ -14,7 +14,7 @@ pub mod tpe;
 
 use crate::evaluate::{Job, Status, TrialRecord};
 use crate::expand::{Stage, Trial, TrialStream};
-use crate::spec::{Plan, Resource, Search};
+use crate::spec::{Resource, Search, Space};
 use crate::value::Value;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -195,7 +195,7 @@ impl Proposer for Streamed {
 /// The source of a search that learns: proposals from a strategy, recorded trials of a resumed run
 /// replayed into its history (not run again), pruning bars attached.
 pub struct Adaptive<'a> {
-    plan: &'a Plan,
+    space: &'a Space,
     proposer: Box<dyn Proposer + 'a>,
     history: History,
     prune: Option<prune::Bars>,
@@ -239,9 +239,9 @@ impl TrialSource for Adaptive<'_> {
                 self.done = true;
                 return Next::Done;
             };
-            let mut trial = Trial::new(self.plan, index, proposal.entry, proposal.params);
+            let mut trial = Trial::new(self.space, index, proposal.entry, proposal.params);
             trial.stage = proposal.stage;
-            if let (Some(stage), Search::Halving(h)) = (proposal.stage, self.plan.search) {
+            if let (Some(stage), Search::Halving(h)) = (proposal.stage, self.space.search()) {
                 // A rows rung is not in the parameters; the key tells the rungs apart. The seed stays
                 // the configuration's.
                 if h.resource == Resource::Rows {
@@ -258,7 +258,7 @@ impl TrialSource for Adaptive<'_> {
     }
 
     fn observe(&mut self, record: &TrialRecord) {
-        let outcome = Outcome::of(record, self.plan.primary_index());
+        let outcome = Outcome::of(record, self.space.primary_index());
         self.history.finish(&record.trial, outcome);
     }
 }
@@ -272,20 +272,20 @@ pub struct Recorded {
 /// The source for a run of `plan`: `lag` is the number of jobs the run started with; `recorded`
 /// are the trials a resumed run already has (skipped); `skip` the keys a listed search skips.
 pub fn source<'a>(
-    plan: &'a Plan,
+    space: &'a Space,
     lag: usize,
     recorded: Vec<Recorded>,
     skip: HashSet<u64>,
 ) -> Box<dyn TrialSource + 'a> {
     let lag = lag.max(1);
-    let proposer: Box<dyn Proposer + 'a> = match plan.search {
-        Search::Tpe(settings) => Box::new(tpe::Tpe::new(plan, settings, lag)),
-        Search::Halving(settings) => Box::new(halving::Halving::new(plan, settings)),
-        Search::Grid | Search::Random(_) if plan.prune.is_some() => {
-            Box::new(Streamed(TrialStream::new(plan)))
+    let proposer: Box<dyn Proposer + 'a> = match space.search() {
+        Search::Tpe(settings) => Box::new(tpe::Tpe::new(space, settings, lag)),
+        Search::Halving(settings) => Box::new(halving::Halving::new(space, settings)),
+        Search::Grid | Search::Random(_) if space.prune().is_some() => {
+            Box::new(Streamed(TrialStream::new(space)))
         }
         Search::Grid | Search::Random(_) => {
-            let stream = TrialStream::new(plan)
+            let stream = TrialStream::new(space)
                 .filter(move |t| !skip.contains(&crate::seed::key_hash(&t.key)));
             return Box::new(Listed(stream.map(Job::Trial)));
         }
@@ -295,10 +295,10 @@ pub fn source<'a>(
         history.put(r.index, r.past);
     }
     Box::new(Adaptive {
-        plan,
+        space,
         proposer,
         history,
-        prune: plan.prune.map(|p| prune::Bars::new(p, plan)),
+        prune: space.prune().map(|p| prune::Bars::new(p, space)),
         next_index: 0,
         lag,
         done: false,
@@ -328,7 +328,11 @@ impl TrialSource for Budgeted<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::testing::plan;
+
+    /// The trials of a sweep, planned without a table (100 rows of two classes, two folds).
+    fn plan(yaml: &str) -> Space {
+        crate::spec::testing::space(yaml, crate::data::Task::Classification, 100, 2)
+    }
 
     /// A toy objective: svm is best near c = 10 (in log space), trees are poor.
     fn score(trial: &Trial) -> f64 {
@@ -343,8 +347,8 @@ mod tests {
 
     /// Runs a search to the end with `jobs` trials in flight, finishing the newest first (`lifo`) or
     /// the oldest first; returns every trial in index order.
-    fn drive(plan: &Plan, jobs: usize, lifo: bool) -> Vec<Trial> {
-        let mut source = source(plan, jobs, Vec::new(), HashSet::new());
+    fn drive(space: &Space, jobs: usize, lifo: bool) -> Vec<Trial> {
+        let mut source = source(space, jobs, Vec::new(), HashSet::new());
         let mut running: Vec<Trial> = Vec::new();
         let mut all = Vec::new();
         loop {
@@ -369,8 +373,8 @@ mod tests {
                 running.remove(0)
             };
             let mut record = TrialRecord::bare(&trial, Status::Ok, String::new());
-            record.means = vec![score(&trial); plan.metrics.len()];
-            record.splits = vec![score(&trial); plan.n_folds()];
+            record.means = vec![score(&trial); space.metrics().len()];
+            record.splits = vec![score(&trial); space.n_folds()];
             source.observe(&record);
             all.push(trial);
         }
@@ -459,7 +463,7 @@ mod tests {
         for t in first.iter().rev() {
             let mut record = TrialRecord::bare(t, Status::Ok, String::new());
             let depth = t.params[0].1.as_f64().unwrap();
-            record.means = vec![-depth; p.metrics.len()];
+            record.means = vec![-depth; p.metrics().len()];
             source.observe(&record);
         }
         let Next::Job(next) = source.next() else {

@@ -6,7 +6,7 @@
 use super::History;
 use crate::evaluate::Status;
 use crate::metrics::Metric;
-use crate::spec::{Plan, Prune, PRUNE_MIN_FOLDS};
+use crate::spec::{Prune, Space, PRUNE_MIN_FOLDS};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
@@ -77,11 +77,11 @@ pub struct Bars {
 }
 
 impl Bars {
-    pub fn new(settings: Prune, plan: &Plan) -> Bars {
-        let folds = plan.n_folds();
+    pub fn new(settings: Prune, space: &Space) -> Bars {
+        let folds = space.n_folds();
         Bars {
             settings,
-            metric: plan.primary,
+            metric: space.primary(),
             folds,
             medians: (0..folds).map(|_| RunningMedian::default()).collect(),
             counted: 0,

@@ -11,7 +11,7 @@ use super::{History, Proposal, Proposer};
 use crate::evaluate::Status;
 use crate::expand::sample;
 use crate::seed::{derive_seed, key_hash};
-use crate::spec::{Axis, Plan};
+use crate::spec::{Axis, Space};
 use crate::value::Value;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -22,7 +22,7 @@ const CANDIDATES: usize = 24;
 const FRESH_ATTEMPTS: usize = 200;
 
 pub struct Tpe<'a> {
-    plan: &'a Plan,
+    space: &'a Space,
     settings: crate::spec::Tpe,
     lag: usize,
     /// Per model entry, its parameters' dimensions.
@@ -80,14 +80,14 @@ struct Split {
 }
 
 impl<'a> Tpe<'a> {
-    pub fn new(plan: &'a Plan, settings: crate::spec::Tpe, lag: usize) -> Tpe<'a> {
-        let spaces = plan
-            .models
+    pub fn new(space: &'a Space, settings: crate::spec::Tpe, lag: usize) -> Tpe<'a> {
+        let spaces = space
+            .models()
             .iter()
             .map(|m| m.params.iter().map(|(_, axis)| dim(axis)).collect())
             .collect();
         Tpe {
-            plan,
+            space,
             settings,
             lag,
             spaces,
@@ -106,7 +106,7 @@ impl<'a> Tpe<'a> {
             };
             match (outcome.status, outcome.score) {
                 (Status::Ok, Some(score)) if !score.is_nan() => {
-                    complete.push((self.plan.primary.loss(score), i))
+                    complete.push((self.space.primary().loss(score), i))
                 }
                 (Status::Pruned, _) => pruned.push(i),
                 _ => {}
@@ -146,16 +146,16 @@ impl<'a> Tpe<'a> {
     }
 
     fn random(&self, entry: Option<usize>, rng: &mut Xoshiro256PlusPlus) -> Proposal {
-        let entry = entry.unwrap_or_else(|| rng.gen_range(0..self.plan.models.len()));
+        let entry = entry.unwrap_or_else(|| rng.gen_range(0..self.space.models().len()));
         Proposal {
             entry,
-            params: sample(&self.plan.models[entry].params, rng),
+            params: sample(&self.space.models()[entry].params, rng),
             stage: None,
         }
     }
 
     fn key_of(&self, p: &Proposal) -> u64 {
-        let m = &self.plan.models[p.entry];
+        let m = &self.space.models()[p.entry];
         key_hash(&crate::expand::trial_key(m.name(), &m.label, &p.params))
     }
 
@@ -196,7 +196,7 @@ impl Proposer for Tpe<'_> {
             return None;
         }
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(derive_seed(
-            self.plan.search_seed,
+            self.space.search_seed(),
             &format!("tpe/{index}"),
         ));
         let split = if index < self.settings.startup_trials {
@@ -211,7 +211,7 @@ impl Proposer for Tpe<'_> {
         };
         let past = |i: &usize| history.get(*i).expect("split indices were proposed");
         // The family first, as a categorical parameter of its own.
-        let models = self.plan.models.len();
+        let models = self.space.models().len();
         let entry = if models == 1 {
             0
         } else {
@@ -223,7 +223,7 @@ impl Proposer for Tpe<'_> {
                 as usize
         };
         // Then its parameters, from the trials of that family only.
-        let axes = &self.plan.models[entry].params;
+        let axes = &self.space.models()[entry].params;
         let obs = |ids: &[usize]| -> Vec<Vec<f64>> {
             ids.iter()
                 .map(past)

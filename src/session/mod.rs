@@ -34,16 +34,16 @@ pub struct Output {
 /// Runs every trial of a plan into a new results folder.
 pub fn run_fresh(evaluator: Evaluator, out: &Path, output: Output) -> Result<()> {
     let plan = &evaluator.plan;
-    let (total, fingerprint) = count_and_fingerprint(plan)?;
+    let (total, fingerprint) = count_and_fingerprint(plan.space())?;
     let _lock = lock_run_dir(out)?;
     refuse_existing_run(out)?;
     // The manifest comes first: a folder that has one can always be resumed.
     let mut manifest = Manifest::new(plan, total, fingerprint, None);
     manifest.write(out, RunStatus::Running)?;
-    let snapshot = if plan.request.sweep.in_manifest {
-        serde_json::to_string_pretty(&plan.as_written)?
+    let snapshot = if plan.request().sweep.in_manifest {
+        serde_json::to_string_pretty(&plan.as_written())?
     } else {
-        plan.request.sweep.text.clone()
+        plan.request().sweep.text.clone()
     };
     write_atomic(&out.join(CONFIG), snapshot.as_bytes())?;
     let resumption = Resumption::none(plan);
@@ -84,7 +84,7 @@ impl Resumption {
         Resumption {
             recorded: Vec::new(),
             skip: HashSet::new(),
-            standings: Standings::new(plan.primary),
+            standings: Standings::new(plan.space().primary()),
         }
     }
 }
@@ -104,12 +104,12 @@ pub fn run_trials(
     let quiet = output.quiet;
     let clock = Instant::now();
     let plan = &evaluator.plan;
-    let ex = plan.execution;
+    let ex = plan.execution();
     manifest.write(out, RunStatus::Running)?;
 
     let mut writer = TrialsWriter::open(
         out,
-        Layout::new(plan),
+        Layout::new(plan.space()),
         manifest.epoch(),
         ex.backend.backend(),
     )?;
@@ -117,16 +117,16 @@ pub fn run_trials(
         manifest.trials.total,
         already_done,
         best,
-        plan.primary,
-        plan.primary_index(),
+        plan.space().primary(),
+        plan.space().primary_index(),
         quiet,
     );
     let mut failed_here = 0;
     let lag = manifest.proposal_lag.unwrap_or(ex.jobs);
-    let mut source = search::source(plan, lag, resumption.recorded, resumption.skip);
+    let mut source = search::source(plan.space(), lag, resumption.recorded, resumption.skip);
     let mut standings = resumption.standings;
     // The budget is checked when a trial would start and when one finishes.
-    if let Some(budget) = plan.time_budget {
+    if let Some(budget) = plan.time_budget() {
         source = Box::new(Budgeted {
             inner: source,
             clock,
@@ -139,8 +139,8 @@ pub fn run_trials(
             failed_here += 1;
         }
         progress.record(&record);
-        standings.offer_record(&record, plan.metrics);
-        Ok(match (ex.max_failures, plan.time_budget) {
+        standings.offer_record(&record, plan.space().metrics());
+        Ok(match (ex.max_failures, plan.time_budget()) {
             (Some(limit), _) if failed_here >= limit => Flow::Stop,
             (_, Some(budget)) if clock.elapsed() >= budget => Flow::Drain,
             _ => Flow::Continue,
@@ -151,15 +151,15 @@ pub fn run_trials(
     let (mut ending, _) = execute::run(evaluator, source.as_mut(), ex.backend, ex.jobs, &mut sink)?;
     writer.sync()?;
     progress.finish();
-    let mut board = write_leaderboard(out, plan.primary, &[])?;
+    let mut board = write_leaderboard(out, plan.space().primary(), &[])?;
     // A shard does not know the sweep's best: `sweep merge` ranks the whole sweep.
-    if matches!(ending, Ending::Finished | Ending::Drained) && plan.shard.is_none() {
+    if matches!(ending, Ending::Finished | Ending::Drained) && plan.space().shard().is_none() {
         let (models, refit_ending) = refit::refit_models(evaluator, out, &standings, quiet)?;
         if refit_ending != Ending::Finished {
             ending = refit_ending;
         }
         if models.iter().any(|m| !m.test.is_empty()) {
-            board = write_leaderboard(out, plan.primary, &models)?;
+            board = write_leaderboard(out, plan.space().primary(), &models)?;
         }
         manifest.models = models;
     }
@@ -185,8 +185,12 @@ pub fn run_trials(
     };
 
     if !quiet {
-        say(&top_table(&board.top, plan.primary, 5));
-        say(&refit::summary(&manifest.models, out, plan.primary));
+        say(&top_table(&board.top, plan.space().primary(), 5));
+        say(&refit::summary(
+            &manifest.models,
+            out,
+            plan.space().primary(),
+        ));
     }
     let pruned = if counts.pruned > 0 {
         format!(", {} pruned", counts.pruned)
@@ -205,7 +209,7 @@ pub fn run_trials(
         Ending::Finished => say(&format!("{summary}\nresults: {}\n{report}", out.display())),
         Ending::Drained => say(&format!(
             "time budget {} reached: no more trials started\n{summary}\nresults: {} (run the rest with `sweep resume {}`)\n{report}",
-            crate::spec::units::format_duration(plan.time_budget.unwrap_or_default()),
+            crate::spec::units::format_duration(plan.time_budget().unwrap_or_default()),
             out.display(),
             out.display()
         )),

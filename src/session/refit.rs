@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
-/// Refits and saves the configurations `plan.refit` asks for, chosen from the `standings` of the
+/// Refits and saves the configurations `plan.refit()` asks for, chosen from the `standings` of the
 /// run's trials, into `out`.
 pub fn refit_models(
     evaluator: &Arc<Evaluator>,
@@ -29,7 +29,7 @@ pub fn refit_models(
     quiet: bool,
 ) -> Result<(Vec<RefitRecord>, Ending)> {
     let plan = &evaluator.plan;
-    let per_model = match plan.refit {
+    let per_model = match plan.refit() {
         Refit::None => return Ok((Vec::new(), Ending::Finished)),
         Refit::Best => false,
         Refit::PerModel => true,
@@ -41,15 +41,19 @@ pub fn refit_models(
     for c in chosen {
         let key = &c.trial.key;
         let folder = ModelDir::of_key(out, key);
-        match folder.holding(key, &plan.dataset.hash) {
+        match folder.holding(key, &plan.data().dataset().hash) {
             Some(card) => {
                 finished.insert(key.clone(), record_of(&card, &folder, out));
             }
             None => {
                 // The key stays the recorded one (a halving rung's `@rows=` included), the seed is
                 // the configuration's, and nothing of the search (stage, pruning bars) carries over.
-                let mut trial =
-                    Trial::new(plan, c.trial.index, c.trial.entry, c.trial.params.clone());
+                let mut trial = Trial::new(
+                    plan.space(),
+                    c.trial.index,
+                    c.trial.entry,
+                    c.trial.params.clone(),
+                );
                 trial.key = key.clone();
                 to_run.push(Job::Refit { trial, folder });
             }
@@ -61,7 +65,7 @@ pub fn refit_models(
             eprintln!(
                 "refitting {} on all {} training rows",
                 plural(to_run.len(), "model"),
-                plan.train_rows.len()
+                plan.data().train_rows().len()
             );
         }
         let mut ran: Vec<TrialRecord> = Vec::new();
@@ -69,7 +73,7 @@ pub fn refit_models(
             ran.push(record);
             Ok(Flow::Continue)
         };
-        let ex = plan.execution;
+        let ex = plan.execution();
         ending = execute::run_listed(evaluator, to_run, ex.backend, ex.jobs, &mut sink)?.0;
         for record in ran {
             let ranked = chosen.iter().find(|c| c.trial.key == record.trial.key);
@@ -157,7 +161,7 @@ fn write_card(
             (spec.name.to_string(), value.to_json())
         })
         .collect();
-    let features = plan.dataset.feature_names();
+    let features = plan.data().dataset().feature_names();
     let card = ModelCard {
         format_version: FORMAT_VERSION,
         tool_version: info.tool_version.clone(),
@@ -193,13 +197,14 @@ fn write_card(
             .map(|&(m, v)| (columns::mean_test(m), v))
             .collect(),
         test: plan
-            .metrics
+            .space()
+            .metrics()
             .iter()
             .zip(&record.means)
             .map(|(&m, &v)| (columns::held_out(m), v))
             .collect(),
-        test_set: plan.test.as_ref().map(|t| t.source.clone()),
-        data_path: plan.dataset.path.clone(),
+        test_set: plan.data().test().as_ref().map(|t| t.source.clone()),
+        data_path: plan.data().dataset().path.clone(),
         data_sha256: info.data_sha256.clone(),
         training_rows: info.training_rows,
         refit_seconds: record.mean_fit_time + record.mean_shared_fit_time,

@@ -74,33 +74,33 @@ pub fn resume(dir: &Path, args: ResumeOptions) -> Result<(), Failure> {
         overrides: manifest.execution.then(&args.execution),
         shard: manifest.shard,
     })?;
-    let adaptive = plan.search.is_adaptive();
+    let adaptive = plan.space().search().is_adaptive();
     if adaptive && args.retry_failed {
         return Err(InputError::new(format!(
             "{}: --retry-failed cannot be used with `strategy: {}`: later trials were proposed knowing \
              those failed; start a new run with another --out instead",
             dir.display(),
-            plan.search.name()
+            plan.space().search().name()
         ))
         .into());
     }
     // One pass over the expansion gives the trial set, its size and its fingerprint; an adaptive
     // search's trials are not known in advance, so its recorded rows are all kept.
     let (wanted, total, fingerprint) = if adaptive {
-        let (total, fingerprint) = count_and_fingerprint(&plan)?;
+        let (total, fingerprint) = count_and_fingerprint(plan.space())?;
         (None, total, fingerprint)
     } else {
-        let wanted: HashSet<u64> = key_hashes(&plan)?.into_iter().collect();
+        let wanted: HashSet<u64> = key_hashes(plan.space())?.into_iter().collect();
         let (total, fingerprint) = fingerprint(wanted.iter().copied());
         (Some(wanted), total, fingerprint)
     };
 
     let mut changes = Vec::new();
-    let data_changed = manifest.data.sha256 != plan.dataset.hash;
+    let data_changed = manifest.data.sha256 != plan.data().dataset().hash;
     if data_changed {
         changes.push(format!(
             "the data file {} changed (other sha256)",
-            plan.dataset.path.display()
+            plan.data().dataset().path.display()
         ));
     }
     if manifest.trials.keys_fingerprint != fingerprint {
@@ -115,7 +115,7 @@ pub fn resume(dir: &Path, args: ResumeOptions) -> Result<(), Failure> {
              each other, so none can be kept; start a new run with another --out",
             dir.display(),
             changes.join("; "),
-            plan.search.name()
+            plan.space().search().name()
         ))
         .into());
     }
@@ -129,7 +129,7 @@ pub fn resume(dir: &Path, args: ResumeOptions) -> Result<(), Failure> {
         .into());
     }
 
-    let layout = Layout::new(&plan);
+    let layout = Layout::new(plan.space());
     let trials_path = dir.join(TRIALS);
     let mut table = if trials_path.exists() {
         drop_torn_tail(&trials_path)?;
@@ -164,9 +164,9 @@ pub fn resume(dir: &Path, args: ResumeOptions) -> Result<(), Failure> {
     if table.rows.len() != before || table.header != header {
         rewrite_trials(dir, &table.relayout(header))?;
     }
-    let best = best_recorded(&table, &columns, plan.primary);
-    let recorded = if adaptive || plan.prune.is_some() {
-        recorded_trials(&table, &plan)
+    let best = best_recorded(&table, &columns, plan.space().primary());
+    let recorded = if adaptive || plan.space().prune().is_some() {
+        recorded_trials(&table, plan.space())
             .map_err(|e| InputError::new(format!("{}: {e:#}", dir.display())))?
     } else {
         Vec::new()
@@ -209,18 +209,18 @@ fn standings_of(
     columns: &TrialColumns,
     plan: &Plan,
 ) -> anyhow::Result<Standings> {
-    let mut standings = Standings::new(plan.primary);
+    let mut standings = Standings::new(plan.space().primary());
     for row in &table.rows {
-        let Some(score) = columns.score(row, plan.primary) else {
+        let Some(score) = columns.score(row, plan.space().primary()) else {
             continue;
         };
         let rung = columns.rung(row).unwrap_or(0);
         if !standings.would_take(columns.model(row), rung, score, columns.key(row)) {
             continue;
         }
-        let recorded = recorded_trial(columns, row, plan)?;
+        let recorded = recorded_trial(columns, row, plan.space())?;
         let mut trial = Trial::new(
-            plan,
+            plan.space(),
             recorded.index,
             recorded.past.entry,
             recorded.past.params,

@@ -1,7 +1,8 @@
 //! The search strategy, checked: grid, random, TPE or successive halving, with fold pruning.
 
+use super::build::{At, InFile};
 use super::sweep_file::{RawSearch, Strategy};
-use super::{At, InFile, ModelEntry};
+use super::ModelEntry;
 use crate::error::InputError;
 use crate::value::{Kind, ParamSpec};
 
