@@ -76,6 +76,27 @@ const INFO: FamilyInfo = FamilyInfo {
     probabilities: false,
 };
 
+/// A trial's settings, read once from its parameters.
+struct Settings {
+    fit_intercept: bool,
+    alpha: f64,
+    l1_ratio: f64,
+    max_iterations: usize,
+    tol: f64,
+}
+
+impl Settings {
+    fn read(p: &Params) -> Result<Settings, String> {
+        Ok(Settings {
+            fit_intercept: p.bool("fit_intercept")?,
+            alpha: p.f64("alpha")?,
+            l1_ratio: p.f64("l1_ratio")?,
+            max_iterations: p.usize("max_iterations")?,
+            tol: p.f64("tol")?,
+        })
+    }
+}
+
 impl ModelFamily for ElasticNetFamily {
     fn info(&self) -> &'static FamilyInfo {
         &INFO
@@ -90,21 +111,16 @@ impl ModelFamily for ElasticNetFamily {
         cache: &FoldCache,
     ) -> Result<Box<dyn Predictor>, String> {
         let values = value_targets(y, self.name())?;
-        let intercept = p.bool("fit_intercept")?;
+        let s = Settings::read(p)?;
+        let intercept = s.fit_intercept;
         let moments = cache.get_or_compute(&format!("centred moments {intercept}"), || {
             CenteredMoments::new(x, values, intercept)
         });
         let penalty = Penalty {
-            l1: p.f64("alpha")? * p.f64("l1_ratio")?,
-            l2: p.f64("alpha")? * (1.0 - p.f64("l1_ratio")?),
+            l1: s.alpha * s.l1_ratio,
+            l2: s.alpha * (1.0 - s.l1_ratio),
         };
-        let coef = coordinate_descent(
-            &moments,
-            x.nrows(),
-            penalty,
-            p.usize("max_iterations")?,
-            p.f64("tol")?,
-        );
+        let coef = coordinate_descent(&moments, x.nrows(), penalty, s.max_iterations, s.tol);
         Ok(Box::new(Linear::from_centered(&moments, coef)?))
     }
 

@@ -142,6 +142,25 @@ const INFO: FamilyInfo = FamilyInfo {
     probabilities: true,
 };
 
+/// A trial's settings, read once from its parameters.
+struct Settings {
+    alpha: f64,
+    max_iterations: usize,
+    fit_intercept: bool,
+    tol: f64,
+}
+
+impl Settings {
+    fn read(p: &Params) -> Result<Settings, String> {
+        Ok(Settings {
+            alpha: p.f64("alpha")?,
+            max_iterations: p.usize("max_iterations")?,
+            fit_intercept: p.bool("fit_intercept")?,
+            tol: p.f64("tol")?,
+        })
+    }
+}
+
 impl ModelFamily for LogisticRegressionFamily {
     fn info(&self) -> &'static FamilyInfo {
         &INFO
@@ -156,10 +175,15 @@ impl ModelFamily for LogisticRegressionFamily {
         _cache: &FoldCache,
     ) -> Result<Box<dyn Predictor>, String> {
         let (labels, n_classes) = class_targets(y, self.name())?;
-        let alpha = p.f64("alpha")?;
-        let iterations = p.usize("max_iterations")? as u64;
-        let intercept = p.bool("fit_intercept")?;
-        let tolerance = p.f64("tol")? * x.nrows() as f64;
+        let Settings {
+            alpha,
+            max_iterations,
+            fit_intercept,
+            tol,
+        } = Settings::read(p)?;
+        let iterations = max_iterations as u64;
+        let intercept = fit_intercept;
+        let tolerance = tol * x.nrows() as f64;
         let dataset = DatasetBase::new(x, labels);
         // The binary and multinomial builders are different types with the same settings.
         macro_rules! fit_with {

@@ -168,17 +168,31 @@ fn positive_classes(n_classes: usize) -> Vec<usize> {
     }
 }
 
-fn kernel_of(p: &Params) -> Result<Kernel, String> {
-    let gamma = p.f64("gamma")?;
-    Ok(match p.str("kernel")?.as_str() {
-        "rbf" => Kernel::Rbf { gamma },
-        "linear" => Kernel::Linear,
-        _ => Kernel::Polynomial {
-            gamma,
-            coef0: p.f64("coef0")?,
-            degree: p.usize("degree")? as i32,
-        },
-    })
+/// A trial's settings, read once from its parameters.
+struct Settings {
+    kernel: Kernel,
+    c: f64,
+    tol: f64,
+}
+
+impl Settings {
+    fn read(p: &Params) -> Result<Settings, String> {
+        let gamma = p.f64("gamma")?;
+        let kernel = match p.str("kernel")?.as_str() {
+            "rbf" => Kernel::Rbf { gamma },
+            "linear" => Kernel::Linear,
+            _ => Kernel::Polynomial {
+                gamma,
+                coef0: p.f64("coef0")?,
+                degree: p.usize("degree")? as i32,
+            },
+        };
+        Ok(Settings {
+            kernel,
+            c: p.f64("c")?,
+            tol: p.f64("tol")?,
+        })
+    }
 }
 
 const INFO: FamilyInfo = FamilyInfo {
@@ -207,8 +221,7 @@ impl ModelFamily for SvmFamily {
         cache: &FoldCache,
     ) -> Result<Box<dyn Predictor>, String> {
         let (labels, n_classes) = class_targets(y, self.name())?;
-        let kernel = kernel_of(p)?;
-        let (c, tol) = (p.f64("c")?, p.f64("tol")?);
+        let Settings { kernel, c, tol } = Settings::read(p)?;
         let rows = cache.get_or_compute(&format!("svm-kernel {kernel:?}"), || {
             SharedKernel::new(kernel, x)
         });

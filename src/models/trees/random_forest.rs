@@ -115,6 +115,7 @@ impl ModelFamily for RandomForestFamily {
         let task = target.task();
         let tree = cart_params(p, task, x.ncols())?;
         let (bootstrap, max_samples) = (p.bool("bootstrap")?, p.f64("max_samples")?);
+        let n_estimators = p.usize("n_estimators")?;
         // Trials differing only in n_estimators, max_depth or min_samples_split read prefixes of one
         // set of unlimited trees, seeded from the shared seed and the parameters that shape them.
         let shape = ForestParams {
@@ -126,7 +127,7 @@ impl ModelFamily for RandomForestFamily {
         };
         let key = format!("forest {shape:?}");
         let params = ForestParams {
-            n_estimators: p.usize("n_estimators")?,
+            n_estimators,
             tree,
             bootstrap,
             max_samples,
