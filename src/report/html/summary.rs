@@ -1,0 +1,213 @@
+//! The summary table: what ran, on what data, how it was judged, and how it ended.
+
+use super::*;
+
+fn cv_text(cv: &CvPlan) -> String {
+    match cv {
+        CvPlan::KFold {
+            folds,
+            stratified,
+            shuffle,
+        } => format!(
+            "{folds}-fold{}{}",
+            if *stratified { ", stratified" } else { "" },
+            if *shuffle { ", shuffled" } else { "" }
+        ),
+        CvPlan::Holdout {
+            test_fraction,
+            stratified,
+            shuffle,
+        } => format!(
+            "hold-out {:.0}%{}{}",
+            test_fraction * 100.0,
+            if *stratified { ", stratified" } else { "" },
+            if *shuffle { ", shuffled" } else { "" }
+        ),
+    }
+}
+
+/// `number ×4, category ×2` and the columns left out, from the data's column report.
+fn column_kinds(m: &Manifest) -> String {
+    let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+    for c in &m.data.columns {
+        if !c.role.starts_with("target") {
+            *kinds.entry(c.kind.name()).or_insert(0) += 1;
+        }
+    }
+    kinds
+        .iter()
+        .map(|(k, n)| format!("{k} ×{n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub(super) fn summary(page: &mut String, runs: &[Run]) {
+    page.push_str("<section id=\"summary\"><h2>Summary</h2>\n");
+    let shas: BTreeSet<&str> = runs
+        .iter()
+        .map(|r| r.manifest.data.sha256.as_str())
+        .collect();
+    if shas.len() > 1 {
+        page.push_str(
+            "<p class=\"warn\">These runs used different data (the files' sha256 differ): their scores \
+             are not comparable.</p>\n",
+        );
+    }
+    let metrics: BTreeSet<&str> = runs.iter().map(|r| r.metric.name()).collect();
+    if metrics.len() > 1 {
+        page.push_str(
+            "<p class=\"warn\">These runs rank by different metrics; each is shown with its own.</p>\n",
+        );
+    }
+    page.push_str("<table><tr><th></th>");
+    for r in runs {
+        let _ = write!(page, "<th>{}</th>", esc(&r.label));
+    }
+    page.push_str("</tr>\n");
+    let row = |page: &mut String, name: &str, cell: &dyn Fn(&Run) -> String| {
+        let _ = write!(page, "<tr><th>{name}</th>");
+        for r in runs {
+            let _ = write!(page, "<td>{}</td>", cell(r));
+        }
+        page.push_str("</tr>\n");
+    };
+    row(page, "sweep", &|r| esc(&r.manifest.name));
+    row(page, "folder", &|r| {
+        format!("<code>{}</code>", esc(&r.dir.display().to_string()))
+    });
+    row(page, "status", &|r| r.manifest.status.name().to_string());
+    row(page, "data", &|r| {
+        let d = &r.manifest.data;
+        let name = d.path.file_name().map_or_else(
+            || d.path.display().to_string(),
+            |n| n.to_string_lossy().into(),
+        );
+        let dropped = if d.dropped_rows > 0 {
+            format!(" ({} without a target left out)", d.dropped_rows)
+        } else {
+            String::new()
+        };
+        format!(
+            "<code>{}</code>: {} rows{dropped}, {} features",
+            esc(&name),
+            d.rows,
+            d.features.len()
+        )
+    });
+    row(page, "task", &|r| {
+        let classes = r
+            .manifest
+            .data
+            .columns
+            .iter()
+            .find(|c| c.role.starts_with("target"))
+            .map(|c| c.distinct);
+        match (r.manifest.task, classes) {
+            (Task::Classification, Some(k)) => format!("classification, {k} classes"),
+            (task, _) => task.to_string(),
+        }
+    });
+    row(page, "columns", &|r| {
+        let m = &r.manifest;
+        let mut table = String::from(
+            "<table><tr><th>column</th><th>kind</th><th>missing</th><th>distinct</th><th>use</th></tr>",
+        );
+        for c in &m.data.columns {
+            let _ = write!(
+                table,
+                "<tr><td>{}</td><td>{}{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+                esc(&c.name),
+                c.kind.name(),
+                if c.overridden { " (set)" } else { "" },
+                c.missing,
+                c.distinct,
+                esc(&c.role)
+            );
+        }
+        table.push_str("</table>");
+        format!(
+            "{}<details><summary>every column</summary>{table}</details>",
+            esc(&column_kinds(m))
+        )
+    });
+    row(page, "cross-validation", &|r| esc(&cv_text(&r.manifest.cv)));
+    row(page, "metric", &|r| {
+        format!(
+            "{} ({} is better)",
+            r.metric.name(),
+            if r.metric.higher_is_better() {
+                "higher"
+            } else {
+                "lower"
+            }
+        )
+    });
+    row(page, "search", &|r| esc(r.strategy.name()));
+    row(page, "backend, jobs", &|r| {
+        let ex = &r.manifest.execution;
+        format!(
+            "{}, {} on {} cores",
+            ex.backend.map_or("threads".into(), |b| b.to_string()),
+            ex.jobs.unwrap_or(1),
+            r.manifest.cores
+        )
+    });
+    row(page, "wall time", &|r| match r.manifest.elapsed_seconds {
+        Some(s) => seconds_text(s),
+        None => "not finished".into(),
+    });
+    row(page, "trials", &|r| {
+        let counts: Vec<String> = r
+            .status_counts()
+            .into_iter()
+            .filter(|&(_, n)| n > 0)
+            .map(|(s, n)| format!("{n} {}", s.name()))
+            .collect();
+        format!(
+            "{} of {}: {}",
+            r.trials.len(),
+            r.manifest.trials.total,
+            if counts.is_empty() {
+                "none yet".into()
+            } else {
+                counts.join(", ")
+            }
+        )
+    });
+    page.push_str("</table>\n");
+
+    page.push_str("<h3>Best trial of each family</h3>\n");
+    for r in runs {
+        if runs.len() > 1 {
+            let _ = write!(page, "<p><b>{}</b></p>", esc(&r.label));
+        }
+        page.push_str(&format!(
+            "<table><tr><th>family</th><th>{}</th><th>trial</th><th>parameters</th></tr>\n",
+            r.metric.name()
+        ));
+        for family in r.families() {
+            match r.best_of(&family) {
+                Some(t) => {
+                    let _ = writeln!(
+                        page,
+                        "<tr><td>{}</td><td class=\"num\">{} ± {:.4}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+                        esc(&family),
+                        score_text(t.score.unwrap_or(f64::NAN)),
+                        t.spread,
+                        t.index,
+                        esc(&params_text(r, t))
+                    );
+                }
+                None => {
+                    let _ = writeln!(
+                        page,
+                        "<tr><td>{}</td><td>no ok trial</td><td></td><td></td></tr>",
+                        esc(&family)
+                    );
+                }
+            }
+        }
+        page.push_str("</table>\n");
+    }
+    page.push_str("</section>\n");
+}
