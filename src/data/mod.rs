@@ -4,15 +4,16 @@
 
 pub mod folds;
 pub mod infer;
+mod leaks;
 pub mod limits;
 pub mod read;
 pub mod schema;
 pub mod target;
 
 use crate::error::{closest_names, shortened, InputError};
-use infer::{is_missing, looks_like_id, parse_number, profile, stray_warning, Kind};
-use ndarray::{Array1, Array2};
-use read::{read_table, TextTable};
+use infer::{is_missing, looks_like_id, profile, stray_warning, Kind};
+use ndarray::Array2;
+use read::read_table;
 pub use schema::{InputColumn, InputSchema, UNSEEN_CODE};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -174,7 +175,7 @@ impl Dataset {
             ));
         }
         let (target, class_labels, integer_target) =
-            build_target(path, spec, &table, target_col, &rows, &mut warnings)?;
+            target::build(path, spec, &table, target_col, &rows, &mut warnings)?;
 
         let mut features = Vec::new();
         let mut inputs = Vec::new();
@@ -253,7 +254,7 @@ impl Dataset {
                 spec.target
             )));
         }
-        warnings.extend(leak_warnings(&features, &target, &spec.target));
+        warnings.extend(leaks::warnings(&features, &target, &spec.target));
         let plain = plain_matrix(&features, rows.len());
         Ok(Dataset {
             features,
@@ -366,235 +367,6 @@ fn plain_matrix(features: &[Feature], rows: usize) -> Option<Array2<f64>> {
         }
     }
     Some(x)
-}
-
-/// The target column over `rows` as classes or values, its class labels, and whether it held
-/// integers only. The task is the sweep file's, else the metric's, else inferred (and said so when
-/// an integer target could be either).
-fn build_target(
-    path: &Path,
-    spec: &DataSpec,
-    table: &TextTable,
-    target_col: usize,
-    rows: &[usize],
-    warnings: &mut Vec<String>,
-) -> Result<(OwnedTargets, Vec<String>, bool), InputError> {
-    let name = &spec.target;
-    let cells: Vec<&str> = rows
-        .iter()
-        .map(|&r| table.columns[target_col].get(r))
-        .collect();
-    let numbers: Option<Vec<f64>> = cells.iter().map(|c| parse_number(c)).collect();
-    let integral = numbers
-        .as_ref()
-        .is_some_and(|values| values.iter().all(|v| v.fract() == 0.0));
-    // The metric decides only between readings the cells allow: integers can be classes or amounts.
-    let task = match (spec.task, &numbers, spec.task_hint) {
-        (Some(task), _, _) => task,
-        (None, None, _) => Task::Classification,
-        (None, Some(_), _) if !integral => Task::Regression,
-        (None, Some(_), Some(hint)) => hint,
-        (None, Some(values), None) => {
-            let distinct = sorted_distinct(values).len();
-            // Many distinct values relative to rows look like amounts, not labels.
-            if distinct <= MAX_INFERRED_CLASSES && (distinct <= 2 || distinct * 2 <= values.len()) {
-                if distinct > 2 {
-                    warnings.push(format!(
-                        "the target `{name}` holds {distinct} distinct integers: predicting them as classes \
-                         (classification); if it is a quantity, set `task: regression` under `data:` or a \
-                         regression metric such as `metric: rmse`"
-                    ));
-                }
-                Task::Classification
-            } else {
-                if distinct <= MAX_INFERRED_CLASSES {
-                    warnings.push(format!(
-                        "the target `{name}` holds {distinct} distinct integers in {} rows: predicting it as a \
-                         quantity (regression); if they are labels, set `task: classification` under `data:`",
-                        values.len()
-                    ));
-                }
-                Task::Regression
-            }
-        }
-    };
-    match task {
-        Task::Regression => match numbers {
-            Some(values) => Ok((Targets::Values(Array1::from(values)), Vec::new(), integral)),
-            None => {
-                let at = cells
-                    .iter()
-                    .position(|c| parse_number(c).is_none())
-                    .unwrap_or(0);
-                Err(InputError::new(format!(
-                    "{}: {}, column `{name}`: `{}` is not a number; a regression target must be numeric",
-                    path.display(),
-                    table.place(rows[at]),
-                    cells[at]
-                )))
-            }
-        },
-        Task::Classification => {
-            // Numeric labels are ordered by value ("2" before "10"), others by text.
-            let (labels, y): (Vec<String>, Vec<usize>) = match &numbers {
-                Some(values) => {
-                    let distinct = sorted_distinct(values);
-                    let index =
-                        |v: &f64| distinct.binary_search_by(|d| d.total_cmp(v)).unwrap_or(0);
-                    (
-                        distinct.iter().map(|v| format!("{v}")).collect(),
-                        values.iter().map(index).collect(),
-                    )
-                }
-                None => {
-                    let mut distinct: Vec<&str> = cells.clone();
-                    distinct.sort_unstable();
-                    distinct.dedup();
-                    let index = |c: &&str| distinct.binary_search(c).unwrap_or(0);
-                    (
-                        distinct.iter().map(|l| l.to_string()).collect(),
-                        cells.iter().map(index).collect(),
-                    )
-                }
-            };
-            if labels.len() < 2 {
-                return Err(InputError::new(format!(
-                    "{}: column `{name}` has a single class ({}); classification needs at least two{}",
-                    path.display(),
-                    labels.first().map_or("none", String::as_str),
-                    if integral { "; if it is a quantity to predict, set `task: regression` under `data:`" } else { "" }
-                )));
-            }
-            let n_classes = labels.len();
-            Ok((
-                Targets::Classes {
-                    y: Array1::from(y),
-                    n_classes,
-                },
-                labels,
-                integral,
-            ))
-        }
-    }
-}
-
-fn sorted_distinct(values: &[f64]) -> Vec<f64> {
-    let mut distinct = values.to_vec();
-    distinct.sort_by(f64::total_cmp);
-    distinct.dedup();
-    distinct
-}
-
-/// Features that give the target away: for a numeric target, a near-exact monotone function of it
-/// (rank correlation >= 0.995, e.g. `logwage` beside `wage`); for classes, a feature whose values
-/// alone name the class of 99.5% of rows while having far fewer values than rows.
-fn leak_warnings(features: &[Feature], target: &OwnedTargets, target_name: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for f in features {
-        let verdict = match (target, &f.values) {
-            (Targets::Values(y), FeatureValues::Numeric(x)) => {
-                let rho = rank_correlation(x, y.as_slice().unwrap_or(&[]));
-                (rho.abs() >= 0.995)
-                    .then(|| format!("its rank correlation with the target is {rho:.4}"))
-            }
-            (Targets::Classes { y, n_classes }, values) => {
-                let codes: Vec<Option<u64>> = match values {
-                    FeatureValues::Categorical { codes, .. } => codes
-                        .iter()
-                        .map(|&c| (c != MISSING_CODE).then_some(u64::from(c)))
-                        .collect(),
-                    FeatureValues::Numeric(x) => x
-                        .iter()
-                        .map(|v| (!v.is_nan()).then_some(v.to_bits()))
-                        .collect(),
-                };
-                let purity = class_purity(&codes, y.as_slice().unwrap_or(&[]), *n_classes);
-                purity.map(|p| {
-                    format!(
-                        "its values alone give the class of {:.1}% of rows",
-                        p * 100.0
-                    )
-                })
-            }
-            _ => None,
-        };
-        if let Some(why) = verdict {
-            out.push(format!(
-                "feature `{}` almost determines the target `{target_name}` ({why}); if it is derived from the \
-                 target or not known at prediction time, leave it out with `drop: [{}]`",
-                f.name, f.name
-            ));
-        }
-    }
-    out
-}
-
-/// The share of rows whose class is their value's majority class, when the feature has at most
-/// a tenth as many values as rows and that share is at least 99.5%.
-fn class_purity(values: &[Option<u64>], y: &[usize], n_classes: usize) -> Option<f64> {
-    let mut counts: std::collections::HashMap<u64, Vec<usize>> = std::collections::HashMap::new();
-    let mut present = 0usize;
-    for (v, &c) in values.iter().zip(y) {
-        if let Some(v) = v {
-            counts.entry(*v).or_insert_with(|| vec![0; n_classes])[c] += 1;
-            present += 1;
-        }
-    }
-    if present < 20 || counts.len() * 10 > present || counts.len() < 2 {
-        return None;
-    }
-    let majority: usize = counts
-        .values()
-        .map(|c| c.iter().max().copied().unwrap_or(0))
-        .sum();
-    let purity = majority as f64 / present as f64;
-    (purity >= 0.995).then_some(purity)
-}
-
-/// Spearman's rank correlation over the rows where `x` is present.
-fn rank_correlation(x: &[f64], y: &[f64]) -> f64 {
-    let pairs: Vec<(f64, f64)> = x
-        .iter()
-        .zip(y)
-        .filter(|(a, _)| !a.is_nan())
-        .map(|(&a, &b)| (a, b))
-        .collect();
-    if pairs.len() < 20 {
-        return 0.0;
-    }
-    let ranks = |values: Vec<f64>| -> Vec<f64> {
-        let mut order: Vec<usize> = (0..values.len()).collect();
-        order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
-        let mut ranks = vec![0.0; values.len()];
-        let mut i = 0;
-        while i < order.len() {
-            let mut j = i;
-            while j + 1 < order.len() && values[order[j + 1]] == values[order[i]] {
-                j += 1;
-            }
-            let average = (i + j) as f64 / 2.0;
-            for &k in &order[i..=j] {
-                ranks[k] = average;
-            }
-            i = j + 1;
-        }
-        ranks
-    };
-    let rx = ranks(pairs.iter().map(|p| p.0).collect());
-    let ry = ranks(pairs.iter().map(|p| p.1).collect());
-    let n = rx.len() as f64;
-    let (mx, my) = (rx.iter().sum::<f64>() / n, ry.iter().sum::<f64>() / n);
-    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
-    for (a, b) in rx.iter().zip(&ry) {
-        sxy += (a - mx) * (b - my);
-        sxx += (a - mx) * (a - mx);
-        syy += (b - my) * (b - my);
-    }
-    if sxx == 0.0 || syy == 0.0 {
-        0.0
-    } else {
-        sxy / (sxx * syy).sqrt()
-    }
 }
 
 #[cfg(test)]

@@ -1,8 +1,14 @@
 //! The learning task and per-row targets. One enum, generic over storage, serves the dataset's
-//! target, each fold's slices, what a model is trained on, what it predicts and what it is scored against.
+//! target, each fold's slices, what a model is trained on, what it predicts and what it is scored
+//! against; [`build`] makes the dataset's from its column.
 
+use super::infer::parse_number;
+use super::read::TextTable;
+use super::{DataSpec, MAX_INFERRED_CLASSES};
+use crate::error::InputError;
 use ndarray::{Array1, ArrayView1, Axis};
 use serde::{Deserialize, Serialize};
+use std::path::Path;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -114,4 +120,120 @@ impl<'a> TargetsView<'a> {
             Targets::Values(v) => Targets::Values(v.to_slice()?),
         })
     }
+}
+/// The target column over `rows` as classes or values, its class labels, and whether it held
+/// integers only. The task is the sweep file's, else the metric's, else inferred (and said so when
+/// an integer target could be either).
+pub(super) fn build(
+    path: &Path,
+    spec: &DataSpec,
+    table: &TextTable,
+    target_col: usize,
+    rows: &[usize],
+    warnings: &mut Vec<String>,
+) -> Result<(OwnedTargets, Vec<String>, bool), InputError> {
+    let name = &spec.target;
+    let cells: Vec<&str> = rows
+        .iter()
+        .map(|&r| table.columns[target_col].get(r))
+        .collect();
+    let numbers: Option<Vec<f64>> = cells.iter().map(|c| parse_number(c)).collect();
+    let integral = numbers
+        .as_ref()
+        .is_some_and(|values| values.iter().all(|v| v.fract() == 0.0));
+    // The metric decides only between readings the cells allow: integers can be classes or amounts.
+    let task = match (spec.task, &numbers, spec.task_hint) {
+        (Some(task), _, _) => task,
+        (None, None, _) => Task::Classification,
+        (None, Some(_), _) if !integral => Task::Regression,
+        (None, Some(_), Some(hint)) => hint,
+        (None, Some(values), None) => {
+            let distinct = sorted_distinct(values).len();
+            // Many distinct values relative to rows look like amounts, not labels.
+            if distinct <= MAX_INFERRED_CLASSES && (distinct <= 2 || distinct * 2 <= values.len()) {
+                if distinct > 2 {
+                    warnings.push(format!(
+                        "the target `{name}` holds {distinct} distinct integers: predicting them as classes \
+                         (classification); if it is a quantity, set `task: regression` under `data:` or a \
+                         regression metric such as `metric: rmse`"
+                    ));
+                }
+                Task::Classification
+            } else {
+                if distinct <= MAX_INFERRED_CLASSES {
+                    warnings.push(format!(
+                        "the target `{name}` holds {distinct} distinct integers in {} rows: predicting it as a \
+                         quantity (regression); if they are labels, set `task: classification` under `data:`",
+                        values.len()
+                    ));
+                }
+                Task::Regression
+            }
+        }
+    };
+    match task {
+        Task::Regression => match numbers {
+            Some(values) => Ok((Targets::Values(Array1::from(values)), Vec::new(), integral)),
+            None => {
+                let at = cells
+                    .iter()
+                    .position(|c| parse_number(c).is_none())
+                    .unwrap_or(0);
+                Err(InputError::new(format!(
+                    "{}: {}, column `{name}`: `{}` is not a number; a regression target must be numeric",
+                    path.display(),
+                    table.place(rows[at]),
+                    cells[at]
+                )))
+            }
+        },
+        Task::Classification => {
+            // Numeric labels are ordered by value ("2" before "10"), others by text.
+            let (labels, y): (Vec<String>, Vec<usize>) = match &numbers {
+                Some(values) => {
+                    let distinct = sorted_distinct(values);
+                    let index =
+                        |v: &f64| distinct.binary_search_by(|d| d.total_cmp(v)).unwrap_or(0);
+                    (
+                        distinct.iter().map(|v| format!("{v}")).collect(),
+                        values.iter().map(index).collect(),
+                    )
+                }
+                None => {
+                    let mut distinct: Vec<&str> = cells.clone();
+                    distinct.sort_unstable();
+                    distinct.dedup();
+                    let index = |c: &&str| distinct.binary_search(c).unwrap_or(0);
+                    (
+                        distinct.iter().map(|l| l.to_string()).collect(),
+                        cells.iter().map(index).collect(),
+                    )
+                }
+            };
+            if labels.len() < 2 {
+                return Err(InputError::new(format!(
+                    "{}: column `{name}` has a single class ({}); classification needs at least two{}",
+                    path.display(),
+                    labels.first().map_or("none", String::as_str),
+                    if integral { "; if it is a quantity to predict, set `task: regression` under `data:`" } else { "" }
+                )));
+            }
+            let n_classes = labels.len();
+            Ok((
+                Targets::Classes {
+                    y: Array1::from(y),
+                    n_classes,
+                },
+                labels,
+                integral,
+            ))
+        }
+    }
+}
+
+fn sorted_distinct(values: &[f64]) -> Vec<f64> {
+    let mut distinct = values.to_vec();
+    distinct.sort_by(f64::total_cmp);
+    distinct.dedup();
+    distinct
 }
