@@ -7,6 +7,7 @@ use crate::execute::processes::peak_rss;
 use crate::execute::{self, Ending, Flow, PoolStats};
 use crate::expand::{expand, Trial};
 use crate::report::say;
+use crate::report::terminal::progress_bar;
 use crate::results::{self, default_out_dir};
 use crate::seed::derive_seed;
 use crate::spec::execution::cores;
@@ -15,7 +16,7 @@ use crate::spec::{
     Backend, BackendSettings, ExecutionOverrides, Plan, PlanRequest, ProcessLimits, SweepText,
 };
 use anyhow::{Context as _, Result};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -149,14 +150,10 @@ fn bench(request: &BenchArgs, budget: Duration) -> Result<Report> {
         } else {
             sample.len() * configurations.len()
         };
-        let bar = ProgressBar::new(runs as u64);
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{bar:30.cyan/blue} {pos}/{len} trial runs  {msg}  [{elapsed} < {eta}]",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar
+        progress_bar(
+            runs as u64,
+            "{bar:30.cyan/blue} {pos}/{len} trial runs  {msg}  [{elapsed} < {eta}]",
+        )
     });
     let mut measurements = Vec::new();
     let mut metrics: Vec<BTreeMap<String, Vec<u64>>> = Vec::new();

@@ -7,11 +7,11 @@ use crate::report::say;
 use crate::results::columns::{KEY, RUN_SPECIFIC, TRIAL};
 use crate::results::manifest::Manifest;
 use crate::results::trials::{Layout, TrialsTable};
-use crate::results::{default_out_dir, MANIFEST, TRIALS};
+use crate::results::{default_out_dir, TRIALS};
 use crate::session::{run_fresh, Output};
-use crate::spec::{ExecutionOverrides, Plan, PlanRequest, SweepText};
+use crate::spec::{ExecutionOverrides, Plan, PlanRequest};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct RerunArgs {
@@ -30,17 +30,8 @@ pub struct RerunArgs {
 pub fn rerun(args: RerunArgs) -> Result<(), Failure> {
     let dir = &args.dir;
     let manifest = Manifest::read(dir)?;
-    let base_dir = manifest
-        .config_file
-        .parent()
-        .map_or_else(|| dir.to_path_buf(), Path::to_path_buf);
     let plan = Plan::build(PlanRequest {
-        sweep: SweepText {
-            origin: dir.join(MANIFEST),
-            text: Manifest::text(dir)?,
-            base_dir,
-            in_manifest: true,
-        },
+        sweep: manifest.recorded_sweep(dir)?,
         overrides: manifest.execution.then(&args.execution),
         shard: manifest.shard,
     })?;

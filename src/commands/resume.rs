@@ -19,12 +19,8 @@ pub struct ResumeArgs {
     pub force: bool,
     #[command(flatten)]
     pub execution: ExecutionOverrides,
-    /// No progress display and no final table.
-    #[arg(long, short)]
-    pub quiet: bool,
-    /// Do not write report.html at the end.
-    #[arg(long)]
-    pub no_report: bool,
+    #[command(flatten)]
+    pub output: Output,
 }
 
 pub fn resume(args: ResumeArgs) -> Result<(), Failure> {
@@ -34,10 +30,7 @@ pub fn resume(args: ResumeArgs) -> Result<(), Failure> {
             retry_failed: args.retry_failed,
             force: args.force,
             execution: args.execution,
-            output: Output {
-                quiet: args.quiet,
-                report: !args.no_report,
-            },
+            output: args.output,
         },
     )
 }

@@ -25,19 +25,12 @@ pub struct RunArgs {
     pub shard: Option<Shard>,
     #[command(flatten)]
     pub execution: ExecutionOverrides,
-    /// No progress display and no final table.
-    #[arg(long, short)]
-    pub quiet: bool,
-    /// Do not write report.html at the end.
-    #[arg(long)]
-    pub no_report: bool,
+    #[command(flatten)]
+    pub output: Output,
 }
 
 pub fn run(args: RunArgs) -> Result<(), Failure> {
-    let output = Output {
-        quiet: args.quiet,
-        report: !args.no_report,
-    };
+    let output = args.output;
     let out = match (args.shard, &args.out) {
         (Some(shard), Some(out)) => out.join("shards").join(shard.folder()),
         (Some(shard), None) => {

@@ -40,12 +40,8 @@ impl Progress {
     ) -> Progress {
         let terminal = std::io::stderr().is_terminal();
         let bar = (!quiet && terminal).then(|| {
-            let bar = ProgressBar::new(total as u64);
             // wide_msg shrinks to the terminal's width, so the line never wraps.
-            bar.set_style(
-                ProgressStyle::with_template("{bar:20.cyan/blue} {pos}/{len} {wide_msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
+            let bar = progress_bar(total as u64, "{bar:20.cyan/blue} {pos}/{len} {wide_msg}");
             bar.set_position(already_done as u64);
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
@@ -155,6 +151,15 @@ fn compact(d: Duration) -> String {
         60..=3599 => format!("{}m{:02}s", s / 60, s % 60),
         _ => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
     }
+}
+
+/// A progress bar of `len` steps drawn with an indicatif `template`.
+pub fn progress_bar(len: u64, template: &str) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
 }
 
 /// The top `n` rows of a leaderboard as an aligned text table.

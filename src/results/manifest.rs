@@ -8,7 +8,7 @@ use crate::error::InputError;
 use crate::evaluate::Status;
 use crate::metrics::Metric;
 use crate::spec::execution::cores;
-use crate::spec::{ExecutionOverrides, Plan, Refit, Strategy, TestSource};
+use crate::spec::{ExecutionOverrides, Plan, Refit, Strategy, SweepText, TestSource};
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -282,10 +282,25 @@ impl Manifest {
     }
 
     /// The manifest's own text, for reading the recorded sweep with positions.
-    pub fn text(dir: &Path) -> Result<String, InputError> {
+    /// The folder a recorded sweep's relative data paths resolve from: the original file's.
+    pub fn sweep_base_dir(&self, dir: &Path) -> PathBuf {
+        self.config_file
+            .parent()
+            .map_or_else(|| dir.to_path_buf(), Path::to_path_buf)
+    }
+
+    /// The sweep as the manifest of the results folder `dir` holds it.
+    pub fn recorded_sweep(&self, dir: &Path) -> Result<SweepText, InputError> {
         let path = dir.join(MANIFEST);
-        std::fs::read_to_string(&path)
-            .map_err(|e| InputError::new(format!("{}: cannot read manifest ({e})", path.display())))
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            InputError::new(format!("{}: cannot read manifest ({e})", path.display()))
+        })?;
+        Ok(SweepText {
+            origin: path,
+            text,
+            base_dir: self.sweep_base_dir(dir),
+            in_manifest: true,
+        })
     }
 
     pub fn write(&mut self, dir: &Path, status: RunStatus) -> Result<()> {

@@ -25,9 +25,13 @@ use std::time::Instant;
 
 /// What a session shows: the progress display and final table (unless quiet), and whether it writes
 /// report.html at the end.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, clap::Args)]
 pub struct Output {
+    /// No progress display and no final table.
+    #[arg(long, short)]
     pub quiet: bool,
+    /// Do not write report.html at the end.
+    #[arg(long = "no-report", action = clap::ArgAction::SetFalse)]
     pub report: bool,
 }
 

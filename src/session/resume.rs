@@ -15,7 +15,7 @@ use crate::results::manifest::Manifest;
 use crate::results::trials::{
     drop_torn_tail, recorded_trial, recorded_trials, rewrite_trials, Layout, TrialsTable,
 };
-use crate::results::{CONFIG, MANIFEST, TRIALS};
+use crate::results::{CONFIG, TRIALS};
 use crate::seed::key_hash;
 use crate::spec::{ExecutionOverrides, Plan, PlanRequest, SweepText};
 use std::collections::HashSet;
@@ -38,25 +38,16 @@ fn recorded_sweep(dir: &Path, manifest: &Manifest) -> Result<SweepText, InputErr
     if let Ok(original) = SweepText::read(&manifest.config_file) {
         return Ok(original);
     }
-    let base_dir = manifest
-        .config_file
-        .parent()
-        .map_or_else(|| dir.to_path_buf(), Path::to_path_buf);
     let snapshot = dir.join(CONFIG);
-    Ok(match std::fs::read_to_string(&snapshot) {
-        Ok(text) => SweepText {
+    match std::fs::read_to_string(&snapshot) {
+        Ok(text) => Ok(SweepText {
             origin: snapshot,
             text,
-            base_dir,
+            base_dir: manifest.sweep_base_dir(dir),
             in_manifest: false,
-        },
-        Err(_) => SweepText {
-            origin: dir.join(MANIFEST),
-            text: Manifest::text(dir)?,
-            base_dir,
-            in_manifest: true,
-        },
-    })
+        }),
+        Err(_) => manifest.recorded_sweep(dir),
+    }
 }
 
 pub fn resume(dir: &Path, args: ResumeOptions) -> Result<(), Failure> {
