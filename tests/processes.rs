@@ -8,15 +8,12 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 #[test]
-fn reference_sweep_metrics_are_identical_on_both_backends_and_job_counts() {
+fn two_persistent_workers_run_every_trial_of_the_reference_sweep() {
+    // That the numbers equal the thread backend's is tests/determinism.rs's property.
     let sb = Sandbox::new();
     let config = reference_config(&sb);
-    let threads = sb.run_ok(&config, "threads", &["--jobs", "2"]);
-    let one = sb.run_ok(&config, "p1", &["--backend", "processes", "--jobs", "1"]);
     let two = sb.run_ok(&config, "p2", &["--backend", "processes", "--jobs", "2"]);
-    assert_eq!(threads.rows.len(), 57);
-    assert_eq!(threads.results(), one.results());
-    assert_eq!(threads.results(), two.results());
+    assert_eq!(two.rows.len(), 57);
     assert!(two.column("backend").iter().all(|b| b == "processes"));
     let pids: std::collections::BTreeSet<String> = two.column("worker").into_iter().collect();
     assert_eq!(

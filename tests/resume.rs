@@ -22,6 +22,12 @@ fn kill_9_at_several_points_then_resume_gives_the_uninterrupted_results() {
     let sb = Sandbox::new();
     let config = reference_config(&sb);
     let reference = sb.run_ok(&config, "reference", &["--jobs", "2"]);
+    // The sweep file names the other backend, so a resume that forgot the command line's would show.
+    let text = std::fs::read_to_string(&config).unwrap();
+    let processes_file = sb.write(
+        "processes_default.yaml",
+        &format!("{text}\nexecution: {{backend: processes}}\n"),
+    );
     for (i, (rows, backend)) in [
         (1, "threads"),
         (15, "threads"),
@@ -32,16 +38,21 @@ fn kill_9_at_several_points_then_resume_gives_the_uninterrupted_results() {
     .enumerate()
     {
         let out = format!("killed{i}");
+        let file = if backend == "threads" {
+            &processes_file
+        } else {
+            &config
+        };
         let mut child = run_until(
             &sb,
-            &config,
+            file,
             &out,
             rows,
             &["--jobs", "1", "--backend", backend],
         );
         signal(&child, nix::sys::signal::Signal::SIGKILL);
         child.wait().unwrap();
-        sb.sweep(&["run", config.to_str().unwrap(), "--out", &out])
+        sb.sweep(&["run", file.to_str().unwrap(), "--out", &out])
             .assert()
             .code(2)
             .stderr(predicate::str::contains("sweep resume"));
@@ -51,6 +62,11 @@ fn kill_9_at_several_points_then_resume_gives_the_uninterrupted_results() {
         assert!(
             manifest.contains(&format!("\"backend\": \"{backend}\"")),
             "resume keeps the backend it started with"
+        );
+        let ran_on = Trials::read(&sb.path(&out).join("trials.csv")).column("backend");
+        assert!(
+            ran_on.iter().all(|b| b == backend),
+            "every trial, before and after the kill, ran on {backend}: {ran_on:?}"
         );
     }
 }

@@ -407,16 +407,16 @@ pub(crate) mod tests {
         })
     }
 
+    // The bodies are plain functions so rustfmt formats them (it leaves macro bodies alone).
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
 
         #[test]
-        fn a_fully_grown_tree_fits_distinct_rows_perfectly((x, y) in labelled_rows(true), seed in any::<u64>()) {
-            let columns = Columns::new(x.view());
-            let tree = Tree::grow(&columns, Targets::Classes { y: y.as_slice(), n_classes: 3 }, &vec![1.0; y.len()], &CartParams { seed, ..CartParams::default() });
-            for (row, &label) in x.outer_iter().zip(&y) {
-                prop_assert_eq!(majority(tree.leaf(row)), label);
-            }
+        fn a_fully_grown_tree_fits_distinct_rows_perfectly(
+            (x, y) in labelled_rows(true),
+            seed in any::<u64>(),
+        ) {
+            fits_distinct_rows(&x, &y, seed)?;
         }
 
         #[test]
@@ -426,17 +426,53 @@ pub(crate) mod tests {
             min_split in 2usize..10,
             seed in any::<u64>(),
         ) {
-            let columns = Columns::new(x.view());
-            let target = Targets::Classes { y: y.as_slice(), n_classes: 3 };
-            let weights = vec![1.0; y.len()];
-            let full = Tree::grow(&columns, target, &weights, &CartParams { seed, ..CartParams::default() });
-            let limited = CartParams { max_depth: Some(depth), min_samples_split: min_split, seed, ..CartParams::default() };
-            let grown = Tree::grow(&columns, target, &weights, &limited);
-            let limits = Limits { max_depth: Some(depth), min_samples_split: min_split };
-            for row in x.outer_iter() {
-                prop_assert_eq!(full.leaf_within(row, limits), grown.leaf(row));
-            }
+            cut_equals_limited(&x, &y, depth, min_split, seed)?;
         }
+    }
+
+    fn fits_distinct_rows(x: &Array2<f64>, y: &[usize], seed: u64) -> Result<(), TestCaseError> {
+        let columns = Columns::new(x.view());
+        let target = Targets::Classes { y, n_classes: 3 };
+        let params = CartParams {
+            seed,
+            ..CartParams::default()
+        };
+        let tree = Tree::grow(&columns, target, &vec![1.0; y.len()], &params);
+        for (row, &label) in x.outer_iter().zip(y) {
+            prop_assert_eq!(majority(tree.leaf(row)), label);
+        }
+        Ok(())
+    }
+
+    fn cut_equals_limited(
+        x: &Array2<f64>,
+        y: &[usize],
+        depth: usize,
+        min_split: usize,
+        seed: u64,
+    ) -> Result<(), TestCaseError> {
+        let columns = Columns::new(x.view());
+        let target = Targets::Classes { y, n_classes: 3 };
+        let weights = vec![1.0; y.len()];
+        let unlimited = CartParams {
+            seed,
+            ..CartParams::default()
+        };
+        let full = Tree::grow(&columns, target, &weights, &unlimited);
+        let limited = CartParams {
+            max_depth: Some(depth),
+            min_samples_split: min_split,
+            ..unlimited
+        };
+        let grown = Tree::grow(&columns, target, &weights, &limited);
+        let limits = Limits {
+            max_depth: Some(depth),
+            min_samples_split: min_split,
+        };
+        for row in x.outer_iter() {
+            prop_assert_eq!(full.leaf_within(row, limits), grown.leaf(row));
+        }
+        Ok(())
     }
 
     #[test]

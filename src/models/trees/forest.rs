@@ -176,27 +176,57 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
 
+        // The bodies are plain functions so rustfmt formats them (it leaves macro bodies alone).
         #[test]
-        fn predictions_do_not_depend_on_thread_count((x, y) in labelled_rows(false), seed in any::<u64>()) {
-            let columns = Columns::new(x.view());
-            let target = Targets::Classes { y: y.as_slice(), n_classes: 3 };
-            let p = params(8, true, Some(1), seed);
-            let grow_on = |threads: usize| {
-                rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| Forest::grow(&columns, target, &p))
-            };
-            prop_assert_eq!(grow_on(1), grow_on(4));
+        fn predictions_do_not_depend_on_thread_count(
+            (x, y) in labelled_rows(false),
+            seed in any::<u64>(),
+        ) {
+            same_on_any_thread_count(&x, &y, seed)?;
         }
 
         #[test]
-        fn a_forest_of_one_tree_without_bootstrap_is_that_tree((x, y) in labelled_rows(false), seed in any::<u64>()) {
-            let columns = Columns::new(x.view());
-            let target = Targets::Classes { y: y.as_slice(), n_classes: 3 };
-            let p = params(1, false, None, seed);
-            let forest = Forest::grow(&columns, target, &p);
-            let tree = Tree::grow(&columns, target, &vec![1.0; y.len()], &CartParams { seed: tree_seed(seed, 0), ..p.tree });
-            for (row, averaged) in x.outer_iter().zip(forest.average(x.view()).outer_iter()) {
-                prop_assert_eq!(averaged.to_vec(), tree.leaf(row).to_vec());
-            }
+        fn a_forest_of_one_tree_without_bootstrap_is_that_tree(
+            (x, y) in labelled_rows(false),
+            seed in any::<u64>(),
+        ) {
+            one_tree_forest_is_the_tree(&x, &y, seed)?;
         }
+    }
+
+    fn same_on_any_thread_count(
+        x: &Array2<f64>,
+        y: &[usize],
+        seed: u64,
+    ) -> Result<(), TestCaseError> {
+        let columns = Columns::new(x.view());
+        let target = Targets::Classes { y, n_classes: 3 };
+        let p = params(8, true, Some(1), seed);
+        let grow_on = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build();
+            pool.unwrap().install(|| Forest::grow(&columns, target, &p))
+        };
+        prop_assert_eq!(grow_on(1), grow_on(4));
+        Ok(())
+    }
+
+    fn one_tree_forest_is_the_tree(
+        x: &Array2<f64>,
+        y: &[usize],
+        seed: u64,
+    ) -> Result<(), TestCaseError> {
+        let columns = Columns::new(x.view());
+        let target = Targets::Classes { y, n_classes: 3 };
+        let p = params(1, false, None, seed);
+        let forest = Forest::grow(&columns, target, &p);
+        let single = CartParams {
+            seed: tree_seed(seed, 0),
+            ..p.tree
+        };
+        let tree = Tree::grow(&columns, target, &vec![1.0; y.len()], &single);
+        for (row, averaged) in x.outer_iter().zip(forest.average(x.view()).outer_iter()) {
+            prop_assert_eq!(averaged.to_vec(), tree.leaf(row).to_vec());
+        }
+        Ok(())
     }
 }
