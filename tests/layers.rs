@@ -1,4 +1,4 @@
-//! The source layout rule (docs/architecture.md): a module imports only from layers below it, and
+//! The source layout rule (docs/development.md, "Source layout"): a module imports only from layers below it, and
 //! commands never import each other. Every `crate::`, `super::` and `self::` path in src/ is resolved
 //! to the module it names (inline `mod … {` blocks counted) before the rule is applied.
 
