@@ -30,8 +30,8 @@ pub struct DataSpec {
     pub path: PathBuf,
     pub target: String,
     pub task: Option<Task>,
-    /// The task the metric implies, used when `task` is not given.
-    pub task_hint: Option<Task>,
+    /// The task the sweep's metric implies, and the metric's name, used when `task` is not given.
+    pub task_hint: Option<(Task, String)>,
     pub features: Option<Vec<String>>,
     pub drop: Vec<String>,
     /// `columns:` overrides of inferred kinds.
@@ -374,6 +374,15 @@ mod tests {
     use super::*;
 
     fn load(csv: &str, task: Option<Task>) -> Result<Dataset, InputError> {
+        load_ranked_by(csv, task, None)
+    }
+
+    /// Loads `csv` for a sweep whose metric implies a task (`hint`: task and metric name).
+    fn load_ranked_by(
+        csv: &str,
+        task: Option<Task>,
+        hint: Option<(Task, &str)>,
+    ) -> Result<Dataset, InputError> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("d.csv");
         std::fs::write(&path, csv).unwrap();
@@ -381,7 +390,7 @@ mod tests {
             path,
             target: "y".into(),
             task,
-            task_hint: None,
+            task_hint: hint.map(|(task, metric)| (task, metric.to_string())),
             features: None,
             drop: vec![],
             columns: vec![],
@@ -427,6 +436,60 @@ mod tests {
     fn a_single_integer_class_suggests_regression() {
         let err = load("x,y\n1,3\n2,3\n", None).unwrap_err();
         assert!(err.0.contains("task: regression"), "{err}");
+    }
+
+    /// A table of `rows` rows whose integer target takes `distinct` values.
+    fn integer_target(rows: usize, distinct: usize) -> String {
+        let body: String = (0..rows)
+            .map(|r| format!("{},{}\n", r % 7, r % distinct))
+            .collect();
+        format!("x,y\n{body}")
+    }
+
+    #[test]
+    fn an_integer_target_reads_as_classes_only_when_it_looks_like_labels() {
+        let task = |rows, distinct, hint| {
+            load_ranked_by(&integer_target(rows, distinct), None, hint)
+                .map(|ds| ds.task())
+                .map_err(|e| e.0)
+        };
+        let accuracy = Some((Task::Classification, "accuracy"));
+        // Inferred: at most 50 values and at most half as many values as rows read as classes.
+        assert_eq!(task(100, 50, None), Ok(Task::Classification));
+        assert_eq!(task(100, 51, None), Ok(Task::Regression), "more than 50");
+        assert_eq!(
+            task(20, 11, None),
+            Ok(Task::Regression),
+            "over half as many as rows"
+        );
+        assert_eq!(
+            task(3, 2, None),
+            Ok(Task::Classification),
+            "two values always"
+        );
+        // A classification metric follows the same rule, refusing what looks like a quantity.
+        assert_eq!(task(100, 50, accuracy), Ok(Task::Classification));
+        for (rows, distinct) in [(2000, 1032), (20, 11)] {
+            let err = task(rows, distinct, accuracy).unwrap_err();
+            assert!(
+                err.contains(&format!("{distinct} distinct integers"))
+                    && err.contains("`metric: accuracy`")
+                    && err.contains("task: classification"),
+                "{err}"
+            );
+        }
+        // Insisting with `task: classification` is kept.
+        let insisted = load_ranked_by(
+            &integer_target(20, 11),
+            Some(Task::Classification),
+            accuracy,
+        );
+        assert_eq!(insisted.unwrap().task(), Task::Classification);
+        // A regression metric reads integers as amounts whatever their count.
+        assert_eq!(
+            task(100, 3, Some((Task::Regression, "rmse"))),
+            Ok(Task::Regression)
+        );
     }
 
     #[test]

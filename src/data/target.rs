@@ -142,15 +142,28 @@ pub(super) fn build(
         .as_ref()
         .is_some_and(|values| values.iter().all(|v| v.fract() == 0.0));
     // The metric decides only between readings the cells allow: integers can be classes or amounts.
-    let task = match (spec.task, &numbers, spec.task_hint) {
+    let task = match (spec.task, &numbers, &spec.task_hint) {
         (Some(task), _, _) => task,
         (None, None, _) => Task::Classification,
         (None, Some(_), _) if !integral => Task::Regression,
-        (None, Some(_), Some(hint)) => hint,
+        (None, Some(values), Some((Task::Classification, metric))) => {
+            let distinct = sorted_distinct(values).len();
+            if !look_like_classes(distinct, values.len()) {
+                return Err(InputError::new(format!(
+                    "{}: column `{name}` holds {distinct} distinct integers in {} rows: it looks like a \
+                     quantity, not classes, but `metric: {metric}` is a classification metric; use a \
+                     regression metric such as `metric: rmse`, or set `task: classification` under \
+                     `data:` to insist",
+                    path.display(),
+                    values.len()
+                )));
+            }
+            Task::Classification
+        }
+        (None, Some(_), Some((hint, _))) => *hint,
         (None, Some(values), None) => {
             let distinct = sorted_distinct(values).len();
-            // Many distinct values relative to rows look like amounts, not labels.
-            if distinct <= MAX_INFERRED_CLASSES && (distinct <= 2 || distinct * 2 <= values.len()) {
+            if look_like_classes(distinct, values.len()) {
                 if distinct > 2 {
                     warnings.push(format!(
                         "the target `{name}` holds {distinct} distinct integers: predicting them as classes \
@@ -229,6 +242,13 @@ pub(super) fn build(
             ))
         }
     }
+}
+
+/// Whether `distinct` integer values over `rows` rows read as class labels: at most
+/// [`MAX_INFERRED_CLASSES`], and (beyond two) at most half as many values as rows; more look like
+/// amounts. The one rule for inferring the task and for refusing a classification metric.
+fn look_like_classes(distinct: usize, rows: usize) -> bool {
+    distinct <= MAX_INFERRED_CLASSES && (distinct <= 2 || distinct * 2 <= rows)
 }
 
 fn sorted_distinct(values: &[f64]) -> Vec<f64> {

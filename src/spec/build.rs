@@ -396,9 +396,9 @@ fn data_spec(raw: &RawSweep, base_dir: &Path, at: &At) -> Result<DataSpec, Input
         .metric
         .as_ref()
         .and_then(|m| Metric::from_name(&m.value))
-        .map(Metric::task);
-    if let (Some(given), Some(hint), Some(m)) = (raw.data.task, task_hint, &raw.metric) {
-        if given != hint {
+        .map(|m| (m.task(), m.name().to_string()));
+    if let (Some(given), Some((hint, _)), Some(m)) = (raw.data.task, &task_hint, &raw.metric) {
+        if given != *hint {
             let valid: Vec<&str> = Metric::for_task(given).iter().map(|m| m.name()).collect();
             return Err(at(
                 &m.referenced,
