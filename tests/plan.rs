@@ -227,3 +227,34 @@ fn help_describes_every_argument_and_bench_takes_no_backend_flags() {
         assert!(!help.contains(flag), "bench lists {flag}");
     }
 }
+
+#[test]
+fn accuracy_on_a_target_with_a_dominant_class_is_warned_about_up_front() {
+    let sb = Sandbox::new();
+    // 85 rows of class `good`, 15 of `bad`.
+    let rows: String = (0..100)
+        .map(|r| format!("{},{}\n", r % 9, if r % 20 < 17 { "good" } else { "bad" }))
+        .collect();
+    let table = sb.write("loans.csv", &format!("x,y\n{rows}"));
+    let sweep = |metric: &str| {
+        format!(
+            "name: t\ndata: {{path: {}, target: y}}\n{metric}models:\n  - model: gaussian_nb\n",
+            table.display()
+        )
+    };
+    let warned =
+        "class `good` is 85.0% of the rows: a model that always predicts it scores accuracy 0.850";
+    for metric in ["", "metric: accuracy\n"] {
+        let config = sb.write("sweep.yaml", &sweep(metric));
+        sb.sweep(&["expand", config.to_str().unwrap()])
+            .assert()
+            .success()
+            .stderr(predicate::str::contains(warned))
+            .stderr(predicate::str::contains("metric: balanced_accuracy"));
+    }
+    let config = sb.write("sweep.yaml", &sweep("metric: balanced_accuracy\n"));
+    sb.sweep(&["expand", config.to_str().unwrap()])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("% of the rows").not());
+}

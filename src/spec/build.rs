@@ -79,7 +79,7 @@ impl Plan {
         };
 
         let data_spec = data_spec(&raw, &source.base_dir, &at)?;
-        let dataset = Dataset::load(&data_spec)?;
+        let mut dataset = Dataset::load(&data_spec)?;
         let task = dataset.task();
         let task_hint = if dataset.integer_target && task == Task::Classification {
             format!(
@@ -93,6 +93,9 @@ impl Plan {
             None => Metric::default_for(task),
             Some(m) => check_metric(m, task, &data_spec.target, &task_hint, &at)?,
         };
+        if let Some(warning) = majority_warning(&dataset, primary) {
+            dataset.warnings.push(warning);
+        }
         for (entry, raw_model) in models.iter().zip(&raw.models) {
             if !entry.family.tasks().contains(&task) {
                 return Err(at(
@@ -226,6 +229,32 @@ pub(super) fn space(
         metrics: Metric::for_task(task),
         primary,
         folds: shape.folds,
+    })
+}
+
+/// Ranking by accuracy when one class holds over 80% of the rows rewards predicting that class
+/// everywhere: said before anything runs, with the metrics that do not.
+fn majority_warning(dataset: &Dataset, primary: Metric) -> Option<String> {
+    let Targets::Classes { y, n_classes } = &dataset.target else {
+        return None;
+    };
+    if primary != Metric::Accuracy || y.is_empty() {
+        return None;
+    }
+    let mut counts = vec![0usize; *n_classes];
+    for &class in y {
+        counts[class] += 1;
+    }
+    let (class, &largest) = counts.iter().enumerate().max_by_key(|&(_, n)| *n)?;
+    let share = largest as f64 / y.len() as f64;
+    (share > 0.8).then(|| {
+        format!(
+            "class `{}` is {:.1}% of the rows: a model that always predicts it scores accuracy {share:.3}; \
+             to rank models by how well they find the other classes, use `metric: balanced_accuracy` \
+             or `metric: f1_macro`",
+            dataset.class_labels[class],
+            share * 100.0
+        )
     })
 }
 
