@@ -14,6 +14,8 @@ pub enum Metric {
     R2,
     Rmse,
     Mae,
+    MedianAbsoluteError,
+    Mape,
 }
 
 pub const CLASSIFICATION: &[Metric] = &[
@@ -23,7 +25,13 @@ pub const CLASSIFICATION: &[Metric] = &[
     Metric::PrecisionMacro,
     Metric::RecallMacro,
 ];
-pub const REGRESSION: &[Metric] = &[Metric::R2, Metric::Rmse, Metric::Mae];
+pub const REGRESSION: &[Metric] = &[
+    Metric::R2,
+    Metric::Rmse,
+    Metric::Mae,
+    Metric::MedianAbsoluteError,
+    Metric::Mape,
+];
 
 impl Metric {
     pub fn name(self) -> &'static str {
@@ -36,6 +44,8 @@ impl Metric {
             Metric::R2 => "r2",
             Metric::Rmse => "rmse",
             Metric::Mae => "mae",
+            Metric::MedianAbsoluteError => "median_absolute_error",
+            Metric::Mape => "mape",
         }
     }
 
@@ -48,7 +58,10 @@ impl Metric {
     }
 
     pub fn higher_is_better(self) -> bool {
-        !matches!(self, Metric::Rmse | Metric::Mae)
+        !matches!(
+            self,
+            Metric::Rmse | Metric::Mae | Metric::MedianAbsoluteError | Metric::Mape
+        )
     }
 
     /// The one rule of which score is better; every ranking, search strategy and pruning bar uses
@@ -206,6 +219,24 @@ fn regression_score(metric: Metric, y: &[f64], p: &[f64]) -> f64 {
     match metric {
         Metric::Rmse => (sq / n).sqrt(),
         Metric::Mae => y.iter().zip(p).map(|(a, b)| (a - b).abs()).sum::<f64>() / n,
+        Metric::MedianAbsoluteError => {
+            let mut errors: Vec<f64> = y.iter().zip(p).map(|(a, b)| (a - b).abs()).collect();
+            errors.sort_by(f64::total_cmp);
+            let mid = errors.len() / 2;
+            match errors.len() {
+                0 => f64::NAN,
+                len if len % 2 == 1 => errors[mid],
+                _ => (errors[mid - 1] + errors[mid]) / 2.0,
+            }
+        }
+        // scikit-learn's mean_absolute_percentage_error: a zero truth divides by the smallest f64 step.
+        Metric::Mape => {
+            y.iter()
+                .zip(p)
+                .map(|(a, b)| (a - b).abs() / a.abs().max(f64::EPSILON))
+                .sum::<f64>()
+                / n
+        }
         Metric::R2 => {
             let mean = y.iter().sum::<f64>() / n;
             let total: f64 = y.iter().map(|a| (a - mean) * (a - mean)).sum();
@@ -274,6 +305,31 @@ mod tests {
         assert!((s[0] - (1.0 - 4.0 / 5.0)).abs() < 1e-12);
         assert!((s[1] - 1.0).abs() < 1e-12);
         assert!((s[2] - 0.5).abs() < 1e-12);
+        assert_eq!(s[3], 0.0, "median of the errors 0, 0, 0, 2");
+        assert!((s[4] - 0.125).abs() < 1e-12, "mean of 0, 0, 0, 2/4");
+    }
+
+    /// The examples scikit-learn's documentation prints for median_absolute_error (0.5) and
+    /// mean_absolute_percentage_error (0.3273809523809524; a zero truth gives a huge value, not NaN).
+    #[test]
+    fn median_absolute_error_and_mape_match_scikit_learn() {
+        let y = [3.0, -0.5, 2.0, 7.0];
+        let p = Targets::Values(Array1::from(vec![2.5, 0.0, 2.0, 8.0]));
+        let s = score_all(
+            &[Metric::MedianAbsoluteError, Metric::Mape],
+            Targets::Values(&y),
+            &p,
+        );
+        assert_eq!(s[0], 0.5);
+        assert!((s[1] - 0.327_380_952_380_952_4).abs() < 1e-15, "{}", s[1]);
+        let zero = [0.0, 1.0];
+        let p = Targets::Values(Array1::from(vec![1.0, 1.0]));
+        let s = score_all(&[Metric::Mape], Targets::Values(&zero), &p);
+        assert!(s[0] > 1e15 && s[0].is_finite(), "{}", s[0]);
+        let odd = [1.0, 2.0, 3.0];
+        let p = Targets::Values(Array1::from(vec![2.0, 2.0, 0.0]));
+        let s = score_all(&[Metric::MedianAbsoluteError], Targets::Values(&odd), &p);
+        assert_eq!(s[0], 1.0, "the middle of 1, 0, 3");
     }
 
     #[test]
