@@ -11,6 +11,7 @@ pub enum Metric {
     F1Macro,
     PrecisionMacro,
     RecallMacro,
+    MatthewsCorrcoef,
     R2,
     Rmse,
     Mae,
@@ -24,6 +25,7 @@ pub const CLASSIFICATION: &[Metric] = &[
     Metric::F1Macro,
     Metric::PrecisionMacro,
     Metric::RecallMacro,
+    Metric::MatthewsCorrcoef,
 ];
 pub const REGRESSION: &[Metric] = &[
     Metric::R2,
@@ -41,6 +43,7 @@ impl Metric {
             Metric::F1Macro => "f1_macro",
             Metric::PrecisionMacro => "precision_macro",
             Metric::RecallMacro => "recall_macro",
+            Metric::MatthewsCorrcoef => "matthews_corrcoef",
             Metric::R2 => "r2",
             Metric::Rmse => "rmse",
             Metric::Mae => "mae",
@@ -208,6 +211,20 @@ impl Confusion {
                     .map(|&(tp, a, p)| ratio(2.0 * tp, a + p))
                     .collect(),
             ),
+            // scikit-learn's multiclass form (Gorodkin's R_K); 0 when a side has one class only.
+            Metric::MatthewsCorrcoef => {
+                let s = self.total as f64;
+                let correct: f64 = classes.iter().map(|c| c.0).sum();
+                let dot = |f: &dyn Fn(&(f64, f64, f64)) -> f64| classes.iter().map(f).sum::<f64>();
+                let covariance = correct * s - dot(&|c| c.1 * c.2);
+                let predicted = s * s - dot(&|c| c.2 * c.2);
+                let actual = s * s - dot(&|c| c.1 * c.1);
+                if predicted * actual == 0.0 {
+                    0.0
+                } else {
+                    covariance / (predicted * actual).sqrt()
+                }
+            }
             _ => f64::NAN,
         }
     }
@@ -294,7 +311,11 @@ mod tests {
     fn class_absent_from_fold_is_not_averaged() {
         // Class 2 exists in the dataset but neither in this fold's truth nor predictions.
         let s = classify(&[0, 1], &[0, 1], 3);
-        assert_eq!(s, vec![1.0; 5]);
+        assert_eq!(
+            s,
+            vec![1.0; CLASSIFICATION.len()],
+            "every metric is perfect"
+        );
     }
 
     #[test]
@@ -307,6 +328,19 @@ mod tests {
         assert!((s[2] - 0.5).abs() < 1e-12);
         assert_eq!(s[3], 0.0, "median of the errors 0, 0, 0, 2");
         assert!((s[4] - 0.125).abs() < 1e-12, "mean of 0, 0, 0, 2/4");
+    }
+
+    /// matthews_corrcoef as scikit-learn gives it: its documentation's binary example (-1/3), a
+    /// 3-class case (0.25 exactly by the multiclass formula), perfect (1), inverted (-1) and a constant
+    /// prediction (0).
+    #[test]
+    fn matthews_corrcoef_matches_scikit_learn() {
+        let mcc = |t: &[usize], p: &[usize], k| classify(t, p, k)[5];
+        assert!((mcc(&[1, 1, 1, 0], &[1, 0, 1, 1], 2) + 1.0 / 3.0).abs() < 1e-15);
+        assert!((mcc(&[0, 0, 1, 1, 2, 2], &[0, 1, 1, 2, 2, 0], 3) - 0.25).abs() < 1e-15);
+        assert_eq!(mcc(&[0, 1, 0, 1], &[0, 1, 0, 1], 2), 1.0);
+        assert_eq!(mcc(&[0, 1, 0, 1], &[1, 0, 1, 0], 2), -1.0);
+        assert_eq!(mcc(&[0, 1, 0, 1], &[0, 0, 0, 0], 2), 0.0);
     }
 
     /// The examples scikit-learn's documentation prints for median_absolute_error (0.5) and

@@ -140,7 +140,9 @@ fn saved_classifiers_predict_what_they_predicted_in_memory() {
     );
     let board = std::fs::read_to_string(sandbox.path("out/leaderboard.csv")).unwrap();
     let header = board.lines().next().unwrap();
-    assert!(header.ends_with("test_accuracy,test_balanced_accuracy,test_f1_macro,test_precision_macro,test_recall_macro"), "{header}");
+    let held_out = "test_accuracy,test_balanced_accuracy,test_f1_macro,test_precision_macro,\
+                    test_recall_macro,test_matthews_corrcoef";
+    assert!(header.ends_with(held_out), "{header}");
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(sandbox.path("out/manifest.json")).unwrap())
             .unwrap();
