@@ -214,7 +214,7 @@ pub(super) fn space(
     in_file: &InFile,
 ) -> Result<Space, InputError> {
     let search = search::check_search(&raw.search, &models, shape, at, in_file)?;
-    let total_trials = count_trials(&models, search, in_file)?;
+    check_trial_count(&models, search, in_file)?;
     if let Some(shard) = shard {
         check_shard(shard, search, prune.is_some(), in_file)?;
     }
@@ -225,7 +225,6 @@ pub(super) fn space(
         seed: raw.seed,
         search_seed: raw.search.seed.unwrap_or(raw.seed),
         shard,
-        total_trials,
         metrics: Metric::for_task(task),
         primary,
         folds: shape.folds,
@@ -330,11 +329,11 @@ fn check_model(
         .collect())
 }
 
-fn count_trials(
+fn check_trial_count(
     models: &[ModelEntry],
     search: Search,
     in_file: &InFile,
-) -> Result<u64, InputError> {
+) -> Result<(), InputError> {
     let listed = match search.listing() {
         Listing::Grid => models
             .iter()
@@ -363,7 +362,7 @@ fn count_trials(
              or use `search: {{strategy: random, trials: N}}`"
         )));
     }
-    Ok(total)
+    Ok(())
 }
 
 fn data_spec(raw: &RawSweep, base_dir: &Path, at: &At) -> Result<DataSpec, InputError> {

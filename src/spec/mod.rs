@@ -160,8 +160,6 @@ pub struct Space {
     search_seed: u64,
     /// `--shard I/N`: only the trials of this shard run.
     shard: Option<Shard>,
-    /// Trials the sweep expands to (at most [`MAX_TRIALS`]).
-    total_trials: u64,
     /// Every metric of the task, in report order; `primary` ranks.
     metrics: &'static [Metric],
     primary: Metric,
@@ -186,9 +184,6 @@ impl Space {
     }
     pub fn shard(&self) -> Option<Shard> {
         self.shard
-    }
-    pub fn total_trials(&self) -> u64 {
-        self.total_trials
     }
     pub fn metrics(&self) -> &'static [Metric] {
         self.metrics
@@ -327,7 +322,7 @@ mod tests {
     #[test]
     fn a_reference_shaped_sweep_is_planned() {
         let plan = plan("models:\n  - model: svm\n    params: {c: [1, 10], kernel: rbf}\n");
-        assert_eq!(plan.space().total_trials(), 2);
+        assert_eq!(crate::expand::expand(plan.space()).len(), 2);
         assert_eq!(plan.space().n_folds(), 2);
         assert_eq!(plan.space().primary(), Metric::Accuracy);
         assert_eq!(
@@ -410,8 +405,11 @@ mod tests {
             "search: {strategy: random, trials: 4, trials_per_model: 2}\nmodels:\n  - model: svm\n",
         );
         assert!(err.0.contains("not both"), "{err}");
-        let plan = plan("search: {strategy: random, trials_per_model: 3}\nmodels:\n  - model: svm\n  - model: gaussian_nb\n",
+        let plan = plan(
+            "search: {strategy: random, trials_per_model: 3}\nmodels:\n  - model: svm\n    params: {c: {log_uniform: [0.1, 10]}}\n  - model: gaussian_nb\n    params: {var_smoothing: {log_uniform: [1.0e-10, 1.0e-8]}}\n",
         );
-        assert_eq!(plan.space().total_trials(), 6);
+        let trials = crate::expand::expand(plan.space());
+        assert_eq!(trials.len(), 6);
+        assert_eq!(trials.iter().filter(|t| t.model == "svm").count(), 3);
     }
 }
