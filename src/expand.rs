@@ -416,6 +416,22 @@ mod tests {
     }
 
     #[test]
+    fn a_grid_and_a_per_model_budget_expand_to_their_counts() {
+        let grid = sweep(
+            "",
+            "  - model: svm\n    params: {c: [1, 10], kernel: rbf}\n",
+        );
+        assert_eq!(expand(&grid).len(), 2);
+        let budget = sweep(
+            "search: {strategy: random, trials_per_model: 3}\n",
+            "  - model: svm\n    params: {c: {log_uniform: [0.1, 10]}}\n  - model: gaussian_nb\n    params: {var_smoothing: {log_uniform: [1.0e-10, 1.0e-8]}}\n",
+        );
+        let trials = expand(&budget);
+        assert_eq!(trials.len(), 6);
+        assert_eq!(trials.iter().filter(|t| t.model == "svm").count(), 3);
+    }
+
+    #[test]
     fn random_search_over_a_small_discrete_space_stops_at_its_size() {
         let s = sweep(
             "search: {strategy: random, trials_per_model: 10}\n",
