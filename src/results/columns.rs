@@ -150,8 +150,9 @@ impl TrialColumns {
                 .filter_map(|(name, c)| Some((Metric::from_name(&name)?, c)))
                 .collect()
         };
+        let means = metric_columns("mean_test_");
         let mut splits: Vec<(Metric, Vec<usize>)> = Vec::new();
-        for (metric, _) in metric_columns("mean_test_") {
+        for &(metric, _) in &means {
             let by_fold: Vec<usize> = (0..).map_while(|k| find(&split_test(k, metric))).collect();
             if !by_fold.is_empty() {
                 splits.push((metric, by_fold));
@@ -165,7 +166,7 @@ impl TrialColumns {
             error: need(ERROR)?,
             params: need(PARAMS)?,
             param_columns: named("param_", ""),
-            metrics: metric_columns("mean_test_")
+            metrics: means
                 .into_iter()
                 .map(|(m, c)| (m, c, find(&std_test(m))))
                 .collect(),
