@@ -46,9 +46,17 @@ impl Value {
         }
     }
 
-    /// From a JSON value as read from YAML; `None` for lists and maps.
+    /// From a JSON value as read from YAML; `None` for lists. A map of names to numbers (a
+    /// `class_weight`) becomes its canonical text, `name:weight` pairs joined by commas.
     pub fn from_json(v: &serde_json::Value) -> Option<Value> {
         Some(match v {
+            serde_json::Value::Object(map) => {
+                let pairs: Option<Vec<String>> = map
+                    .iter()
+                    .map(|(k, w)| Some(format!("{k}:{}", Value::from_json(w)?)))
+                    .collect();
+                Value::Str(pairs?.join(","))
+            }
             serde_json::Value::Null => Value::Null,
             serde_json::Value::Bool(b) => Value::Bool(*b),
             serde_json::Value::Number(n) => match n.as_i64() {
@@ -101,6 +109,8 @@ pub enum Kind {
     Choice(&'static [&'static str]),
     /// Features tried per split: `sqrt`, `log2`, a fraction in (0, 1], a count >= 1, or null (all).
     MaxFeatures,
+    /// Class weights: null (all 1), `balanced`, or a map of class names to positive weights.
+    ClassWeight,
 }
 
 /// A parameter a model declares: its name, accepted values, default (as text) and meaning.
@@ -149,6 +159,10 @@ impl ParamSpec {
             Kind::MaxFeatures => {
                 "sqrt | log2 | fraction in (0, 1] | count >= 1 | null (all)".to_string()
             }
+            Kind::ClassWeight => {
+                "null (all 1) | balanced | a map of class to weight > 0, e.g. {dead: 10}"
+                    .to_string()
+            }
         }
     }
 
@@ -190,6 +204,11 @@ impl ParamSpec {
             (Kind::MaxFeatures, Value::Str(s)) if s == "sqrt" || s == "log2" => Ok(value.clone()),
             (Kind::MaxFeatures, Value::Int(i)) if *i >= 1 => Ok(value.clone()),
             (Kind::MaxFeatures, Value::Float(x)) if *x > 0.0 && *x <= 1.0 => Ok(value.clone()),
+            (Kind::ClassWeight, Value::Null) => Ok(Value::Null),
+            (Kind::ClassWeight, Value::Str(s)) if s == "balanced" => Ok(value.clone()),
+            (Kind::ClassWeight, Value::Str(s)) if class_weight_map(s).is_some() => {
+                Ok(value.clone())
+            }
             _ => invalid(),
         }
     }
@@ -207,6 +226,22 @@ impl ParamSpec {
             _ => false,
         }
     }
+}
+
+/// The `name:weight` pairs of a class-weight map's canonical text; `None` unless every weight is a
+/// finite number above 0 and no class repeats.
+pub fn class_weight_map(text: &str) -> Option<Vec<(&str, f64)>> {
+    let mut pairs: Vec<(&str, f64)> = Vec::new();
+    for pair in text.split(',') {
+        let (name, weight) = pair.rsplit_once(':')?;
+        let weight: f64 = weight.trim().parse().ok()?;
+        let name = name.trim();
+        if !(weight.is_finite() && weight > 0.0) || pairs.iter().any(|(n, _)| *n == name) {
+            return None;
+        }
+        pairs.push((name, weight));
+    }
+    Some(pairs)
 }
 
 /// How many features a split considers, resolved against the number of features.
@@ -287,5 +322,30 @@ mod tests {
         assert_eq!(resolve_max_features(&Value::Float(0.5), 30), 15);
         assert_eq!(resolve_max_features(&Value::Int(100), 30), 30);
         assert_eq!(resolve_max_features(&Value::Null, 30), 30);
+    }
+
+    #[test]
+    fn class_weight_takes_null_balanced_or_a_map_of_positive_weights() {
+        const CW: ParamSpec = ParamSpec {
+            name: "class_weight",
+            kind: Kind::ClassWeight,
+            default: "null",
+            help: "",
+        };
+        let map: serde_json::Value = serde_json::json!({"dead": 10, "alive": 0.5});
+        let written = Value::from_json(&map).unwrap();
+        assert_eq!(written, Value::Str("alive:0.5,dead:10".into()));
+        assert_eq!(CW.check(&written), Ok(written.clone()));
+        assert_eq!(
+            class_weight_map("alive:0.5,dead:10"),
+            Some(vec![("alive", 0.5), ("dead", 10.0)])
+        );
+        for ok in [Value::Null, Value::Str("balanced".into())] {
+            assert_eq!(CW.check(&ok), Ok(ok.clone()));
+        }
+        for bad in ["dead:0", "dead:-1", "dead", "dead:x", "a:1,a:2", "balance"] {
+            assert!(CW.check(&Value::Str(bad.into())).is_err(), "{bad}");
+        }
+        assert!(CW.check(&Value::Int(3)).is_err());
     }
 }

@@ -49,16 +49,17 @@ fn unknown_metric_names_the_file_and_the_valid_metrics() {
     let sb = Sandbox::new();
     expand_refuses(
         &sb,
-        &iris_sweep("metric: roc_auc\n", "  - model: svm\n"),
+        &iris_sweep("metric: roc_aux\n", "  - model: svm\n"),
         &[
             "sweep.yaml:3:9",
-            "unknown metric `roc_auc`",
+            "unknown metric `roc_aux`",
             "balanced_accuracy",
+            "(all metrics: roc_auc",
         ],
     );
     let config = sb.write(
         "sweep.yaml",
-        &iris_sweep("metric: roc_auc\n", "  - model: svm\n"),
+        &iris_sweep("metric: roc_aux\n", "  - model: svm\n"),
     );
     sb.sweep(&["run", config.to_str().unwrap()])
         .assert()
@@ -257,4 +258,71 @@ fn accuracy_on_a_target_with_a_dominant_class_is_warned_about_up_front() {
         .assert()
         .success()
         .stderr(predicate::str::contains("% of the rows").not());
+}
+
+/// A ranking metric the listed families cannot all give, a binary metric on three classes, and
+/// class weights or a positive class naming no class are refused before anything runs.
+#[test]
+fn metrics_and_class_weights_are_checked_against_the_models_and_the_target() {
+    let sb = Sandbox::new();
+    expand_refuses(
+        &sb,
+        &iris_sweep("metric: log_loss\n", "  - model: gaussian_nb\n  - model: svm\n"),
+        &[
+            "sweep.yaml:6:12",
+            "metric `log_loss` needs class probabilities, and `svm` gives labels and decision values",
+            "roc_auc",
+        ],
+    );
+    expand_refuses(
+        &sb,
+        &iris_sweep("metric: f1\n", "  - model: svm\n"),
+        &[
+            "metric `f1` scores one positive class",
+            "has 3 classes",
+            "f1_macro",
+        ],
+    );
+    expand_refuses(
+        &sb,
+        &iris_sweep(
+            "",
+            "  - model: decision_tree\n    params: {class_weight: [balanced, {0: 2, rose: 3}]}\n",
+        ),
+        &["class_weight names `rose`", "its classes are `0`, `1`, `2`"],
+    );
+    let binary = format!(
+        "name: t\ndata: {{path: {}, target: target, pos_label: maybe}}\nmodels:\n  - model: svm\n",
+        data("breast_cancer.csv")
+    );
+    expand_refuses(
+        &sb,
+        &binary,
+        &["data.pos_label `maybe` is not a class of `target`"],
+    );
+    let iris_positive = format!(
+        "name: t\ndata: {{path: {}, target: target, pos_label: 0}}\nmodels:\n  - model: svm\n",
+        data("iris.csv")
+    );
+    expand_refuses(&sb, &iris_positive, &["has 3 classes"]);
+}
+
+/// `expand` names the positive class: the minority by default, or `data.pos_label`.
+#[test]
+fn the_positive_class_is_said_by_expand() {
+    let sb = Sandbox::new();
+    for (extra, said) in [
+        ("", "positive class `0` for precision"),
+        (", pos_label: 1", "positive class `1` for precision"),
+    ] {
+        let yaml = format!(
+            "name: t\ndata: {{path: {}, target: target{extra}}}\nmetric: roc_auc\nmodels:\n  - model: svm\n",
+            data("breast_cancer.csv")
+        );
+        let config = sb.write("sweep.yaml", &yaml);
+        sb.sweep(&["expand", config.to_str().unwrap()])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(said));
+    }
 }

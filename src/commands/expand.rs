@@ -101,6 +101,7 @@ pub fn expand(args: ExpandArgs) -> Result<(), Failure> {
             }
         }
         writeln!(out, "{}", after_search(&plan))?;
+        writeln!(out, "{}", scoring(&plan))?;
         writeln!(out)?;
         if let Search::Tpe(_) = plan.space().search() {
             return out.flush();
@@ -167,6 +168,24 @@ fn pruning(plan: &Plan) -> String {
             plan.space().primary().name(),
             p.margin,
             p.startup_trials
+        ),
+    }
+}
+
+/// The ranking metric, and the positive class the binary metrics score.
+fn scoring(plan: &Plan) -> String {
+    let ranked = format!("ranked by {}", plan.space().primary().name());
+    match plan.data().positive() {
+        None => ranked,
+        Some(class) => format!(
+            "{ranked}; positive class `{}` for precision, recall, f1, roc_auc, average_precision and \
+             brier_score ({})",
+            plan.data().dataset().class_labels[class],
+            if plan.as_written()["data"].get("pos_label").is_some() {
+                "data.pos_label"
+            } else {
+                "the minority class; set data.pos_label to choose"
+            }
         ),
     }
 }

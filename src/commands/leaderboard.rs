@@ -52,7 +52,12 @@ pub fn leaderboard(args: LeaderboardArgs) -> Result<(), Failure> {
         }
     };
     if let ([dir], Ok(manifest)) = (args.dirs.as_slice(), &manifest) {
-        write_leaderboard(dir, manifest.metric, &manifest.models)?;
+        write_leaderboard(
+            dir,
+            manifest.metric,
+            &manifest.models,
+            manifest.baseline.as_ref(),
+        )?;
         eprintln!("rebuilt {}", dir.join(LEADERBOARD).display());
     }
     let mut ranked = rank_runs(&args.dirs, metric, args.model.as_deref())?;

@@ -27,7 +27,8 @@ pub fn merge(args: MergeArgs) -> Result<(), Failure> {
     let states = shard_states(dir)?;
     let merged = merge_shards(dir, &states, args.partial)?;
     let metric = merged.manifest.metric;
-    let board = write_leaderboard(dir, metric, &[])?;
+    let baseline = merged.manifest.baseline.as_ref();
+    let board = write_leaderboard(dir, metric, &[], baseline)?;
     let report = if args.no_report {
         String::new()
     } else {
@@ -40,7 +41,7 @@ pub fn merge(args: MergeArgs) -> Result<(), Failure> {
         .merged
         .as_ref()
         .map_or(0, |m| m.shards.len());
-    say(&top_table(&board.top, metric, 5));
+    say(&top_table(&board.top, metric, 5, baseline));
     say(&format!(
         "merged {shards} of {} shards: {} trials of {} ({} ok, {} failed, {} crashed, {} timed out)\nresults: {}\n{report}",
         states.len(),

@@ -9,6 +9,7 @@ use crate::error::{closest_names, shortened, Failure, InputError};
 use crate::evaluate::Status;
 use crate::models::folder::ModelDir;
 use crate::models::saved::{Model, PredictionWriter};
+use crate::models::Scores;
 use crate::results::manifest::{Manifest, RefitRecord};
 use crate::results::replace_file;
 use crate::results::MANIFEST;
@@ -153,7 +154,10 @@ pub fn predict(args: PredictArgs) -> Result<(), Failure> {
     check_identity(&model, &folder, expected.as_ref())?;
     let schema = &model.info.schema;
     let family = crate::models::find(&model.info.family).map(|f| f.info());
-    if args.proba && (schema.task == Task::Regression || !family.is_some_and(|f| f.probabilities)) {
+    if args.proba
+        && (schema.task == Task::Regression
+            || !family.is_some_and(|f| f.scores == Scores::Probabilities))
+    {
         let why = if schema.task == Task::Regression {
             "it is a regression model".to_string()
         } else {
@@ -198,9 +202,13 @@ pub fn predict(args: PredictArgs) -> Result<(), Failure> {
         while let Some(chunk) = reader.next_chunk(args.chunk_rows.max(1))? {
             let all: Vec<usize> = (0..chunk.n_rows()).collect();
             let features = schema.features(path, &chunk, &located, &all)?;
-            let (predicted, probabilities) = model.apply(&features, &all, args.proba);
+            let prediction = model.apply(&features, &all, args.proba);
             let ids: Option<Vec<&str>> = id.map(|c| chunk.columns[c].iter().collect());
-            writer.write(ids.as_deref(), &predicted, probabilities.as_ref())?;
+            writer.write(
+                ids.as_deref(),
+                &prediction.targets,
+                prediction.probabilities(),
+            )?;
             rows += chunk.n_rows();
         }
         writer.finish()?;

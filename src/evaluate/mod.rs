@@ -6,14 +6,15 @@
 //! trial become a failed record of that trial only. The backends run [`Job`]s: a trial, or a refit
 //! ([`refit`]) of a chosen configuration on every training row, saved in its model folder.
 
+pub mod baseline;
 pub mod record;
 pub mod refit;
 
 use crate::data::{OwnedTargets, Targets};
 use crate::expand::{entry_label, Trial};
-use crate::metrics::{mean_std, score_all};
+use crate::metrics::{mean_std, score_all, Metric, Needs};
 use crate::models::folder::ModelDir;
-use crate::models::{measuring_shared_work, FoldCache, Params, Seeds};
+use crate::models::{measuring_shared_work, predict, FoldCache, Params, Seeds};
 use crate::preprocess::FittedPipeline;
 use crate::seed::derive_seed;
 use crate::spec::{Axis as ParamAxis, Plan, Resource, Search};
@@ -57,8 +58,18 @@ struct FoldData {
     y_test: OwnedTargets,
 }
 
-/// Per fold: every metric, then own fit, shared-work and scoring seconds.
-type FoldOutcome = (Vec<f64>, f64, f64, f64);
+/// What one fold gave.
+struct FoldOutcome {
+    /// Every metric of the plan (NaN where the model gives no scores for it or the fold leaves it
+    /// undefined).
+    scores: Vec<f64>,
+    /// Seconds of own fitting, shared work and scoring.
+    fit: f64,
+    shared: f64,
+    score: f64,
+    /// What the user should know about this fold: a solver's stop, an undefined metric.
+    warnings: Vec<String>,
+}
 
 /// Fold slices and what trials share on them: per model entry and fold, values trials of that entry
 /// share (kernel matrices, presorted columns, trees); per fold, the encoded train and test rows of
@@ -95,6 +106,20 @@ impl FoldSet {
             encoded: folds.iter().map(|_| FoldCache::default()).collect(),
             folds,
         }
+    }
+}
+
+/// Whether any of `metrics` reads class scores, so models are asked for them.
+pub(crate) fn needs_scores(metrics: &[Metric]) -> bool {
+    metrics.iter().any(|m| m.needs() != Needs::Labels)
+}
+
+/// A trial's warnings as its record's note: `warning: ...`, several joined by `; `.
+pub(crate) fn notes(warnings: &[String]) -> String {
+    if warnings.is_empty() {
+        String::new()
+    } else {
+        format!("warning: {}", warnings.join("; "))
     }
 }
 
@@ -308,13 +333,14 @@ impl Evaluator {
         let x_test = matrices.1.view();
         let fit_time = (started.elapsed().as_secs_f64() - shared).max(0.0);
         let started = Instant::now();
-        let predicted = model.predict(x_test);
+        let metrics = plan.space().metrics();
+        let prediction = predict(&*model, x_test, needs_scores(metrics));
         let truth = fold
             .y_test
             .view()
             .as_slices()
             .ok_or("fold targets must be contiguous")?;
-        if let Targets::Values(values) = &predicted {
+        if let Targets::Values(values) = &prediction.targets {
             let bad = values.iter().filter(|v| !v.is_finite()).count();
             if bad > 0 {
                 return Err(format!(
@@ -323,13 +349,21 @@ impl Evaluator {
                 ));
             }
         }
-        let scores = score_all(plan.space().metrics(), truth, &predicted);
-        if let Some((metric, score)) = plan
-            .space()
-            .metrics()
+        let scores = score_all(metrics, plan.data().positive(), truth, &prediction);
+        let mut warnings: Vec<String> = model.warning().into_iter().collect();
+        for (metric, score) in metrics.iter().zip(&scores) {
+            if score.is_nan() && metric.needs() != Needs::Labels && prediction.scores.is_some() {
+                warnings.push(format!(
+                    "{} is undefined on fold {} (its rows hold one class only), left out of the mean",
+                    metric.name(),
+                    k + 1
+                ));
+            }
+        }
+        if let Some((metric, score)) = metrics
             .iter()
             .zip(&scores)
-            .find(|(_, s)| !s.is_finite())
+            .find(|(m, s)| !s.is_finite() && m.needs() == Needs::Labels)
         {
             return Err(format!(
                 "{} is {score} on a fold: the errors overflowed (the targets or predictions are too large \
@@ -337,7 +371,13 @@ impl Evaluator {
                 metric.name()
             ));
         }
-        Ok((scores, fit_time, shared, started.elapsed().as_secs_f64()))
+        Ok(FoldOutcome {
+            scores,
+            fit: fit_time,
+            shared,
+            score: started.elapsed().as_secs_f64(),
+            warnings,
+        })
     }
 
     fn try_evaluate(&self, trial: &Trial) -> Result<TrialRecord, String> {
@@ -347,6 +387,7 @@ impl Evaluator {
             given: &trial.params,
             specs: entry.family.params(),
             largest: &self.largest[trial.entry],
+            class_names: &plan.data().dataset().class_labels,
         };
         let subset = self.fold_set(trial);
         let set = subset.as_deref().unwrap_or(&self.full);
@@ -366,7 +407,7 @@ impl Evaluator {
                 let mut sum = 0.0;
                 for k in 0..n_folds {
                     let outcome = self.run_fold(set, k, trial, &params)?;
-                    sum += outcome.0[primary];
+                    sum += outcome.scores[primary];
                     done.push(Ok(outcome));
                     let bar = bars.get(k).copied().unwrap_or(f64::NAN);
                     let mean = sum / (k + 1) as f64;
@@ -380,16 +421,29 @@ impl Evaluator {
         };
         let mut per_fold = Vec::with_capacity(folds.len());
         let (mut fit_times, mut score_times) = (Vec::new(), Vec::new());
-        let mut shared_times = Vec::new();
+        let (mut shared_times, mut warnings) = (Vec::new(), Vec::<String>::new());
         for fold in folds {
-            let (scores, fit, shared, score) = fold?;
-            per_fold.push(scores);
-            fit_times.push(fit);
-            shared_times.push(shared);
-            score_times.push(score);
+            let fold = fold?;
+            per_fold.push(fold.scores);
+            fit_times.push(fold.fit);
+            shared_times.push(fold.shared);
+            score_times.push(fold.score);
+            for warning in fold.warnings {
+                if !warnings.contains(&warning) {
+                    warnings.push(warning);
+                }
+            }
         }
+        // A metric undefined on some folds is the mean of the others (NaN when none has it).
         let (means, stds) = (0..plan.space().metrics().len())
-            .map(|m| mean_std(&per_fold.iter().map(|f| f[m]).collect::<Vec<_>>()))
+            .map(|m| {
+                let defined: Vec<f64> = per_fold
+                    .iter()
+                    .map(|f| f[m])
+                    .filter(|s| !s.is_nan())
+                    .collect();
+                mean_std(&defined)
+            })
             .unzip();
         let (mean_fit_time, std_fit_time) = mean_std(&fit_times);
         let (mean_score_time, std_score_time) = mean_std(&score_times);
@@ -403,7 +457,7 @@ impl Evaluator {
                     plan.space().primary().name()
                 )
             } else {
-                String::new()
+                notes(&warnings)
             },
             means,
             stds,

@@ -22,6 +22,7 @@ impl Evaluator {
             given: &trial.params,
             specs: family.params(),
             largest: &[],
+            class_names: &ds.class_labels,
         };
         let seeds = self.seeds(trial);
         let started = Instant::now();
@@ -59,7 +60,8 @@ impl Evaluator {
             None => Vec::new(),
             Some(test) => {
                 let features = test.features(ds);
-                let (predicted, probabilities) = model.apply(features, &test.rows, true);
+                let prediction = model.apply(features, &test.rows, true);
+                let probabilities = prediction.probabilities();
                 let mut csv = PredictionWriter::new(
                     Vec::new(),
                     &model.info.schema,
@@ -67,7 +69,7 @@ impl Evaluator {
                     probabilities.is_some(),
                 )
                 .map_err(|e| e.to_string())?;
-                csv.write(None, &predicted, probabilities.as_ref())
+                csv.write(None, &prediction.targets, probabilities)
                     .map_err(|e| e.to_string())?;
                 let text = csv.finish().map_err(|e| e.to_string())?;
                 folder.save_test_predictions(&text)?;
@@ -76,10 +78,16 @@ impl Evaluator {
                     .view()
                     .as_slices()
                     .ok_or("test targets must be contiguous")?;
-                score_all(plan.space().metrics(), truth, &predicted)
+                score_all(
+                    plan.space().metrics(),
+                    plan.data().positive(),
+                    truth,
+                    &prediction,
+                )
             }
         };
-        let mut record = TrialRecord::bare(trial, Status::Ok, String::new());
+        let warnings: Vec<String> = model.predictor.warning().into_iter().collect();
+        let mut record = TrialRecord::bare(trial, Status::Ok, super::notes(&warnings));
         record.means = means;
         record.mean_fit_time = fit_time;
         record.mean_shared_fit_time = shared;

@@ -8,7 +8,7 @@ use super::linear_regression::{CenteredMoments, Linear};
 use crate::data::{TargetsView, Task};
 use crate::models::{
     decode, value_targets, DefaultPreprocessing, FamilyInfo, FoldCache, ModelFamily, Params,
-    Predictor, Seeds,
+    Predictor, Scores, Seeds,
 };
 use crate::value::{Kind, ParamSpec};
 use ndarray::{Array1, ArrayView2};
@@ -73,7 +73,7 @@ const INFO: FamilyInfo = FamilyInfo {
         scaled: true,
         one_hot: true,
     },
-    probabilities: false,
+    scores: Scores::Labels,
 };
 
 /// A trial's settings, read once from its parameters.

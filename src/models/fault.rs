@@ -5,7 +5,7 @@ use crate::data::target::TargetShape;
 use crate::data::{OwnedTargets, Targets, TargetsView, Task};
 use crate::models::{
     decode, encode, DefaultPreprocessing, FamilyInfo, FoldCache, ModelFamily, Params, Predictor,
-    Seeds,
+    Scores, Seeds,
 };
 use crate::value::{Kind, ParamSpec};
 use ndarray::{Array1, ArrayView2};
@@ -72,7 +72,7 @@ const INFO: FamilyInfo = FamilyInfo {
         scaled: false,
         one_hot: false,
     },
-    probabilities: false,
+    scores: Scores::Labels,
 };
 
 impl ModelFamily for FaultFamily {

@@ -9,7 +9,7 @@ use crate::data::OwnedTargets;
 use crate::data::{Targets, TargetsView, Task};
 use crate::models::{
     check_target, check_width, decode, encode, value_targets, DefaultPreprocessing, FamilyInfo,
-    FoldCache, ModelFamily, Params, Predictor, Seeds,
+    FoldCache, ModelFamily, Params, Predictor, Scores, Seeds,
 };
 use crate::value::{Kind, ParamSpec};
 use linfa_linalg::eigh::Eigh;
@@ -34,7 +34,7 @@ const INFO: FamilyInfo = FamilyInfo {
         scaled: true,
         one_hot: true,
     },
-    probabilities: false,
+    scores: Scores::Labels,
 };
 
 /// Column means and the centred cross products a linear fit needs: with an intercept the data are

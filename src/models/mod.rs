@@ -3,7 +3,8 @@
 
 use crate::data::target::TargetShape;
 use crate::data::{OwnedTargets, Targets, TargetsView, Task};
-use crate::value::{ParamSpec, Value};
+use crate::metrics::{ClassScores, Needs, Prediction};
+use crate::value::{Kind, ParamSpec, Value};
 use ndarray::{Array2, ArrayView1, ArrayView2};
 use serde::{de::DeserializeOwned, Serialize};
 use std::any::Any;
@@ -16,15 +17,17 @@ use std::time::Instant;
 pub mod elastic_net;
 pub mod fault;
 pub mod folder;
+pub mod lbfgs;
 pub mod linear_regression;
 pub mod linfa;
+pub mod logistic_regression;
 pub mod saved;
 pub mod svm;
 pub mod trees;
 
 /// Every model family `sweep` knows, in the order `sweep models` lists them.
 pub static REGISTRY: &[&dyn ModelFamily] = &[
-    &linfa::logistic_regression::LogisticRegressionFamily,
+    &logistic_regression::LogisticRegressionFamily,
     &trees::decision_tree::DecisionTreeFamily,
     &linfa::gaussian_nb::GaussianNbFamily,
     &svm::SvmFamily,
@@ -86,6 +89,18 @@ pub trait Predictor: Send + Sync {
     /// Class probabilities, one column per class of the training target, each row summing to 1;
     /// `None` for a family that has none.
     fn probabilities(&self, _x: ArrayView2<f64>) -> Option<Array2<f64>> {
+        None
+    }
+
+    /// Per-class decision values (higher: more likely that class), one column per class of the
+    /// training target; `None` for a family that has none or gives probabilities.
+    fn decision_values(&self, _x: ArrayView2<f64>) -> Option<Array2<f64>> {
+        None
+    }
+
+    /// What the user should know about this fit (a solver stopped at its iteration limit), noted
+    /// on the trial's record; not saved with the model.
+    fn warning(&self) -> Option<String> {
         None
     }
 
@@ -166,8 +181,64 @@ pub struct FamilyInfo {
     pub params: &'static [ParamSpec],
     /// Preprocessing when the sweep file gives none.
     pub preprocessing: DefaultPreprocessing,
-    /// Whether its classifiers give class probabilities ([`Predictor::probabilities`]).
-    pub probabilities: bool,
+    /// What its classifiers give beyond labels.
+    pub scores: Scores,
+}
+
+/// What a family's classifiers give beyond labels, which decides the metrics it can be ranked by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scores {
+    Labels,
+    /// Per-class decision values ([`Predictor::decision_values`]): they rank rows but are not
+    /// probabilities.
+    DecisionValues,
+    /// Class probabilities ([`Predictor::probabilities`]).
+    Probabilities,
+}
+
+impl Scores {
+    /// Whether these scores serve a metric needing `needs`.
+    pub fn serve(self, needs: Needs) -> bool {
+        match needs {
+            Needs::Labels => true,
+            Needs::Ranking => self != Scores::Labels,
+            Needs::Probabilities => self == Scores::Probabilities,
+        }
+    }
+
+    /// What these are, for messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Scores::Labels => "labels only",
+            Scores::DecisionValues => "labels and decision values (no probabilities)",
+            Scores::Probabilities => "labels and class probabilities",
+        }
+    }
+}
+
+/// A model's output on `x`, with its class scores (probabilities, else decision values) when
+/// `with_scores`.
+pub fn predict(model: &dyn Predictor, x: ArrayView2<f64>, with_scores: bool) -> Prediction {
+    let scores = if with_scores {
+        model
+            .probabilities(x)
+            .map(|values| ClassScores {
+                values,
+                probabilities: true,
+            })
+            .or_else(|| {
+                model.decision_values(x).map(|values| ClassScores {
+                    values,
+                    probabilities: false,
+                })
+            })
+    } else {
+        None
+    };
+    Prediction {
+        targets: model.predict(x),
+        scores,
+    }
 }
 
 /// A family's default preprocessing: whether numbers are standardised and categories one-hot
@@ -330,6 +401,18 @@ fn unreachable_type<T>(key: &str) -> Arc<T> {
     panic!("fold cache entry `{key}` was stored with another type")
 }
 
+/// The `class_weight` parameter every classifier that weighs rows declares.
+pub const fn class_weight_spec() -> ParamSpec {
+    ParamSpec {
+        name: "class_weight",
+        kind: Kind::ClassWeight,
+        default: "null",
+        help:
+            "weight of each class's rows: null (all 1), balanced (rows / (classes x class rows), \
+               per training fold) or a map such as {dead: 10} (unlisted classes 1)",
+    }
+}
+
 /// A trial's parameter values, already checked against the family's specs; absent ones take their default.
 pub struct Params<'a> {
     pub given: &'a [(String, Value)],
@@ -337,6 +420,8 @@ pub struct Params<'a> {
     /// For integer parameters the sweep varies: the largest value any trial of this model entry
     /// takes (`None`: some trial leaves it unlimited). Shared work grows only as far as that.
     pub largest: &'a [(String, Option<i64>)],
+    /// The target's class names by class index (what a `class_weight` map names); empty for regression.
+    pub class_names: &'a [String],
 }
 
 impl Params<'_> {
@@ -388,6 +473,67 @@ impl Params<'_> {
                 "parameter `{name}` must be true or false, got `{other}`"
             )),
         }
+    }
+
+    /// Per-class weights from `class_weight` on a training fold's labels, scikit-learn's meaning:
+    /// `balanced` gives class c `rows / (classes present x rows of c)`; a map gives its classes
+    /// their weight and the others 1. `None` when rows are not weighted.
+    pub fn class_weights(
+        &self,
+        labels: ArrayView1<usize>,
+        n_classes: usize,
+    ) -> Result<Option<Vec<f64>>, String> {
+        match self.get("class_weight") {
+            Value::Null => Ok(None),
+            Value::Str(s) if s == "balanced" => {
+                let mut counts = vec![0usize; n_classes];
+                labels.iter().for_each(|&c| counts[c] += 1);
+                let present = counts.iter().filter(|&&n| n > 0).count() as f64;
+                let rows = labels.len() as f64;
+                Ok(Some(
+                    counts
+                        .iter()
+                        .map(|&n| {
+                            if n > 0 {
+                                rows / (present * n as f64)
+                            } else {
+                                1.0
+                            }
+                        })
+                        .collect(),
+                ))
+            }
+            Value::Str(s) => {
+                let pairs = crate::value::class_weight_map(&s)
+                    .ok_or_else(|| format!("class_weight `{s}` is not a map of class to weight"))?;
+                let mut weights = vec![1.0; n_classes];
+                for (name, weight) in pairs {
+                    let class =
+                        self.class_names
+                            .iter()
+                            .position(|c| c == name)
+                            .ok_or_else(|| {
+                                format!("class_weight names `{name}`, not a class of the target")
+                            })?;
+                    weights[class] = weight;
+                }
+                Ok(Some(weights))
+            }
+            other => Err(format!(
+                "class_weight `{other}` is not null, balanced or a map"
+            )),
+        }
+    }
+
+    /// Each row's weight from [`Params::class_weights`]; `None` when rows are not weighted.
+    pub fn row_weights(
+        &self,
+        labels: ArrayView1<usize>,
+        n_classes: usize,
+    ) -> Result<Option<Vec<f64>>, String> {
+        Ok(self
+            .class_weights(labels, n_classes)?
+            .map(|w| labels.iter().map(|&c| w[c]).collect()))
     }
 
     pub fn str(&self, name: &str) -> Result<String, String> {
@@ -512,6 +658,7 @@ mod tests {
                 given: &[],
                 specs: family.params(),
                 largest: &[],
+                class_names: &[],
             };
             let target = Targets::Classes {
                 y: y.view(),
@@ -527,7 +674,13 @@ mod tests {
             let proba = fitted.probabilities(x.view());
             assert_eq!(
                 proba.is_some(),
-                family.info().probabilities,
+                family.info().scores == Scores::Probabilities,
+                "{}",
+                family.name()
+            );
+            assert_eq!(
+                fitted.decision_values(x.view()).is_some(),
+                family.info().scores == Scores::DecisionValues,
                 "{}",
                 family.name()
             );

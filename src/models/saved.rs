@@ -11,6 +11,7 @@ use super::{find, Predictor};
 use crate::data::target::TargetShape;
 use crate::data::{Feature, InputSchema, OwnedTargets, Targets, Task};
 use crate::error::InputError;
+use crate::metrics::Prediction;
 use crate::preprocess::FittedPipeline;
 use crate::value::Value;
 use ndarray::Array2;
@@ -155,21 +156,11 @@ impl Model {
         })
     }
 
-    /// Predictions (and class probabilities, when asked and the family has them) for `rows` of
-    /// `features`, read through the model's schema.
-    pub fn apply(
-        &self,
-        features: &[Feature],
-        rows: &[usize],
-        probabilities: bool,
-    ) -> (OwnedTargets, Option<Array2<f64>>) {
+    /// Predictions (and class scores, when asked and the family has them: probabilities, else
+    /// decision values) for `rows` of `features`, read through the model's schema.
+    pub fn apply(&self, features: &[Feature], rows: &[usize], with_scores: bool) -> Prediction {
         let x = self.pipeline.transform(features, rows);
-        let proba = if probabilities {
-            self.predictor.probabilities(x.view())
-        } else {
-            None
-        };
-        (self.predictor.predict(x.view()), proba)
+        super::predict(&*self.predictor, x.view(), with_scores)
     }
 }
 
@@ -247,6 +238,7 @@ mod tests {
             given: &[],
             specs: family.params(),
             largest: &[],
+            class_names: &[],
         };
         let predictor = family
             .fit(

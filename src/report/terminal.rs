@@ -1,6 +1,7 @@
 //! The terminal while and after a sweep runs: a one-line progress display (plain lines when stderr is
 //! not a terminal) and the final table.
 
+use crate::evaluate::baseline::Baseline;
 use crate::evaluate::{Status, TrialRecord};
 use crate::metrics::Metric;
 use crate::results::columns::TrialColumns;
@@ -163,7 +164,14 @@ pub fn progress_bar(len: u64, template: &str) -> ProgressBar {
 }
 
 /// The top `n` rows of a leaderboard as an aligned text table.
-pub fn top_table(board: &TrialsTable, primary: Metric, n: usize) -> String {
+/// The first `n` ranked rows of a leaderboard, then the baseline's score and, when the best trial
+/// does not clearly beat it, a sentence saying so.
+pub fn top_table(
+    board: &TrialsTable,
+    primary: Metric,
+    n: usize,
+    baseline: Option<&Baseline>,
+) -> String {
     let Ok(columns) = TrialColumns::resolve_with(&board.header, primary) else {
         return String::new();
     };
@@ -195,6 +203,27 @@ pub fn top_table(board: &TrialsTable, primary: Metric, n: usize) -> String {
             columns.fit_time(row).unwrap_or(f64::NAN) * 1000.0,
             columns.key(row)
         ));
+    }
+    if let Some((baseline, (mean, std))) = baseline.and_then(|b| Some((b, b.get(primary)?))) {
+        out.push_str(&format!(
+            "{:>4}  {mean:>8.4} ± {std:<6.4}  {}{:>9}  baseline: {}\n",
+            "-",
+            if test {
+                format!("{:>10}  ", "")
+            } else {
+                String::new()
+            },
+            "",
+            baseline.description
+        ));
+        let best = board
+            .rows
+            .iter()
+            .find(|r| columns.rank(*r) == "1")
+            .and_then(|r| Some((columns.mean(r, primary)?, columns.std(r, primary)?)));
+        if let Some(verdict) = baseline.verdict(primary, best) {
+            out.push_str(&format!("note: {verdict}\n"));
+        }
     }
     out
 }

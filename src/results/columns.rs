@@ -31,6 +31,8 @@ pub const START_OFFSET: &str = "start_offset";
 pub const END_OFFSET: &str = "end_offset";
 /// Added by `sweep merge`: the shard a trial ran in.
 pub const SHARD: &str = "shard";
+/// The key, model and status of leaderboard.csv's baseline row.
+pub const BASELINE: &str = "baseline";
 /// A column of leaderboard.csv and `sweep leaderboard`'s CSV: which folder a trial comes from.
 pub const RUN: &str = "run";
 

@@ -1,10 +1,11 @@
 //! leaderboard.csv: trials ranked by the primary metric, streamed from trials.csv.
 
-use super::columns::{self, TrialColumns};
+use super::columns::{self, TrialColumns, BASELINE};
 use super::manifest::{RefitRecord, TrialCounts};
 use super::trials::TrialsTable;
 use super::{open_complete, replace_file, LEADERBOARD, TRIALS};
 use crate::error::InputError;
+use crate::evaluate::baseline::Baseline;
 use crate::evaluate::{Status, TrialRecord};
 use crate::expand::Trial;
 use crate::metrics::Metric;
@@ -157,8 +158,14 @@ fn shared_ranks<T: PartialEq + Copy>(
 
 /// Ranks trials.csv into leaderboard.csv without holding the rows in memory: one pass collects each
 /// trial's score, key and byte range, the ranking sorts those, a second pass copies rows in rank order.
-/// Refitted trials with test scores (`models`) get them in `test_<metric>` columns at the end.
-pub fn write_leaderboard(dir: &Path, primary: Metric, models: &[RefitRecord]) -> Result<Board> {
+/// Refitted trials with test scores (`models`) get them in `test_<metric>` columns at the end; the
+/// `baseline`, when given, is the last row (status `baseline`, no rank).
+pub fn write_leaderboard(
+    dir: &Path,
+    primary: Metric,
+    models: &[RefitRecord],
+    baseline: Option<&Baseline>,
+) -> Result<Board> {
     let (mut source, complete) = open_complete(&dir.join(TRIALS))?;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
@@ -246,6 +253,11 @@ pub fn write_leaderboard(dir: &Path, primary: Metric, models: &[RefitRecord]) ->
                 top.push(shown);
             }
         }
+        if let Some(baseline) = baseline {
+            let mut writer = csv::Writer::from_writer(&mut *out);
+            writer.write_record(baseline_row(&board_header, primary, baseline))?;
+            writer.flush()?;
+        }
         Ok(out.flush()?)
     })?;
     Ok(Board {
@@ -256,6 +268,31 @@ pub fn write_leaderboard(dir: &Path, primary: Metric, models: &[RefitRecord]) ->
         rows: entries.len(),
         statuses,
     })
+}
+
+/// The baseline as a leaderboard row: its scores under their columns, the rest empty.
+fn baseline_row(header: &[String], primary: Metric, baseline: &Baseline) -> Vec<String> {
+    let mut cells: HashMap<String, String> = HashMap::new();
+    for name in [columns::KEY, columns::MODEL, columns::STATUS] {
+        cells.insert(name.to_string(), BASELINE.to_string());
+    }
+    cells.insert(columns::ERROR.to_string(), baseline.description.clone());
+    cells.insert(columns::PARAMS.to_string(), "{}".to_string());
+    for &(metric, mean, std) in &baseline.scores {
+        if !mean.is_nan() {
+            cells.insert(columns::mean_test(metric), mean.to_string());
+            cells.insert(columns::std_test(metric), std.to_string());
+        }
+    }
+    for (k, score) in baseline.splits.iter().enumerate() {
+        if !score.is_nan() {
+            cells.insert(columns::split_test(k, primary), score.to_string());
+        }
+    }
+    header
+        .iter()
+        .map(|name| cells.remove(name).unwrap_or_default())
+        .collect()
 }
 
 /// One trial of [`rank_runs`]: its run folder, identity, score and cost.
@@ -347,7 +384,7 @@ mod tests {
         }
         text.push_str(tail);
         std::fs::write(dir.path().join(TRIALS), text).unwrap();
-        let board = write_leaderboard(dir.path(), metric, &[]).unwrap();
+        let board = write_leaderboard(dir.path(), metric, &[], None).unwrap();
         (dir, board)
     }
 

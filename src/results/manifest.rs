@@ -5,6 +5,7 @@ use super::{write_atomic, MANIFEST};
 use crate::data::folds::CvPlan;
 use crate::data::{ColumnReport, Task};
 use crate::error::InputError;
+use crate::evaluate::baseline::Baseline;
 use crate::evaluate::Status;
 use crate::metrics::Metric;
 use crate::spec::execution::cores;
@@ -66,6 +67,9 @@ pub struct DataRecord {
     /// Every column of the file: kind, missing and distinct counts, and how it is used.
     pub columns: Vec<ColumnReport>,
     pub warnings: Vec<String>,
+    /// The class binary metrics score (`data.pos_label`, else the minority), for two classes.
+    #[serde(default)]
+    pub positive_class: Option<String>,
 }
 
 /// Trials of the whole sweep, and how the finished ones ended.
@@ -143,6 +147,9 @@ pub struct Manifest {
     /// `sweep merge`: the shards this run was combined from.
     #[serde(default)]
     pub merged: Option<MergeRecord>,
+    /// The trivial model's scores on the same folds.
+    #[serde(default)]
+    pub baseline: Option<Baseline>,
 }
 
 /// Which shards of how many a merged run holds.
@@ -226,6 +233,7 @@ impl Manifest {
                 sha256: ds.hash.clone(),
                 columns: ds.columns.clone(),
                 warnings: ds.warnings.clone(),
+                positive_class: plan.data().positive().map(|c| ds.class_labels[c].clone()),
             },
             trials: TrialCounts {
                 total,
@@ -244,6 +252,7 @@ impl Manifest {
             }),
             shard: plan.space().shard(),
             merged: None,
+            baseline: Some(Baseline::score(plan)),
         }
     }
 

@@ -83,7 +83,11 @@ impl Layout {
     /// `epoch`: when the run started (Unix seconds), which the start and end offsets count from;
     /// `backend`: the one this session runs trials on.
     pub fn row(&self, r: &TrialRecord, epoch: f64, backend: Backend) -> Vec<String> {
-        let num = |x: Option<&f64>| x.map_or(String::new(), |v| v.to_string());
+        // An undefined score (NaN) is an empty cell.
+        let num = |x: Option<&f64>| {
+            x.filter(|v| !v.is_nan())
+                .map_or(String::new(), |v| v.to_string())
+        };
         let params: serde_json::Map<String, serde_json::Value> = r
             .trial
             .params

@@ -155,7 +155,8 @@ pub fn run_trials(
     let (mut ending, _) = execute::run(evaluator, source.as_mut(), ex.backend, ex.jobs, &mut sink)?;
     writer.sync()?;
     progress.finish();
-    let mut board = write_leaderboard(out, plan.space().primary(), &[])?;
+    let baseline = manifest.baseline.clone();
+    let mut board = write_leaderboard(out, plan.space().primary(), &[], baseline.as_ref())?;
     // A shard does not know the sweep's best: `sweep merge` ranks the whole sweep.
     if matches!(ending, Ending::Finished | Ending::Drained) && plan.space().shard().is_none() {
         let (models, refit_ending) = refit::refit_models(evaluator, out, &standings, quiet)?;
@@ -163,7 +164,7 @@ pub fn run_trials(
             ending = refit_ending;
         }
         if models.iter().any(|m| !m.test.is_empty()) {
-            board = write_leaderboard(out, plan.space().primary(), &models)?;
+            board = write_leaderboard(out, plan.space().primary(), &models, baseline.as_ref())?;
         }
         manifest.models = models;
     }
@@ -189,7 +190,12 @@ pub fn run_trials(
     };
 
     if !quiet {
-        say(&top_table(&board.top, plan.space().primary(), 5));
+        say(&top_table(
+            &board.top,
+            plan.space().primary(),
+            5,
+            baseline.as_ref(),
+        ));
         say(&refit::summary(
             &manifest.models,
             out,

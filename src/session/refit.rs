@@ -194,6 +194,7 @@ fn write_card(
         cv: ranked
             .cv
             .iter()
+            .filter(|(_, v)| !v.is_nan())
             .map(|&(m, v)| (columns::mean_test(m), v))
             .collect(),
         test: plan
@@ -201,6 +202,7 @@ fn write_card(
             .metrics()
             .iter()
             .zip(&record.means)
+            .filter(|(_, v)| !v.is_nan())
             .map(|(&m, &v)| (columns::held_out(m), v))
             .collect(),
         test_set: plan.data().test().as_ref().map(|t| t.source.clone()),

@@ -3,7 +3,7 @@
 
 use super::search::{Budget, Listing, Prune};
 use super::sweep_file::{self, RawModel, RawSweep, Strategy};
-use super::{axis, preprocess, search, test_set, units};
+use super::{axis, preprocess, scoring, search, test_set, units};
 use super::{
     Data, Execution, ExecutionOverrides, ModelEntry, Plan, PlanRequest, Search, Shard, Space,
     TestSet, MAX_TRIALS,
@@ -91,11 +91,13 @@ impl Plan {
         };
         let primary = match &raw.metric {
             None => Metric::default_for(task),
-            Some(m) => check_metric(m, task, &data_spec.target, &task_hint, &at)?,
+            Some(m) => scoring::check_metric(m, &dataset, &data_spec.target, &task_hint, &at)?,
         };
-        if let Some(warning) = majority_warning(&dataset, primary) {
+        if let Some(warning) = scoring::majority_warning(&dataset, primary) {
             dataset.warnings.push(warning);
         }
+        let positive = scoring::positive_class(&raw, &dataset, &at)?;
+        scoring::check_models(&raw, primary, &dataset, &at)?;
         for (entry, raw_model) in models.iter().zip(&raw.models) {
             if !entry.family.tasks().contains(&task) {
                 return Err(at(
@@ -170,6 +172,7 @@ impl Plan {
                 train_rows,
                 test,
                 folds,
+                positive,
             },
             time_budget,
             refit: raw.refit,
@@ -225,35 +228,9 @@ pub(super) fn space(
         seed: raw.seed,
         search_seed: raw.search.seed.unwrap_or(raw.seed),
         shard,
-        metrics: Metric::for_task(task),
+        metrics: Metric::for_target(task, shape.classes),
         primary,
         folds: shape.folds,
-    })
-}
-
-/// Ranking by accuracy when one class holds over 80% of the rows rewards predicting that class
-/// everywhere: said before anything runs, with the metrics that do not.
-fn majority_warning(dataset: &Dataset, primary: Metric) -> Option<String> {
-    let Targets::Classes { y, n_classes } = &dataset.target else {
-        return None;
-    };
-    if primary != Metric::Accuracy || y.is_empty() {
-        return None;
-    }
-    let mut counts = vec![0usize; *n_classes];
-    for &class in y {
-        counts[class] += 1;
-    }
-    let (class, &largest) = counts.iter().enumerate().max_by_key(|&(_, n)| *n)?;
-    let share = largest as f64 / y.len() as f64;
-    (share > 0.8).then(|| {
-        format!(
-            "class `{}` is {:.1}% of the rows: a model that always predicts it scores accuracy {share:.3}; \
-             to rank models by how well they find the other classes, use `metric: balanced_accuracy` \
-             or `metric: f1_macro`",
-            dataset.class_labels[class],
-            share * 100.0
-        )
     })
 }
 
@@ -450,39 +427,6 @@ fn data_spec(raw: &RawSweep, base_dir: &Path, at: &At) -> Result<DataSpec, Input
         columns,
         delimiter,
     })
-}
-
-fn check_metric(
-    m: &Spanned<String>,
-    task: Task,
-    target: &str,
-    task_hint: &str,
-    at: &At,
-) -> Result<Metric, InputError> {
-    let valid: Vec<&str> = Metric::for_task(task).iter().map(|m| m.name()).collect();
-    let metric = Metric::from_name(&m.value).ok_or_else(|| {
-        at(
-            &m.referenced,
-            format!(
-                "unknown metric `{}`; valid metrics for this {task} sweep: {} (all metrics: {})",
-                m.value,
-                valid.join(", "),
-                closest_first(&m.value, Metric::names()).join(", ")
-            ),
-        )
-    })?;
-    if metric.task() != task {
-        return Err(at(
-            &m.referenced,
-            format!(
-                "metric `{}` is for {}, but the target `{target}` makes this a {task} sweep{task_hint}; use one of: {}",
-                metric.name(),
-                metric.task(),
-                valid.join(", ")
-            ),
-        ));
-    }
-    Ok(metric)
 }
 
 fn cv_plan(raw: &RawSweep, task: Task) -> CvPlan {

@@ -7,6 +7,7 @@ pub mod axis;
 mod build;
 pub mod execution;
 pub mod preprocess;
+mod scoring;
 pub mod search;
 pub mod shard;
 pub mod sweep_file;
@@ -214,6 +215,8 @@ pub struct Data {
     test: Option<TestSet>,
     /// Cross-validation splits of `train_rows`, as row indices into the dataset.
     folds: Vec<Fold>,
+    /// The class binary metrics score, for a two-class target.
+    positive: Option<usize>,
 }
 
 impl Data {
@@ -228,6 +231,9 @@ impl Data {
     }
     pub fn train_rows(&self) -> &[usize] {
         &self.train_rows
+    }
+    pub fn positive(&self) -> Option<usize> {
+        self.positive
     }
     pub fn test(&self) -> Option<&TestSet> {
         self.test.as_ref()
@@ -338,9 +344,10 @@ mod tests {
 
     #[test]
     fn unknown_metric_is_named_with_its_place_and_the_valid_ones() {
-        let err = refused("metric: roc_auc\nmodels:\n  - model: svm\n");
+        let err = refused("metric: roc_aux\nmodels:\n  - model: svm\n");
         assert!(err.0.contains("t.yaml:5:9"), "{err}");
-        assert!(err.0.contains("unknown metric `roc_auc`"), "{err}");
+        assert!(err.0.contains("unknown metric `roc_aux`"), "{err}");
+        assert!(err.0.contains("(all metrics: roc_auc"), "{err}");
         assert!(err.0.contains("accuracy, balanced_accuracy"), "{err}");
     }
 

@@ -57,6 +57,8 @@ pub struct RawData {
     pub delimiter: Option<Spanned<String>>,
     /// A held-out test file with the same columns, scored once by each refitted model.
     pub test: Option<Spanned<String>>,
+    /// The class binary metrics score (precision, recall, f1, roc_auc, ...); default the minority.
+    pub pos_label: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

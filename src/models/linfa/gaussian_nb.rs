@@ -4,7 +4,7 @@ use crate::data::target::TargetShape;
 use crate::data::{OwnedTargets, Targets, TargetsView, Task};
 use crate::models::{
     argmax, check_target, check_width, class_targets, decode, encode, softmax_over,
-    DefaultPreprocessing, FamilyInfo, FoldCache, ModelFamily, Params, Predictor, Seeds,
+    DefaultPreprocessing, FamilyInfo, FoldCache, ModelFamily, Params, Predictor, Scores, Seeds,
 };
 use crate::value::{Kind, ParamSpec};
 use linfa::prelude::*;
@@ -134,7 +134,7 @@ const INFO: FamilyInfo = FamilyInfo {
         scaled: false,
         one_hot: true,
     },
-    probabilities: true,
+    scores: Scores::Probabilities,
 };
 
 impl ModelFamily for GaussianNbFamily {

@@ -1,4 +1,3 @@
 //! Families fitted by linfa's own estimators, wrapped behind [`ModelFamily`](super::ModelFamily).
 
 pub mod gaussian_nb;
-pub mod logistic_regression;

@@ -8,8 +8,8 @@ pub mod smo;
 use crate::data::target::TargetShape;
 use crate::data::{OwnedTargets, Targets, TargetsView, Task};
 use crate::models::{
-    argmax, check_target, check_width, class_targets, decode, encode, DefaultPreprocessing,
-    FamilyInfo, FoldCache, ModelFamily, Params, Predictor, Seeds,
+    argmax, check_target, check_width, class_targets, class_weight_spec, decode, encode,
+    DefaultPreprocessing, FamilyInfo, FoldCache, ModelFamily, Params, Predictor, Scores, Seeds,
 };
 use crate::value::{Kind, ParamSpec};
 use kernel_cache::SharedKernel;
@@ -76,6 +76,7 @@ const PARAMS: &[ParamSpec] = &[
         default: "0.001",
         help: "stopping tolerance on the KKT gap (scikit-learn's / libsvm's tol)",
     },
+    class_weight_spec(),
 ];
 
 #[derive(Serialize, Deserialize)]
@@ -116,11 +117,35 @@ impl Fitted {
     }
 }
 
-impl Predictor for Fitted {
-    fn predict(&self, x: ArrayView2<f64>) -> OwnedTargets {
+impl Fitted {
+    /// Each machine's decision values for `x`.
+    fn decisions(&self, x: ArrayView2<f64>) -> Vec<Array1<f64>> {
         let k = self.kernel.matrix(x, self.support_rows.view());
-        let decisions: Vec<Array1<f64>> =
-            self.machines.iter().map(|m| m.decision(k.view())).collect();
+        self.machines.iter().map(|m| m.decision(k.view())).collect()
+    }
+}
+
+impl Predictor for Fitted {
+    fn decision_values(&self, x: ArrayView2<f64>) -> Option<Array2<f64>> {
+        let decisions = self.decisions(x);
+        let mut out = Array2::zeros((x.nrows(), self.n_classes));
+        match decisions.as_slice() {
+            // Class 1's margin, and its opposite for class 0.
+            [single] => {
+                out.column_mut(1).assign(single);
+                out.column_mut(0).assign(&-single);
+            }
+            many => {
+                for (class, d) in many.iter().enumerate() {
+                    out.column_mut(class).assign(d);
+                }
+            }
+        }
+        Some(out)
+    }
+
+    fn predict(&self, x: ArrayView2<f64>) -> OwnedTargets {
+        let decisions = self.decisions(x);
         let labels = (0..x.nrows())
             .map(|r| match decisions.as_slice() {
                 [single] => usize::from(single[r] > 0.0),
@@ -204,7 +229,7 @@ const INFO: FamilyInfo = FamilyInfo {
         scaled: true,
         one_hot: true,
     },
-    probabilities: false,
+    scores: Scores::DecisionValues,
 };
 
 impl ModelFamily for SvmFamily {
@@ -222,12 +247,16 @@ impl ModelFamily for SvmFamily {
     ) -> Result<Box<dyn Predictor>, String> {
         let (labels, n_classes) = class_targets(y, self.name())?;
         let Settings { kernel, c, tol } = Settings::read(p)?;
+        let row_weights = p.row_weights(labels, n_classes)?;
         let rows = cache.get_or_compute(&format!("svm-kernel {kernel:?}"), || {
             SharedKernel::new(kernel, x)
         });
         let machines = positive_classes(n_classes)
             .into_iter()
-            .map(|class| smo::solve(&*rows, labels.mapv(|l| l == class).view(), c, tol))
+            .map(|class| {
+                let positive = labels.mapv(|l| l == class);
+                smo::solve(&*rows, positive.view(), c, row_weights.as_deref(), tol)
+            })
             .collect::<Result<_, _>>()?;
         Ok(Box::new(Fitted::new(kernel, x, machines, n_classes)))
     }

@@ -76,11 +76,14 @@ impl BinarySvm {
 
 const TAU: f64 = 1e-12;
 
-/// Solves the C-SVC dual for labels `positive[i]` (+1 when true) on kernel matrix `k`.
+/// Solves the C-SVC dual for labels `positive[i]` (+1 when true) on kernel matrix `k`; row `t`'s
+/// bound is `c` times its weight when rows are weighted (libsvm's per-class C, as scikit-learn's
+/// `class_weight` sets it).
 pub fn solve(
     k: &dyn KernelRows,
     positive: ArrayView1<bool>,
     c: f64,
+    row_weights: Option<&[f64]>,
     tol: f64,
 ) -> Result<BinarySvm, String> {
     let n = positive.len();
@@ -106,11 +109,15 @@ pub fn solve(
     let mut alpha = vec![0.0; n];
     // v = -y * gradient, kept directly: selection and updates then need no sign flips.
     let mut v: Vec<f64> = y.clone();
-    let upper = |a: f64| a >= c;
+    let bound: Vec<f64> = match row_weights {
+        Some(w) => w.iter().map(|w| c * w).collect(),
+        None => vec![c; n],
+    };
+    let upper = |t: usize, a: f64| a >= bound[t];
     let lower = |a: f64| a <= 0.0;
     // I_up: alpha can move in the +y direction; I_low: in the -y direction.
-    let in_up = |t: usize, a: f64| if y[t] > 0.0 { !upper(a) } else { !lower(a) };
-    let in_low = |t: usize, a: f64| if y[t] > 0.0 { !lower(a) } else { !upper(a) };
+    let in_up = |t: usize, a: f64| if y[t] > 0.0 { !upper(t, a) } else { !lower(a) };
+    let in_low = |t: usize, a: f64| if y[t] > 0.0 { !lower(a) } else { !upper(t, a) };
     let mut up: Vec<bool> = (0..n).map(|t| in_up(t, 0.0)).collect();
     let mut low: Vec<bool> = (0..n).map(|t| in_low(t, 0.0)).collect();
     let max_iterations = (100 * n).max(10_000_000);
@@ -152,6 +159,8 @@ pub fn solve(
         let q_ij = y[i] * y[j] * f64::from(ki[j]);
         let (grad_i, grad_j) = (-y[i] * v[i], -y[j] * v[j]);
         let (old_i, old_j) = (alpha[i], alpha[j]);
+        let (c_i, c_j) = (bound[i], bound[j]);
+        // libsvm's update of the pair, clipped to each one's bound.
         if y[i] != y[j] {
             let quad = (diag[i] + diag[j] + 2.0 * q_ij).max(TAU);
             let delta = (-grad_i - grad_j) / quad;
@@ -167,14 +176,14 @@ pub fn solve(
                 alpha[i] = 0.0;
                 alpha[j] = -diff;
             }
-            if diff > 0.0 {
-                if alpha[i] > c {
-                    alpha[i] = c;
-                    alpha[j] = c - diff;
+            if diff > c_i - c_j {
+                if alpha[i] > c_i {
+                    alpha[i] = c_i;
+                    alpha[j] = c_i - diff;
                 }
-            } else if alpha[j] > c {
-                alpha[j] = c;
-                alpha[i] = c + diff;
+            } else if alpha[j] > c_j {
+                alpha[j] = c_j;
+                alpha[i] = c_j + diff;
             }
         } else {
             let quad = (diag[i] + diag[j] - 2.0 * q_ij).max(TAU);
@@ -182,24 +191,23 @@ pub fn solve(
             let sum = alpha[i] + alpha[j];
             alpha[i] -= delta;
             alpha[j] += delta;
-            if sum > c {
-                if alpha[i] > c {
-                    alpha[i] = c;
-                    alpha[j] = sum - c;
+            if sum > c_i {
+                if alpha[i] > c_i {
+                    alpha[i] = c_i;
+                    alpha[j] = sum - c_i;
                 }
-                if alpha[j] > c {
-                    alpha[j] = c;
-                    alpha[i] = sum - c;
+            } else if alpha[j] < 0.0 {
+                alpha[j] = 0.0;
+                alpha[i] = sum;
+            }
+            if sum > c_j {
+                if alpha[j] > c_j {
+                    alpha[j] = c_j;
+                    alpha[i] = sum - c_j;
                 }
-            } else {
-                if alpha[j] < 0.0 {
-                    alpha[j] = 0.0;
-                    alpha[i] = sum;
-                }
-                if alpha[i] < 0.0 {
-                    alpha[i] = 0.0;
-                    alpha[j] = sum;
-                }
+            } else if alpha[i] < 0.0 {
+                alpha[i] = 0.0;
+                alpha[j] = sum;
             }
         }
         // G_t += y_t (K_ti y_i dA_i + K_tj y_j dA_j), so v_t = -y_t G_t drops by the bracket.
@@ -217,7 +225,7 @@ pub fn solve(
     let (mut ub, mut lb, mut free_sum, mut free) = (f64::INFINITY, f64::NEG_INFINITY, 0.0, 0usize);
     for t in 0..n {
         let yg = y[t] * grad[t];
-        if upper(alpha[t]) {
+        if upper(t, alpha[t]) {
             if y[t] < 0.0 {
                 ub = ub.min(yg)
             } else {
@@ -270,6 +278,7 @@ mod tests {
             &SharedKernel::new(Kernel::Linear, x.view()),
             y.view(),
             100.0,
+            None,
             1e-6,
         )
         .unwrap();
@@ -298,7 +307,14 @@ mod tests {
         let x = array![[0.0, 0.0], [1.0, 1.0], [0.0, 1.0], [1.0, 0.0]];
         let y = array![false, false, true, true];
         let kernel = Kernel::Rbf { gamma: 2.0 };
-        let m = solve(&SharedKernel::new(kernel, x.view()), y.view(), 10.0, 1e-3).unwrap();
+        let m = solve(
+            &SharedKernel::new(kernel, x.view()),
+            y.view(),
+            10.0,
+            None,
+            1e-3,
+        )
+        .unwrap();
         let f = m.decision(kernel.matrix(x.view(), x.view()).view());
         assert!(f[0] < 0.0 && f[1] < 0.0 && f[2] > 0.0 && f[3] > 0.0, "{f}");
     }

@@ -3,14 +3,15 @@
 use super::cart::CartParams;
 use super::columns::Columns;
 use super::shared::{
-    cart_params, class_proportions, leaf_predictions, tree_target, COLUMNS_KEY, TREE_PARAMS,
+    cart_params, class_proportions, class_row_weights, leaf_predictions, tree_target, COLUMNS_KEY,
+    TREE_PARAMS,
 };
 use super::tree::{mean_leaf_values, outputs, Limits, Tree};
 use crate::data::target::TargetShape;
 use crate::data::{OwnedTargets, TargetsView, Task};
 use crate::models::{
     check_target, decode, encode, DefaultPreprocessing, FamilyInfo, FoldCache, ModelFamily, Params,
-    Predictor, Seeds,
+    Predictor, Scores, Seeds,
 };
 use crate::seed::derive_seed;
 use crate::value::ParamSpec;
@@ -64,7 +65,7 @@ const INFO: FamilyInfo = FamilyInfo {
         scaled: false,
         one_hot: false,
     },
-    probabilities: true,
+    scores: Scores::Probabilities,
 };
 
 impl ModelFamily for DecisionTreeFamily {
@@ -93,13 +94,18 @@ impl ModelFamily for DecisionTreeFamily {
         // reading. Its (tie-breaking) feature orders are seeded from the shared seed and the
         // parameters that shape splits, so that tree is the same for all.
         let unlimited = params.grown_to(None);
-        let key = format!("cart-tree {unlimited:?}");
+        let row_weights = class_row_weights(p, target)?;
+        let key = format!(
+            "cart-tree {unlimited:?} class_weight {}",
+            p.get("class_weight")
+        );
         let shared = CartParams {
             seed: derive_seed(seeds.shared, &key),
             ..params.grown_to(p.largest_opt_usize("max_depth")?)
         };
         let tree = cache.get_or_compute(&format!("{key} to {:?}", shared.max_depth), || {
-            Tree::grow(&columns, target, &vec![1.0; x.nrows()], &shared)
+            let unit = || vec![1.0; x.nrows()];
+            Tree::grow(&columns, target, &row_weights.unwrap_or_else(unit), &shared)
         });
         Ok(Box::new(Fitted {
             tree,

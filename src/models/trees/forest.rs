@@ -50,13 +50,15 @@ type TreeCell = ComputeOnce<Arc<Tree>>;
 
 impl SharedTrees {
     /// The forest of the first `params.n_estimators` trees, growing those not grown yet to
-    /// `grown_depth` (at least as deep as `params` asks).
+    /// `grown_depth` (at least as deep as `params` asks); `row_weights` (class weights) multiply
+    /// each tree's bootstrap counts, and must be the same for every caller of these trees.
     pub fn forest(
         &self,
         columns: &Columns,
         target: TargetSlice,
         params: &ForestParams,
         grown_depth: Option<usize>,
+        row_weights: Option<&[f64]>,
     ) -> Forest {
         let unlimited = ForestParams {
             tree: params.tree.grown_to(grown_depth),
@@ -69,7 +71,7 @@ impl SharedTrees {
             }
             trees[..params.n_estimators].to_vec()
         };
-        let grow = |i: usize| Arc::new(grow_tree(columns, target, &unlimited, i));
+        let grow = |i: usize| Arc::new(grow_tree(columns, target, &unlimited, i, row_weights));
         cells
             .par_iter()
             .enumerate()
@@ -88,8 +90,15 @@ impl SharedTrees {
     }
 }
 
-/// Tree `index` of a forest: its bootstrap sample and its feature samples come from its own seed.
-fn grow_tree(columns: &Columns, target: TargetSlice, params: &ForestParams, index: usize) -> Tree {
+/// Tree `index` of a forest: its bootstrap sample and its feature samples come from its own seed;
+/// each drawn row counts its weight (scikit-learn's class_weight times the bootstrap count).
+fn grow_tree(
+    columns: &Columns,
+    target: TargetSlice,
+    params: &ForestParams,
+    index: usize,
+    row_weights: Option<&[f64]>,
+) -> Tree {
     let n_rows = columns.n_rows();
     let seed = tree_seed(params.seed, index);
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(child_seed(seed, 0));
@@ -101,6 +110,12 @@ fn grow_tree(columns: &Columns, target: TargetSlice, params: &ForestParams, inde
         }
     } else {
         weights.iter_mut().for_each(|w| *w = 1.0);
+    }
+    if let Some(row_weights) = row_weights {
+        weights
+            .iter_mut()
+            .zip(row_weights)
+            .for_each(|(w, r)| *w *= r);
     }
     Tree::grow(
         columns,
@@ -123,7 +138,7 @@ impl Forest {
     pub fn grow(columns: &Columns, target: TargetSlice, params: &ForestParams) -> Forest {
         let trees = (0..params.n_estimators)
             .into_par_iter()
-            .map(|i| Arc::new(grow_tree(columns, target, params, i)))
+            .map(|i| Arc::new(grow_tree(columns, target, params, i, None)))
             .collect();
         Forest {
             trees,

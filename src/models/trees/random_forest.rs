@@ -3,14 +3,15 @@
 use super::columns::Columns;
 use super::forest::{Forest, ForestParams, SharedTrees};
 use super::shared::{
-    cart_params, class_proportions, leaf_predictions, tree_target, COLUMNS_KEY, TREE_PARAMS,
+    cart_params, class_proportions, class_row_weights, leaf_predictions, tree_target, COLUMNS_KEY,
+    TREE_PARAMS,
 };
 use super::tree::outputs;
 use crate::data::target::TargetShape;
 use crate::data::{OwnedTargets, TargetsView, Task};
 use crate::models::{
     check_target, decode, encode, shared_work, DefaultPreprocessing, FamilyInfo, FoldCache,
-    ModelFamily, Params, Predictor, Seeds,
+    ModelFamily, Params, Predictor, Scores, Seeds,
 };
 use crate::seed::derive_seed;
 use crate::value::{Kind, ParamSpec};
@@ -95,7 +96,7 @@ static INFO: LazyLock<FamilyInfo> = LazyLock::new(|| FamilyInfo {
         scaled: false,
         one_hot: false,
     },
-    probabilities: true,
+    scores: Scores::Probabilities,
 });
 
 impl ModelFamily for RandomForestFamily {
@@ -125,7 +126,9 @@ impl ModelFamily for RandomForestFamily {
             max_samples,
             seed: 0,
         };
-        let key = format!("forest {shape:?}");
+        let row_weights = class_row_weights(p, target)?;
+        // Class weights change every tree, so trees are shared only between trials with the same.
+        let key = format!("forest {shape:?} class_weight {}", p.get("class_weight"));
         let params = ForestParams {
             n_estimators,
             tree,
@@ -136,7 +139,8 @@ impl ModelFamily for RandomForestFamily {
         let columns = cache.get_or_compute(COLUMNS_KEY, || Columns::new(x));
         let depth = p.largest_opt_usize("max_depth")?;
         let trees = cache.get_or_compute(&format!("{key} to {depth:?}"), SharedTrees::default);
-        let forest = shared_work(|| trees.forest(&columns, target, &params, depth));
+        let forest =
+            shared_work(|| trees.forest(&columns, target, &params, depth, row_weights.as_deref()));
         Ok(Box::new(Fitted {
             forest,
             shape: target.shape(),

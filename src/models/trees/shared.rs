@@ -5,15 +5,15 @@ use super::cart::CartParams;
 use super::split::Criterion;
 use crate::data::target::TargetShape;
 use crate::data::{OwnedTargets, TargetSlice, Targets, TargetsView, Task};
-use crate::models::Params;
+use crate::models::{class_weight_spec, Params};
 use crate::value::{resolve_max_features, Kind, ParamSpec};
-use ndarray::Array2;
+use ndarray::{Array2, ArrayView1};
 
 /// Fold cache key of the presorted training columns, shared by all trees and forests of a fold.
 pub const COLUMNS_KEY: &str = "cart-columns";
 
 /// Parameters shared by trees and forests.
-pub const TREE_PARAMS: [ParamSpec; 6] = [
+pub const TREE_PARAMS: [ParamSpec; 7] = [
     ParamSpec {
         name: "max_depth",
         kind: Kind::Int { min: 1, max: i64::MAX, nullable: true },
@@ -50,6 +50,7 @@ pub const TREE_PARAMS: [ParamSpec; 6] = [
         default: "null",
         help: "features examined per split",
     },
+    class_weight_spec(),
 ];
 
 /// Tree settings from a trial's parameters (seed 0; the caller seeds); regression always uses
@@ -79,6 +80,20 @@ pub fn cart_params(p: &Params, task: Task, n_features: usize) -> Result<CartPara
         max_features,
         seed: 0,
     })
+}
+
+/// Each training row's class weight (`None`: unweighted, or a regression target, where
+/// `class_weight` must be null).
+pub fn class_row_weights(p: &Params, target: TargetSlice) -> Result<Option<Vec<f64>>, String> {
+    match target {
+        Targets::Classes { y, n_classes } => p.row_weights(ArrayView1::from(y), n_classes),
+        Targets::Values(_) => match p.get("class_weight") {
+            crate::value::Value::Null => Ok(None),
+            other => Err(format!(
+                "class_weight `{other}` weighs classes; a regression tree has none"
+            )),
+        },
+    }
 }
 
 /// The targets as contiguous slices for tree growth.

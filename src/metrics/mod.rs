@@ -1,6 +1,11 @@
-//! Scoring metrics. Every metric of the task is computed for every trial; one of them ranks.
+//! Scoring metrics. Every metric of the target (binary targets add the binary-only ones) is
+//! computed for every trial; one of them ranks. Metrics on class scores ([`ranking`]) are computed
+//! for the families that give probabilities or decision values, and left empty for the others.
+
+pub mod ranking;
 
 use crate::data::{OwnedTargets, TargetSlice, Targets, Task};
+use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -12,6 +17,13 @@ pub enum Metric {
     PrecisionMacro,
     RecallMacro,
     MatthewsCorrcoef,
+    RocAuc,
+    AveragePrecision,
+    LogLoss,
+    Precision,
+    Recall,
+    F1,
+    BrierScore,
     R2,
     Rmse,
     Mae,
@@ -19,6 +31,7 @@ pub enum Metric {
     Mape,
 }
 
+/// Every classification metric: a binary target's, in report order.
 pub const CLASSIFICATION: &[Metric] = &[
     Metric::Accuracy,
     Metric::BalancedAccuracy,
@@ -26,7 +39,16 @@ pub const CLASSIFICATION: &[Metric] = &[
     Metric::PrecisionMacro,
     Metric::RecallMacro,
     Metric::MatthewsCorrcoef,
+    Metric::RocAuc,
+    Metric::AveragePrecision,
+    Metric::LogLoss,
+    Metric::Precision,
+    Metric::Recall,
+    Metric::F1,
+    Metric::BrierScore,
 ];
+/// A target with more than two classes: the binary-only metrics left out.
+pub const MULTICLASS: &[Metric] = CLASSIFICATION.split_at(9).0;
 pub const REGRESSION: &[Metric] = &[
     Metric::R2,
     Metric::Rmse,
@@ -44,6 +66,13 @@ impl Metric {
             Metric::PrecisionMacro => "precision_macro",
             Metric::RecallMacro => "recall_macro",
             Metric::MatthewsCorrcoef => "matthews_corrcoef",
+            Metric::RocAuc => "roc_auc",
+            Metric::AveragePrecision => "average_precision",
+            Metric::LogLoss => "log_loss",
+            Metric::Precision => "precision",
+            Metric::Recall => "recall",
+            Metric::F1 => "f1",
+            Metric::BrierScore => "brier_score",
             Metric::R2 => "r2",
             Metric::Rmse => "rmse",
             Metric::Mae => "mae",
@@ -63,8 +92,27 @@ impl Metric {
     pub fn higher_is_better(self) -> bool {
         !matches!(
             self,
-            Metric::Rmse | Metric::Mae | Metric::MedianAbsoluteError | Metric::Mape
+            Metric::Rmse
+                | Metric::Mae
+                | Metric::MedianAbsoluteError
+                | Metric::Mape
+                | Metric::LogLoss
+                | Metric::BrierScore
         )
+    }
+
+    /// What a model must give beyond labels for this metric.
+    pub fn needs(self) -> Needs {
+        match self {
+            Metric::RocAuc | Metric::AveragePrecision => Needs::Ranking,
+            Metric::LogLoss | Metric::BrierScore => Needs::Probabilities,
+            _ => Needs::Labels,
+        }
+    }
+
+    /// Whether the metric is defined for two classes only (scored for the positive class).
+    pub fn binary_only(self) -> bool {
+        self.task() == Task::Classification && !MULTICLASS.contains(&self)
     }
 
     /// The one rule of which score is better; every ranking, search strategy and pruning bar uses
@@ -111,6 +159,14 @@ impl Metric {
         }
     }
 
+    /// The metrics a target is scored by: the binary-only ones only for two classes.
+    pub fn for_target(task: Task, n_classes: Option<usize>) -> &'static [Metric] {
+        match (task, n_classes) {
+            (Task::Classification, Some(n)) if n > 2 => MULTICLASS,
+            _ => Metric::for_task(task),
+        }
+    }
+
     pub fn default_for(task: Task) -> Metric {
         Metric::for_task(task)[0]
     }
@@ -130,19 +186,93 @@ impl Metric {
     }
 }
 
-/// Every metric of `metrics` for one fold, in the same order. A prediction of the wrong kind scores NaN.
-pub fn score_all(metrics: &[Metric], truth: TargetSlice, predicted: &OwnedTargets) -> Vec<f64> {
-    match (truth, predicted) {
+/// What a model needs to give beyond labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Needs {
+    Labels,
+    /// Scores that rank rows per class: probabilities or decision values.
+    Ranking,
+    Probabilities,
+}
+
+/// Per-class scores of some rows (one column per class of the target): probabilities, or decision
+/// values that only rank.
+pub struct ClassScores {
+    pub values: Array2<f64>,
+    pub probabilities: bool,
+}
+
+/// A model's output on some rows: labels (or values) and, when it gives them, class scores.
+pub struct Prediction {
+    pub targets: OwnedTargets,
+    pub scores: Option<ClassScores>,
+}
+
+impl Prediction {
+    /// The class probabilities, when the scores are probabilities.
+    pub fn probabilities(&self) -> Option<&Array2<f64>> {
+        self.scores
+            .as_ref()
+            .filter(|s| s.probabilities)
+            .map(|s| &s.values)
+    }
+}
+
+/// Every metric of `metrics` for one fold, in the same order; `positive` is the class the binary
+/// metrics score. A prediction of the wrong kind, or a metric the prediction has no scores for or
+/// the fold leaves undefined, scores NaN.
+pub fn score_all(
+    metrics: &[Metric],
+    positive: Option<usize>,
+    truth: TargetSlice,
+    prediction: &Prediction,
+) -> Vec<f64> {
+    match (truth, &prediction.targets) {
         (Targets::Classes { y, n_classes }, Targets::Classes { y: p, .. }) => {
             let p = p.as_slice().unwrap_or(&[]);
             let c = Confusion::new(y, p, n_classes);
-            metrics.iter().map(|&m| c.score(m)).collect()
+            let is_positive: Vec<bool> =
+                positive.map_or_else(Vec::new, |pos| y.iter().map(|&t| t == pos).collect());
+            metrics
+                .iter()
+                .map(|&m| match (m.needs(), &prediction.scores, positive) {
+                    (Needs::Labels, _, _) => c.score(m, positive),
+                    (_, None, _) => f64::NAN,
+                    (Needs::Probabilities, Some(s), _) if !s.probabilities => f64::NAN,
+                    (_, Some(s), pos) => class_score(m, y, &is_positive, s, pos),
+                })
+                .collect()
         }
         (Targets::Values(y), Targets::Values(p)) => {
             let p = p.as_slice().unwrap_or(&[]);
             metrics.iter().map(|&m| regression_score(m, y, p)).collect()
         }
         _ => vec![f64::NAN; metrics.len()],
+    }
+}
+
+/// A metric on class scores: for the positive class when a binary target has one, else macro
+/// one-vs-rest (roc_auc, average_precision) or over all classes (log_loss).
+fn class_score(
+    metric: Metric,
+    truth: &[usize],
+    is_positive: &[bool],
+    scores: &ClassScores,
+    positive: Option<usize>,
+) -> f64 {
+    let values = scores.values.view();
+    match (metric, positive) {
+        (Metric::LogLoss, _) => ranking::log_loss(truth, values),
+        (Metric::RocAuc, Some(pos)) => ranking::roc_auc(is_positive, values.column(pos)),
+        (Metric::AveragePrecision, Some(pos)) => {
+            ranking::average_precision(is_positive, values.column(pos))
+        }
+        (Metric::BrierScore, Some(pos)) => ranking::brier_score(is_positive, values.column(pos)),
+        (Metric::RocAuc, None) => ranking::one_vs_rest(truth, values, ranking::roc_auc),
+        (Metric::AveragePrecision, None) => {
+            ranking::one_vs_rest(truth, values, ranking::average_precision)
+        }
+        _ => f64::NAN,
     }
 }
 
@@ -179,7 +309,7 @@ impl Confusion {
             .collect()
     }
 
-    fn score(&self, metric: Metric) -> f64 {
+    fn score(&self, metric: Metric, positive: Option<usize>) -> f64 {
         let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
         let mean = |v: Vec<f64>| {
             if v.is_empty() {
@@ -223,6 +353,19 @@ impl Confusion {
                     0.0
                 } else {
                     covariance / (predicted * actual).sqrt()
+                }
+            }
+            Metric::Precision | Metric::Recall | Metric::F1 => {
+                let Some(pos) = positive.filter(|&p| p < self.counts.len()) else {
+                    return f64::NAN;
+                };
+                let tp = self.counts[pos][pos] as f64;
+                let actual = self.counts[pos].iter().sum::<usize>() as f64;
+                let predicted = self.counts.iter().map(|row| row[pos]).sum::<usize>() as f64;
+                match metric {
+                    Metric::Precision => ratio(tp, predicted),
+                    Metric::Recall => ratio(tp, actual),
+                    _ => ratio(2.0 * tp, actual + predicted),
                 }
             }
             _ => f64::NAN,
@@ -282,15 +425,163 @@ mod tests {
     use super::*;
     use ndarray::Array1;
 
-    fn classify(y: &[usize], p: &[usize], n: usize) -> Vec<f64> {
-        score_all(
-            CLASSIFICATION,
-            Targets::Classes { y, n_classes: n },
-            &Targets::Classes {
+    fn labels(p: &[usize], n: usize) -> Prediction {
+        Prediction {
+            targets: Targets::Classes {
                 y: Array1::from(p.to_vec()),
                 n_classes: n,
             },
+            scores: None,
+        }
+    }
+
+    /// The label metrics (the first six) for class 1 positive.
+    fn classify(y: &[usize], p: &[usize], n: usize) -> Vec<f64> {
+        score_all(
+            &CLASSIFICATION[..6],
+            Some(1),
+            Targets::Classes { y, n_classes: n },
+            &labels(p, n),
         )
+    }
+
+    fn values(p: Vec<f64>) -> Prediction {
+        Prediction {
+            targets: Targets::Values(Array1::from(p)),
+            scores: None,
+        }
+    }
+
+    const BINARY_TRUTH: [usize; 8] = [0, 0, 1, 1, 0, 1, 1, 0];
+    /// The positive class's probability, with ties at 0.4.
+    const BINARY_P1: [f64; 8] = [0.1, 0.4, 0.35, 0.8, 0.4, 0.9, 0.4, 0.2];
+
+    fn binary_prediction(probabilities: bool) -> Prediction {
+        let values = Array2::from_shape_fn((8, 2), |(r, c)| {
+            if c == 1 {
+                BINARY_P1[r]
+            } else {
+                1.0 - BINARY_P1[r]
+            }
+        });
+        Prediction {
+            targets: Targets::Classes {
+                y: BINARY_P1.iter().map(|&p| usize::from(p > 0.5)).collect(),
+                n_classes: 2,
+            },
+            scores: Some(ClassScores {
+                values,
+                probabilities,
+            }),
+        }
+    }
+
+    fn binary_scores(positive: usize, prediction: &Prediction) -> Vec<f64> {
+        let truth = Targets::Classes {
+            y: &BINARY_TRUTH[..],
+            n_classes: 2,
+        };
+        score_all(&CLASSIFICATION[6..], Some(positive), truth, prediction)
+    }
+
+    /// Numbers scikit-learn 1.9.1 printed for roc_auc_score, average_precision_score, log_loss,
+    /// precision/recall/f1_score and brier_score_loss on these rows, for either positive class.
+    #[test]
+    fn score_metrics_match_scikit_learn_with_ties_and_either_positive_class() {
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+        let s = binary_scores(1, &binary_prediction(true));
+        let expected = [
+            0.8125,
+            0.8166666666666667,
+            0.4555965297311108,
+            1.0,
+            0.5,
+            2.0 / 3.0,
+            0.1503125,
+        ];
+        for (i, (a, b)) in s.iter().zip(expected).enumerate() {
+            assert!(
+                close(*a, b),
+                "{}: {a} against {b}",
+                CLASSIFICATION[6 + i].name()
+            );
+        }
+        let s = binary_scores(0, &binary_prediction(true));
+        let expected = [
+            0.8125,
+            0.8333333333333333,
+            0.4555965297311108,
+            2.0 / 3.0,
+            1.0,
+            0.8,
+            0.1503125,
+        ];
+        for (i, (a, b)) in s.iter().zip(expected).enumerate() {
+            assert!(
+                close(*a, b),
+                "{} (class 0): {a} against {b}",
+                CLASSIFICATION[6 + i].name()
+            );
+        }
+        // Decision values rank but are not probabilities: log_loss and brier_score stay empty.
+        let s = binary_scores(1, &binary_prediction(false));
+        assert!(close(s[0], 0.8125) && close(s[1], 0.8166666666666667));
+        assert!(s[2].is_nan() && s[6].is_nan(), "{s:?}");
+        // No scores at all: only the label metrics.
+        let s = binary_scores(1, &labels(&[0; 8], 2));
+        assert!(s[0].is_nan() && s[2].is_nan() && s[3] == 0.0, "{s:?}");
+    }
+
+    #[test]
+    fn multiclass_scores_are_one_vs_rest_macro_means_as_in_scikit_learn() {
+        let truth = [0usize, 1, 2, 2, 1, 0, 2, 1];
+        let values = ndarray::array![
+            [0.7, 0.2, 0.1],
+            [0.2, 0.5, 0.3],
+            [0.1, 0.3, 0.6],
+            [0.3, 0.5, 0.2],
+            [0.4, 0.4, 0.2],
+            [0.5, 0.25, 0.25],
+            [0.2, 0.2, 0.6],
+            [0.5, 0.3, 0.2]
+        ];
+        let prediction = Prediction {
+            targets: labels(&[0; 8], 3).targets,
+            scores: Some(ClassScores {
+                values,
+                probabilities: true,
+            }),
+        };
+        let metrics = [Metric::RocAuc, Metric::AveragePrecision, Metric::LogLoss];
+        let y = Targets::Classes {
+            y: &truth[..],
+            n_classes: 3,
+        };
+        let s = score_all(&metrics, None, y, &prediction);
+        for (a, b) in s
+            .iter()
+            .zip([0.8527777777777777, 0.743915343915344, 0.8117902501530995])
+        {
+            assert!((a - b).abs() < 1e-12, "{a} against {b}");
+        }
+    }
+
+    #[test]
+    fn perfect_inverted_single_class_and_certain_but_wrong() {
+        let truth = [false, false, true, true];
+        let rising = ndarray::array![0.1, 0.2, 0.3, 0.4];
+        assert_eq!(ranking::roc_auc(&truth, rising.view()), 1.0);
+        assert_eq!(ranking::roc_auc(&truth, (-&rising).view()), 0.0);
+        assert_eq!(ranking::average_precision(&truth, rising.view()), 1.0);
+        assert!(
+            ranking::roc_auc(&[true; 4], rising.view()).is_nan(),
+            "one class: undefined"
+        );
+        assert!(ranking::average_precision(&[false; 4], rising.view()).is_nan());
+        // scikit-learn's log_loss([0, 1], [[1, 0], [1, 0]]) = 18.021826694558577: clipped, not infinite.
+        let certain = ndarray::array![[1.0, 0.0], [1.0, 0.0]];
+        let loss = ranking::log_loss(&[0, 1], certain.view());
+        assert!((loss - 18.021826694558577).abs() < 1e-9, "{loss}");
     }
 
     #[test]
@@ -311,18 +602,14 @@ mod tests {
     fn class_absent_from_fold_is_not_averaged() {
         // Class 2 exists in the dataset but neither in this fold's truth nor predictions.
         let s = classify(&[0, 1], &[0, 1], 3);
-        assert_eq!(
-            s,
-            vec![1.0; CLASSIFICATION.len()],
-            "every metric is perfect"
-        );
+        assert_eq!(s, vec![1.0; 6], "every metric is perfect");
     }
 
     #[test]
     fn regression_metrics() {
         let y = [1.0, 2.0, 3.0, 4.0];
-        let p = Targets::Values(Array1::from(vec![1.0, 2.0, 3.0, 6.0]));
-        let s = score_all(REGRESSION, Targets::Values(&y), &p);
+        let p = values(vec![1.0, 2.0, 3.0, 6.0]);
+        let s = score_all(REGRESSION, None, Targets::Values(&y), &p);
         assert!((s[0] - (1.0 - 4.0 / 5.0)).abs() < 1e-12);
         assert!((s[1] - 1.0).abs() < 1e-12);
         assert!((s[2] - 0.5).abs() < 1e-12);
@@ -348,21 +635,27 @@ mod tests {
     #[test]
     fn median_absolute_error_and_mape_match_scikit_learn() {
         let y = [3.0, -0.5, 2.0, 7.0];
-        let p = Targets::Values(Array1::from(vec![2.5, 0.0, 2.0, 8.0]));
+        let p = values(vec![2.5, 0.0, 2.0, 8.0]);
         let s = score_all(
             &[Metric::MedianAbsoluteError, Metric::Mape],
+            None,
             Targets::Values(&y),
             &p,
         );
         assert_eq!(s[0], 0.5);
         assert!((s[1] - 0.327_380_952_380_952_4).abs() < 1e-15, "{}", s[1]);
         let zero = [0.0, 1.0];
-        let p = Targets::Values(Array1::from(vec![1.0, 1.0]));
-        let s = score_all(&[Metric::Mape], Targets::Values(&zero), &p);
+        let p = values(vec![1.0, 1.0]);
+        let s = score_all(&[Metric::Mape], None, Targets::Values(&zero), &p);
         assert!(s[0] > 1e15 && s[0].is_finite(), "{}", s[0]);
         let odd = [1.0, 2.0, 3.0];
-        let p = Targets::Values(Array1::from(vec![2.0, 2.0, 0.0]));
-        let s = score_all(&[Metric::MedianAbsoluteError], Targets::Values(&odd), &p);
+        let p = values(vec![2.0, 2.0, 0.0]);
+        let s = score_all(
+            &[Metric::MedianAbsoluteError],
+            None,
+            Targets::Values(&odd),
+            &p,
+        );
         assert_eq!(s[0], 1.0, "the middle of 1, 0, 3");
     }
 
@@ -380,6 +673,17 @@ mod tests {
         assert_eq!(Metric::R2.worse_by(0.5, 0.25), 0.25);
         assert_eq!(Metric::Mae.task(), Task::Regression);
         assert_eq!(Metric::from_name("f1_macro"), Some(Metric::F1Macro));
-        assert_eq!(Metric::from_name("roc_auc"), None);
+        assert_eq!(Metric::from_name("roc_auc"), Some(Metric::RocAuc));
+        assert_eq!(Metric::from_name("auc"), None);
+        assert!(!Metric::LogLoss.higher_is_better() && !Metric::BrierScore.higher_is_better());
+        assert!(Metric::F1.binary_only() && !Metric::RocAuc.binary_only());
+        assert_eq!(
+            Metric::for_target(Task::Classification, Some(3)),
+            MULTICLASS
+        );
+        assert_eq!(
+            Metric::for_target(Task::Classification, Some(2)),
+            CLASSIFICATION
+        );
     }
 }
