@@ -40,3 +40,28 @@ for name, ((x, y), c, weight) in CASES.items():
     print(f"const {name.upper()}_COEF: &[f64] = &[{coef}];")
     intercept = ", ".join(repr(float(v)) for v in model.intercept_)
     print(f"const {name.upper()}_INTERCEPT: &[f64] = &[{intercept}];")
+
+# The 9-class table of data/classes9.csv through the default preprocessing of logistic_regression
+# (median-imputed, standardised numbers, the yes/no column read as a 0/1 number as sweep types it;
+# most-frequent-imputed, one-hot categories), fitted on all rows at C = 10: its mean log-loss on
+# those rows, which tests/classification.rs expects of `sweep`'s refit.
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.metrics import log_loss
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+frame = pd.read_csv("data/classes9.csv")
+y = frame.pop("category")
+frame["landfall"] = (frame["landfall"] == "yes").astype(float)
+numbers = ["wind", "pressure", "lat", "long", "month", "landfall"]
+texts = ["basin", "system"]
+prep = ColumnTransformer([
+    ("numbers", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numbers),
+    ("texts", make_pipeline(SimpleImputer(strategy="most_frequent"), OneHotEncoder()), texts),
+])
+for c, tol in [(10.0, 1e-12), (10.0, 1e-4)]:
+    model = make_pipeline(prep, LogisticRegression(C=c, tol=tol, max_iter=100000)).fit(frame, y)
+    loss = log_loss(y, model.predict_proba(frame), labels=model.classes_)
+    print(f"// classes9, C = {c}, tol = {tol}: n_iter {model[-1].n_iter_}, training log-loss {loss!r}")

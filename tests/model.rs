@@ -141,7 +141,8 @@ fn saved_classifiers_predict_what_they_predicted_in_memory() {
     let board = std::fs::read_to_string(sandbox.path("out/leaderboard.csv")).unwrap();
     let header = board.lines().next().unwrap();
     let held_out = "test_accuracy,test_balanced_accuracy,test_f1_macro,test_precision_macro,\
-                    test_recall_macro,test_matthews_corrcoef";
+                    test_recall_macro,test_matthews_corrcoef,test_roc_auc,test_average_precision,\
+                    test_log_loss";
     assert!(header.ends_with(held_out), "{header}");
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(sandbox.path("out/manifest.json")).unwrap())

@@ -192,7 +192,7 @@ fn ctrl_c_ends_workers_writes_the_leaderboard_and_exits_130() {
     let status = child.0.wait().unwrap();
     assert_eq!(status.code(), Some(130));
     wait_gone(&workers);
-    let board = Trials::read(&sb.path("out/leaderboard.csv"));
+    let board = Trials::read_board(&sb.path("out/leaderboard.csv"));
     assert_eq!(board.rows.keys().collect::<Vec<_>>(), ["gaussian_nb()"]);
     let manifest = std::fs::read_to_string(sb.path("out/manifest.json")).unwrap();
     assert!(manifest.contains("\"status\": \"interrupted\""));

@@ -176,7 +176,7 @@ fn regression_sweep_ranks_by_rmse_lowest_first() {
         ),
     );
     sb.run_ok(&config, "out", &[]);
-    let board = Trials::read(&sb.path("out/leaderboard.csv"));
+    let board = Trials::read_board(&sb.path("out/leaderboard.csv"));
     let mut ranked: Vec<(u32, f64)> = board
         .rows
         .values()

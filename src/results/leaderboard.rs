@@ -200,14 +200,12 @@ pub fn write_leaderboard(
 
     let mut board_header = vec![columns::rank_test(primary)];
     board_header.extend(header.iter().cloned());
-    let test_columns: Vec<String> = if models.iter().any(|m| !m.test.is_empty()) {
-        Metric::for_task(primary.task())
-            .iter()
-            .map(|&m| columns::held_out(m))
-            .collect()
-    } else {
-        Vec::new()
-    };
+    // The held-out metrics some refitted model has, in the task's order.
+    let test_columns: Vec<String> = Metric::for_task(primary.task())
+        .iter()
+        .map(|&m| columns::held_out(m))
+        .filter(|c| models.iter().any(|m| m.test.contains_key(c)))
+        .collect();
     board_header.extend(test_columns.iter().cloned());
     let tests: HashMap<&str, &BTreeMap<String, f64>> =
         models.iter().map(|m| (m.key.as_str(), &m.test)).collect();
