@@ -130,9 +130,13 @@ fn a_run_writes_a_report_that_names_every_family_marks_every_ok_trial_and_every_
     let params = best_key.split('(').nth(1).unwrap().trim_end_matches(')');
     assert!(summary.contains(params), "{params} missing from {summary}");
 
-    // A parameter spanning decades gets a log axis; the leaderboard shows the top 20.
+    // A parameter spanning decades gets a log axis; the leaderboard shows the top 20, then the
+    // baseline (the summary says what it predicts and the class balance).
     assert!(raw.contains("against alpha (log axis)"));
-    assert_eq!(select(&html, "#leaderboard tr").len(), 21);
+    assert_eq!(select(&html, "#leaderboard tr").len(), 22);
+    let baseline = text(&select(&html, "#leaderboard tr.baseline")[0]);
+    assert!(baseline.contains("baseline: always predicts"), "{baseline}");
+    assert!(text(&select(&html, "#summary")[0]).contains("scikit-learn's DummyClassifier"));
 }
 
 #[test]

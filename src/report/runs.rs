@@ -174,9 +174,18 @@ impl Run {
 
     /// The best ok trial of a family (the last halving rung first, as the leaderboard ranks).
     pub fn best_of(&self, family: &str) -> Option<&TrialRow> {
+        self.best_where(|t| t.model == family)
+    }
+
+    /// The best ok trial of the run.
+    pub fn best(&self) -> Option<&TrialRow> {
+        self.best_where(|_| true)
+    }
+
+    fn best_where(&self, keep: impl Fn(&TrialRow) -> bool) -> Option<&TrialRow> {
         self.trials
             .iter()
-            .filter(|t| t.model == family && t.score.is_some())
+            .filter(|t| keep(t) && t.score.is_some())
             .min_by(|a, b| {
                 b.rung
                     .cmp(&a.rung)

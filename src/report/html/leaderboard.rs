@@ -71,5 +71,21 @@ pub(super) fn leaderboard(page: &mut String, runs: &[Run]) {
             seconds_text(t.cost)
         );
     }
+    if let Some((b, (mean, std))) = first
+        .manifest
+        .baseline
+        .as_ref()
+        .and_then(|b| Some((b, b.get(metric)?)))
+    {
+        let _ = writeln!(
+            page,
+            "<tr class=\"baseline\"><td></td>{}<td>baseline: {}</td><td></td>\
+             <td class=\"num\">{} ± {std:.4}</td>{}<td></td></tr>",
+            if runs.len() > 1 { "<td></td>" } else { "" },
+            esc(&b.description),
+            score_text(mean),
+            if tested { "<td></td>" } else { "" },
+        );
+    }
     page.push_str("</table></section>\n");
 }

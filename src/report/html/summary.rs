@@ -102,8 +102,31 @@ pub(super) fn summary(page: &mut String, runs: &[Run]) {
             .iter()
             .find(|c| c.role.starts_with("target"))
             .map(|c| c.distinct);
+        let balance = r.manifest.baseline.as_ref().map_or(String::new(), |b| {
+            let rows: usize = b.class_balance.iter().map(|(_, n)| n).sum();
+            b.class_balance
+                .iter()
+                .map(|(label, n)| {
+                    format!(
+                        "; <code>{}</code> {n} ({:.1}%)",
+                        esc(label),
+                        100.0 * *n as f64 / rows.max(1) as f64
+                    )
+                })
+                .collect()
+        });
+        let positive = r
+            .manifest
+            .data
+            .positive_class
+            .as_ref()
+            .map_or(String::new(), |p| {
+                format!("; positive class <code>{}</code>", esc(p))
+            });
         match (r.manifest.task, classes) {
-            (Task::Classification, Some(k)) => format!("classification, {k} classes"),
+            (Task::Classification, Some(k)) => {
+                format!("classification, {k} classes{balance}{positive}")
+            }
             (task, _) => task.to_string(),
         }
     });
@@ -142,6 +165,7 @@ pub(super) fn summary(page: &mut String, runs: &[Run]) {
             }
         )
     });
+    row(page, "baseline", &|r| baseline_text(r));
     row(page, "search", &|r| esc(r.strategy.name()));
     row(page, "backend, jobs", &|r| {
         let ex = &r.manifest.execution;
@@ -207,7 +231,38 @@ pub(super) fn summary(page: &mut String, runs: &[Run]) {
                 }
             }
         }
+        if let Some((mean, std)) = r.manifest.baseline.as_ref().and_then(|b| b.get(r.metric)) {
+            let _ = writeln!(
+                page,
+                "<tr><td>baseline</td><td class=\"num\">{} ± {std:.4}</td><td></td><td>{}</td></tr>",
+                score_text(mean),
+                esc(&r.manifest.baseline.as_ref().map_or("", |b| &b.description))
+            );
+        }
         page.push_str("</table>\n");
+        if let Some(verdict) = r.manifest.baseline.as_ref().and_then(|b| {
+            let best = r.best().map(|t| (t.score.unwrap_or(f64::NAN), t.spread));
+            b.verdict(r.metric, best)
+        }) {
+            let _ = writeln!(page, "<p class=\"warn\">{}</p>", esc(&verdict));
+        }
     }
     page.push_str("</section>\n");
+}
+
+/// The trivial model's score and what it predicts.
+fn baseline_text(r: &Run) -> String {
+    match r.manifest.baseline.as_ref() {
+        Some(b) => match b.get(r.metric) {
+            Some((mean, std)) => format!(
+                "{} {} ± {std:.4}: a model that {} (scikit-learn's Dummy{}, on the same folds)",
+                r.metric.name(),
+                score_text(mean),
+                esc(&b.description),
+                if b.class_balance.is_empty() { "Regressor" } else { "Classifier" }
+            ),
+            None => esc(&b.description),
+        },
+        None => "not recorded (a run from before baselines)".to_string(),
+    }
 }
