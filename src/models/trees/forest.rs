@@ -90,8 +90,10 @@ impl SharedTrees {
     }
 }
 
-/// Tree `index` of a forest: its bootstrap sample and its feature samples come from its own seed;
-/// each drawn row counts its weight (scikit-learn's class_weight times the bootstrap count).
+/// Tree `index` of a forest: its bootstrap sample and its feature samples come from its own seed.
+/// Row weights (class weights) as scikit-learn applies them: with bootstrap, rows are drawn with
+/// probability in proportion to their weight and count as often as drawn; without, each row counts
+/// its weight.
 fn grow_tree(
     columns: &Columns,
     target: TargetSlice,
@@ -103,19 +105,28 @@ fn grow_tree(
     let seed = tree_seed(params.seed, index);
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(child_seed(seed, 0));
     let mut weights = vec![0.0; n_rows];
-    if params.bootstrap {
-        let draws = ((params.max_samples * n_rows as f64).round() as usize).max(1);
-        for _ in 0..draws {
-            weights[rng.gen_range(0..n_rows)] += 1.0;
+    let draws = ((params.max_samples * n_rows as f64).round() as usize).max(1);
+    match (params.bootstrap, row_weights) {
+        (true, None) => {
+            for _ in 0..draws {
+                weights[rng.gen_range(0..n_rows)] += 1.0;
+            }
         }
-    } else {
-        weights.iter_mut().for_each(|w| *w = 1.0);
-    }
-    if let Some(row_weights) = row_weights {
-        weights
-            .iter_mut()
-            .zip(row_weights)
-            .for_each(|(w, r)| *w *= r);
+        (true, Some(row_weights)) => {
+            let mut cumulative = Vec::with_capacity(n_rows);
+            let mut total = 0.0;
+            for w in row_weights {
+                total += w;
+                cumulative.push(total);
+            }
+            for _ in 0..draws {
+                let u = rng.gen::<f64>() * total;
+                let row = cumulative.partition_point(|&c| c <= u).min(n_rows - 1);
+                weights[row] += 1.0;
+            }
+        }
+        (false, None) => weights.iter_mut().for_each(|w| *w = 1.0),
+        (false, Some(row_weights)) => weights.copy_from_slice(row_weights),
     }
     Tree::grow(
         columns,
@@ -243,5 +254,28 @@ mod tests {
             prop_assert_eq!(averaged.to_vec(), tree.leaf(row).to_vec());
         }
         Ok(())
+    }
+
+    /// With bootstrap, rows are drawn in proportion to their weight (scikit-learn's weighted
+    /// bootstrap): rows weighing 0 are never drawn, so every tree sees class 1 only; without
+    /// bootstrap, each row counts its weight in the leaf proportions.
+    #[test]
+    fn row_weights_steer_the_bootstrap_draws_and_the_leaf_proportions() {
+        let x = Array2::from_shape_fn((40, 1), |(r, _)| (r % 2) as f64);
+        let y: Vec<usize> = (0..40).map(|r| usize::from(r % 4 == 0)).collect();
+        let columns = Columns::new(x.view());
+        let target = Targets::Classes { y: &y[..], n_classes: 2 };
+        let only_ones: Vec<f64> = y.iter().map(|&c| c as f64).collect();
+        let trees = SharedTrees::default();
+        let forest = trees.forest(&columns, target, &params(5, true, None, 7), None, Some(&only_ones));
+        for row in forest.average(x.view()).outer_iter() {
+            assert_eq!(row.to_vec(), [0.0, 1.0]);
+        }
+        // Even rows: 10 of class 1, 10 of class 0; class 1 weighing 3 makes its share 3/4.
+        let triple: Vec<f64> = y.iter().map(|&c| if c == 1 { 3.0 } else { 1.0 }).collect();
+        let trees = SharedTrees::default();
+        let forest = trees.forest(&columns, target, &params(1, false, None, 7), None, Some(&triple));
+        let even = forest.average(x.view()).row(0).to_vec();
+        assert_eq!(even, [0.25, 0.75]);
     }
 }
