@@ -264,17 +264,32 @@ mod tests {
         let x = Array2::from_shape_fn((40, 1), |(r, _)| (r % 2) as f64);
         let y: Vec<usize> = (0..40).map(|r| usize::from(r % 4 == 0)).collect();
         let columns = Columns::new(x.view());
-        let target = Targets::Classes { y: &y[..], n_classes: 2 };
+        let target = Targets::Classes {
+            y: &y[..],
+            n_classes: 2,
+        };
         let only_ones: Vec<f64> = y.iter().map(|&c| c as f64).collect();
         let trees = SharedTrees::default();
-        let forest = trees.forest(&columns, target, &params(5, true, None, 7), None, Some(&only_ones));
+        let forest = trees.forest(
+            &columns,
+            target,
+            &params(5, true, None, 7),
+            None,
+            Some(&only_ones),
+        );
         for row in forest.average(x.view()).outer_iter() {
             assert_eq!(row.to_vec(), [0.0, 1.0]);
         }
         // Even rows: 10 of class 1, 10 of class 0; class 1 weighing 3 makes its share 3/4.
         let triple: Vec<f64> = y.iter().map(|&c| if c == 1 { 3.0 } else { 1.0 }).collect();
         let trees = SharedTrees::default();
-        let forest = trees.forest(&columns, target, &params(1, false, None, 7), None, Some(&triple));
+        let forest = trees.forest(
+            &columns,
+            target,
+            &params(1, false, None, 7),
+            None,
+            Some(&triple),
+        );
         let even = forest.average(x.view()).row(0).to_vec();
         assert_eq!(even, [0.25, 0.75]);
     }

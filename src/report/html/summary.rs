@@ -253,16 +253,20 @@ pub(super) fn summary(page: &mut String, runs: &[Run]) {
 /// The trivial model's score and what it predicts.
 fn baseline_text(r: &Run) -> String {
     match r.manifest.baseline.as_ref() {
-        Some(b) => match b.get(r.metric) {
-            Some((mean, std)) => format!(
+        Some(b) => {
+            match b.get(r.metric) {
+                Some((mean, std)) => {
+                    format!(
                 "{} {} ± {std:.4}: a model that {} (scikit-learn's Dummy{}, on the same folds)",
                 r.metric.name(),
                 score_text(mean),
                 esc(&b.description),
                 if b.class_balance.is_empty() { "Regressor" } else { "Classifier" }
-            ),
-            None => esc(&b.description),
-        },
+            )
+                }
+                None => esc(&b.description),
+            }
+        }
         None => "not recorded (a run from before baselines)".to_string(),
     }
 }
