@@ -236,7 +236,7 @@ pub(super) fn summary(page: &mut String, runs: &[Run]) {
                 page,
                 "<tr><td>baseline</td><td class=\"num\">{} ± {std:.4}</td><td></td><td>{}</td></tr>",
                 score_text(mean),
-                esc(&r.manifest.baseline.as_ref().map_or("", |b| &b.description))
+                esc(r.manifest.baseline.as_ref().map_or("", |b| &b.description))
             );
         }
         page.push_str("</table>\n");
