@@ -215,3 +215,31 @@ fn a_sweep_that_does_not_beat_the_baseline_says_so() {
         "{stderr}"
     );
 }
+
+/// A fold whose rows hold one class leaves roc_auc undefined: an empty cell, never a crash or a 0,
+/// and the trial says why.
+#[test]
+fn a_fold_that_leaves_a_metric_undefined_gives_an_empty_cell_and_a_warning() {
+    let sb = Sandbox::new();
+    // Unshuffled folds take every other row, so each fold's rows are one class.
+    let mut rows = String::from("a,y\n");
+    for i in 0..12 {
+        rows.push_str(&format!("{i},{}\n", if i % 2 == 0 { "no" } else { "yes" }));
+    }
+    sb.write("sorted.csv", &rows);
+    let config = sb.write(
+        "sweep.yaml",
+        "name: sorted\ndata: {path: sorted.csv, target: y}\ncv: {folds: 2, stratified: false, shuffle: false}\n\
+         refit: none\nmodels:\n  - model: gaussian_nb\n",
+    );
+    let trials = sb.run_ok(&config, "out", &[]);
+    let key = "gaussian_nb()";
+    assert_eq!(trials.get(key, "status"), "ok");
+    assert_eq!(trials.get(key, "mean_test_roc_auc"), "");
+    assert_eq!(trials.get(key, "mean_test_accuracy"), "0");
+    let note = trials.get(key, "error");
+    assert!(
+        note.contains("roc_auc is undefined on fold 1 (its rows hold one class only)"),
+        "{note}"
+    );
+}
