@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
+pub mod boosting;
 pub mod elastic_net;
 pub mod fault;
 pub mod folder;
@@ -32,6 +33,7 @@ pub static REGISTRY: &[&dyn ModelFamily] = &[
     &linfa::gaussian_nb::GaussianNbFamily,
     &svm::SvmFamily,
     &trees::random_forest::RandomForestFamily,
+    &boosting::GradientBoostingFamily,
     &linear_regression::LinearRegressionFamily,
     &elastic_net::ElasticNetFamily,
     &fault::FaultFamily,
