@@ -16,7 +16,8 @@ import sys
 
 import pandas as pd
 from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.ensemble import (HistGradientBoostingClassifier, HistGradientBoostingRegressor,
+                              RandomForestClassifier, RandomForestRegressor)
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import ElasticNet, LinearRegression, LogisticRegression
 from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
@@ -48,6 +49,10 @@ def estimator(model, params, classification):
         cls = RandomForestClassifier if classification else RandomForestRegressor
         return cls(random_state=0, max_features="sqrt", n_jobs=1), {
             "n_estimators": grid.get("n_estimators", [100]), "max_depth": grid.get("max_depth", [None])}
+    if model == "gradient_boosting":
+        cls = HistGradientBoostingClassifier if classification else HistGradientBoostingRegressor
+        keys = ("learning_rate", "max_iter", "max_leaf_nodes", "early_stopping")
+        return cls(random_state=0), {k: grid[k] for k in keys if k in grid}
     if model == "gaussian_nb":
         return GaussianNB(), {}
     if model == "svm":

@@ -111,6 +111,8 @@ pub enum Kind {
     MaxFeatures,
     /// Class weights: null (all 1), `balanced`, or a map of class names to positive weights.
     ClassWeight,
+    /// `auto` (the family decides), true or false.
+    AutoBool,
 }
 
 /// A parameter a model declares: its name, accepted values, default (as text) and meaning.
@@ -159,6 +161,7 @@ impl ParamSpec {
             Kind::MaxFeatures => {
                 "sqrt | log2 | fraction in (0, 1] | count >= 1 | null (all)".to_string()
             }
+            Kind::AutoBool => "auto | true | false".to_string(),
             Kind::ClassWeight => {
                 "null (all 1) | balanced | a map of class to weight > 0, e.g. {dead: 10}"
                     .to_string()
@@ -204,6 +207,8 @@ impl ParamSpec {
             (Kind::MaxFeatures, Value::Str(s)) if s == "sqrt" || s == "log2" => Ok(value.clone()),
             (Kind::MaxFeatures, Value::Int(i)) if *i >= 1 => Ok(value.clone()),
             (Kind::MaxFeatures, Value::Float(x)) if *x > 0.0 && *x <= 1.0 => Ok(value.clone()),
+            (Kind::AutoBool, Value::Bool(_)) => Ok(value.clone()),
+            (Kind::AutoBool, Value::Str(s)) if s == "auto" => Ok(value.clone()),
             (Kind::ClassWeight, Value::Null) => Ok(Value::Null),
             (Kind::ClassWeight, Value::Str(s)) if s == "balanced" => Ok(value.clone()),
             (Kind::ClassWeight, Value::Str(s)) if class_weight_map(s).is_some() => {
@@ -347,5 +352,24 @@ mod tests {
             assert!(CW.check(&Value::Str(bad.into())).is_err(), "{bad}");
         }
         assert!(CW.check(&Value::Int(3)).is_err());
+    }
+
+    #[test]
+    fn auto_bool_takes_auto_true_or_false() {
+        const AB: ParamSpec = ParamSpec {
+            name: "early_stopping",
+            kind: Kind::AutoBool,
+            default: "auto",
+            help: "",
+        };
+        for ok in [
+            Value::Str("auto".into()),
+            Value::Bool(true),
+            Value::Bool(false),
+        ] {
+            assert_eq!(AB.check(&ok), Ok(ok.clone()));
+        }
+        assert!(AB.check(&Value::Str("yes".into())).is_err());
+        assert!(AB.check(&Value::Int(1)).is_err());
     }
 }

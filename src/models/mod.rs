@@ -94,6 +94,15 @@ pub trait Predictor: Send + Sync {
         None
     }
 
+    /// Predictions and class probabilities together; a family whose two share their work
+    /// computes it once.
+    fn predict_with_probabilities(
+        &self,
+        x: ArrayView2<f64>,
+    ) -> (OwnedTargets, Option<Array2<f64>>) {
+        (self.predict(x), self.probabilities(x))
+    }
+
     /// Per-class decision values (higher: more likely that class), one column per class of the
     /// training target; `None` for a family that has none or gives probabilities.
     fn decision_values(&self, _x: ArrayView2<f64>) -> Option<Array2<f64>> {
@@ -221,26 +230,25 @@ impl Scores {
 /// A model's output on `x`, with its class scores (probabilities, else decision values) when
 /// `with_scores`.
 pub fn predict(model: &dyn Predictor, x: ArrayView2<f64>, with_scores: bool) -> Prediction {
-    let scores = if with_scores {
-        model
-            .probabilities(x)
-            .map(|values| ClassScores {
-                values,
-                probabilities: true,
-            })
-            .or_else(|| {
-                model.decision_values(x).map(|values| ClassScores {
-                    values,
-                    probabilities: false,
-                })
-            })
-    } else {
-        None
-    };
-    Prediction {
-        targets: model.predict(x),
-        scores,
+    if !with_scores {
+        return Prediction {
+            targets: model.predict(x),
+            scores: None,
+        };
     }
+    let (targets, probabilities) = model.predict_with_probabilities(x);
+    let scores = probabilities
+        .map(|values| ClassScores {
+            values,
+            probabilities: true,
+        })
+        .or_else(|| {
+            model.decision_values(x).map(|values| ClassScores {
+                values,
+                probabilities: false,
+            })
+        });
+    Prediction { targets, scores }
 }
 
 /// A family's default preprocessing: whether numbers are standardised and categories one-hot
@@ -601,7 +609,8 @@ pub fn describe_all() -> String {
     }
     out.push_str(
         "linfa has no regression trees or forests; decision_tree and random_forest here are this project's own\n\
-         CART implementation and support both tasks; svm is this project's own SMO solver on shared kernels.\n",
+         CART implementation and support both tasks; gradient_boosting is this project's histogram boosting;\n\
+         svm is this project's own SMO solver on shared kernels.\n",
     );
     out
 }

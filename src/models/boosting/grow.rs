@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-const BINS: usize = 256;
 /// scikit-learn's `min_hessian_to_split`.
 const MIN_HESSIAN: f64 = 1e-3;
 
@@ -61,6 +60,29 @@ impl Tree {
     }
 }
 
+/// Where each feature's bins sit in a histogram: its first slot and value bins, then one slot for
+/// missing cells (bin code [`MISSING`]).
+struct Layout {
+    features: Vec<(usize, usize)>,
+    size: usize,
+}
+
+impl Layout {
+    fn of(binned: &Binned) -> Layout {
+        let mut size = 0;
+        let features = binned
+            .thresholds
+            .iter()
+            .map(|t| {
+                let at = (size, t.len() + 1);
+                size += t.len() + 2;
+                at
+            })
+            .collect();
+        Layout { features, size }
+    }
+}
+
 /// Per feature and bin: summed gradient, summed hessian and row count.
 #[derive(Clone)]
 struct Histogram {
@@ -69,17 +91,23 @@ struct Histogram {
 }
 
 impl Histogram {
-    fn build(binned: &Binned, rows: &[u32], gradients: &[f64], hessians: &[f64]) -> Histogram {
-        let n_features = binned.n_features();
-        let mut sums = vec![[0.0; 2]; n_features * BINS];
-        let mut counts = vec![0u32; n_features * BINS];
+    fn build(
+        binned: &Binned,
+        layout: &Layout,
+        rows: &[u32],
+        gradients: &[f64],
+        hessians: &[f64],
+    ) -> Histogram {
+        let mut sums = vec![[0.0; 2]; layout.size];
+        let mut counts = vec![0u32; layout.size];
         for (f, codes) in binned.codes.iter().enumerate() {
+            let (start, bins) = layout.features[f];
             let (sums, counts) = (
-                &mut sums[f * BINS..(f + 1) * BINS],
-                &mut counts[f * BINS..(f + 1) * BINS],
+                &mut sums[start..start + bins + 1],
+                &mut counts[start..start + bins + 1],
             );
             for &r in rows {
-                let b = codes[r as usize] as usize;
+                let b = (codes[r as usize] as usize).min(bins);
                 sums[b][0] += gradients[r as usize];
                 sums[b][1] += hessians[r as usize];
                 counts[b] += 1;
@@ -131,23 +159,18 @@ fn score(g: f64, h: f64, l2: f64) -> f64 {
 
 /// The best split of a node from its histogram; `None` when no split leaves `min_samples_leaf` rows
 /// and enough hessian on each side with a positive gain.
-fn best_split(
-    hist: &Histogram,
-    totals: Totals,
-    n_bins: &[usize],
-    growth: &Growth,
-) -> Option<Split> {
+fn best_split(hist: &Histogram, totals: Totals, layout: &Layout, growth: &Growth) -> Option<Split> {
     let l2 = growth.l2_regularization;
     let parent = score(totals.g, totals.h, l2);
     let min_leaf = growth.min_samples_leaf.max(1) as u32;
     let mut best: Option<Split> = None;
-    for (f, &bins) in n_bins.iter().enumerate() {
-        let sums = &hist.sums[f * BINS..(f + 1) * BINS];
-        let counts = &hist.counts[f * BINS..(f + 1) * BINS];
+    for (f, &(start, bins)) in layout.features.iter().enumerate() {
+        let sums = &hist.sums[start..start + bins + 1];
+        let counts = &hist.counts[start..start + bins + 1];
         let missing = Totals {
-            g: sums[MISSING as usize][0],
-            h: sums[MISSING as usize][1],
-            n: counts[MISSING as usize],
+            g: sums[bins][0],
+            h: sums[bins][1],
+            n: counts[bins],
         };
         // Missing cells right, then (when there are any) left.
         let directions: &[bool] = if missing.n > 0 {
@@ -226,6 +249,12 @@ impl Ord for Candidate {
     }
 }
 
+/// A grown tree and, per leaf, the training rows that reached it.
+pub struct Grown {
+    pub tree: Tree,
+    pub leaves: Vec<(usize, Vec<u32>)>,
+}
+
 /// Grows one tree on `rows` (training rows with their gradients and hessians).
 pub fn grow(
     binned: &Binned,
@@ -233,8 +262,8 @@ pub fn grow(
     gradients: &[f64],
     hessians: &[f64],
     growth: &Growth,
-) -> Tree {
-    let n_bins: Vec<usize> = binned.thresholds.iter().map(|t| t.len() + 1).collect();
+) -> Grown {
+    let layout = Layout::of(binned);
     let leaf_value = |t: Totals| -growth.learning_rate * t.g / (t.h + growth.l2_regularization);
     let totals_of = |rows: &[u32]| {
         rows.iter().fold(Totals::default(), |t, &r| Totals {
@@ -258,26 +287,44 @@ pub fn grow(
             && growth.max_depth.is_none_or(|d| depth < d)
     };
     let mut heap = BinaryHeap::new();
-    let push =
-        |heap: &mut BinaryHeap<Candidate>, node, rows, hist: Histogram, totals: Totals, depth| {
-            if !may_split(totals.n, depth) {
-                return;
-            }
-            if let Some(split) = best_split(&hist, totals, &n_bins, growth) {
-                heap.push(Candidate {
-                    split,
-                    node,
-                    rows,
-                    hist,
-                    depth,
-                });
-            }
-        };
-    let root_hist = Histogram::build(binned, &rows, gradients, hessians);
-    push(&mut heap, 0, rows, root_hist, root_totals, 0);
+    let mut finished: Vec<(usize, Vec<u32>)> = Vec::new();
+    // A node joins the queue with its best split, or is a finished leaf.
+    let settle = |heap: &mut BinaryHeap<Candidate>,
+                  finished: &mut Vec<(usize, Vec<u32>)>,
+                  node,
+                  rows: Vec<u32>,
+                  hist: Option<Histogram>,
+                  totals: Totals,
+                  depth| {
+        let split = hist
+            .as_ref()
+            .filter(|_| may_split(totals.n, depth))
+            .and_then(|h| best_split(h, totals, &layout, growth));
+        match (split, hist) {
+            (Some(split), Some(hist)) => heap.push(Candidate {
+                split,
+                node,
+                rows,
+                hist,
+                depth,
+            }),
+            _ => finished.push((node, rows)),
+        }
+    };
+    let root_hist = Histogram::build(binned, &layout, &rows, gradients, hessians);
+    settle(
+        &mut heap,
+        &mut finished,
+        0,
+        rows,
+        Some(root_hist),
+        root_totals,
+        0,
+    );
     let mut leaves = 1;
     while let Some(c) = heap.pop() {
         if growth.max_leaf_nodes.is_some_and(|m| leaves >= m) {
+            finished.push((c.node, c.rows));
             break;
         }
         let Split {
@@ -296,15 +343,20 @@ pub fn grow(
             }
         });
         let (left_totals, right_totals) = (totals_of(&left_rows), totals_of(&right_rows));
-        let (left_hist, right_hist) = if left_rows.len() <= right_rows.len() {
-            let small = Histogram::build(binned, &left_rows, gradients, hessians);
-            let large = c.hist.minus(&small);
-            (small, large)
-        } else {
-            let small = Histogram::build(binned, &right_rows, gradients, hessians);
-            let large = c.hist.minus(&small);
-            (large, small)
-        };
+        // Children that cannot split need no histogram.
+        let depth = c.depth + 1;
+        let (left_hist, right_hist) =
+            if !may_split(left_totals.n, depth) && !may_split(right_totals.n, depth) {
+                (None, None)
+            } else if left_rows.len() <= right_rows.len() {
+                let small = Histogram::build(binned, &layout, &left_rows, gradients, hessians);
+                let large = c.hist.minus(&small);
+                (Some(small), Some(large))
+            } else {
+                let small = Histogram::build(binned, &layout, &right_rows, gradients, hessians);
+                let large = c.hist.minus(&small);
+                (Some(large), Some(small))
+            };
         let (left, right) = (nodes.len(), nodes.len() + 1);
         for totals in [left_totals, right_totals] {
             nodes.push(Node {
@@ -327,24 +379,31 @@ pub fn grow(
             gain,
         };
         leaves += 1;
-        push(
-            &mut heap,
+        let queue = &mut heap;
+        settle(
+            queue,
+            &mut finished,
             left,
             left_rows,
             left_hist,
             left_totals,
-            c.depth + 1,
+            depth,
         );
-        push(
-            &mut heap,
+        settle(
+            queue,
+            &mut finished,
             right,
             right_rows,
             right_hist,
             right_totals,
-            c.depth + 1,
+            depth,
         );
     }
-    Tree { nodes }
+    finished.extend(heap.into_iter().map(|c| (c.node, c.rows)));
+    Grown {
+        tree: Tree { nodes },
+        leaves: finished,
+    }
 }
 
 #[cfg(test)]
@@ -359,16 +418,17 @@ mod tests {
         learning_rate: 1.0,
     };
 
-    fn histogram(g: &[f64], h: &[f64], n: &[u32], missing: (f64, f64, u32)) -> Histogram {
-        let mut sums = vec![[0.0; 2]; BINS];
-        let mut counts = vec![0u32; BINS];
-        for b in 0..g.len() {
-            sums[b] = [g[b], h[b]];
-            counts[b] = n[b];
-        }
-        sums[MISSING as usize] = [missing.0, missing.1];
-        counts[MISSING as usize] = missing.2;
-        Histogram { sums, counts }
+    /// A one-feature histogram with value bins `g`, `h`, `n` and the missing slot last.
+    fn histogram(g: &[f64], h: &[f64], n: &[u32], missing: (f64, f64, u32)) -> (Histogram, Layout) {
+        let mut sums: Vec<[f64; 2]> = g.iter().zip(h).map(|(&g, &h)| [g, h]).collect();
+        let mut counts = n.to_vec();
+        sums.push([missing.0, missing.1]);
+        counts.push(missing.2);
+        let layout = Layout {
+            features: vec![(0, g.len())],
+            size: g.len() + 1,
+        };
+        (Histogram { sums, counts }, layout)
     }
 
     fn totals(hist: &Histogram) -> Totals {
@@ -383,20 +443,20 @@ mod tests {
     /// (-4)^2/4 + 4^2/4 - 0 = 8.
     #[test]
     fn a_split_on_a_hand_made_histogram() {
-        let hist = histogram(
+        let (hist, layout) = histogram(
             &[-2.0, -2.0, 2.0, 2.0],
             &[2.0, 2.0, 2.0, 2.0],
             &[2, 2, 2, 2],
             (0.0, 0.0, 0),
         );
-        let split = best_split(&hist, totals(&hist), &[4], &GROWTH).unwrap();
+        let split = best_split(&hist, totals(&hist), &layout, &GROWTH).unwrap();
         assert_eq!((split.bin, split.gain), (1, 8.0));
         let strict = Growth {
             min_samples_leaf: 5,
             ..GROWTH
         };
         assert_eq!(
-            best_split(&hist, totals(&hist), &[4], &strict),
+            best_split(&hist, totals(&hist), &layout, &strict),
             None,
             "2 rows a side is too few"
         );
@@ -407,8 +467,8 @@ mod tests {
     #[test]
     fn missing_values_go_to_the_better_side() {
         for (missing_g, left) in [(3.0, false), (-3.0, true)] {
-            let hist = histogram(&[-2.0, 2.0], &[2.0, 2.0], &[2, 2], (missing_g, 2.0, 2));
-            let split = best_split(&hist, totals(&hist), &[2], &GROWTH).unwrap();
+            let (hist, layout) = histogram(&[-2.0, 2.0], &[2.0, 2.0], &[2, 2], (missing_g, 2.0, 2));
+            let split = best_split(&hist, totals(&hist), &layout, &GROWTH).unwrap();
             assert_eq!(
                 (split.bin, split.missing_left),
                 (0, left),
@@ -416,8 +476,8 @@ mod tests {
             );
         }
         // None missing in training: they follow the larger side.
-        let hist = histogram(&[-2.0, 2.0], &[2.0, 6.0], &[2, 6], (0.0, 0.0, 0));
-        let split = best_split(&hist, totals(&hist), &[2], &GROWTH).unwrap();
+        let (hist, layout) = histogram(&[-2.0, 2.0], &[2.0, 6.0], &[2, 6], (0.0, 0.0, 0));
+        let split = best_split(&hist, totals(&hist), &layout, &GROWTH).unwrap();
         assert!(!split.missing_left);
     }
 }

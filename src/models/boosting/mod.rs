@@ -84,7 +84,7 @@ const PARAMS: &[ParamSpec] = &[
     },
     ParamSpec {
         name: "early_stopping",
-        kind: Kind::Choice(&["auto", "true", "false"]),
+        kind: Kind::AutoBool,
         default: "auto",
         help: "stop when the validation loss stops improving; auto: on above 10,000 training rows",
     },
@@ -151,9 +151,8 @@ impl Settings {
             },
             max_iter: p.usize("max_iter")?,
             max_bins: p.usize("max_bins")?,
-            early_stopping: match p.str("early_stopping")?.as_str() {
-                "true" => Some(true),
-                "false" => Some(false),
+            early_stopping: match p.get("early_stopping") {
+                crate::value::Value::Bool(b) => Some(b),
                 _ => None,
             },
             validation_fraction: p.f64("validation_fraction")?,
@@ -189,9 +188,8 @@ impl Fitted {
     }
 }
 
-impl Predictor for Fitted {
-    fn predict(&self, x: ArrayView2<f64>) -> OwnedTargets {
-        let raw = self.raw(x);
+impl Fitted {
+    fn labels(&self, raw: &Array2<f64>) -> OwnedTargets {
         match (self.shape, self.loss) {
             (Targets::Classes { n_classes, .. }, Loss::Binary) => Targets::Classes {
                 y: raw.column(0).mapv(|z| usize::from(z > 0.0)),
@@ -209,14 +207,13 @@ impl Predictor for Fitted {
         }
     }
 
-    fn probabilities(&self, x: ArrayView2<f64>) -> Option<Array2<f64>> {
+    fn class_probabilities(&self, raw: &Array2<f64>) -> Option<Array2<f64>> {
         let Targets::Classes { n_classes, .. } = self.shape else {
             return None;
         };
-        let raw = self.raw(x);
         Some(match self.loss {
             Loss::Binary => {
-                let mut out = Array2::zeros((x.nrows(), n_classes));
+                let mut out = Array2::zeros((raw.nrows(), n_classes));
                 for (mut row, z) in out.outer_iter_mut().zip(raw.column(0)) {
                     let p = sigmoid(*z);
                     row[1] = p;
@@ -226,6 +223,24 @@ impl Predictor for Fitted {
             }
             _ => softmax_over(raw.view(), &(0..n_classes).collect::<Vec<_>>(), n_classes),
         })
+    }
+}
+
+impl Predictor for Fitted {
+    fn predict(&self, x: ArrayView2<f64>) -> OwnedTargets {
+        self.labels(&self.raw(x))
+    }
+
+    fn probabilities(&self, x: ArrayView2<f64>) -> Option<Array2<f64>> {
+        self.class_probabilities(&self.raw(x))
+    }
+
+    fn predict_with_probabilities(
+        &self,
+        x: ArrayView2<f64>,
+    ) -> (OwnedTargets, Option<Array2<f64>>) {
+        let raw = self.raw(x);
+        (self.labels(&raw), self.class_probabilities(&raw))
     }
 
     fn save(&self) -> Result<Vec<u8>, String> {
@@ -359,59 +374,37 @@ impl ModelFamily for GradientBoostingFamily {
             rows.iter().map(|&r| values[r as usize]).collect()
         };
         let baseline = loss.baseline(&pick(&train, &targets), &pick(&train, &weights), outputs);
-        let mut raw: Vec<f64> = (0..n).flat_map(|_| baseline.iter().copied()).collect();
-        let (mut gradients, mut hessians) =
-            (vec![vec![0.0; n]; outputs], vec![vec![0.0; n]; outputs]);
-        let mut trees: Vec<Vec<Tree>> = Vec::new();
-        let validation_targets = pick(&validation, &targets);
-        let validation_weights = pick(&validation, &weights);
-        let validation_loss = |raw: &[f64]| {
-            let rows: Vec<f64> = validation
-                .iter()
-                .flat_map(|&r| raw[r as usize * outputs..(r as usize + 1) * outputs].to_vec())
-                .collect();
-            loss.mean(&validation_targets, &rows, outputs, &validation_weights)
+        let job = Boosting {
+            x: x.view(),
+            binned: &binned,
+            targets: &targets,
+            weights: &weights,
+            loss,
+            outputs,
+            train: &train,
+            validation: &validation,
+            growth: s.growth,
+            baseline: &baseline,
         };
-        let mut history = vec![validation_loss(&raw)];
-        for _ in 0..s.max_iter {
-            for k in 0..outputs {
-                loss.derivatives(
-                    &targets,
-                    &raw,
-                    outputs,
-                    k,
-                    &mut gradients[k],
-                    &mut hessians[k],
-                );
-                for ((g, h), w) in gradients[k].iter_mut().zip(&mut hessians[k]).zip(&weights) {
-                    *g *= w;
-                    *h *= w;
-                }
-            }
-            let iteration: Vec<Tree> = (0..outputs)
-                .map(|k| {
-                    grow::grow(
-                        &binned,
-                        train.clone(),
-                        &gradients[k],
-                        &hessians[k],
-                        &s.growth,
-                    )
-                })
-                .collect();
-            for (r, row) in x.outer_iter().enumerate() {
-                for (k, tree) in iteration.iter().enumerate() {
-                    raw[r * outputs + k] += tree.value(row);
-                }
-            }
-            trees.push(iteration);
-            if stopping {
-                history.push(validation_loss(&raw));
-                if stalled(&history, s.n_iter_no_change, s.tol) {
-                    break;
-                }
-            }
-        }
+        let trees = if stopping {
+            job.run(s.max_iter, Some((s.n_iter_no_change, s.tol)))
+        } else {
+            // Trials differing only in max_iter read prefixes of one boosted sequence, grown once
+            // to the largest max_iter of the entry.
+            let longest = p
+                .largest_opt_usize("max_iter")?
+                .unwrap_or(s.max_iter)
+                .max(s.max_iter);
+            let key = format!(
+                "boosting-sequence {:?} bins {} loss {} class_weight {} to {longest}",
+                s.growth,
+                s.max_bins,
+                s.loss,
+                p.get("class_weight")
+            );
+            let sequence = cache.get_or_compute(&key, || job.run(longest, None));
+            sequence[..s.max_iter.min(sequence.len())].to_vec()
+        };
         Ok(Box::new(Fitted {
             loss,
             baseline,
@@ -422,6 +415,94 @@ impl ModelFamily for GradientBoostingFamily {
 
     fn load(&self, bytes: &[u8]) -> Result<Box<dyn Predictor>, String> {
         decode::<Fitted>(bytes)
+    }
+}
+
+/// One boosting run's inputs: a training fold, its bins, and the rows that train and validate.
+struct Boosting<'a> {
+    x: ArrayView2<'a, f64>,
+    binned: &'a Binned,
+    targets: &'a [f64],
+    weights: &'a [f64],
+    loss: Loss,
+    outputs: usize,
+    train: &'a [u32],
+    validation: &'a [u32],
+    growth: Growth,
+    baseline: &'a [f64],
+}
+
+impl Boosting<'_> {
+    /// Up to `iterations` iterations of trees (one per output); with `stop` (n_iter_no_change, tol),
+    /// fewer once the validation loss stalls.
+    fn run(&self, iterations: usize, stop: Option<(usize, f64)>) -> Vec<Vec<Tree>> {
+        let (n, outputs, loss) = (self.targets.len(), self.outputs, self.loss);
+        let pick = |values: &[f64]| -> Vec<f64> {
+            self.validation
+                .iter()
+                .map(|&r| values[r as usize])
+                .collect()
+        };
+        let (validation_targets, validation_weights) = (pick(self.targets), pick(self.weights));
+        let validation_loss = |raw: &[f64]| {
+            let rows: Vec<f64> = self
+                .validation
+                .iter()
+                .flat_map(|&r| raw[r as usize * outputs..(r as usize + 1) * outputs].to_vec())
+                .collect();
+            loss.mean(&validation_targets, &rows, outputs, &validation_weights)
+        };
+        let mut raw: Vec<f64> = (0..n).flat_map(|_| self.baseline.iter().copied()).collect();
+        let (mut gradients, mut hessians) =
+            (vec![vec![0.0; n]; outputs], vec![vec![0.0; n]; outputs]);
+        let mut trees: Vec<Vec<Tree>> = Vec::with_capacity(iterations);
+        let mut history = vec![validation_loss(&raw)];
+        for _ in 0..iterations {
+            for k in 0..outputs {
+                loss.derivatives(
+                    self.targets,
+                    &raw,
+                    outputs,
+                    k,
+                    &mut gradients[k],
+                    &mut hessians[k],
+                );
+                for ((g, h), w) in gradients[k]
+                    .iter_mut()
+                    .zip(&mut hessians[k])
+                    .zip(self.weights)
+                {
+                    *g *= w;
+                    *h *= w;
+                }
+            }
+            let grown: Vec<grow::Grown> = (0..outputs)
+                .map(|k| {
+                    let rows = self.train.to_vec();
+                    grow::grow(self.binned, rows, &gradients[k], &hessians[k], &self.growth)
+                })
+                .collect();
+            // Training rows take their leaf's value; validation rows walk the tree.
+            for (k, g) in grown.iter().enumerate() {
+                for (node, rows) in &g.leaves {
+                    let value = g.tree.nodes[*node].value;
+                    rows.iter()
+                        .for_each(|&r| raw[r as usize * outputs + k] += value);
+                }
+                for &r in self.validation {
+                    raw[r as usize * outputs + k] += g.tree.value(self.x.row(r as usize));
+                }
+            }
+            let iteration: Vec<Tree> = grown.into_iter().map(|g| g.tree).collect();
+            trees.push(iteration);
+            if let Some((n_iter_no_change, tol)) = stop {
+                history.push(validation_loss(&raw));
+                if stalled(&history, n_iter_no_change, tol) {
+                    break;
+                }
+            }
+        }
+        trees
     }
 }
 
@@ -460,5 +541,40 @@ mod tests {
         assert_eq!(ones, 5, "a fifth of each class");
         assert_eq!(validation_split(&labels, true, 0.2, 3).1, validation);
         assert_ne!(validation_split(&labels, true, 0.2, 4).1, validation);
+    }
+
+    /// A trial reading the first 10 iterations of a sequence grown to 40 for another trial is bit for
+    /// bit the model a fit of 10 iterations alone gives.
+    #[test]
+    fn prefix_of_a_shared_sequence_equals_a_separate_fit() {
+        let x = Array2::from_shape_fn((300, 4), |(r, c)| ((r * (c + 3) * 7919) % 101) as f64);
+        let y: Vec<usize> = (0..300).map(|r| (r * 13 % 7 + r % 3) % 3).collect();
+        let y = ndarray::Array1::from(y);
+        let target = || Targets::Classes {
+            y: y.view(),
+            n_classes: 3,
+        };
+        let seeds = Seeds {
+            trial: 1,
+            shared: 2,
+        };
+        let fit = |max_iter: i64, largest: Option<i64>, cache: &FoldCache| {
+            let given = [("max_iter".to_string(), crate::value::Value::Int(max_iter))];
+            let largest = [("max_iter".to_string(), largest)];
+            let params = Params {
+                given: &given,
+                specs: PARAMS,
+                largest: &largest,
+                class_names: &[],
+            };
+            let model = GradientBoostingFamily.fit(&params, x.view(), target(), seeds, cache);
+            model.unwrap().save().unwrap()
+        };
+        let shared = FoldCache::default();
+        let long = fit(40, Some(40), &shared);
+        let prefix = fit(10, Some(40), &shared);
+        let alone = fit(10, Some(10), &FoldCache::default());
+        assert_eq!(prefix, alone);
+        assert_ne!(prefix, long);
     }
 }
