@@ -18,7 +18,7 @@ pub use schema::{InputColumn, InputSchema, UNSEEN_CODE};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
-pub use target::{OwnedTargets, TargetSlice, Targets, TargetsView, Task};
+pub use target::{class_counts, OwnedTargets, TargetSlice, Targets, TargetsView, Task};
 
 /// A target with at most this many distinct integer values is taken as class labels when neither
 /// the sweep file's `task:` nor its metric says otherwise.

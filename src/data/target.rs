@@ -10,6 +10,16 @@ use ndarray::{Array1, ArrayView1, Axis};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
+/// Rows of each class among `labels` (class indices below `n_classes`).
+pub fn class_counts<'a>(
+    labels: impl IntoIterator<Item = &'a usize>,
+    n_classes: usize,
+) -> Vec<usize> {
+    let mut counts = vec![0usize; n_classes];
+    labels.into_iter().for_each(|&c| counts[c] += 1);
+    counts
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Task {

@@ -4,7 +4,7 @@
 //! training fold's mean). Never refitted or ranked; a sweep whose best trial does not clearly beat it
 //! is told so.
 
-use crate::data::{OwnedTargets, Targets};
+use crate::data::{class_counts, OwnedTargets, Targets};
 use crate::metrics::{mean_std, score_all, ClassScores, Metric, Prediction};
 use crate::spec::Plan;
 use ndarray::{Array1, Array2};
@@ -57,8 +57,7 @@ impl Baseline {
         let primary = plan.space().primary_index();
         let class_balance = match &dataset.target {
             Targets::Classes { y, n_classes } => {
-                let mut counts = vec![0usize; *n_classes];
-                y.iter().for_each(|&c| counts[c] += 1);
+                let counts = class_counts(y, *n_classes);
                 dataset.class_labels.iter().cloned().zip(counts).collect()
             }
             Targets::Values(_) => Vec::new(),
@@ -111,8 +110,7 @@ impl Baseline {
 fn trivial(train: &OwnedTargets, rows: usize) -> Prediction {
     match train {
         Targets::Classes { y, n_classes } => {
-            let mut counts = vec![0usize; *n_classes];
-            y.iter().for_each(|&c| counts[c] += 1);
+            let counts = class_counts(y, *n_classes);
             let majority = crate::models::argmax(counts.iter().map(|&c| c as f64));
             let shares =
                 Array1::from_iter(counts.iter().map(|&c| c as f64 / y.len().max(1) as f64));
@@ -137,8 +135,7 @@ fn trivial(train: &OwnedTargets, rows: usize) -> Prediction {
 fn describe(target: &OwnedTargets, labels: &[String]) -> String {
     match target {
         Targets::Classes { y, n_classes } => {
-            let mut counts = vec![0usize; *n_classes];
-            y.iter().for_each(|&c| counts[c] += 1);
+            let counts = class_counts(y, *n_classes);
             let majority = crate::models::argmax(counts.iter().map(|&c| c as f64));
             format!(
                 "always predicts `{}` ({:.1}% of the rows)",

@@ -8,8 +8,9 @@ use super::lbfgs::{self, Stop};
 use crate::data::target::TargetShape;
 use crate::data::{OwnedTargets, Targets, TargetsView, Task};
 use crate::models::{
-    check_target, check_width, class_targets, class_weight_spec, decode, encode, softmax_over,
-    DefaultPreprocessing, FamilyInfo, FoldCache, ModelFamily, Params, Predictor, Scores, Seeds,
+    check_target, check_width, class_targets, class_weight_spec, decode, encode, sigmoid,
+    softmax_over, DefaultPreprocessing, FamilyInfo, FoldCache, ModelFamily, Params, Predictor,
+    Scores, Seeds,
 };
 use crate::value::{Kind, ParamSpec};
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
@@ -73,15 +74,6 @@ struct Fitted {
 impl Fitted {
     fn scores(&self, x: ArrayView2<f64>) -> Array2<f64> {
         x.dot(&self.coef) + &self.intercept
-    }
-}
-
-fn sigmoid(z: f64) -> f64 {
-    if z >= 0.0 {
-        1.0 / (1.0 + (-z).exp())
-    } else {
-        let e = z.exp();
-        e / (1.0 + e)
     }
 }
 

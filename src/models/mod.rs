@@ -169,6 +169,16 @@ pub fn decode<T: DeserializeOwned + Predictor + 'static>(
         .map_err(|e| format!("the fitted model does not decode: {e}"))
 }
 
+/// The logistic function, without overflow for large |z|.
+pub fn sigmoid(z: f64) -> f64 {
+    if z >= 0.0 {
+        1.0 / (1.0 + (-z).exp())
+    } else {
+        let e = z.exp();
+        e / (1.0 + e)
+    }
+}
+
 /// Class probabilities over `n_classes` columns from per-class scores of the classes a model saw
 /// (`scores[:, k]` for class `classes[k]`): a softmax, shifted by each row's maximum so large
 /// scores neither overflow nor underflow; classes the model did not see get 0.
@@ -496,8 +506,7 @@ impl Params<'_> {
         match self.get("class_weight") {
             Value::Null => Ok(None),
             Value::Str(s) if s == "balanced" => {
-                let mut counts = vec![0usize; n_classes];
-                labels.iter().for_each(|&c| counts[c] += 1);
+                let counts = crate::data::class_counts(labels, n_classes);
                 let present = counts.iter().filter(|&&n| n > 0).count() as f64;
                 let rows = labels.len() as f64;
                 Ok(Some(

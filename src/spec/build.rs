@@ -533,10 +533,7 @@ fn check_folds_fit(
                 )));
             }
             if let (Targets::Classes { y, n_classes }, true) = (target, stratified) {
-                let mut counts = vec![0usize; *n_classes];
-                for &c in y {
-                    counts[c] += 1;
-                }
+                let counts = crate::data::class_counts(y, *n_classes);
                 if let Some((class, &size)) = counts.iter().enumerate().find(|&(_, &s)| s < folds) {
                     return Err(here(format!(
                         "cv.folds = {folds} but class `{}` has only {size} rows; stratified folds need at \

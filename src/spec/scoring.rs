@@ -215,10 +215,7 @@ pub(super) fn majority_warning(dataset: &Dataset, primary: Metric) -> Option<Str
     if primary != Metric::Accuracy || y.is_empty() {
         return None;
     }
-    let mut counts = vec![0usize; *n_classes];
-    for &class in y {
-        counts[class] += 1;
-    }
+    let counts = crate::data::class_counts(y, *n_classes);
     let (class, &largest) = counts.iter().enumerate().max_by_key(|&(_, n)| *n)?;
     let share = largest as f64 / y.len() as f64;
     (share > 0.8).then(|| {

@@ -1,6 +1,8 @@
 //! Losses of gradient boosting as scikit-learn's HistGradientBoosting defines them: the starting raw
 //! prediction, and each row's gradient and hessian of the loss at the current raw prediction.
 
+use crate::models::sigmoid;
+
 /// One loss over raw predictions (`outputs` per row: one, or one per class for log-loss on more
 /// than two classes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -13,15 +15,6 @@ pub enum Loss {
     Squared,
     /// Half Poisson deviance on the raw log of the mean.
     Poisson,
-}
-
-pub fn sigmoid(z: f64) -> f64 {
-    if z >= 0.0 {
-        1.0 / (1.0 + (-z).exp())
-    } else {
-        let e = z.exp();
-        e / (1.0 + e)
-    }
 }
 
 impl Loss {

@@ -12,13 +12,13 @@ pub mod loss;
 use crate::data::target::TargetShape;
 use crate::data::{OwnedTargets, Targets, TargetsView, Task};
 use crate::models::{
-    check_target, class_weight_spec, decode, encode, softmax_over, DefaultPreprocessing,
+    check_target, class_weight_spec, decode, encode, sigmoid, softmax_over, DefaultPreprocessing,
     FamilyInfo, FoldCache, ModelFamily, Params, Predictor, Scores, Seeds,
 };
 use crate::value::{Kind, ParamSpec};
 use bins::Binned;
 use grow::{Growth, Tree};
-use loss::{sigmoid, Loss};
+use loss::Loss;
 use ndarray::{Array2, ArrayView2};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
