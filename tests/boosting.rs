@@ -109,17 +109,7 @@ fn a_saved_booster_predicts_what_it_predicted_in_memory() {
     assert!(header.starts_with("prediction,proba_class_a,"), "{header}");
     assert_eq!(first.lines().count(), 4001);
     // The training fit itself is better than the 18% majority class.
-    let mut table = csv::Reader::from_path(data("classes9.csv")).unwrap();
-    let target = table
-        .headers()
-        .unwrap()
-        .iter()
-        .position(|h| h == "category")
-        .unwrap();
-    let truth: Vec<String> = table
-        .records()
-        .map(|r| r.unwrap()[target].to_string())
-        .collect();
+    let truth = column_of(&data("classes9.csv"), "category");
     let right = first
         .lines()
         .skip(1)

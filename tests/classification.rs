@@ -70,17 +70,7 @@ fn multinomial_logistic_regression_reaches_scikit_learns_optimum() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let mut table = csv::Reader::from_path(data("classes9.csv")).unwrap();
-        let target = table
-            .headers()
-            .unwrap()
-            .iter()
-            .position(|h| h == "category")
-            .unwrap();
-        let truth: Vec<String> = table
-            .records()
-            .map(|r| r.unwrap()[target].to_string())
-            .collect();
+        let truth = column_of(&data("classes9.csv"), "category");
         let loss = log_loss(&String::from_utf8(out.stdout).unwrap(), &truth);
         assert!(
             (loss - SKLEARN_OPTIMUM_LOG_LOSS).abs() < 1e-7,

@@ -63,6 +63,21 @@ impl Sandbox {
     }
 }
 
+/// Every cell of one column of a CSV file, in row order.
+pub fn column_of(path: &str, name: &str) -> Vec<String> {
+    let mut table = csv::Reader::from_path(path).unwrap();
+    let column = table
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == name)
+        .unwrap();
+    table
+        .records()
+        .map(|r| r.unwrap()[column].to_string())
+        .collect()
+}
+
 /// trials.csv as a map from trial key to its columns.
 pub struct Trials {
     pub header: Vec<String>,
