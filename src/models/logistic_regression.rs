@@ -250,7 +250,7 @@ impl ModelFamily for LogisticRegressionFamily {
     ) -> Result<Box<dyn Predictor>, String> {
         let (labels, n_classes) = class_targets(y, self.name())?;
         let settings = Settings::read(p)?;
-        let row_weights = p.row_weights(labels, n_classes)?;
+        let row_weights = p.row_weights(y)?;
         let mut classes: Vec<usize> = labels.to_vec();
         classes.sort_unstable();
         classes.dedup();

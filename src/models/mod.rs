@@ -544,15 +544,23 @@ impl Params<'_> {
         }
     }
 
-    /// Each row's weight from [`Params::class_weights`]; `None` when rows are not weighted.
-    pub fn row_weights(
-        &self,
-        labels: ArrayView1<usize>,
-        n_classes: usize,
-    ) -> Result<Option<Vec<f64>>, String> {
-        Ok(self
-            .class_weights(labels, n_classes)?
-            .map(|w| labels.iter().map(|&c| w[c]).collect()))
+    /// Each training row's weight from [`Params::class_weights`]; `None` when rows are not
+    /// weighted. A regression target has no classes, so its `class_weight` must be null.
+    pub fn row_weights(&self, y: TargetsView) -> Result<Option<Vec<f64>>, String> {
+        match y {
+            Targets::Classes {
+                y: labels,
+                n_classes,
+            } => Ok(self
+                .class_weights(labels, n_classes)?
+                .map(|w| labels.iter().map(|&c| w[c]).collect())),
+            Targets::Values(_) => match self.get("class_weight") {
+                Value::Null => Ok(None),
+                other => Err(format!(
+                    "class_weight `{other}` weighs classes; a regression target has none"
+                )),
+            },
+        }
     }
 
     pub fn str(&self, name: &str) -> Result<String, String> {

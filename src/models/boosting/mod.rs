@@ -325,25 +325,20 @@ impl ModelFamily for GradientBoostingFamily {
     ) -> Result<Box<dyn Predictor>, String> {
         let s = Settings::read(p)?;
         let shape = y.shape();
-        let (targets, loss, outputs, weights) = match y {
+        let weights = p.row_weights(y)?;
+        let (targets, loss, outputs) = match y {
             Targets::Classes { y, n_classes } => {
                 let targets: Vec<f64> = y.iter().map(|&c| c as f64).collect();
-                let weights = p.row_weights(y, n_classes)?;
                 if n_classes < 2 {
                     return Err("gradient_boosting needs at least two classes".to_string());
                 }
                 if n_classes == 2 {
-                    (targets, Loss::Binary, 1, weights)
+                    (targets, Loss::Binary, 1)
                 } else {
-                    (targets, Loss::Multinomial, n_classes, weights)
+                    (targets, Loss::Multinomial, n_classes)
                 }
             }
             Targets::Values(v) => {
-                if !matches!(p.get("class_weight"), crate::value::Value::Null) {
-                    return Err(
-                        "class_weight weighs classes; a regression target has none".to_string()
-                    );
-                }
                 let loss = match s.loss.as_str() {
                     "poisson" => {
                         if v.iter().any(|&t| t < 0.0) || v.sum() <= 0.0 {
@@ -355,7 +350,7 @@ impl ModelFamily for GradientBoostingFamily {
                     }
                     _ => Loss::Squared,
                 };
-                (v.to_vec(), loss, 1, None)
+                (v.to_vec(), loss, 1)
             }
         };
         let n = targets.len();

@@ -247,7 +247,7 @@ impl ModelFamily for SvmFamily {
     ) -> Result<Box<dyn Predictor>, String> {
         let (labels, n_classes) = class_targets(y, self.name())?;
         let Settings { kernel, c, tol } = Settings::read(p)?;
-        let row_weights = p.row_weights(labels, n_classes)?;
+        let row_weights = p.row_weights(y)?;
         let rows = cache.get_or_compute(&format!("svm-kernel {kernel:?}"), || {
             SharedKernel::new(kernel, x)
         });

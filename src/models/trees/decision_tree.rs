@@ -3,8 +3,7 @@
 use super::cart::CartParams;
 use super::columns::Columns;
 use super::shared::{
-    cart_params, class_proportions, class_row_weights, leaf_predictions, tree_target, COLUMNS_KEY,
-    TREE_PARAMS,
+    cart_params, class_proportions, leaf_predictions, tree_target, COLUMNS_KEY, TREE_PARAMS,
 };
 use super::tree::{mean_leaf_values, outputs, Limits, Tree};
 use crate::data::target::TargetShape;
@@ -94,7 +93,7 @@ impl ModelFamily for DecisionTreeFamily {
         // reading. Its (tie-breaking) feature orders are seeded from the shared seed and the
         // parameters that shape splits, so that tree is the same for all.
         let unlimited = params.grown_to(None);
-        let row_weights = class_row_weights(p, target)?;
+        let row_weights = p.row_weights(y)?;
         let key = format!(
             "cart-tree {unlimited:?} class_weight {}",
             p.get("class_weight")

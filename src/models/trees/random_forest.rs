@@ -3,8 +3,7 @@
 use super::columns::Columns;
 use super::forest::{Forest, ForestParams, SharedTrees};
 use super::shared::{
-    cart_params, class_proportions, class_row_weights, leaf_predictions, tree_target, COLUMNS_KEY,
-    TREE_PARAMS,
+    cart_params, class_proportions, leaf_predictions, tree_target, COLUMNS_KEY, TREE_PARAMS,
 };
 use super::tree::outputs;
 use crate::data::target::TargetShape;
@@ -126,7 +125,7 @@ impl ModelFamily for RandomForestFamily {
             max_samples,
             seed: 0,
         };
-        let row_weights = class_row_weights(p, target)?;
+        let row_weights = p.row_weights(y)?;
         // Class weights change every tree, so trees are shared only between trials with the same.
         let key = format!("forest {shape:?} class_weight {}", p.get("class_weight"));
         let params = ForestParams {

@@ -7,7 +7,7 @@ use crate::data::target::TargetShape;
 use crate::data::{OwnedTargets, TargetSlice, Targets, TargetsView, Task};
 use crate::models::{class_weight_spec, Params};
 use crate::value::{resolve_max_features, Kind, ParamSpec};
-use ndarray::{Array2, ArrayView1};
+use ndarray::Array2;
 
 /// Fold cache key of the presorted training columns, shared by all trees and forests of a fold.
 pub const COLUMNS_KEY: &str = "cart-columns";
@@ -80,20 +80,6 @@ pub fn cart_params(p: &Params, task: Task, n_features: usize) -> Result<CartPara
         max_features,
         seed: 0,
     })
-}
-
-/// Each training row's class weight (`None`: unweighted, or a regression target, where
-/// `class_weight` must be null).
-pub fn class_row_weights(p: &Params, target: TargetSlice) -> Result<Option<Vec<f64>>, String> {
-    match target {
-        Targets::Classes { y, n_classes } => p.row_weights(ArrayView1::from(y), n_classes),
-        Targets::Values(_) => match p.get("class_weight") {
-            crate::value::Value::Null => Ok(None),
-            other => Err(format!(
-                "class_weight `{other}` weighs classes; a regression tree has none"
-            )),
-        },
-    }
 }
 
 /// The targets as contiguous slices for tree growth.
