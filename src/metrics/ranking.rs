@@ -13,19 +13,12 @@ pub fn roc_auc(positive: &[bool], score: ArrayView1<f64>) -> f64 {
     if n_pos == 0 || n_neg == 0 {
         return f64::NAN;
     }
-    let mut order: Vec<usize> = (0..positive.len()).collect();
-    order.sort_by(|&a, &b| score[a].total_cmp(&score[b]));
+    let order = sorted_rows(score, false);
     // Sum of the positives' ranks (1-based), tied runs sharing their mean rank.
     let mut rank_sum = 0.0;
-    let mut start = 0;
-    while start < order.len() {
-        let mut end = start + 1;
-        while end < order.len() && score[order[end]] == score[order[start]] {
-            end += 1;
-        }
-        let mean_rank = (start + end + 1) as f64 / 2.0;
-        rank_sum += mean_rank * order[start..end].iter().filter(|&&r| positive[r]).count() as f64;
-        start = end;
+    for run in tied_runs(&order, score) {
+        let mean_rank = (run.start + run.end + 1) as f64 / 2.0;
+        rank_sum += mean_rank * order[run].iter().filter(|&&r| positive[r]).count() as f64;
     }
     let (p, n) = (n_pos as f64, n_neg as f64);
     (rank_sum - p * (p + 1.0) / 2.0) / (p * n)
@@ -38,23 +31,42 @@ pub fn average_precision(positive: &[bool], score: ArrayView1<f64>) -> f64 {
     if n_pos == 0 {
         return f64::NAN;
     }
-    let mut order: Vec<usize> = (0..positive.len()).collect();
-    order.sort_by(|&a, &b| score[b].total_cmp(&score[a]));
+    let order = sorted_rows(score, true);
     let (mut tp, mut seen, mut recalled, mut total) = (0usize, 0usize, 0.0, 0.0);
+    for run in tied_runs(&order, score) {
+        seen += run.len();
+        tp += order[run].iter().filter(|&&r| positive[r]).count();
+        let recall = tp as f64 / n_pos as f64;
+        total += (recall - recalled) * (tp as f64 / seen as f64);
+        recalled = recall;
+    }
+    total
+}
+
+/// Row indices by score, ascending or (`descending`) highest first.
+fn sorted_rows(score: ArrayView1<f64>, descending: bool) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..score.len()).collect();
+    if descending {
+        order.sort_by(|&a, &b| score[b].total_cmp(&score[a]));
+    } else {
+        order.sort_by(|&a, &b| score[a].total_cmp(&score[b]));
+    }
+    order
+}
+
+/// The runs of equal scores in `order`, as position ranges.
+fn tied_runs(order: &[usize], score: ArrayView1<f64>) -> Vec<std::ops::Range<usize>> {
+    let mut runs = Vec::new();
     let mut start = 0;
     while start < order.len() {
         let mut end = start + 1;
         while end < order.len() && score[order[end]] == score[order[start]] {
             end += 1;
         }
-        tp += order[start..end].iter().filter(|&&r| positive[r]).count();
-        seen += end - start;
-        let recall = tp as f64 / n_pos as f64;
-        total += (recall - recalled) * (tp as f64 / seen as f64);
-        recalled = recall;
+        runs.push(start..end);
         start = end;
     }
-    total
+    runs
 }
 
 /// The macro mean of a one-vs-rest `metric` over the classes present in `truth` (columns of
