@@ -63,7 +63,7 @@ impl Baseline {
             Targets::Values(_) => Vec::new(),
         };
         Baseline {
-            description: describe(&dataset.target, &dataset.class_labels),
+            description: describe(&class_balance),
             scores,
             splits: per_fold.iter().map(|f| f[primary]).collect(),
             class_balance,
@@ -132,17 +132,15 @@ fn trivial(train: &OwnedTargets, rows: usize) -> Prediction {
     }
 }
 
-fn describe(target: &OwnedTargets, labels: &[String]) -> String {
-    match target {
-        Targets::Classes { y, n_classes } => {
-            let counts = class_counts(y, *n_classes);
-            let majority = crate::models::argmax(counts.iter().map(|&c| c as f64));
-            format!(
-                "always predicts `{}` ({:.1}% of the rows)",
-                labels.get(majority).map_or("?", String::as_str),
-                100.0 * counts[majority] as f64 / y.len().max(1) as f64
-            )
-        }
-        Targets::Values(_) => "always predicts the training mean".to_string(),
+/// What the baseline predicts, from the class balance (empty for regression).
+fn describe(class_balance: &[(String, usize)]) -> String {
+    let rows: usize = class_balance.iter().map(|(_, n)| n).sum();
+    let majority = crate::models::argmax(class_balance.iter().map(|&(_, n)| n as f64));
+    match class_balance.get(majority) {
+        Some((label, n)) => format!(
+            "always predicts `{label}` ({:.1}% of the rows)",
+            100.0 * *n as f64 / rows.max(1) as f64
+        ),
+        None => "always predicts the training mean".to_string(),
     }
 }
