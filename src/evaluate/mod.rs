@@ -53,9 +53,16 @@ struct FoldData {
     train: Vec<usize>,
     test: Vec<usize>,
     /// The fold's rows of the plain matrix, when the data is all numbers without gaps.
-    plain: Option<Arc<(Array2<f64>, Array2<f64>)>>,
+    plain: Option<Arc<Matrices>>,
     y_train: OwnedTargets,
     y_test: OwnedTargets,
+}
+
+/// A fold's training and test rows as a model reads them, and which columns hold category codes.
+struct Matrices {
+    train: Array2<f64>,
+    test: Array2<f64>,
+    category_columns: Vec<usize>,
 }
 
 /// What one fold gave.
@@ -69,6 +76,8 @@ struct FoldOutcome {
     score: f64,
     /// What the user should know about this fold: a solver's stop, an undefined metric.
     warnings: Vec<String>,
+    /// Iterations the fit ran, for families that iterate.
+    n_iter: Option<usize>,
 }
 
 /// Fold slices and what trials share on them: per model entry and fold, values trials of that entry
@@ -86,10 +95,13 @@ impl FoldSet {
         let folds: Vec<FoldData> = folds
             .iter()
             .map(|(train, test)| FoldData {
-                plain: ds
-                    .plain
-                    .as_ref()
-                    .map(|x| Arc::new((x.select(Axis(0), train), x.select(Axis(0), test)))),
+                plain: ds.plain.as_ref().map(|x| {
+                    Arc::new(Matrices {
+                        train: x.select(Axis(0), train),
+                        test: x.select(Axis(0), test),
+                        category_columns: Vec::new(),
+                    })
+                }),
                 train: train.clone(),
                 test: test.clone(),
                 y_train: ds.target.select(train),
@@ -304,15 +316,23 @@ impl Evaluator {
                     set.encoded[k].get_or_compute(&entry.pipeline.cache_key(), || {
                         let (fitted, train) =
                             FittedPipeline::fit_transform(&entry.pipeline, features, &fold.train);
-                        (train, fitted.transform(features, &fold.test))
+                        Matrices {
+                            train,
+                            test: fitted.transform(features, &fold.test),
+                            category_columns: fitted.category_columns(),
+                        }
                     })
                 }
+            };
+            let params = Params {
+                category_columns: &matrices.category_columns,
+                ..*params
             };
             entry
                 .family
                 .fit(
-                    params,
-                    matrices.0.view(),
+                    &params,
+                    matrices.train.view(),
                     fold.y_train.view(),
                     self.seeds(trial),
                     cache,
@@ -320,8 +340,9 @@ impl Evaluator {
                 .map(|model| (model, matrices))
         });
         let (model, matrices) = outcome?;
-        for (rows, x) in [("training", &matrices.0), ("test", &matrices.1)] {
-            if let Some(column) = non_finite_column(x.view()) {
+        let keeps_missing = entry.pipeline.keeps_missing();
+        for (rows, x) in [("training", &matrices.train), ("test", &matrices.test)] {
+            if let Some(column) = non_finite_column(x.view(), keeps_missing) {
                 return Err(format!(
                     "preprocessing made column {} of the {rows} rows not a finite number (a value \
                      overflowed while imputing or scaling: the numbers are too large); scale the column \
@@ -330,7 +351,7 @@ impl Evaluator {
                 ));
             }
         }
-        let x_test = matrices.1.view();
+        let x_test = matrices.test.view();
         let fit_time = (started.elapsed().as_secs_f64() - shared).max(0.0);
         let started = Instant::now();
         let metrics = plan.space().metrics();
@@ -377,6 +398,7 @@ impl Evaluator {
             shared,
             score: started.elapsed().as_secs_f64(),
             warnings,
+            n_iter: model.n_iter(),
         })
     }
 
@@ -388,6 +410,7 @@ impl Evaluator {
             specs: entry.family.params(),
             largest: &self.largest[trial.entry],
             class_names: &plan.data().dataset().class_labels,
+            category_columns: &[],
         };
         let subset = self.fold_set(trial);
         let set = subset.as_deref().unwrap_or(&self.full);
@@ -422,11 +445,13 @@ impl Evaluator {
         let mut per_fold = Vec::with_capacity(folds.len());
         let (mut fit_times, mut score_times) = (Vec::new(), Vec::new());
         let (mut shared_times, mut warnings) = (Vec::new(), Vec::<String>::new());
+        let mut iterations = Vec::new();
         for fold in folds {
             let fold = fold?;
             per_fold.push(fold.scores);
             fit_times.push(fold.fit);
             shared_times.push(fold.shared);
+            iterations.extend(fold.n_iter.map(|n| n as f64));
             score_times.push(fold.score);
             for warning in fold.warnings {
                 if !warnings.contains(&warning) {
@@ -465,6 +490,7 @@ impl Evaluator {
             mean_fit_time,
             std_fit_time,
             mean_shared_fit_time: mean_std(&shared_times).0,
+            mean_n_iter: (!iterations.is_empty()).then(|| mean_std(&iterations).0),
             mean_score_time,
             std_score_time,
             worker: None,
@@ -476,10 +502,10 @@ impl Evaluator {
 }
 
 /// The column of the first value of `x` (row by row, as the matrices are laid out) that is not a
-/// finite number.
-fn non_finite_column(x: ndarray::ArrayView2<f64>) -> Option<usize> {
+/// finite number (or, when the pipeline keeps missing cells, an infinity).
+fn non_finite_column(x: ndarray::ArrayView2<f64>, keeps_missing: bool) -> Option<usize> {
     x.indexed_iter()
-        .find(|(_, v)| !v.is_finite())
+        .find(|(_, v)| !(v.is_finite() || keeps_missing && v.is_nan()))
         .map(|((_, column), _)| column)
 }
 

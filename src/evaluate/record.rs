@@ -61,6 +61,8 @@ pub struct TrialRecord {
     pub mean_shared_fit_time: f64,
     pub mean_score_time: f64,
     pub std_score_time: f64,
+    /// Mean over folds of the iterations each fit ran (families that iterate).
+    pub mean_n_iter: Option<f64>,
     /// The thread (index in the pool) or worker process (pid) that ran it.
     pub worker: Option<u32>,
     /// Wall-clock start and end, in seconds since the Unix epoch (processes share the clock).
@@ -90,6 +92,7 @@ impl TrialRecord {
             mean_shared_fit_time: 0.0,
             mean_score_time: 0.0,
             std_score_time: 0.0,
+            mean_n_iter: None,
             worker: None,
             started: 0.0,
             finished: 0.0,

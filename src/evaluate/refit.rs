@@ -23,6 +23,7 @@ impl Evaluator {
             specs: family.params(),
             largest: &[],
             class_names: &ds.class_labels,
+            category_columns: &[],
         };
         let seeds = self.seeds(trial);
         let started = Instant::now();
@@ -33,6 +34,11 @@ impl Evaluator {
                 plan.data().train_rows(),
             );
             let y = ds.target.select(plan.data().train_rows());
+            let category_columns = pipeline.category_columns();
+            let params = Params {
+                category_columns: &category_columns,
+                ..params
+            };
             family
                 .fit(&params, x.view(), y.view(), seeds, &FoldCache::default())
                 .map(|predictor| (pipeline, predictor))

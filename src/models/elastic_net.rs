@@ -72,8 +72,10 @@ const INFO: FamilyInfo = FamilyInfo {
     preprocessing: DefaultPreprocessing {
         scaled: true,
         one_hot: true,
+        keep_missing: false,
     },
     scores: Scores::Labels,
+    iterates: false,
 };
 
 /// A trial's settings, read once from its parameters.

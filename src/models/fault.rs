@@ -71,8 +71,10 @@ const INFO: FamilyInfo = FamilyInfo {
     preprocessing: DefaultPreprocessing {
         scaled: false,
         one_hot: false,
+        keep_missing: false,
     },
     scores: Scores::Labels,
+    iterates: false,
 };
 
 impl ModelFamily for FaultFamily {

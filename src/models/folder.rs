@@ -46,6 +46,42 @@ pub struct ModelCard {
     pub data_sha256: String,
     pub training_rows: usize,
     pub refit_seconds: f64,
+    /// Share of the total split gain of each input column, largest first (families whose trees
+    /// record it; columns never split on are left out).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub feature_importance: Vec<FeatureImportance>,
+}
+
+/// One input column's share of a model's split gain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureImportance {
+    pub feature: String,
+    pub importance: f64,
+}
+
+impl FeatureImportance {
+    /// Per input feature (by name), the share of `gains` (per encoded column, `column_features`
+    /// naming each column's feature), largest first, zeros left out.
+    pub fn from_gains(gains: &[f64], column_features: &[usize], names: &[String]) -> Vec<Self> {
+        let mut per_feature = vec![0.0; names.len()];
+        for (&gain, &f) in gains.iter().zip(column_features) {
+            if let Some(slot) = per_feature.get_mut(f) {
+                *slot += gain;
+            }
+        }
+        let total: f64 = per_feature.iter().sum();
+        let mut out: Vec<Self> = names
+            .iter()
+            .zip(per_feature)
+            .filter(|(_, g)| *g > 0.0 && total > 0.0)
+            .map(|(name, g)| FeatureImportance {
+                feature: name.clone(),
+                importance: g / total,
+            })
+            .collect();
+        out.sort_by(|a, b| b.importance.total_cmp(&a.importance));
+        out
+    }
 }
 
 impl ModelCard {

@@ -33,8 +33,10 @@ const INFO: FamilyInfo = FamilyInfo {
     preprocessing: DefaultPreprocessing {
         scaled: true,
         one_hot: true,
+        keep_missing: false,
     },
     scores: Scores::Labels,
+    iterates: false,
 };
 
 /// Column means and the centred cross products a linear fit needs: with an intercept the data are

@@ -69,6 +69,9 @@ struct Fitted {
     /// Set when the solver stopped before scikit-learn's rule was met (its ConvergenceWarning).
     #[serde(skip)]
     warning: Option<String>,
+    /// L-BFGS iterations the fit ran.
+    #[serde(skip)]
+    n_iter: usize,
 }
 
 impl Fitted {
@@ -117,6 +120,10 @@ impl Predictor for Fitted {
         self.warning.clone()
     }
 
+    fn n_iter(&self) -> Option<usize> {
+        Some(self.n_iter)
+    }
+
     fn save(&self) -> Result<Vec<u8>, String> {
         encode(self)
     }
@@ -150,8 +157,10 @@ const INFO: FamilyInfo = FamilyInfo {
     preprocessing: DefaultPreprocessing {
         scaled: true,
         one_hot: true,
+        keep_missing: false,
     },
     scores: Scores::Probabilities,
+    iterates: true,
 };
 
 /// A trial's settings, read once from its parameters.
@@ -267,6 +276,7 @@ impl ModelFamily for LogisticRegressionFamily {
                 classes,
                 n_classes,
                 warning: None,
+                n_iter: 0,
             }));
         }
         let mut index = vec![0; n_classes];
@@ -323,6 +333,7 @@ impl ModelFamily for LogisticRegressionFamily {
             classes,
             n_classes,
             warning,
+            n_iter: outcome.iterations,
         }))
     }
 

@@ -115,6 +115,18 @@ pub trait Predictor: Send + Sync {
         None
     }
 
+    /// Each input column's total split gain (the loss reduction of every split on it), for
+    /// families whose trees record it.
+    fn split_gains(&self, _width: usize) -> Option<Vec<f64>> {
+        None
+    }
+
+    /// The iterations the fit ran (scikit-learn's `n_iter_`), for families that iterate: early
+    /// stopping and solvers stop before their limit. Not saved with the model.
+    fn n_iter(&self) -> Option<usize> {
+        None
+    }
+
     /// The fitted state as bytes its family's [`ModelFamily::load`] reads back.
     fn save(&self) -> Result<Vec<u8>, String>;
 
@@ -204,6 +216,9 @@ pub struct FamilyInfo {
     pub preprocessing: DefaultPreprocessing,
     /// What its classifiers give beyond labels.
     pub scores: Scores,
+    /// Whether its fits report the iterations they ran ([`Predictor::n_iter`]), trials.csv's
+    /// `mean_n_iter`.
+    pub iterates: bool,
 }
 
 /// What a family's classifiers give beyond labels, which decides the metrics it can be ranked by.
@@ -261,13 +276,7 @@ pub fn predict(model: &dyn Predictor, x: ArrayView2<f64>, with_scores: bool) -> 
     Prediction { targets, scores }
 }
 
-/// A family's default preprocessing: whether numbers are standardised and categories one-hot
-/// encoded (else ordinal codes, as trees want).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DefaultPreprocessing {
-    pub scaled: bool,
-    pub one_hot: bool,
-}
+pub use crate::preprocess::DefaultPreprocessing;
 
 /// A model family: its parameters and how to fit one parameter set.
 pub trait ModelFamily: Send + Sync {
@@ -434,6 +443,7 @@ pub const fn class_weight_spec() -> ParamSpec {
 }
 
 /// A trial's parameter values, already checked against the family's specs; absent ones take their default.
+#[derive(Clone, Copy)]
 pub struct Params<'a> {
     pub given: &'a [(String, Value)],
     pub specs: &'static [ParamSpec],
@@ -442,6 +452,9 @@ pub struct Params<'a> {
     pub largest: &'a [(String, Option<i64>)],
     /// The target's class names by class index (what a `class_weight` map names); empty for regression.
     pub class_names: &'a [String],
+    /// Columns of the training matrix holding a category's ordinal code (NaN: missing or unseen),
+    /// for families that split on category sets.
+    pub category_columns: &'a [usize],
 }
 
 impl Params<'_> {
@@ -687,6 +700,7 @@ mod tests {
                 specs: family.params(),
                 largest: &[],
                 class_names: &[],
+                category_columns: &[],
             };
             let target = Targets::Classes {
                 y: y.view(),

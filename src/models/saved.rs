@@ -239,6 +239,7 @@ mod tests {
             specs: family.params(),
             largest: &[],
             class_names: &[],
+            category_columns: &[],
         };
         let predictor = family
             .fit(
@@ -260,7 +261,11 @@ mod tests {
             values: crate::data::FeatureValues::Numeric(vec![0.0, 1.0, 2.0, 3.0]),
         }];
         let (pipeline, _) = FittedPipeline::fit_transform(
-            &crate::preprocess::Pipeline::default_for(false, false),
+            &crate::preprocess::Pipeline::default_for(crate::preprocess::DefaultPreprocessing {
+                scaled: false,
+                one_hot: false,
+                keep_missing: false,
+            }),
             &features,
             &[0, 1, 2, 3],
         );

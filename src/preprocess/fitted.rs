@@ -118,6 +118,43 @@ impl FittedPipeline {
         Ok(width)
     }
 
+    /// The feature each encoded column comes from, in column order.
+    pub fn column_features(&self) -> Vec<usize> {
+        let mut out: Vec<usize> = self.numeric.iter().map(|s| s.feature).collect();
+        out.extend(
+            self.numeric
+                .iter()
+                .filter(|s| s.indicator)
+                .map(|s| s.feature),
+        );
+        for step in &self.categories {
+            match step {
+                CategoryStep::OneHot { feature, width, .. } => {
+                    out.extend(std::iter::repeat_n(*feature, *width));
+                }
+                CategoryStep::Ordinal { feature, .. } => out.push(*feature),
+            }
+        }
+        out
+    }
+
+    /// The encoded columns that hold a category's ordinal code (its rank among the training levels),
+    /// for models that split on category sets.
+    pub fn category_columns(&self) -> Vec<usize> {
+        let mut column = self.numeric.len() + self.numeric.iter().filter(|s| s.indicator).count();
+        let mut out = Vec::new();
+        for step in &self.categories {
+            match step {
+                CategoryStep::OneHot { width, .. } => column += width,
+                CategoryStep::Ordinal { .. } => {
+                    out.push(column);
+                    column += 1;
+                }
+            }
+        }
+        out
+    }
+
     /// The value each numeric feature's missing cells are filled with, by feature index.
     pub fn fill_values(&self) -> impl Iterator<Item = (usize, f64)> + '_ {
         self.numeric.iter().map(|s| (s.feature, s.fill))
@@ -236,10 +273,12 @@ impl FittedPipeline {
                     let codes = category_codes(&features[*feature]);
                     for (i, &r) in rows.iter().enumerate() {
                         let code = codes[r];
+                        // Codes past the training levels are unseen (missing when kept).
+                        let unseen = if missing.is_nan() { f64::NAN } else { -1.0 };
                         x[(i, column)] = if code == MISSING_CODE {
                             *missing
                         } else {
-                            ranks.get(code as usize).copied().unwrap_or(-1.0)
+                            ranks.get(code as usize).copied().unwrap_or(unseen)
                         };
                     }
                     column += 1;
@@ -262,10 +301,12 @@ fn fill_value(impute: Impute, mut present: Vec<f64>) -> f64 {
         return match impute {
             Impute::Constant(c) => c,
             Impute::Mean | Impute::Median => 0.0,
+            Impute::Keep => f64::NAN,
         };
     }
     match impute {
         Impute::Constant(c) => c,
+        Impute::Keep => f64::NAN,
         Impute::Mean => present.iter().sum::<f64>() / present.len() as f64,
         Impute::Median => {
             present.sort_by(f64::total_cmp);
@@ -304,7 +345,13 @@ fn fit_category(
         .map(|(c, _)| c);
     match pipeline.encoding {
         Encoding::Ordinal => {
-            let mut ranks = vec![-1.0; n_levels];
+            // Unseen levels are -1, or missing when missing cells are kept.
+            let unseen = if pipeline.category_impute == CategoryImpute::Keep {
+                f64::NAN
+            } else {
+                -1.0
+            };
+            let mut ranks = vec![unseen; n_levels];
             let mut next = 0.0;
             for (code, &n) in counts.iter().enumerate() {
                 if n > 0 {
@@ -315,6 +362,7 @@ fn fit_category(
             let missing_rank = match pipeline.category_impute {
                 CategoryImpute::MostFrequent => most_frequent.map_or(-1.0, |c| ranks[c]),
                 CategoryImpute::Constant => next,
+                CategoryImpute::Keep => f64::NAN,
             };
             CategoryStep::Ordinal {
                 feature,
@@ -367,7 +415,7 @@ fn fit_category(
                     width += 1;
                     Some(width - 1)
                 }
-                CategoryImpute::Constant => None,
+                CategoryImpute::Constant | CategoryImpute::Keep => None,
             };
             CategoryStep::OneHot {
                 feature,
@@ -382,6 +430,14 @@ fn fit_category(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn defaults(scaled: bool, one_hot: bool, keep_missing: bool) -> Pipeline {
+        Pipeline::default_for(crate::preprocess::DefaultPreprocessing {
+            scaled,
+            one_hot,
+            keep_missing,
+        })
+    }
     use crate::preprocess::Scaler;
     use ndarray::array;
 
@@ -413,7 +469,7 @@ mod tests {
     #[test]
     fn imputation_and_encoding_see_only_the_training_rows() {
         let train = [0, 1, 2];
-        let one_hot = Pipeline::default_for(false, true);
+        let one_hot = defaults(false, true, false);
         let (fitted, _) = FittedPipeline::fit_transform(&one_hot, &features(), &train);
         // Median of the training numbers (1, 3) fills the gap; row 3's 100 is never seen.
         let x = fitted.transform(&features(), &[1]);
@@ -424,15 +480,28 @@ mod tests {
         // A missing category takes the most frequent training level (a tie: the first, `a`).
         let x = fitted.transform(&features(), &[2]);
         assert_eq!(x.row(0).to_vec(), vec![3.0, 1.0, 0.0]);
-        let (ordinal, _) = FittedPipeline::fit_transform(
-            &Pipeline::default_for(false, false),
-            &features(),
-            &train,
-        );
+        let (ordinal, _) =
+            FittedPipeline::fit_transform(&defaults(false, false, false), &features(), &train);
         assert_eq!(
             ordinal.transform(&features(), &[3]).row(0).to_vec(),
             vec![100.0, -1.0]
         );
+    }
+
+    /// Kept missing cells stay NaN, and a level unseen in training is missing too; the category's
+    /// column is reported for category splits.
+    #[test]
+    fn kept_missing_cells_and_unseen_levels_are_nan() {
+        let (fitted, x) =
+            FittedPipeline::fit_transform(&defaults(false, false, true), &features(), &[0, 1, 2]);
+        assert!(x[(1, 0)].is_nan() && x[(2, 1)].is_nan());
+        assert_eq!((x[(0, 0)], x[(0, 1)], x[(1, 1)]), (1.0, 0.0, 1.0));
+        let unseen = fitted.transform(&features(), &[3]);
+        assert_eq!(unseen[(0, 0)], 100.0);
+        assert!(unseen[(0, 1)].is_nan(), "level z was not in training");
+        assert_eq!(fitted.category_columns(), [1]);
+        assert_eq!(fitted.column_features(), [0, 1]);
+        assert_eq!(fitted.fill_values().filter(|(_, f)| !f.is_nan()).count(), 0);
     }
 
     #[test]
@@ -447,7 +516,7 @@ mod tests {
                 levels: (0..5).map(|i| i.to_string()).collect(),
             },
         }];
-        let mut pipeline = Pipeline::default_for(false, true);
+        let mut pipeline = defaults(false, true, false);
         pipeline.encoding = Encoding::OneHot {
             min_frequency: 1,
             max_categories: 3,
@@ -465,6 +534,11 @@ mod tests {
             x.row(9).to_vec(),
             vec![0.0, 0.0, 1.0],
             "a rare level in the shared column"
+        );
+        assert_eq!(
+            fitted.column_features(),
+            [0, 0, 0],
+            "one-hot columns name their feature"
         );
     }
 

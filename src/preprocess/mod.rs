@@ -64,6 +64,8 @@ pub enum Impute {
     Mean,
     Median,
     Constant(f64),
+    /// Left missing (NaN), for models that learn where missing values go.
+    Keep,
 }
 
 /// How a missing category is filled.
@@ -73,6 +75,8 @@ pub enum CategoryImpute {
     MostFrequent,
     /// A level of its own ("missing").
     Constant,
+    /// Left missing (NaN, ordinal codes only), as are levels unseen in training.
+    Keep,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,6 +89,16 @@ pub enum Encoding {
     },
     /// One column of level ranks among the training fold's levels (alphabetical); unseen is -1.
     Ordinal,
+}
+
+/// A family's default preprocessing: whether numbers are standardised and categories one-hot
+/// encoded (else ordinal codes, as trees want), and whether missing cells stay missing (for models
+/// that handle them natively) instead of being imputed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DefaultPreprocessing {
+    pub scaled: bool,
+    pub one_hot: bool,
+    pub keep_missing: bool,
 }
 
 /// The preprocessing a model entry gets.
@@ -102,17 +116,31 @@ pub const DEFAULT_MAX_CATEGORIES: usize = 32;
 
 impl Pipeline {
     /// A family's default: median imputation, most-frequent category; scaled and one-hot for models
-    /// that need it (linear, SVM), unscaled ordinal codes for trees.
-    pub fn default_for(scaled: bool, one_hot: bool) -> Pipeline {
+    /// that need it (linear, SVM), unscaled ordinal codes for trees; nothing imputed for models that
+    /// handle missing cells themselves.
+    pub fn default_for(defaults: DefaultPreprocessing) -> Pipeline {
+        let DefaultPreprocessing {
+            scaled,
+            one_hot,
+            keep_missing,
+        } = defaults;
         Pipeline {
-            impute: Impute::Median,
+            impute: if keep_missing {
+                Impute::Keep
+            } else {
+                Impute::Median
+            },
             indicator: false,
             scalers: if scaled {
                 vec![Scaler::StandardScaler]
             } else {
                 Vec::new()
             },
-            category_impute: CategoryImpute::MostFrequent,
+            category_impute: if keep_missing {
+                CategoryImpute::Keep
+            } else {
+                CategoryImpute::MostFrequent
+            },
             encoding: if one_hot {
                 Encoding::OneHot {
                     min_frequency: 1,
@@ -127,6 +155,11 @@ impl Pipeline {
     /// Identifies the pipeline among a sweep's, so entries with the same one share fitted folds.
     pub fn cache_key(&self) -> String {
         format!("{self:?}")
+    }
+
+    /// Whether the matrices it makes may hold missing cells (NaN).
+    pub fn keeps_missing(&self) -> bool {
+        self.impute == Impute::Keep || self.category_impute == CategoryImpute::Keep
     }
 
     /// Whether the pipeline leaves numeric features without missing values as they are.

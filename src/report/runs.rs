@@ -3,6 +3,7 @@
 
 use crate::evaluate::Status;
 use crate::metrics::Metric;
+use crate::models::folder::{ModelCard, ModelDir};
 use crate::results::columns::{self, TrialColumns, MEAN_FIT_TIME};
 use crate::results::manifest::Manifest;
 use crate::results::{open_complete, trials_file};
@@ -85,6 +86,8 @@ pub struct Run {
     pub trials: Vec<TrialRow>,
     /// Held-out test score (primary metric) of each refitted trial, by key.
     pub test_scores: HashMap<String, f64>,
+    /// The model card (model.json) of the best refitted model, when it was saved.
+    pub best_model: Option<ModelCard>,
 }
 
 impl Run {
@@ -121,6 +124,12 @@ impl Run {
             .iter()
             .filter_map(|m| Some((m.key.clone(), *m.test.get(&test_name)?)))
             .collect();
+        let best_model = manifest
+            .models
+            .iter()
+            .find(|m| m.best && m.status == Status::Ok)
+            .and_then(|m| ModelDir::at(&dir.join(&m.dir)).card().ok().flatten())
+            .map(|(card, _)| card);
         let label = dir
             .file_name()
             .map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into());
@@ -133,6 +142,7 @@ impl Run {
             params,
             trials,
             test_scores,
+            best_model,
         })
     }
 

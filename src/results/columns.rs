@@ -24,6 +24,8 @@ pub const TIMES: [&str; 5] = [
     MEAN_SCORE_TIME,
     "std_score_time",
 ];
+/// Mean over folds of the iterations a fit ran (scikit-learn's `n_iter_`), when a family iterates.
+pub const MEAN_N_ITER: &str = "mean_n_iter";
 pub const SEED: &str = "seed";
 pub const BACKEND: &str = "backend";
 pub const WORKER: &str = "worker";

@@ -2,8 +2,8 @@
 //! writer that makes each row durable, and reading it back.
 
 use super::columns::{
-    self, Cells, TrialColumns, BACKEND, END_OFFSET, ERROR, KEY, MODEL, PARAMS, RESOURCE, RUNG,
-    SEED, START_OFFSET, STATUS, TIMES, TRIAL, WORKER,
+    self, Cells, TrialColumns, BACKEND, END_OFFSET, ERROR, KEY, MEAN_N_ITER, MODEL, PARAMS,
+    RESOURCE, RUNG, SEED, START_OFFSET, STATUS, TIMES, TRIAL, WORKER,
 };
 use super::{complete_file_len, open_complete, write_atomic, TRIALS};
 use crate::evaluate::{Status, TrialRecord};
@@ -27,6 +27,8 @@ pub struct Layout {
     pub folds: usize,
     /// Successive halving: `rung` and `resource` columns.
     pub staged: bool,
+    /// A family that iterates is in the sweep: a `mean_n_iter` column.
+    pub iterations: bool,
 }
 
 /// A parameter's cell: its canonical text, `None` for null (as `cv_results_` shows it), and empty
@@ -59,6 +61,7 @@ impl Layout {
             primary: space.primary(),
             folds: space.n_folds(),
             staged: matches!(space.search(), crate::spec::Search::Halving(_)),
+            iterations: space.models().iter().any(|m| m.family.info().iterates),
         }
     }
 
@@ -75,6 +78,9 @@ impl Layout {
             h.push(columns::std_test(m));
         }
         h.extend((0..self.folds).map(|k| columns::split_test(k, self.primary)));
+        if self.iterations {
+            h.push(MEAN_N_ITER.to_string());
+        }
         h.extend(TIMES.map(String::from));
         h.extend([SEED, BACKEND, WORKER, START_OFFSET, END_OFFSET].map(String::from));
         h
@@ -116,6 +122,9 @@ impl Layout {
             row.push(num(r.stds.get(i)));
         }
         row.extend((0..self.folds).map(|k| num(r.splits.get(k))));
+        if self.iterations {
+            row.push(num(r.mean_n_iter.as_ref()));
+        }
         let timed = matches!(r.status, Status::Ok | Status::Pruned);
         for seconds in [
             r.mean_fit_time,
@@ -438,6 +447,7 @@ mod tests {
             primary: Metric::Accuracy,
             folds: 1,
             staged: false,
+            iterations: false,
         };
         let err = match TrialsWriter::open(dir.path(), layout, 0.0, Backend::Threads) {
             Ok(_) => panic!("writing to a full device succeeded"),

@@ -8,7 +8,7 @@ use crate::evaluate::{Evaluator, Job, Status, TrialRecord};
 use crate::execute::{self, Ending, Flow};
 use crate::expand::Trial;
 use crate::metrics::Metric;
-use crate::models::folder::{ModelCard, ModelDir};
+use crate::models::folder::{FeatureImportance, ModelCard, ModelDir};
 use crate::models::saved::FORMAT_VERSION;
 use crate::results::columns;
 use crate::results::leaderboard::{Contender, Standings};
@@ -189,6 +189,7 @@ fn write_card(
         imputation: model
             .pipeline
             .fill_values()
+            .filter(|(_, fill)| !fill.is_nan())
             .filter_map(|(f, fill)| Some((features.get(f)?.clone(), fill)))
             .collect(),
         cv: ranked
@@ -210,6 +211,14 @@ fn write_card(
         data_sha256: info.data_sha256.clone(),
         training_rows: info.training_rows,
         refit_seconds: record.mean_fit_time + record.mean_shared_fit_time,
+        feature_importance: {
+            let columns = model.pipeline.column_features();
+            model
+                .predictor
+                .split_gains(columns.len())
+                .map(|gains| FeatureImportance::from_gains(&gains, &columns, &features))
+                .unwrap_or_default()
+        },
     };
     folder.save_card(&card)?;
     Ok(card)

@@ -80,7 +80,7 @@ fn parse(
     value: Option<&J>,
     defaults: DefaultPreprocessing,
 ) -> Result<(Pipeline, Vec<String>), String> {
-    let mut pipeline = Pipeline::default_for(defaults.scaled, defaults.one_hot);
+    let mut pipeline = Pipeline::default_for(defaults);
     let Some(value) = value else {
         return Ok((pipeline, Vec::new()));
     };
@@ -96,7 +96,7 @@ fn parse(
                     .as_array()
                     .ok_or_else(|| format!("preprocess.{kind} must be a list of steps"))?;
                 match kind.as_str() {
-                    "numeric" => numeric(&mut pipeline, steps)?,
+                    "numeric" => numeric(&mut pipeline, steps, defaults)?,
                     "categorical" => categorical(&mut pipeline, steps, defaults)?,
                     "datetime" => {
                         if steps.iter().any(|s| s.as_str() != Some("expand")) {
@@ -144,11 +144,31 @@ fn step(item: &J) -> Result<(&str, Option<&J>), String> {
     }
 }
 
-fn numeric(pipeline: &mut Pipeline, steps: &[J]) -> Result<(), String> {
+/// `impute: none` keeps missing cells, for the families that handle them.
+fn keep_missing(defaults: DefaultPreprocessing, section: &str) -> Result<(), String> {
+    if defaults.keep_missing {
+        Ok(())
+    } else {
+        Err(format!(
+            "{section} impute `none` leaves missing cells in, which only gradient_boosting handles; \
+             this family needs them filled"
+        ))
+    }
+}
+
+fn numeric(
+    pipeline: &mut Pipeline,
+    steps: &[J],
+    defaults: DefaultPreprocessing,
+) -> Result<(), String> {
     pipeline.scalers.clear();
-    pipeline.impute = Impute::Median;
+    pipeline.impute = Pipeline::default_for(defaults).impute;
     for item in steps {
         match step(item)? {
+            ("impute", Some(J::String(how))) if how == "none" => {
+                keep_missing(defaults, "numeric")?;
+                pipeline.impute = Impute::Keep;
+            }
             ("impute", Some(J::String(how))) if how == "mean" => pipeline.impute = Impute::Mean,
             ("impute", Some(J::String(how))) if how == "median" => pipeline.impute = Impute::Median,
             ("impute", Some(J::Object(c))) if c.len() == 1 && c.get("constant").and_then(J::as_f64).is_some() => {
@@ -157,7 +177,8 @@ fn numeric(pipeline: &mut Pipeline, steps: &[J]) -> Result<(), String> {
             ("impute", Some(J::String(how))) if how == "constant" => pipeline.impute = Impute::Constant(0.0),
             ("impute", other) => {
                 return Err(format!(
-                    "numeric impute `{}`: valid are mean, median, constant (0) or {{constant: 1.5}}",
+                    "numeric impute `{}`: valid are mean, median, constant (0), {{constant: 1.5}} or none \
+                     (gradient_boosting only)",
                     other.map_or("(none)".to_string(), J::to_string)
                 ))
             }
@@ -181,10 +202,15 @@ fn categorical(
     steps: &[J],
     defaults: DefaultPreprocessing,
 ) -> Result<(), String> {
-    pipeline.category_impute = CategoryImpute::MostFrequent;
-    pipeline.encoding = Pipeline::default_for(false, defaults.one_hot).encoding;
+    let default = Pipeline::default_for(defaults);
+    pipeline.category_impute = default.category_impute;
+    pipeline.encoding = default.encoding;
     for item in steps {
         match step(item)? {
+            ("impute", Some(J::String(how))) if how == "none" => {
+                keep_missing(defaults, "categorical")?;
+                pipeline.category_impute = CategoryImpute::Keep;
+            }
             ("impute", Some(J::String(how))) if how == "most_frequent" => {
                 pipeline.category_impute = CategoryImpute::MostFrequent;
             }
@@ -192,7 +218,8 @@ fn categorical(
                 pipeline.category_impute = CategoryImpute::Constant;
             }
             ("impute", _) => {
-                return Err("categorical impute: valid are most_frequent, constant (missing as its own level)".to_string())
+                return Err("categorical impute: valid are most_frequent, constant (missing as its own level), none \
+                            (gradient_boosting only)".to_string())
             }
             ("ordinal", None) => pipeline.encoding = Encoding::Ordinal,
             ("one_hot", None) => {
@@ -236,13 +263,16 @@ fn describe(p: &Pipeline) -> String {
         Impute::Mean => "mean".to_string(),
         Impute::Median => "median".to_string(),
         Impute::Constant(c) => format!("fill{c}"),
+        Impute::Keep => "none".to_string(),
     }];
     if p.indicator {
         words.push("indicator".to_string());
     }
     words.extend(p.scalers.iter().map(|s| s.name().to_string()));
-    if p.category_impute == CategoryImpute::Constant {
-        words.push("missing_level".to_string());
+    match p.category_impute {
+        CategoryImpute::Constant => words.push("missing_level".to_string()),
+        CategoryImpute::Keep => words.push("missing_kept".to_string()),
+        CategoryImpute::MostFrequent => {}
     }
     words.push(match p.encoding {
         Encoding::Ordinal => "ordinal".to_string(),
@@ -265,6 +295,7 @@ mod tests {
     const LINEAR: DefaultPreprocessing = DefaultPreprocessing {
         scaled: true,
         one_hot: true,
+        keep_missing: false,
     };
 
     #[test]
@@ -274,7 +305,7 @@ mod tests {
         assert_eq!(label, vec!["standard_scaler".to_string()]);
         let (p, label) = parse(None, LINEAR).unwrap();
         assert!(label.is_empty());
-        assert_eq!(p, Pipeline::default_for(true, true));
+        assert_eq!(p, Pipeline::default_for(LINEAR));
     }
 
     #[test]

@@ -2,15 +2,65 @@
 //! LightGBM): every leaf that can split holds its best split from per-bin gradient sums; the leaf with
 //! the largest gain splits next until `max_leaf_nodes`. The larger child's histogram is the parent's
 //! minus the smaller child's. Each split learns where missing cells go: the side that gains more, or
-//! (when the node had none) the side with more rows.
+//! (when the node had none) the side with more rows. A category column splits on a set of levels:
+//! levels ordered by gradient over hessian, the best prefix from either end goes left (scikit-learn's
+//! and LightGBM's rule, missing cells one more level).
 
 use super::bins::{Binned, MISSING};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
+use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
+use std::sync::OnceLock;
 
 /// scikit-learn's `min_hessian_to_split`.
 const MIN_HESSIAN: f64 = 1e-3;
+
+/// Hessian a level needs to take part in a category split, and the smoothing of its ordering
+/// (scikit-learn's `MIN_CAT_SUPPORT`, LightGBM's `cat_smooth`).
+const MIN_CAT_SUPPORT: f64 = 10.0;
+
+/// Rows x features above which a histogram is built on several threads (smaller ones cost less
+/// than starting a thread).
+const PARALLEL_CELLS: usize = 1 << 19;
+
+/// Boosting fits running in this process now.
+static FITTING: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts a boosting fit as running while it lives.
+pub struct Fitting;
+
+impl Fitting {
+    pub fn start() -> Fitting {
+        FITTING.fetch_add(1, AtomicOrdering::Relaxed);
+        Fitting
+    }
+}
+
+impl Drop for Fitting {
+    fn drop(&mut self) {
+        FITTING.fetch_sub(1, AtomicOrdering::Relaxed);
+    }
+}
+
+/// Cores no boosting fit is using: a lone fit (the tail of a sweep, a refit, a single trial) builds
+/// its large histograms on them. Plain scoped threads rather than the pool: a pool thread waiting
+/// for its helpers would pick up other trials' work, which may wait for what this fit is computing.
+fn spare_threads() -> usize {
+    static CORES: OnceLock<usize> = OnceLock::new();
+    let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    cores.saturating_sub(FITTING.load(AtomicOrdering::Relaxed).max(1))
+}
+
+/// A set of bins (levels, and [`MISSING`] for missing cells) as 256 bits.
+pub type BinSet = [u64; 4];
+
+fn contains(set: &BinSet, bin: u8) -> bool {
+    set[bin as usize / 64] >> (bin % 64) & 1 == 1
+}
 
 /// Growth limits and regularisation of one tree.
 #[derive(Debug, Clone, Copy)]
@@ -20,14 +70,18 @@ pub struct Growth {
     pub min_samples_leaf: usize,
     pub l2_regularization: f64,
     pub learning_rate: f64,
+    /// Share of the features each split considers (drawn per node).
+    pub max_features: f64,
 }
 
 /// A node: a split (`left` > 0) or a leaf with its value (already shrunk by the learning rate).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Node {
     pub feature: u32,
-    /// Go left when the value is at most this.
+    /// Go left when the value is at most this (a numeric split).
     pub threshold: f64,
+    /// A category split: the index of its set of levels that go left in the tree's `category_sets`.
+    pub categories: Option<u32>,
     pub missing_left: bool,
     pub left: u32,
     pub right: u32,
@@ -39,6 +93,7 @@ pub struct Node {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tree {
     pub nodes: Vec<Node>,
+    pub category_sets: Vec<BinSet>,
 }
 
 impl Tree {
@@ -52,6 +107,9 @@ impl Tree {
             let x = row[node.feature as usize];
             let left = if x.is_nan() {
                 node.missing_left
+            } else if let Some(set) = node.categories {
+                // Codes outside the training levels (-1 when imputed) go right.
+                (0.0..255.0).contains(&x) && contains(&self.category_sets[set as usize], x as u8)
             } else {
                 x <= node.threshold
             };
@@ -64,6 +122,7 @@ impl Tree {
 /// missing cells (bin code [`MISSING`]).
 struct Layout {
     features: Vec<(usize, usize)>,
+    categorical: Vec<bool>,
     size: usize,
 }
 
@@ -79,9 +138,16 @@ impl Layout {
                 at
             })
             .collect();
-        Layout { features, size }
+        Layout {
+            features,
+            categorical: binned.categorical.clone(),
+            size,
+        }
     }
 }
+
+/// One feature's part of a histogram: its bins' sums and counts.
+type FeatureSlots<'a> = (&'a mut [[f64; 2]], &'a mut [u32]);
 
 /// Per feature and bin: summed gradient, summed hessian and row count.
 #[derive(Clone)]
@@ -91,6 +157,9 @@ struct Histogram {
 }
 
 impl Histogram {
+    /// Sums the rows' gradients and hessians per feature and bin. Large nodes spread their features
+    /// over helper threads when cores are idle ([`spare_threads`]); each feature's sums are added in
+    /// row order either way, so the result is the same bit for bit.
     fn build(
         binned: &Binned,
         layout: &Layout,
@@ -100,18 +169,39 @@ impl Histogram {
     ) -> Histogram {
         let mut sums = vec![[0.0; 2]; layout.size];
         let mut counts = vec![0u32; layout.size];
-        for (f, codes) in binned.codes.iter().enumerate() {
-            let (start, bins) = layout.features[f];
-            let (sums, counts) = (
-                &mut sums[start..start + bins + 1],
-                &mut counts[start..start + bins + 1],
-            );
+        let mut slices = Vec::with_capacity(layout.features.len());
+        let (mut rest_sums, mut rest_counts) = (&mut sums[..], &mut counts[..]);
+        for &(_, bins) in &layout.features {
+            let (s, more_sums) = rest_sums.split_at_mut(bins + 1);
+            let (c, more_counts) = rest_counts.split_at_mut(bins + 1);
+            slices.push((s, c));
+            (rest_sums, rest_counts) = (more_sums, more_counts);
+        }
+        let fill = |(codes, (sums, counts)): (&Vec<u8>, FeatureSlots)| {
+            let missing = sums.len() - 1;
             for &r in rows {
-                let b = (codes[r as usize] as usize).min(bins);
+                let b = (codes[r as usize] as usize).min(missing);
                 sums[b][0] += gradients[r as usize];
                 sums[b][1] += hessians[r as usize];
                 counts[b] += 1;
             }
+        };
+        let helpers = spare_threads();
+        if rows.len() * layout.features.len() < PARALLEL_CELLS || helpers == 0 {
+            binned.codes.iter().zip(slices).for_each(fill);
+        } else {
+            // Features dealt round-robin to this thread and the helpers.
+            let mut groups: Vec<Vec<_>> = (0..=helpers).map(|_| Vec::new()).collect();
+            for (i, job) in binned.codes.iter().zip(slices).enumerate() {
+                groups[i % (helpers + 1)].push(job);
+            }
+            let mine = groups.pop().unwrap_or_default();
+            std::thread::scope(|scope| {
+                for group in groups {
+                    scope.spawn(move || group.into_iter().for_each(fill));
+                }
+                mine.into_iter().for_each(fill);
+            });
         }
         Histogram { sums, counts }
     }
@@ -139,10 +229,22 @@ impl Histogram {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Split {
     pub feature: usize,
-    /// Value bins 0..=bin go left.
+    /// Value bins 0..=bin go left (a numeric split).
     pub bin: u8,
+    /// The bins that go left (a category split).
+    pub categories: Option<BinSet>,
     pub missing_left: bool,
     pub gain: f64,
+}
+
+impl Split {
+    fn goes_left(&self, code: u8) -> bool {
+        match &self.categories {
+            Some(set) => contains(set, code),
+            None if code == MISSING => self.missing_left,
+            None => code <= self.bin,
+        }
+    }
 }
 
 /// Summed gradient, hessian and rows of a node.
@@ -157,16 +259,35 @@ fn score(g: f64, h: f64, l2: f64) -> f64 {
     g * g / (h + l2)
 }
 
-/// The best split of a node from its histogram; `None` when no split leaves `min_samples_leaf` rows
-/// and enough hessian on each side with a positive gain.
-fn best_split(hist: &Histogram, totals: Totals, layout: &Layout, growth: &Growth) -> Option<Split> {
+/// The best split of a node from its histogram over the `allowed` features; `None` when no split
+/// leaves `min_samples_leaf` rows and enough hessian on each side with a positive gain.
+fn best_split(
+    hist: &Histogram,
+    totals: Totals,
+    layout: &Layout,
+    growth: &Growth,
+    allowed: &[bool],
+) -> Option<Split> {
     let l2 = growth.l2_regularization;
     let parent = score(totals.g, totals.h, l2);
     let min_leaf = growth.min_samples_leaf.max(1) as u32;
     let mut best: Option<Split> = None;
     for (f, &(start, bins)) in layout.features.iter().enumerate() {
+        if !allowed[f] {
+            continue;
+        }
         let sums = &hist.sums[start..start + bins + 1];
         let counts = &hist.counts[start..start + bins + 1];
+        if layout.categorical[f] {
+            let split = category_split(sums, counts, totals, growth);
+            if let Some(split) = split.filter(|s| best.is_none_or(|b| s.gain > b.gain)) {
+                best = Some(Split {
+                    feature: f,
+                    ..split
+                });
+            }
+            continue;
+        }
         let missing = Totals {
             g: sums[bins][0],
             h: sums[bins][1],
@@ -210,6 +331,7 @@ fn best_split(hist: &Histogram, totals: Totals, layout: &Layout, growth: &Growth
                     best = Some(Split {
                         feature: f,
                         bin: b as u8,
+                        categories: None,
                         missing_left,
                         gain,
                     });
@@ -218,6 +340,80 @@ fn best_split(hist: &Histogram, totals: Totals, layout: &Layout, growth: &Growth
         }
     }
     best
+}
+
+/// The best set of levels to send left for one category feature (`sums` and `counts` per level,
+/// missing cells last): levels with enough hessian, ordered by smoothed gradient over hessian, and
+/// the best prefix scanned from either end up to the middle; the other levels go right.
+fn category_split(
+    sums: &[[f64; 2]],
+    counts: &[u32],
+    totals: Totals,
+    growth: &Growth,
+) -> Option<Split> {
+    let l2 = growth.l2_regularization;
+    let min_leaf = growth.min_samples_leaf.max(1) as u32;
+    let missing_slot = sums.len() - 1;
+    // With constant hessians this is the row count.
+    let support = f64::from(totals.n) / totals.h;
+    let mut used: Vec<(usize, f64)> = (0..sums.len())
+        .filter(|&b| counts[b] > 0 && sums[b][1] * support >= MIN_CAT_SUPPORT)
+        .map(|b| (b, sums[b][0] / (sums[b][1] + MIN_CAT_SUPPORT)))
+        .collect();
+    if used.len() <= 1 {
+        return None;
+    }
+    used.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+    let parent = score(totals.g, totals.h, l2);
+    let n = used.len();
+    let mut best: Option<(f64, bool, usize)> = None;
+    for forward in [true, false] {
+        let middle = if forward {
+            n.div_ceil(2)
+        } else {
+            n.div_ceil(2) - 1
+        };
+        let mut left = Totals::default();
+        for i in 0..middle {
+            let b = used[if forward { i } else { n - 1 - i }].0;
+            left.g += sums[b][0];
+            left.h += sums[b][1];
+            left.n += counts[b];
+            let right = Totals {
+                g: totals.g - left.g,
+                h: totals.h - left.h,
+                n: totals.n - left.n,
+            };
+            if left.n < min_leaf || left.h < MIN_HESSIAN {
+                continue;
+            }
+            if right.n < min_leaf || right.h < MIN_HESSIAN {
+                break;
+            }
+            let gain = score(left.g, left.h, l2) + score(right.g, right.h, l2) - parent;
+            if gain > 0.0 && best.is_none_or(|(g, ..)| gain > g) {
+                best = Some((gain, forward, i));
+            }
+        }
+    }
+    let (gain, forward, last) = best?;
+    let chosen = if forward {
+        &used[..=last]
+    } else {
+        &used[n - 1 - last..]
+    };
+    let mut set: BinSet = [0; 4];
+    for &(b, _) in chosen {
+        let bin = if b == missing_slot { MISSING } else { b as u8 };
+        set[bin as usize / 64] |= 1 << (bin % 64);
+    }
+    Some(Split {
+        feature: 0,
+        bin: 0,
+        categories: Some(set),
+        missing_left: contains(&set, MISSING),
+        gain,
+    })
 }
 
 /// A leaf waiting to be split, ordered by gain (then by age, for determinism).
@@ -255,153 +451,200 @@ pub struct Grown {
     pub leaves: Vec<(usize, Vec<u32>)>,
 }
 
-/// Grows one tree on `rows` (training rows with their gradients and hessians).
-pub fn grow(
-    binned: &Binned,
-    rows: Vec<u32>,
-    gradients: &[f64],
-    hessians: &[f64],
-    growth: &Growth,
-) -> Grown {
-    let layout = Layout::of(binned);
-    let leaf_value = |t: Totals| -growth.learning_rate * t.g / (t.h + growth.l2_regularization);
-    let totals_of = |rows: &[u32]| {
+impl Node {
+    fn leaf(value: f64) -> Node {
+        Node {
+            feature: 0,
+            threshold: 0.0,
+            categories: None,
+            missing_left: false,
+            left: 0,
+            right: 0,
+            value,
+            gain: 0.0,
+        }
+    }
+}
+
+/// One tree's growth: the nodes so far, the leaves that may still split and those that will not.
+struct Grower<'a> {
+    binned: &'a Binned,
+    layout: Layout,
+    gradients: &'a [f64],
+    hessians: &'a [f64],
+    growth: &'a Growth,
+    rng: Xoshiro256PlusPlus,
+    tree: Tree,
+    heap: BinaryHeap<Candidate>,
+    finished: Vec<(usize, Vec<u32>)>,
+}
+
+impl Grower<'_> {
+    fn totals(&self, rows: &[u32]) -> Totals {
         rows.iter().fold(Totals::default(), |t, &r| Totals {
-            g: t.g + gradients[r as usize],
-            h: t.h + hessians[r as usize],
+            g: t.g + self.gradients[r as usize],
+            h: t.h + self.hessians[r as usize],
             n: t.n + 1,
         })
-    };
-    let root_totals = totals_of(&rows);
-    let mut nodes = vec![Node {
-        feature: 0,
-        threshold: 0.0,
-        missing_left: false,
-        left: 0,
-        right: 0,
-        value: leaf_value(root_totals),
-        gain: 0.0,
-    }];
-    let may_split = |n: u32, depth: usize| {
-        n as usize >= 2 * growth.min_samples_leaf.max(1)
-            && growth.max_depth.is_none_or(|d| depth < d)
-    };
-    let mut heap = BinaryHeap::new();
-    let mut finished: Vec<(usize, Vec<u32>)> = Vec::new();
-    // A node joins the queue with its best split, or is a finished leaf.
-    let settle = |heap: &mut BinaryHeap<Candidate>,
-                  finished: &mut Vec<(usize, Vec<u32>)>,
-                  node,
-                  rows: Vec<u32>,
-                  hist: Option<Histogram>,
-                  totals: Totals,
-                  depth| {
-        let split = hist
-            .as_ref()
-            .filter(|_| may_split(totals.n, depth))
-            .and_then(|h| best_split(h, totals, &layout, growth));
+    }
+
+    fn leaf_value(&self, t: Totals) -> f64 {
+        -self.growth.learning_rate * t.g / (t.h + self.growth.l2_regularization)
+    }
+
+    fn may_split(&self, n: u32, depth: usize) -> bool {
+        n as usize >= 2 * self.growth.min_samples_leaf.max(1)
+            && self.growth.max_depth.is_none_or(|d| depth < d)
+    }
+
+    fn histogram(&self, rows: &[u32]) -> Histogram {
+        Histogram::build(
+            self.binned,
+            &self.layout,
+            rows,
+            self.gradients,
+            self.hessians,
+        )
+    }
+
+    /// The features a node may split on: all, or a fresh random share of them.
+    fn allowed(&mut self) -> Vec<bool> {
+        let n = self.layout.features.len();
+        if self.growth.max_features >= 1.0 {
+            return vec![true; n];
+        }
+        let take = ((self.growth.max_features * n as f64).ceil() as usize).clamp(1, n);
+        let mut order: Vec<usize> = (0..n).collect();
+        order.shuffle(&mut self.rng);
+        let mut allowed = vec![false; n];
+        order[..take].iter().for_each(|&f| allowed[f] = true);
+        allowed
+    }
+
+    /// A node joins the queue with its best split, or is a finished leaf.
+    fn settle(
+        &mut self,
+        node: usize,
+        rows: Vec<u32>,
+        hist: Option<Histogram>,
+        totals: Totals,
+        depth: usize,
+    ) {
+        let split = match &hist {
+            Some(h) if self.may_split(totals.n, depth) => {
+                let allowed = self.allowed();
+                best_split(h, totals, &self.layout, self.growth, &allowed)
+            }
+            _ => None,
+        };
         match (split, hist) {
-            (Some(split), Some(hist)) => heap.push(Candidate {
+            (Some(split), Some(hist)) => self.heap.push(Candidate {
                 split,
                 node,
                 rows,
                 hist,
                 depth,
             }),
-            _ => finished.push((node, rows)),
+            _ => self.finished.push((node, rows)),
         }
-    };
-    let root_hist = Histogram::build(binned, &layout, &rows, gradients, hessians);
-    settle(
-        &mut heap,
-        &mut finished,
-        0,
-        rows,
-        Some(root_hist),
-        root_totals,
-        0,
-    );
-    let mut leaves = 1;
-    while let Some(c) = heap.pop() {
-        if growth.max_leaf_nodes.is_some_and(|m| leaves >= m) {
-            finished.push((c.node, c.rows));
-            break;
-        }
-        let Split {
-            feature,
-            bin,
-            missing_left,
-            gain,
-        } = c.split;
-        let codes = &binned.codes[feature];
-        let (left_rows, right_rows): (Vec<u32>, Vec<u32>) = c.rows.iter().partition(|&&r| {
-            let code = codes[r as usize];
-            if code == MISSING {
-                missing_left
-            } else {
-                code <= bin
-            }
-        });
-        let (left_totals, right_totals) = (totals_of(&left_rows), totals_of(&right_rows));
-        // Children that cannot split need no histogram.
+    }
+
+    /// Splits a queued leaf into two children.
+    fn split(&mut self, c: Candidate) {
+        let split = c.split;
+        let codes = &self.binned.codes[split.feature];
+        let (left_rows, right_rows): (Vec<u32>, Vec<u32>) = c
+            .rows
+            .iter()
+            .partition(|&&r| split.goes_left(codes[r as usize]));
+        let (left_totals, right_totals) = (self.totals(&left_rows), self.totals(&right_rows));
         let depth = c.depth + 1;
+        // Children that cannot split need no histogram; the larger one's is the parent's minus
+        // the smaller one's.
         let (left_hist, right_hist) =
-            if !may_split(left_totals.n, depth) && !may_split(right_totals.n, depth) {
+            if !self.may_split(left_totals.n, depth) && !self.may_split(right_totals.n, depth) {
                 (None, None)
             } else if left_rows.len() <= right_rows.len() {
-                let small = Histogram::build(binned, &layout, &left_rows, gradients, hessians);
+                let small = self.histogram(&left_rows);
                 let large = c.hist.minus(&small);
                 (Some(small), Some(large))
             } else {
-                let small = Histogram::build(binned, &layout, &right_rows, gradients, hessians);
+                let small = self.histogram(&right_rows);
                 let large = c.hist.minus(&small);
                 (Some(large), Some(small))
             };
+        let values = [self.leaf_value(left_totals), self.leaf_value(right_totals)];
+        let nodes = &mut self.tree.nodes;
         let (left, right) = (nodes.len(), nodes.len() + 1);
-        for totals in [left_totals, right_totals] {
-            nodes.push(Node {
-                feature: 0,
-                threshold: 0.0,
-                missing_left: false,
-                left: 0,
-                right: 0,
-                value: leaf_value(totals),
-                gain: 0.0,
-            });
-        }
-        nodes[c.node] = Node {
-            feature: feature as u32,
-            threshold: binned.thresholds[feature][bin as usize],
-            missing_left,
+        nodes.extend(values.map(Node::leaf));
+        let categories = split.categories.map(|set| {
+            self.tree.category_sets.push(set);
+            self.tree.category_sets.len() as u32 - 1
+        });
+        let parent = &mut self.tree.nodes[c.node];
+        *parent = Node {
+            feature: split.feature as u32,
+            threshold: if categories.is_some() {
+                0.0
+            } else {
+                self.binned.thresholds[split.feature][split.bin as usize]
+            },
+            categories,
+            missing_left: split.missing_left,
             left: left as u32,
             right: right as u32,
-            value: nodes[c.node].value,
-            gain,
+            value: parent.value,
+            gain: split.gain,
         };
-        leaves += 1;
-        let queue = &mut heap;
-        settle(
-            queue,
-            &mut finished,
-            left,
-            left_rows,
-            left_hist,
-            left_totals,
-            depth,
-        );
-        settle(
-            queue,
-            &mut finished,
-            right,
-            right_rows,
-            right_hist,
-            right_totals,
-            depth,
-        );
+        self.settle(left, left_rows, left_hist, left_totals, depth);
+        self.settle(right, right_rows, right_hist, right_totals, depth);
     }
-    finished.extend(heap.into_iter().map(|c| (c.node, c.rows)));
+}
+
+/// Grows one tree on `rows` (training rows with their gradients and hessians); `seed` draws the
+/// features each split considers when `max_features` < 1.
+pub fn grow(
+    binned: &Binned,
+    rows: Vec<u32>,
+    gradients: &[f64],
+    hessians: &[f64],
+    growth: &Growth,
+    seed: u64,
+) -> Grown {
+    let mut grower = Grower {
+        binned,
+        layout: Layout::of(binned),
+        gradients,
+        hessians,
+        growth,
+        rng: Xoshiro256PlusPlus::seed_from_u64(seed),
+        tree: Tree {
+            nodes: Vec::new(),
+            category_sets: Vec::new(),
+        },
+        heap: BinaryHeap::new(),
+        finished: Vec::new(),
+    };
+    let totals = grower.totals(&rows);
+    grower
+        .tree
+        .nodes
+        .push(Node::leaf(grower.leaf_value(totals)));
+    let hist = grower.histogram(&rows);
+    grower.settle(0, rows, Some(hist), totals, 0);
+    let mut leaves = 1;
+    while let Some(c) = grower.heap.pop() {
+        if growth.max_leaf_nodes.is_some_and(|m| leaves >= m) {
+            grower.finished.push((c.node, c.rows));
+            break;
+        }
+        grower.split(c);
+        leaves += 1;
+    }
+    let mut finished = grower.finished;
+    finished.extend(grower.heap.into_iter().map(|c| (c.node, c.rows)));
     Grown {
-        tree: Tree { nodes },
+        tree: grower.tree,
         leaves: finished,
     }
 }
@@ -416,6 +659,7 @@ mod tests {
         min_samples_leaf: 1,
         l2_regularization: 0.0,
         learning_rate: 1.0,
+        max_features: 1.0,
     };
 
     /// A one-feature histogram with value bins `g`, `h`, `n` and the missing slot last.
@@ -426,6 +670,7 @@ mod tests {
         counts.push(missing.2);
         let layout = Layout {
             features: vec![(0, g.len())],
+            categorical: vec![false],
             size: g.len() + 1,
         };
         (Histogram { sums, counts }, layout)
@@ -449,14 +694,14 @@ mod tests {
             &[2, 2, 2, 2],
             (0.0, 0.0, 0),
         );
-        let split = best_split(&hist, totals(&hist), &layout, &GROWTH).unwrap();
+        let split = best_split(&hist, totals(&hist), &layout, &GROWTH, &[true]).unwrap();
         assert_eq!((split.bin, split.gain), (1, 8.0));
         let strict = Growth {
             min_samples_leaf: 5,
             ..GROWTH
         };
         assert_eq!(
-            best_split(&hist, totals(&hist), &layout, &strict),
+            best_split(&hist, totals(&hist), &layout, &strict, &[true]),
             None,
             "2 rows a side is too few"
         );
@@ -468,7 +713,7 @@ mod tests {
     fn missing_values_go_to_the_better_side() {
         for (missing_g, left) in [(3.0, false), (-3.0, true)] {
             let (hist, layout) = histogram(&[-2.0, 2.0], &[2.0, 2.0], &[2, 2], (missing_g, 2.0, 2));
-            let split = best_split(&hist, totals(&hist), &layout, &GROWTH).unwrap();
+            let split = best_split(&hist, totals(&hist), &layout, &GROWTH, &[true]).unwrap();
             assert_eq!(
                 (split.bin, split.missing_left),
                 (0, left),
@@ -477,7 +722,114 @@ mod tests {
         }
         // None missing in training: they follow the larger side.
         let (hist, layout) = histogram(&[-2.0, 2.0], &[2.0, 6.0], &[2, 6], (0.0, 0.0, 0));
-        let split = best_split(&hist, totals(&hist), &layout, &GROWTH).unwrap();
+        let split = best_split(&hist, totals(&hist), &layout, &GROWTH, &[true]).unwrap();
         assert!(!split.missing_left);
+    }
+
+    /// Only the level set {0, 2} against {1, 3} separates the classes: no threshold on the codes
+    /// does, a category split does, and missing cells (like level 1 here) join level 1's side.
+    #[test]
+    fn a_category_set_split_separates_what_no_threshold_can() {
+        let n = 400;
+        let level = |r: usize| r % 5;
+        let x = ndarray::Array2::from_shape_fn((n, 1), |(r, _)| match level(r) {
+            4 => f64::NAN,
+            l => l as f64,
+        });
+        // Gradients of binary log-loss at p = 0.5: -0.5 for class 1 (levels 0 and 2), +0.5 else.
+        let gradients: Vec<f64> = (0..n)
+            .map(|r| if matches!(level(r), 0 | 2) { -0.5 } else { 0.5 })
+            .collect();
+        let hessians = vec![0.25; n];
+        let rows: Vec<u32> = (0..n as u32).collect();
+        let growth = Growth {
+            max_leaf_nodes: Some(2),
+            min_samples_leaf: 20,
+            ..GROWTH
+        };
+        let numeric = grow(
+            &Binned::new(x.view(), 255, &[]),
+            rows.clone(),
+            &gradients,
+            &hessians,
+            &growth,
+            0,
+        );
+        let category = grow(
+            &Binned::new(x.view(), 255, &[0]),
+            rows,
+            &gradients,
+            &hessians,
+            &growth,
+            0,
+        );
+        let pure = |g: &Grown| {
+            g.leaves.iter().all(|(_, rows)| {
+                rows.iter()
+                    .all(|&r| gradients[r as usize] == gradients[rows[0] as usize])
+            })
+        };
+        assert!(!pure(&numeric), "no threshold on 0..3 isolates {{0, 2}}");
+        assert!(pure(&category));
+        let tree = &category.tree;
+        let at = |v: f64| tree.value(ndarray::array![v].view());
+        assert_eq!(at(0.0), at(2.0));
+        assert_eq!(at(1.0), at(3.0));
+        assert_eq!(
+            at(f64::NAN),
+            at(1.0),
+            "missing cells went with level 1 and 3 in training"
+        );
+        assert_eq!(
+            at(7.0),
+            at(f64::NAN),
+            "an unseen code goes where the levels right of the split go"
+        );
+        assert_ne!(at(0.0), at(1.0));
+    }
+
+    /// With `max_features` below 1 each node sees a seeded random share of the features: the same
+    /// seed grows the same tree, and a tree on one informative column among many sometimes cannot
+    /// use it.
+    #[test]
+    fn max_features_draws_a_seeded_share_of_features_per_split() {
+        let n = 200;
+        let x =
+            ndarray::Array2::from_shape_fn((n, 10), |(r, c)| ((r * (c + 1) * 7919) % 97) as f64);
+        let gradients: Vec<f64> = (0..n)
+            .map(|r| if x[(r, 0)] < 48.0 { -1.0 } else { 1.0 })
+            .collect();
+        let hessians = vec![1.0; n];
+        let binned = Binned::new(x.view(), 255, &[]);
+        let rows: Vec<u32> = (0..n as u32).collect();
+        let growth = Growth {
+            max_leaf_nodes: Some(2),
+            max_features: 0.1,
+            ..GROWTH
+        };
+        let root_feature = |seed| {
+            grow(&binned, rows.clone(), &gradients, &hessians, &growth, seed)
+                .tree
+                .nodes[0]
+                .feature
+        };
+        assert_eq!(root_feature(3), root_feature(3));
+        let features: std::collections::BTreeSet<u32> = (0..20).map(root_feature).collect();
+        assert!(
+            features.len() > 1,
+            "one feature per split, drawn anew: {features:?}"
+        );
+        let all = grow(
+            &binned,
+            rows.clone(),
+            &gradients,
+            &hessians,
+            &Growth {
+                max_features: 1.0,
+                ..growth
+            },
+            0,
+        );
+        assert_eq!(all.tree.nodes[0].feature, 0);
     }
 }

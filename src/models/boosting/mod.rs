@@ -15,6 +15,7 @@ use crate::models::{
     check_target, class_weight_spec, decode, encode, sigmoid, softmax_over, DefaultPreprocessing,
     FamilyInfo, FoldCache, ModelFamily, Params, Predictor, Scores, Seeds,
 };
+use crate::seed::child_seed;
 use crate::value::{Kind, ParamSpec};
 use bins::Binned;
 use grow::{Growth, Tree};
@@ -77,6 +78,12 @@ const PARAMS: &[ParamSpec] = &[
         help: "L2 penalty on leaf values",
     },
     ParamSpec {
+        name: "max_features",
+        kind: float(0.0, 1.0, true),
+        default: "1.0",
+        help: "share of the features each split considers (drawn per split, seeded)",
+    },
+    ParamSpec {
         name: "max_bins",
         kind: int(2, 255, false),
         default: "255",
@@ -108,9 +115,17 @@ const PARAMS: &[ParamSpec] = &[
     },
     ParamSpec {
         name: "loss",
-        kind: Kind::Choice(&["auto", "squared_error", "poisson"]),
+        kind: Kind::Choice(&[
+            "auto",
+            "squared_error",
+            "absolute_error",
+            "huber",
+            "poisson",
+        ]),
         default: "auto",
-        help: "regression loss (auto: squared_error); classification uses log-loss",
+        help:
+            "regression loss (auto: squared_error; huber: squared within the 0.9 quantile of the \
+               residuals, absolute beyond); classification uses log-loss",
     },
     class_weight_spec(),
 ];
@@ -123,8 +138,10 @@ const INFO: FamilyInfo = FamilyInfo {
     preprocessing: DefaultPreprocessing {
         scaled: false,
         one_hot: false,
+        keep_missing: true,
     },
     scores: Scores::Probabilities,
+    iterates: true,
 };
 
 /// A trial's settings, read once from its parameters.
@@ -148,6 +165,7 @@ impl Settings {
                 min_samples_leaf: p.usize("min_samples_leaf")?,
                 l2_regularization: p.f64("l2_regularization")?,
                 learning_rate: p.f64("learning_rate")?,
+                max_features: p.f64("max_features")?,
             },
             max_iter: p.usize("max_iter")?,
             max_bins: p.usize("max_bins")?,
@@ -247,12 +265,29 @@ impl Predictor for Fitted {
         encode(self)
     }
 
+    fn n_iter(&self) -> Option<usize> {
+        Some(self.trees.len())
+    }
+
+    fn split_gains(&self, width: usize) -> Option<Vec<f64>> {
+        let mut gains = vec![0.0; width];
+        for node in self.trees.iter().flatten().flat_map(|t| &t.nodes) {
+            if node.left != 0 {
+                gains[node.feature as usize] += node.gain;
+            }
+        }
+        Some(gains)
+    }
+
     fn check(&self, width: usize, target: TargetShape) -> Result<(), String> {
         check_target(self.shape, target)?;
         let outputs = match (self.shape, self.loss) {
             (Targets::Classes { n_classes, .. }, Loss::Multinomial) => n_classes,
             (Targets::Classes { n_classes: 2, .. }, Loss::Binary) => 1,
-            (Targets::Values(_), Loss::Squared | Loss::Poisson) => 1,
+            (
+                Targets::Values(_),
+                Loss::Squared | Loss::Poisson | Loss::Absolute | Loss::Huber { .. },
+            ) => 1,
             _ => return Err(format!("loss {:?} does not fit the target", self.loss)),
         };
         if self.baseline.len() != outputs || self.trees.iter().any(|t| t.len() != outputs) {
@@ -267,7 +302,10 @@ impl Predictor for Fitted {
                         && node.right as usize > at
                         && (node.right as usize) < tree.nodes.len()
                         && (node.left as usize) < tree.nodes.len());
-                if !children_ok || (split && node.feature as usize >= width) {
+                let set_ok = node
+                    .categories
+                    .is_none_or(|set| (set as usize) < tree.category_sets.len());
+                if !children_ok || !set_ok || (split && node.feature as usize >= width) {
                     return Err(format!(
                         "tree node {at} points outside its tree or the {width} columns"
                     ));
@@ -348,6 +386,8 @@ impl ModelFamily for GradientBoostingFamily {
                         }
                         Loss::Poisson
                     }
+                    "absolute_error" => Loss::Absolute,
+                    "huber" => Loss::Huber { delta: 0.0 },
                     _ => Loss::Squared,
                 };
                 (v.to_vec(), loss, 1)
@@ -356,7 +396,7 @@ impl ModelFamily for GradientBoostingFamily {
         let n = targets.len();
         let weights = weights.unwrap_or_else(|| vec![1.0; n]);
         let binned = cache.get_or_compute(&format!("boosting-bins {}", s.max_bins), || {
-            Binned::new(x, s.max_bins)
+            Binned::new(x, s.max_bins, p.category_columns)
         });
         let stopping = s.early_stopping.unwrap_or(n > 10_000);
         let (train, validation) = if stopping {
@@ -369,6 +409,9 @@ impl ModelFamily for GradientBoostingFamily {
             rows.iter().map(|&r| values[r as usize]).collect()
         };
         let baseline = loss.baseline(&pick(&train, &targets), &pick(&train, &weights), outputs);
+        // Huber's first delta, from the residuals of the baseline (its validation loss keeps it).
+        let start = vec![baseline[0]; if loss.refits_leaves() { n } else { 0 }];
+        let loss = loss.refreshed(&targets, &start, &train, &weights);
         let job = Boosting {
             x: x.view(),
             binned: &binned,
@@ -380,6 +423,7 @@ impl ModelFamily for GradientBoostingFamily {
             validation: &validation,
             growth: s.growth,
             baseline: &baseline,
+            seed: seeds.shared,
         };
         let trees = if stopping {
             job.run(s.max_iter, Some((s.n_iter_no_change, s.tol)))
@@ -425,12 +469,15 @@ struct Boosting<'a> {
     validation: &'a [u32],
     growth: Growth,
     baseline: &'a [f64],
+    /// Seeds each tree's feature draws (shared by the entry's trials, so prefixes agree).
+    seed: u64,
 }
 
 impl Boosting<'_> {
     /// Up to `iterations` iterations of trees (one per output); with `stop` (n_iter_no_change, tol),
     /// fewer once the validation loss stalls.
     fn run(&self, iterations: usize, stop: Option<(usize, f64)>) -> Vec<Vec<Tree>> {
+        let _fitting = grow::Fitting::start();
         let (n, outputs, loss) = (self.targets.len(), self.outputs, self.loss);
         let pick = |values: &[f64]| -> Vec<f64> {
             self.validation
@@ -453,8 +500,9 @@ impl Boosting<'_> {
         let mut trees: Vec<Vec<Tree>> = Vec::with_capacity(iterations);
         let mut history = vec![validation_loss(&raw)];
         for _ in 0..iterations {
+            let current = loss.refreshed(self.targets, &raw, self.train, self.weights);
             for k in 0..outputs {
-                loss.derivatives(
+                current.derivatives(
                     self.targets,
                     &raw,
                     outputs,
@@ -471,12 +519,27 @@ impl Boosting<'_> {
                     *h *= w;
                 }
             }
-            let grown: Vec<grow::Grown> = (0..outputs)
+            let mut grown: Vec<grow::Grown> = (0..outputs)
                 .map(|k| {
                     let rows = self.train.to_vec();
-                    grow::grow(self.binned, rows, &gradients[k], &hessians[k], &self.growth)
+                    let seed = child_seed(self.seed, (trees.len() * outputs + k) as u64);
+                    let (g, h) = (&gradients[k], &hessians[k]);
+                    grow::grow(self.binned, rows, g, h, &self.growth, seed)
                 })
                 .collect();
+            if current.refits_leaves() {
+                let only = &mut grown[0];
+                for (node, rows) in &only.leaves {
+                    let residuals: Vec<f64> = rows
+                        .iter()
+                        .map(|&r| self.targets[r as usize] - raw[r as usize])
+                        .collect();
+                    let weights: Vec<f64> =
+                        rows.iter().map(|&r| self.weights[r as usize]).collect();
+                    let value = current.leaf_value(&residuals, &weights);
+                    only.tree.nodes[*node].value = self.growth.learning_rate * value;
+                }
+            }
             // Training rows take their leaf's value; validation rows walk the tree.
             for (k, g) in grown.iter().enumerate() {
                 for (node, rows) in &g.leaves {
@@ -561,6 +624,7 @@ mod tests {
                 specs: PARAMS,
                 largest: &largest,
                 class_names: &[],
+                category_columns: &[],
             };
             let model = GradientBoostingFamily.fit(&params, x.view(), target(), seeds, cache);
             model.unwrap().save().unwrap()

@@ -133,8 +133,10 @@ const INFO: FamilyInfo = FamilyInfo {
     preprocessing: DefaultPreprocessing {
         scaled: false,
         one_hot: true,
+        keep_missing: false,
     },
     scores: Scores::Probabilities,
+    iterates: false,
 };
 
 impl ModelFamily for GaussianNbFamily {

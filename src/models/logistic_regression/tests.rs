@@ -66,6 +66,7 @@ fn fit(x: &Array2<f64>, y: &Array1<usize>, alpha: f64, class_weight: &str) -> Fi
         specs: PARAMS,
         largest: &[],
         class_names: &[],
+        category_columns: &[],
     };
     let fitted = LogisticRegressionFamily
         .fit(
@@ -160,6 +161,7 @@ fn the_iteration_limit_is_noted_and_the_model_still_predicts() {
         specs: PARAMS,
         largest: &[],
         class_names: &[],
+        category_columns: &[],
     };
     let target = Targets::Classes {
         y: y.view(),

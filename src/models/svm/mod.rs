@@ -228,8 +228,10 @@ const INFO: FamilyInfo = FamilyInfo {
     preprocessing: DefaultPreprocessing {
         scaled: true,
         one_hot: true,
+        keep_missing: false,
     },
     scores: Scores::DecisionValues,
+    iterates: false,
 };
 
 impl ModelFamily for SvmFamily {

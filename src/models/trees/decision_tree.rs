@@ -63,8 +63,10 @@ const INFO: FamilyInfo = FamilyInfo {
     preprocessing: DefaultPreprocessing {
         scaled: false,
         one_hot: false,
+        keep_missing: false,
     },
     scores: Scores::Probabilities,
+    iterates: false,
 };
 
 impl ModelFamily for DecisionTreeFamily {

@@ -94,8 +94,10 @@ static INFO: LazyLock<FamilyInfo> = LazyLock::new(|| FamilyInfo {
     preprocessing: DefaultPreprocessing {
         scaled: false,
         one_hot: false,
+        keep_missing: false,
     },
     scores: Scores::Probabilities,
+    iterates: false,
 });
 
 impl ModelFamily for RandomForestFamily {

@@ -1,13 +1,14 @@
 //! report.html: one self-contained page (inline CSS and SVG; no script, font or image fetched) about one
 //! results folder, or comparing several side by side: a summary, the top of the leaderboard, the score
-//! against each parameter and parameter importance per family, search history, score against cost, a
-//! timeline of the workers and the failures. Big runs are sampled (said on the page).
+//! against each parameter and parameter importance per family, the best model's feature importance,
+//! search history, score against cost, a timeline of the workers and the failures. Big runs are sampled (said on the page).
 
 mod cost;
 mod failures;
 mod families;
 mod history;
 mod leaderboard;
+mod model;
 mod summary;
 mod timelines;
 
@@ -23,7 +24,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt::Write as _;
 use {
     cost::cost, failures::failures, families::families, history::history, leaderboard::leaderboard,
-    summary::summary, timelines::timelines,
+    model::model, summary::summary, timelines::timelines,
 };
 
 /// Marks drawn per chart at most; beyond, an evenly spaced sample (plus the best trials).
@@ -82,6 +83,7 @@ pub fn render(runs: &[Run]) -> anyhow::Result<String> {
     );
     summary(&mut page, runs);
     leaderboard(&mut page, runs);
+    model(&mut page, runs);
     families(&mut page, runs)?;
     history(&mut page, runs)?;
     cost(&mut page, runs)?;
