@@ -250,3 +250,51 @@ fn missing_cells_and_text_columns_reach_the_model_as_they_are() {
     );
     assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 3);
 }
+
+/// Halving over max_iter: a candidate's later rung boosts on from its earlier rung, and scores what a
+/// fresh fit of that many iterations scores, bit for bit.
+#[test]
+fn halving_over_max_iter_continues_and_matches_fresh_fits() {
+    let sb = Sandbox::new();
+    let grid =
+        "learning_rate: [0.05, 0.1, 0.3], max_leaf_nodes: [7, 15, 31], early_stopping: false";
+    let halving = sb.write(
+        "halving.yaml",
+        &format!(
+            "name: h\ndata: {{path: {}, target: target}}\ncv: {{folds: 3}}\nrefit: none\nsearch: {{strategy: halving, \
+             factor: 3, resource: max_iter, min_resource: 10, max_resource: 90}}\nmodels:\n  - model: gradient_boosting\n    \
+             params: {{{grid}}}\n",
+            data("breast_cancer.csv")
+        ),
+    );
+    let fresh = sb.write(
+        "fresh.yaml",
+        &format!(
+            "name: f\ndata: {{path: {}, target: target}}\ncv: {{folds: 3}}\nrefit: none\nmodels:\n  - model: gradient_boosting\n    \
+             params: {{{grid}, max_iter: [10, 30, 90]}}\n",
+            data("breast_cancer.csv")
+        ),
+    );
+    let halved = sb.run_ok(&halving, "halving", &[]);
+    let grid = sb.run_ok(&fresh, "fresh", &[]);
+    let params = |t: &Trials, key: &str| -> serde_json::Value {
+        serde_json::from_str(&t.get(key, "params")).unwrap()
+    };
+    let mut compared = 0;
+    for key in halved.rows.keys() {
+        let mut wanted = params(&halved, key);
+        wanted["max_iter"] = serde_json::json!(halved.get(key, "resource").parse::<i64>().unwrap());
+        let twin = grid
+            .rows
+            .keys()
+            .find(|k| params(&grid, k) == wanted)
+            .unwrap_or_else(|| panic!("no grid trial with {wanted}"));
+        assert_eq!(
+            halved.get(key, "mean_test_accuracy"),
+            grid.get(twin, "mean_test_accuracy"),
+            "{key} against {twin}"
+        );
+        compared += 1;
+    }
+    assert_eq!(compared, 9 + 3 + 1, "three rungs: 9, 3 and 1 candidates");
+}

@@ -386,10 +386,18 @@ impl<T> ComputeOnce<T> {
 }
 
 /// Values shared by every trial on one fold, such as kernel matrices, each computed once.
-/// Bounded in entries, so sweeps over continuous parameters do not grow it without end.
+/// Bounded in entries, so sweeps over continuous parameters do not grow it without end: a new
+/// entry evicts the one used longest ago (a later trial that needs it computes it again).
 #[derive(Default)]
 pub struct FoldCache {
-    entries: Mutex<HashMap<String, Arc<ComputeOnce<Shared>>>>,
+    entries: Mutex<CacheEntries>,
+}
+
+#[derive(Default)]
+struct CacheEntries {
+    cells: HashMap<String, (Arc<ComputeOnce<Shared>>, u64)>,
+    /// Counts uses, to find the entry used longest ago.
+    clock: u64,
 }
 
 impl FoldCache {
@@ -411,13 +419,21 @@ impl FoldCache {
     ) -> Arc<T> {
         let cell = {
             let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-            match entries.get(key) {
-                Some(cell) => Arc::clone(cell),
-                None if entries.len() < Self::MAX_ENTRIES => {
-                    Arc::clone(entries.entry(key.to_string()).or_default())
+            entries.clock += 1;
+            let now = entries.clock;
+            if !entries.cells.contains_key(key) && entries.cells.len() >= Self::MAX_ENTRIES {
+                let oldest = entries
+                    .cells
+                    .iter()
+                    .min_by_key(|(_, (_, used))| *used)
+                    .map(|(k, _)| k.clone());
+                if let Some(k) = oldest {
+                    entries.cells.remove(&k);
                 }
-                None => return Arc::new(compute()),
             }
+            let (cell, used) = entries.cells.entry(key.to_string()).or_default();
+            *used = now;
+            Arc::clone(cell)
         };
         let shared = cell.get_or_compute(|| Arc::new(compute()) as Shared);
         Arc::clone(shared)
@@ -658,6 +674,37 @@ mod tests {
         assert!(failed.is_err());
         assert_eq!(*cell.get_or_compute(|| 7), 7);
         assert_eq!(*cell.get_or_compute(|| 8), 7, "computed once");
+    }
+
+    /// A full cache makes room by dropping the entry used longest ago; one in use stays.
+    #[test]
+    fn a_full_fold_cache_evicts_the_entry_used_longest_ago() {
+        let cache = FoldCache::default();
+        let computed = std::sync::atomic::AtomicUsize::new(0);
+        let get = |key: &str| {
+            *cache.get_or_compute(key, || {
+                computed.fetch_add(1, Ordering::Relaxed);
+                key.len()
+            })
+        };
+        for i in 0..FoldCache::MAX_ENTRIES {
+            get(&format!("entry {i}"));
+        }
+        get("entry 0");
+        get("one more");
+        let before = computed.load(Ordering::Relaxed);
+        get("entry 0");
+        assert_eq!(
+            computed.load(Ordering::Relaxed),
+            before,
+            "recently used: kept"
+        );
+        get("entry 1");
+        assert_eq!(
+            computed.load(Ordering::Relaxed),
+            before + 1,
+            "oldest: evicted, computed again"
+        );
     }
 
     #[test]

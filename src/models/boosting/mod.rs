@@ -12,8 +12,8 @@ pub mod loss;
 use crate::data::target::TargetShape;
 use crate::data::{OwnedTargets, Targets, TargetsView, Task};
 use crate::models::{
-    check_target, class_weight_spec, decode, encode, sigmoid, softmax_over, DefaultPreprocessing,
-    FamilyInfo, FoldCache, ModelFamily, Params, Predictor, Scores, Seeds,
+    check_target, class_weight_spec, decode, encode, shared_work, sigmoid, softmax_over,
+    DefaultPreprocessing, FamilyInfo, FoldCache, ModelFamily, Params, Predictor, Scores, Seeds,
 };
 use crate::seed::child_seed;
 use crate::value::{Kind, ParamSpec};
@@ -25,6 +25,7 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
+use std::sync::Mutex;
 
 pub struct GradientBoostingFamily;
 
@@ -426,23 +427,27 @@ impl ModelFamily for GradientBoostingFamily {
             seed: seeds.shared,
         };
         let trees = if stopping {
-            job.run(s.max_iter, Some((s.n_iter_no_change, s.tol)))
+            let mut sequence = job.start();
+            job.extend(&mut sequence, s.max_iter, Some((s.n_iter_no_change, s.tol)));
+            sequence.trees
         } else {
-            // Trials differing only in max_iter read prefixes of one boosted sequence, grown once
-            // to the largest max_iter of the entry.
-            let longest = p
-                .largest_opt_usize("max_iter")?
-                .unwrap_or(s.max_iter)
-                .max(s.max_iter);
+            // Trials differing only in max_iter read one boosted sequence per fold: each takes its
+            // prefix, boosting on from where the sequence stands when it needs more (a longer
+            // max_iter, a halving candidate's next rung).
             let key = format!(
-                "boosting-sequence {:?} bins {} loss {} class_weight {} to {longest}",
+                "boosting-sequence {:?} bins {} loss {} class_weight {}",
                 s.growth,
                 s.max_bins,
                 s.loss,
                 p.get("class_weight")
             );
-            let sequence = cache.get_or_compute(&key, || job.run(longest, None));
-            sequence[..s.max_iter.min(sequence.len())].to_vec()
+            let sequence = cache.get_or_compute(&key, || Mutex::new(job.start()));
+            shared_work(|| {
+                let mut sequence = sequence.lock().unwrap_or_else(|e| e.into_inner());
+                let more = s.max_iter.saturating_sub(sequence.trees.len());
+                job.extend(&mut sequence, more, None);
+                sequence.trees[..s.max_iter].to_vec()
+            })
         };
         Ok(Box::new(Fitted {
             loss,
@@ -474,9 +479,20 @@ struct Boosting<'a> {
 }
 
 impl Boosting<'_> {
-    /// Up to `iterations` iterations of trees (one per output); with `stop` (n_iter_no_change, tol),
-    /// fewer once the validation loss stalls.
-    fn run(&self, iterations: usize, stop: Option<(usize, f64)>) -> Vec<Vec<Tree>> {
+    /// A sequence with no trees yet: every row at the baseline.
+    fn start(&self) -> Sequence {
+        let n = self.targets.len();
+        Sequence {
+            trees: Vec::new(),
+            raw: (0..n).flat_map(|_| self.baseline.iter().copied()).collect(),
+            history: Vec::new(),
+        }
+    }
+
+    /// Up to `iterations` more iterations of trees (one per output) on `sequence`; with `stop`
+    /// (n_iter_no_change, tol), fewer once the validation loss stalls. Boosting on from a sequence's
+    /// end gives what one longer run gives, bit for bit.
+    fn extend(&self, sequence: &mut Sequence, iterations: usize, stop: Option<(usize, f64)>) {
         let _fitting = grow::Fitting::start();
         let (n, outputs, loss) = (self.targets.len(), self.outputs, self.loss);
         let pick = |values: &[f64]| -> Vec<f64> {
@@ -494,17 +510,22 @@ impl Boosting<'_> {
                 .collect();
             loss.mean(&validation_targets, &rows, outputs, &validation_weights)
         };
-        let mut raw: Vec<f64> = (0..n).flat_map(|_| self.baseline.iter().copied()).collect();
+        let Sequence {
+            trees,
+            raw,
+            history,
+        } = sequence;
         let (mut gradients, mut hessians) =
             (vec![vec![0.0; n]; outputs], vec![vec![0.0; n]; outputs]);
-        let mut trees: Vec<Vec<Tree>> = Vec::with_capacity(iterations);
-        let mut history = vec![validation_loss(&raw)];
+        if stop.is_some() && history.is_empty() {
+            history.push(validation_loss(raw));
+        }
         for _ in 0..iterations {
-            let current = loss.refreshed(self.targets, &raw, self.train, self.weights);
+            let current = loss.refreshed(self.targets, raw, self.train, self.weights);
             for k in 0..outputs {
                 current.derivatives(
                     self.targets,
-                    &raw,
+                    raw,
                     outputs,
                     k,
                     &mut gradients[k],
@@ -551,17 +572,23 @@ impl Boosting<'_> {
                     raw[r as usize * outputs + k] += g.tree.value(self.x.row(r as usize));
                 }
             }
-            let iteration: Vec<Tree> = grown.into_iter().map(|g| g.tree).collect();
-            trees.push(iteration);
+            trees.push(grown.into_iter().map(|g| g.tree).collect());
             if let Some((n_iter_no_change, tol)) = stop {
-                history.push(validation_loss(&raw));
-                if stalled(&history, n_iter_no_change, tol) {
+                history.push(validation_loss(raw));
+                if stalled(history, n_iter_no_change, tol) {
                     break;
                 }
             }
         }
-        trees
     }
+}
+
+/// A boosted sequence so far: its trees, every row's raw prediction after them, and (with early
+/// stopping) the validation loss after each iteration.
+struct Sequence {
+    trees: Vec<Vec<Tree>>,
+    raw: Vec<f64>,
+    history: Vec<f64>,
 }
 
 /// scikit-learn's rule: stop when none of the last `n` losses beats the one before them by more
@@ -602,7 +629,8 @@ mod tests {
     }
 
     /// A trial reading the first 10 iterations of a sequence grown to 40 for another trial is bit for
-    /// bit the model a fit of 10 iterations alone gives.
+    /// bit the model a fit of 10 iterations alone gives, and a sequence continued from 10 to 25 is
+    /// the fit of 25.
     #[test]
     fn prefix_of_a_shared_sequence_equals_a_separate_fit() {
         let x = Array2::from_shape_fn((300, 4), |(r, c)| ((r * (c + 3) * 7919) % 101) as f64);
@@ -635,5 +663,12 @@ mod tests {
         let alone = fit(10, Some(10), &FoldCache::default());
         assert_eq!(prefix, alone);
         assert_ne!(prefix, long);
+        // A halving candidate's next rung boosts on from its previous rung's sequence: the same
+        // model as a fresh fit of the larger max_iter.
+        let rungs = FoldCache::default();
+        fit(10, None, &rungs);
+        let continued = fit(25, None, &rungs);
+        assert_eq!(continued, fit(25, None, &FoldCache::default()));
+        assert_eq!(fit(40, None, &rungs), long);
     }
 }
