@@ -196,9 +196,10 @@ impl Fitted {
     fn raw(&self, x: ArrayView2<f64>) -> Array2<f64> {
         let outputs = self.baseline.len();
         let mut raw = Array2::from_shape_fn((x.nrows(), outputs), |(_, k)| self.baseline[k]);
-        for (row, mut out) in x.outer_iter().zip(raw.outer_iter_mut()) {
-            for iteration in &self.trees {
-                for (k, tree) in iteration.iter().enumerate() {
+        // Tree by tree over every row: one tree stays in cache while the rows stream past.
+        for iteration in &self.trees {
+            for (k, tree) in iteration.iter().enumerate() {
+                for (row, mut out) in x.outer_iter().zip(raw.outer_iter_mut()) {
                     out[k] += tree.value(row);
                 }
             }
