@@ -23,6 +23,21 @@ fn sweep(
     )
 }
 
+/// The one model folder a run with `refit: best` saved.
+fn saved_model(sb: &Sandbox, out: &str) -> std::path::PathBuf {
+    let models = sb.path(&format!("{out}/models"));
+    let mut folders = std::fs::read_dir(&models)
+        .unwrap()
+        .map(|e| e.unwrap().path());
+    let folder = folders.next().unwrap();
+    assert!(
+        folders.next().is_none(),
+        "one model in {}",
+        models.display()
+    );
+    folder
+}
+
 #[test]
 fn boosting_gives_the_same_numbers_on_both_backends_and_any_job_count() {
     let sb = Sandbox::new();
@@ -84,13 +99,7 @@ fn a_saved_booster_predicts_what_it_predicted_in_memory() {
     let sb = Sandbox::new();
     let config = sweep(&sb, "nine", "classes9.csv", "category", "{max_iter: [10]}");
     sb.run_ok(&config, "out", &[]);
-    let models = sb.path("out/models");
-    let folder = std::fs::read_dir(&models)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let folder = saved_model(&sb, "out");
     let predict = |extra: &[&str]| {
         let mut args = vec!["predict", folder.to_str().unwrap()];
         let table = data("classes9.csv");
@@ -205,11 +214,7 @@ fn missing_cells_and_text_columns_reach_the_model_as_they_are() {
     let sb = Sandbox::new();
     let config = sweep(&sb, "nine", "classes9.csv", "category", "{max_iter: [20]}");
     sb.run_ok(&config, "out", &[]);
-    let card = std::fs::read_dir(sb.path("out/models"))
-        .unwrap()
-        .map(|e| e.unwrap().path().join("model.json"))
-        .find(|p| p.exists())
-        .unwrap();
+    let card = saved_model(&sb, "out").join("model.json");
     let card: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&card).unwrap()).unwrap();
     assert_eq!(card["imputation"], serde_json::json!({}), "nothing imputed");
@@ -232,13 +237,7 @@ fn missing_cells_and_text_columns_reach_the_model_as_they_are() {
          35,,25.1,-80.2,9,atlantis,tropical storm,yes\n\
          ,1002,,-80.2,9,,,\n",
     );
-    let models = sb.path("out/models");
-    let folder = std::fs::read_dir(&models)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let folder = saved_model(&sb, "out");
     let out = sb
         .sweep(&["predict", folder.to_str().unwrap(), table.to_str().unwrap()])
         .output()

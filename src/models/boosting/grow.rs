@@ -254,6 +254,23 @@ struct Totals {
     n: u32,
 }
 
+impl Totals {
+    fn add(&mut self, sums: [f64; 2], n: u32) {
+        self.g += sums[0];
+        self.h += sums[1];
+        self.n += n;
+    }
+
+    /// What is left of these totals without `part`.
+    fn minus(self, part: Totals) -> Totals {
+        Totals {
+            g: self.g - part.g,
+            h: self.h - part.h,
+            n: self.n - part.n,
+        }
+    }
+}
+
 fn score(g: f64, h: f64, l2: f64) -> f64 {
     g * g / (h + l2)
 }
@@ -309,14 +326,8 @@ fn best_split(
                 if counts[b] == 0 {
                     continue;
                 }
-                left.g += sums[b][0];
-                left.h += sums[b][1];
-                left.n += counts[b];
-                let right = Totals {
-                    g: totals.g - left.g,
-                    h: totals.h - left.h,
-                    n: totals.n - left.n,
-                };
+                left.add(sums[b], counts[b]);
+                let right = totals.minus(left);
                 if left.n < min_leaf || right.n < min_leaf {
                     continue;
                 }
@@ -379,14 +390,8 @@ fn category_split(
         let mut left = Totals::default();
         for i in 0..middle {
             let b = used[if forward { i } else { n - 1 - i }].0;
-            left.g += sums[b][0];
-            left.h += sums[b][1];
-            left.n += counts[b];
-            let right = Totals {
-                g: totals.g - left.g,
-                h: totals.h - left.h,
-                n: totals.n - left.n,
-            };
+            left.add(sums[b], counts[b]);
+            let right = totals.minus(left);
             if left.n < min_leaf || left.h < MIN_HESSIAN {
                 continue;
             }
