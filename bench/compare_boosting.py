@@ -28,7 +28,7 @@ import psutil
 import yaml
 
 sys.path.insert(0, os.path.dirname(__file__))
-from compare_real import timed  # noqa: E402
+from compare_real import feature_kinds, run_python_side, timed  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SWEEP = ROOT / "target" / "release" / "sweep"
@@ -74,12 +74,8 @@ def run_sweep(work, tag, data, params, seed, refit="none"):
 
 def run_side(work, tag, manifest, data, **spec):
     spec = {"path": data["path"], "target": data["target"], "task": manifest["task"], "folds": 5,
-            "kinds": {c["name"]: c["kind"] for c in manifest["data"]["columns"] if c["role"].startswith("feature")},
-            **spec}
-    path = work / f"{tag}.json"
-    path.write_text(json.dumps(spec))
-    wall, peak, out = timed([sys.executable, str(SIDE), str(path)])
-    return wall, peak, json.loads(out.strip().splitlines()[-1])
+            "kinds": feature_kinds(manifest), **spec}
+    return run_python_side(SIDE, spec, work, tag)
 
 
 def mib(b):

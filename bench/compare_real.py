@@ -79,21 +79,31 @@ def sweep_side(config, models, seed, data_path, work, tag):
     return wall, peak, best, manifest, text
 
 
+def feature_kinds(manifest):
+    """The kind sweep gave each feature column, from its manifest."""
+    return {c["name"]: c["kind"] for c in manifest["data"]["columns"] if c["role"].startswith("feature")}
+
+
+def run_python_side(side, spec, work, tag):
+    """Runs a Python side script on `spec` (written as JSON): wall, peak RSS and its last line's JSON."""
+    path = work / f"{tag}.json"
+    path.write_text(json.dumps(spec))
+    wall, peak, out = timed([sys.executable, str(side), str(path)])
+    return wall, peak, json.loads(out.strip().splitlines()[-1])
+
+
 def sklearn_side(text, manifest, models, seed, work, tag):
     spec = {
         "path": manifest["data"]["path"],
         "target": text["data"]["target"],
-        "kinds": {c["name"]: c["kind"] for c in manifest["data"]["columns"] if c["role"].startswith("feature")},
+        "kinds": feature_kinds(manifest),
         "task": manifest["task"],
         "metric": manifest["metric"],
         "folds": text.get("cv", {}).get("folds", 5),
         "seed": seed,
         "models": models,
     }
-    path = work / f"{tag}.json"
-    path.write_text(json.dumps(spec))
-    wall, peak, out = timed([sys.executable, str(SIDE), str(path)])
-    return wall, peak, json.loads(out.strip().splitlines()[-1])
+    return run_python_side(SIDE, spec, work, tag)
 
 
 def mib(b):
