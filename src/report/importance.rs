@@ -8,7 +8,8 @@
 //! adaptive sample. Interactions are not counted, so the shares of a family can sum to less than 1.
 //! With few trials every value would be its own group and explain everything, so there are at most a
 //! quarter as many groups as trials: numbers with more distinct values are grouped into equal-count
-//! bins (at most [`BINS`]), and a text parameter with more values than that is left out.
+//! bins (at most [`BINS`] with the texts), a text among numbers (`None` for null) is a group of its
+//! own, and a text parameter with more values than that is left out.
 
 use super::runs::ParamValue;
 use std::collections::BTreeMap;
@@ -49,33 +50,47 @@ pub fn eta_squared(values: &[&ParamValue], scores: &[f64]) -> Option<f64> {
     Some((between / total).clamp(0.0, 1.0))
 }
 
-/// The group of each value: one per distinct value, or `bins` equal-count bins of the sorted numbers
-/// when there are more distinct ones (equal values always share a bin); `None` for more distinct texts.
+/// The group of each value: one per distinct value, or, when there are more distinct values than
+/// `bins`, equal-count bins of the numbers (equal values always share a bin) with each text (a null
+/// written `None`) a group of its own; `None` when the texts alone are more than `bins`.
 fn group_of_each(values: &[&ParamValue], bins: usize) -> Option<Vec<usize>> {
     let mut distinct: Vec<String> = values.iter().map(|v| v.to_string()).collect();
     distinct.sort();
     distinct.dedup();
-    let numbers: Option<Vec<f64>> = values.iter().map(|v| v.number()).collect();
-    match numbers {
-        Some(xs) if distinct.len() > bins => {
-            let mut sorted = xs.clone();
-            sorted.sort_by(f64::total_cmp);
-            // The bin of x: how many of the bins - 1 quantile cut points lie at or below it.
-            let cuts: Vec<f64> = (1..bins).map(|b| sorted[b * sorted.len() / bins]).collect();
-            Some(
-                xs.iter()
-                    .map(|x| cuts.iter().filter(|&&c| c <= *x).count())
-                    .collect(),
-            )
-        }
-        None if distinct.len() > bins => None,
-        _ => Some(
+    if distinct.len() <= bins {
+        return Some(
             values
                 .iter()
                 .map(|v| distinct.binary_search(&v.to_string()).unwrap_or(0))
                 .collect(),
-        ),
+        );
     }
+    let mut texts: Vec<String> = values
+        .iter()
+        .filter(|v| v.number().is_none())
+        .map(|v| v.to_string())
+        .collect();
+    texts.sort();
+    texts.dedup();
+    let number_bins = bins.saturating_sub(texts.len());
+    if number_bins < 2 {
+        return None;
+    }
+    let mut sorted: Vec<f64> = values.iter().filter_map(|v| v.number()).collect();
+    sorted.sort_by(f64::total_cmp);
+    // The bin of x: how many of the quantile cut points lie at or below it.
+    let cuts: Vec<f64> = (1..number_bins)
+        .map(|b| sorted[b * sorted.len() / number_bins])
+        .collect();
+    Some(
+        values
+            .iter()
+            .map(|v| match v.number() {
+                Some(x) => cuts.iter().filter(|&&c| c <= x).count(),
+                None => number_bins + texts.binary_search(&v.to_string()).unwrap_or(0),
+            })
+            .collect(),
+    )
 }
 
 #[cfg(test)]
@@ -126,6 +141,21 @@ mod tests {
         let eb = eta_squared(&b.iter().collect::<Vec<_>>(), &scores).unwrap();
         assert!((ea - 0.8).abs() < 1e-12, "{ea}");
         assert!((eb - 0.2).abs() < 1e-12, "{eb}");
+    }
+
+    /// A depth drawn from many integers or left unlimited (`None` in trials.csv): the unlimited
+    /// trials are a group of their own, and when they alone score higher the parameter explains it.
+    #[test]
+    fn null_is_a_level_of_its_own_beside_binned_numbers() {
+        let mut values: Vec<ParamValue> = numbers(&(0..40).map(f64::from).collect::<Vec<_>>());
+        values.extend((0..10).map(|_| ParamValue::Text("None".into())));
+        let refs: Vec<&ParamValue> = values.iter().collect();
+        let groups = group_of_each(&refs, BINS).unwrap();
+        assert!(groups[40..].iter().all(|&g| g == BINS - 1), "{groups:?}");
+        assert!(groups[..40].iter().all(|&g| g < BINS - 1));
+        let scores: Vec<f64> = (0..50).map(|i| if i >= 40 { 0.77 } else { 0.70 }).collect();
+        let share = eta_squared(&refs, &scores).unwrap();
+        assert!((share - 1.0).abs() < 1e-9, "{share}");
     }
 
     #[test]
