@@ -28,10 +28,9 @@ import psutil
 import yaml
 
 sys.path.insert(0, os.path.dirname(__file__))
-from compare_real import feature_kinds, run_python_side, timed  # noqa: E402
+from compare_real import feature_kinds, run_python_side, run_sweep_text  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-SWEEP = ROOT / "target" / "release" / "sweep"
 SIDE = ROOT / "bench" / "boosting_side.py"
 SHARED = ROOT.parent / "shared" / "data" / "real"
 CONFIGS = {
@@ -61,12 +60,7 @@ def data_section(name, work, rows=None):
 def run_sweep(work, tag, data, params, seed, refit="none"):
     sweep = {"name": tag, "data": data, "cv": {"folds": 5}, "seed": seed, "refit": refit,
              "models": [{"model": "gradient_boosting", **({"params": params} if params else {})}]}
-    path = work / f"{tag}.yaml"
-    path.write_text(yaml.safe_dump(sweep))
-    out = work / tag
-    wall, peak, _ = timed([str(SWEEP), "run", str(path), "--out", str(out), "--quiet"])
-    manifest = json.loads((out / "manifest.json").read_text())
-    board = pd.read_csv(out / "leaderboard.csv")
+    wall, peak, manifest, board, out = run_sweep_text(sweep, work, tag)
     board = board[board["status"] == "ok"]
     metric = manifest["metric"]
     return wall, peak, float(board[f"mean_test_{metric}"].max()), manifest, out

@@ -60,17 +60,22 @@ def timed(cmd):
     return wall, peak, out.read().decode()
 
 
-def sweep_side(config, models, seed, data_path, work, tag):
-    text = yaml.safe_load(config.read_text())
-    text["seed"] = seed
-    text["models"] = models
-    text["data"]["path"] = str(data_path)
+def run_sweep_text(text, work, tag):
+    """Writes the sweep `text` (a dict) and runs it into work/tag: wall, peak RSS, manifest, leaderboard, folder."""
     path = work / f"{tag}.yaml"
     path.write_text(yaml.safe_dump(text))
     run = work / tag
     wall, peak, _ = timed([str(SWEEP), "run", str(path), "--out", str(run), "--quiet"])
     manifest = json.loads((run / "manifest.json").read_text())
-    board = pd.read_csv(run / "leaderboard.csv")
+    return wall, peak, manifest, pd.read_csv(run / "leaderboard.csv"), run
+
+
+def sweep_side(config, models, seed, data_path, work, tag):
+    text = yaml.safe_load(config.read_text())
+    text["seed"] = seed
+    text["models"] = models
+    text["data"]["path"] = str(data_path)
+    wall, peak, manifest, board, _ = run_sweep_text(text, work, tag)
     metric = manifest["metric"]
     column = f"mean_test_{metric}"
     best = {}

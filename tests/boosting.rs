@@ -105,13 +105,7 @@ fn a_saved_booster_predicts_what_it_predicted_in_memory() {
         let table = data("classes9.csv");
         args.push(&table);
         args.extend_from_slice(extra);
-        let out = sb.sweep(&args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        sb.stdout_ok(&args)
     };
     let first = predict(&["--proba"]);
     assert_eq!(first, predict(&["--proba"]));
@@ -238,16 +232,8 @@ fn missing_cells_and_text_columns_reach_the_model_as_they_are() {
          ,1002,,-80.2,9,,,\n",
     );
     let folder = saved_model(&sb, "out");
-    let out = sb
-        .sweep(&["predict", folder.to_str().unwrap(), table.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 3);
+    let predicted = sb.stdout_ok(&["predict", folder.to_str().unwrap(), table.to_str().unwrap()]);
+    assert_eq!(predicted.lines().count(), 3);
 }
 
 /// Halving over max_iter: a candidate's later rung boosts on from its earlier rung, and scores what a

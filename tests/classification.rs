@@ -56,22 +56,14 @@ fn multinomial_logistic_regression_reaches_scikit_learns_optimum() {
             .unwrap()
             .unwrap()
             .path();
-        let out = sb
-            .sweep(&[
-                "predict",
-                folder.to_str().unwrap(),
-                &data("classes9.csv"),
-                "--proba",
-            ])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let predicted = sb.stdout_ok(&[
+            "predict",
+            folder.to_str().unwrap(),
+            &data("classes9.csv"),
+            "--proba",
+        ]);
         let truth = column_of(&data("classes9.csv"), "category");
-        let loss = log_loss(&String::from_utf8(out.stdout).unwrap(), &truth);
+        let loss = log_loss(&predicted, &truth);
         assert!(
             (loss - SKLEARN_OPTIMUM_LOG_LOSS).abs() < 1e-7,
             "{backend}: training log-loss {loss} against scikit-learn's {SKLEARN_OPTIMUM_LOG_LOSS}"

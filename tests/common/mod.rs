@@ -54,6 +54,17 @@ impl Sandbox {
             .expect("start sweep")
     }
 
+    /// Runs `sweep <args>`, which must succeed (else its stderr is the failure), and returns its stdout.
+    pub fn stdout_ok(&self, args: &[&str]) -> String {
+        let out = self.sweep(args).output().expect("run sweep");
+        assert!(
+            out.status.success(),
+            "sweep {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8 output")
+    }
+
     /// Runs a sweep file into `out` and returns its trials keyed by trial key.
     pub fn run_ok(&self, config: &Path, out: &str, extra: &[&str]) -> Trials {
         let mut args = vec!["run", config.to_str().unwrap(), "--out", out, "--quiet"];
