@@ -6,6 +6,7 @@ pub mod folds;
 pub mod infer;
 mod leaks;
 pub mod limits;
+mod quality;
 pub mod read;
 pub mod schema;
 pub mod target;
@@ -200,6 +201,18 @@ impl Dataset {
                 report.role = format!("target ({})", target.task());
             } else if !chosen.contains(&c) {
                 report.role = "left out (features/drop)".to_string();
+            } else if given.is_none()
+                && seen.distinct <= 1
+                && (seen.missing == 0 || seen.distinct == 0)
+            {
+                report.role = "left out: constant".to_string();
+                warnings.push(match seen.distinct {
+                    0 => format!("column `{name}` is empty in every row and is left out"),
+                    _ => format!(
+                        "column `{name}` holds one value (`{}`) in every row and is left out: it cannot inform a model",
+                        shortened(cells.get(0))
+                    ),
+                });
             } else if given.is_none() && looks_like_id(name, &seen, cells) {
                 report.kind = Kind::Id;
                 report.role = "left out: looks like an ID".to_string();
@@ -211,6 +224,7 @@ impl Dataset {
                     if seen.kind == Kind::Number { "number" } else { "category" }
                 ));
             } else {
+                warnings.extend(quality::mostly_missing(name, seen.missing, cells.len()));
                 if let (None, Some(stray)) = (given, &seen.stray) {
                     warnings.push(stray_warning(name, stray, &table.place(stray.row)));
                 }
@@ -255,6 +269,7 @@ impl Dataset {
             )));
         }
         warnings.extend(leaks::warnings(&features, &target, &spec.target));
+        warnings.extend(quality::duplicates(&features, rows.len()));
         let plain = plain_matrix(&features, rows.len());
         Ok(Dataset {
             features,
