@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{data, Sandbox};
+use common::{column_of, data, Sandbox};
 use std::path::{Path, PathBuf};
 
 /// A table with every column kind and gaps: numbers (some missing), a category (a level in the test
@@ -83,7 +83,19 @@ fn check_saved_models(sandbox: &Sandbox, out: &str, test: &Path, families: &[&st
     assert_eq!(seen, wanted, "one refitted model per family");
     for dir in &dirs {
         let family = family_of(dir);
-        let in_memory = std::fs::read_to_string(dir.join("test_predictions.csv")).unwrap();
+        let written = std::fs::read_to_string(dir.join("test_predictions.csv")).unwrap();
+        // `row` and the true target lead; the rest is what `sweep predict` writes.
+        let path = dir.join("test_predictions.csv");
+        let rows = column_of(path.to_str().unwrap(), "row");
+        assert_eq!(
+            rows,
+            (0..rows.len()).map(|r| r.to_string()).collect::<Vec<_>>(),
+            "{family}"
+        );
+        let in_memory: String = written
+            .lines()
+            .map(|l| format!("{}\n", l.splitn(3, ',').nth(2).unwrap()))
+            .collect();
         let has_proba = in_memory.lines().next().unwrap().contains("proba_");
         let mut args = vec![dir.to_str().unwrap(), test.to_str().unwrap()];
         if has_proba {
@@ -393,4 +405,154 @@ fn resume_refits_only_the_models_that_are_missing() {
         marker,
         "a finished model is not refitted"
     );
+}
+
+#[test]
+fn held_out_rows_are_named_by_their_place_in_the_file_and_refit_on_all_learns_them() {
+    let sandbox = Sandbox::new();
+    // Every 10th row has no target: dataset rows and file rows differ from the first gap on.
+    let mut text = String::from("x,y\n");
+    for i in 0..120 {
+        let y = if i % 10 == 9 {
+            String::new()
+        } else {
+            format!("{}", i % 3)
+        };
+        text.push_str(&format!("{},{y}\n", i * 7 % 31));
+    }
+    let table = sandbox.write("t.csv", &text);
+    let sweep = |refit_on: &str| {
+        format!(
+            "name: t\nseed: 4\ndata: {{path: {}, target: y, task: classification}}\ncv: {{folds: 3, test_fraction: 0.25}}\n\
+             refit_on: {refit_on}\nmodels:\n  - model: decision_tree\n",
+            table.display()
+        )
+    };
+    let train = sandbox.write("train.yaml", &sweep("train"));
+    let all = sandbox.write("all.yaml", &sweep("all"));
+    sandbox.run_ok(&train, "train", &[]);
+    sandbox.run_ok(&all, "all", &[]);
+
+    let dir = model_dirs(&sandbox.path("train")).remove(0);
+    let predictions = dir.join("test_predictions.csv");
+    let rows: Vec<usize> = column_of(predictions.to_str().unwrap(), "row")
+        .iter()
+        .map(|r| r.parse().unwrap())
+        .collect();
+    let truth = column_of(predictions.to_str().unwrap(), "y");
+    assert_eq!(rows.len(), 27, "a quarter of the 108 rows with a target");
+    let file_y: Vec<String> = column_of(table.to_str().unwrap(), "y");
+    for (row, y) in rows.iter().zip(&truth) {
+        assert!(
+            row % 10 != 9,
+            "row {row} has no target and cannot be a test row"
+        );
+        assert_eq!(&file_y[*row], y, "row {row} names the file's row");
+    }
+    let manifest = |run: &str| -> serde_json::Value {
+        serde_json::from_str(
+            &std::fs::read_to_string(sandbox.path(run).join("manifest.json")).unwrap(),
+        )
+        .unwrap()
+    };
+    let test = &manifest("train")["test"];
+    assert_eq!(test["split_seed"], 4);
+    let listed: String = rows.iter().map(|r| format!("{r}\n")).collect();
+    let digest = {
+        use sha2::Digest;
+        sha2::Sha256::digest(listed.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    assert_eq!(test["rows_sha256"], digest.as_str());
+
+    let card = |run: &str| -> serde_json::Value {
+        let dir = model_dirs(&sandbox.path(run)).remove(0);
+        serde_json::from_str(&std::fs::read_to_string(dir.join("model.json")).unwrap()).unwrap()
+    };
+    let (held, every) = (card("train"), card("all"));
+    assert_eq!(
+        (held["trained_on"].as_str(), held["training_rows"].as_u64()),
+        (Some("train"), Some(81))
+    );
+    assert_eq!(
+        (
+            every["trained_on"].as_str(),
+            every["training_rows"].as_u64()
+        ),
+        (Some("all"), Some(108))
+    );
+    // The test scores are the train-only fit's in both runs.
+    assert_eq!(held["test"], every["test"]);
+    // An unlimited tree fitted on every row reproduces the test rows' labels.
+    let all_dir = model_dirs(&sandbox.path("all")).remove(0);
+    let predicted = predict(
+        &sandbox,
+        &[all_dir.to_str().unwrap(), table.to_str().unwrap()],
+    );
+    let predicted: Vec<&str> = predicted.lines().skip(1).collect();
+    let reproduced = rows
+        .iter()
+        .zip(&truth)
+        .filter(|(r, y)| predicted[**r] == y.as_str())
+        .count();
+    let held_dir = model_dirs(&sandbox.path("train")).remove(0);
+    let held_out = predict(
+        &sandbox,
+        &[held_dir.to_str().unwrap(), table.to_str().unwrap()],
+    );
+    let held_out: Vec<&str> = held_out.lines().skip(1).collect();
+    let guessed = rows
+        .iter()
+        .zip(&truth)
+        .filter(|(r, y)| held_out[**r] == y.as_str())
+        .count();
+    assert!(
+        reproduced > guessed,
+        "refit on all rows learns the test rows: {reproduced} vs {guessed}"
+    );
+}
+
+#[test]
+fn refit_on_all_joins_a_test_file_with_levels_the_training_rows_never_had() {
+    let sandbox = Sandbox::new();
+    let colours = ["red", "blue", "green"];
+    let mut train = String::from("x,c,y\n");
+    for i in 0..90 {
+        train.push_str(&format!(
+            "{},{},{}\n",
+            i % 13,
+            colours[i % 3],
+            u8::from(i % 13 > 6)
+        ));
+    }
+    let mut test = String::from("x,c,y\n");
+    for i in 0..30 {
+        let colour = if i % 5 == 0 { "purple" } else { colours[i % 3] };
+        test.push_str(&format!("{},{colour},{}\n", i % 13, u8::from(i % 13 > 6)));
+    }
+    let (train, test) = (
+        sandbox.write("train.csv", &train),
+        sandbox.write("test.csv", &test),
+    );
+    let config = sandbox.write(
+        "s.yaml",
+        &format!(
+            "name: t\ndata: {{path: {}, target: y, test: {}}}\ncv: {{folds: 3}}\nrefit_on: all\nrefit: per_model\n\
+             models:\n  - model: logistic_regression\n  - model: gradient_boosting\n",
+            train.display(),
+            test.display()
+        ),
+    );
+    sandbox.run_ok(&config, "out", &[]);
+    for dir in model_dirs(&sandbox.path("out")) {
+        let card: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("model.json")).unwrap())
+                .unwrap();
+        assert_eq!(card["training_rows"], 120, "{}", dir.display());
+        assert_eq!(card["test"]["test_accuracy"], 1.0, "{}", dir.display());
+        let rows = column_of(dir.join("test_predictions.csv").to_str().unwrap(), "row");
+        assert_eq!(rows.len(), 30);
+    }
 }

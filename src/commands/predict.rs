@@ -197,18 +197,18 @@ pub fn predict(args: PredictArgs) -> Result<(), Failure> {
         );
     }
     let mut write = |out: &mut dyn Write| -> anyhow::Result<usize> {
-        let mut writer = PredictionWriter::new(out, schema, args.id.as_deref(), args.proba)?;
+        let lead: Vec<&str> = args.id.as_deref().into_iter().collect();
+        let mut writer = PredictionWriter::new(out, schema, &lead, args.proba)?;
         let mut rows = 0;
         while let Some(chunk) = reader.next_chunk(args.chunk_rows.max(1))? {
             let all: Vec<usize> = (0..chunk.n_rows()).collect();
             let features = schema.features(path, &chunk, &located, &all)?;
             let prediction = model.apply(&features, &all, args.proba);
-            let ids: Option<Vec<&str>> = id.map(|c| chunk.columns[c].iter().collect());
-            writer.write(
-                ids.as_deref(),
-                &prediction.targets,
-                prediction.probabilities(),
-            )?;
+            let ids: Vec<Vec<&str>> = id
+                .map(|c| chunk.columns[c].iter().collect())
+                .into_iter()
+                .collect();
+            writer.write(&ids, &prediction.targets, prediction.probabilities())?;
             rows += chunk.n_rows();
         }
         writer.finish()?;

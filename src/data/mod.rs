@@ -101,6 +101,9 @@ pub struct Dataset {
     pub integer_target: bool,
     /// Rows left out because their target was missing.
     pub dropped_rows: usize,
+    /// Each dataset row's place among the file's data rows (0 = the first), where rows without a
+    /// target were left out: what names a row to the user.
+    pub file_rows: Vec<usize>,
     pub columns: Vec<ColumnReport>,
     /// Things the user should know (IDs left out, leaking columns, the task chosen), one line each.
     pub warnings: Vec<String>,
@@ -282,6 +285,7 @@ impl Dataset {
             hash,
             integer_target,
             dropped_rows,
+            file_rows: rows,
             columns,
             warnings,
             plain,

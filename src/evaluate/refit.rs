@@ -3,82 +3,33 @@
 //! The record it returns carries the refit's time and the test metrics in `means`.
 
 use super::{Evaluator, Status, TrialRecord};
+use crate::data::{Feature, OwnedTargets, Targets};
 use crate::expand::Trial;
-use crate::metrics::score_all;
+use crate::metrics::{score_all, Prediction};
 use crate::models::folder::ModelDir;
 use crate::models::saved::{Model, ModelInfo, PredictionWriter};
 use crate::models::{measuring_shared_work, FoldCache, Params};
 use crate::preprocess::FittedPipeline;
+use crate::spec::{RefitOn, TestSet};
 use std::time::Instant;
 
 impl Evaluator {
     pub(super) fn refit(&self, trial: &Trial, folder: &ModelDir) -> Result<TrialRecord, String> {
         let plan = &self.plan;
         let ds = &plan.data().dataset();
-        let entry = self.entry(trial)?;
-        let family = entry.family;
-        // Shared work grows only as far as this one configuration needs.
-        let params = Params {
-            given: &trial.params,
-            specs: family.params(),
-            largest: &[],
-            class_names: &ds.class_labels,
-            category_columns: &[],
-        };
-        let seeds = self.seeds(trial);
+        let train = plan.data().train_rows();
         let started = Instant::now();
-        let (fitted, shared) = measuring_shared_work(|| {
-            let (pipeline, x) = FittedPipeline::fit_transform(
-                &entry.pipeline,
-                &ds.features,
-                plan.data().train_rows(),
-            );
-            let y = ds.target.select(plan.data().train_rows());
-            let category_columns = pipeline.category_columns();
-            let params = Params {
-                category_columns: &category_columns,
-                ..params
-            };
-            family
-                .fit(&params, x.view(), y.view(), seeds, &FoldCache::default())
-                .map(|predictor| (pipeline, predictor))
-        });
-        let (pipeline, predictor) = fitted?;
-        let fit_time = (started.elapsed().as_secs_f64() - shared).max(0.0);
-        let model = Model {
-            info: ModelInfo {
-                tool_version: env!("CARGO_PKG_VERSION").to_string(),
-                family: family.name().to_string(),
-                key: trial.key.clone(),
-                params: trial.params.clone(),
-                seed: trial.seed,
-                data_sha256: ds.hash.clone(),
-                training_rows: plan.data().train_rows().len(),
-                schema: ds.schema(),
-            },
-            pipeline,
-            predictor,
-        };
+        let (model, shared) =
+            self.fit_model(trial, &ds.features, train, &ds.target.select(train))?;
+        let mut fit_time = (started.elapsed().as_secs_f64() - shared).max(0.0);
         folder.save(&model)?;
 
         let started = Instant::now();
         let means = match &plan.data().test() {
             None => Vec::new(),
             Some(test) => {
-                let features = test.features(ds);
-                let prediction = model.apply(features, &test.rows, true);
-                let probabilities = prediction.probabilities();
-                let mut csv = PredictionWriter::new(
-                    Vec::new(),
-                    &model.info.schema,
-                    None,
-                    probabilities.is_some(),
-                )
-                .map_err(|e| e.to_string())?;
-                csv.write(None, &prediction.targets, probabilities)
-                    .map_err(|e| e.to_string())?;
-                let text = csv.finish().map_err(|e| e.to_string())?;
-                folder.save_test_predictions(&text)?;
+                let prediction = model.apply(test.features(ds), &test.rows, true);
+                folder.save_test_predictions(&test_predictions(&model, test, &prediction)?)?;
                 let truth = test
                     .target
                     .view()
@@ -92,12 +43,99 @@ impl Evaluator {
                 )
             }
         };
+        let score_time = started.elapsed().as_secs_f64();
+        let mut model = model;
+        let mut shared_total = shared;
+        if let (Some(test), RefitOn::All) = (plan.data().test(), plan.refit_on()) {
+            // The test scores above are the train-only fit's; what is saved also learns the test rows.
+            let started = Instant::now();
+            let (features, rows, target) = test.joined(ds, train);
+            let (all, shared) = self.fit_model(trial, &features, &rows, &target)?;
+            fit_time += (started.elapsed().as_secs_f64() - shared).max(0.0);
+            shared_total += shared;
+            folder.save(&all)?;
+            model = all;
+        }
         let warnings: Vec<String> = model.predictor.warning().into_iter().collect();
         let mut record = TrialRecord::bare(trial, Status::Ok, super::notes(&warnings));
         record.means = means;
         record.mean_fit_time = fit_time;
-        record.mean_shared_fit_time = shared;
-        record.mean_score_time = started.elapsed().as_secs_f64();
+        record.mean_shared_fit_time = shared_total;
+        record.mean_score_time = score_time;
         Ok(record)
     }
+
+    /// Fits `trial`'s configuration on `rows` of `features` (targets `y`, one per row) as a model
+    /// ready to save, with the seconds of shared work inside the fit.
+    fn fit_model(
+        &self,
+        trial: &Trial,
+        features: &[Feature],
+        rows: &[usize],
+        y: &OwnedTargets,
+    ) -> Result<(Model, f64), String> {
+        let plan = &self.plan;
+        let ds = &plan.data().dataset();
+        let family = self.entry(trial)?.family;
+        let pipeline_spec = &self.entry(trial)?.pipeline;
+        let (fitted, shared) = measuring_shared_work(|| {
+            let (pipeline, x) = FittedPipeline::fit_transform(pipeline_spec, features, rows);
+            let category_columns = pipeline.category_columns();
+            // Shared work grows only as far as this one configuration needs.
+            let params = Params {
+                given: &trial.params,
+                specs: family.params(),
+                largest: &[],
+                class_names: &ds.class_labels,
+                category_columns: &category_columns,
+            };
+            family
+                .fit(
+                    &params,
+                    x.view(),
+                    y.view(),
+                    self.seeds(trial),
+                    &FoldCache::default(),
+                )
+                .map(|predictor| (pipeline, predictor))
+        });
+        let (pipeline, predictor) = fitted?;
+        let model = Model {
+            info: ModelInfo {
+                tool_version: env!("CARGO_PKG_VERSION").to_string(),
+                family: family.name().to_string(),
+                key: trial.key.clone(),
+                params: trial.params.clone(),
+                seed: trial.seed,
+                data_sha256: ds.hash.clone(),
+                training_rows: rows.len(),
+                schema: ds.schema(),
+            },
+            pipeline,
+            predictor,
+        };
+        Ok((model, shared))
+    }
+}
+
+/// test_predictions.csv: per test row, its place in its file (`row`, 0 = the first data row), its
+/// true target, the prediction and the class probabilities.
+fn test_predictions(
+    model: &Model,
+    test: &TestSet,
+    prediction: &Prediction,
+) -> Result<Vec<u8>, String> {
+    let schema = &model.info.schema;
+    let probabilities = prediction.probabilities();
+    let lead = ["row", schema.target.as_str()];
+    let mut csv = PredictionWriter::new(Vec::new(), schema, &lead, probabilities.is_some())
+        .map_err(|e| e.to_string())?;
+    let rows: Vec<String> = test.file_rows.iter().map(usize::to_string).collect();
+    let truth: Vec<String> = match &test.target {
+        Targets::Classes { y, .. } => y.iter().map(|&c| schema.class_labels[c].clone()).collect(),
+        Targets::Values(v) => v.iter().map(f64::to_string).collect(),
+    };
+    csv.write(&[rows, truth], &prediction.targets, probabilities)
+        .map_err(|e| e.to_string())?;
+    csv.finish().map_err(|e| e.to_string())
 }

@@ -45,11 +45,20 @@ pub struct ModelCard {
     pub data_path: PathBuf,
     pub data_sha256: String,
     pub training_rows: usize,
+    /// `train`: fitted on the rows the search saw, the test rows held out (the test scores are this
+    /// model's); `all`: on every row, test rows included (the test scores are those of the same
+    /// configuration fitted without them).
+    #[serde(default = "trained_on_train")]
+    pub trained_on: String,
     pub refit_seconds: f64,
     /// Share of the total split gain of each input column, largest first (families whose trees
     /// record it; columns never split on are left out).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub feature_importance: Vec<FeatureImportance>,
+}
+
+fn trained_on_train() -> String {
+    "train".to_string()
 }
 
 /// One input column's share of a model's split gain.

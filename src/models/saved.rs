@@ -164,7 +164,8 @@ impl Model {
     }
 }
 
-/// Writes predictions as CSV, one row per input row: the ID column if asked, the prediction (the
+/// Writes predictions as CSV, one row per input row: leading columns (an ID column, a test row's
+/// place and true value), the prediction (the
 /// class label as the training data wrote it, or the value), then one `proba_<label>` column per
 /// class when probabilities are given. Numbers are written in their shortest exact form.
 pub struct PredictionWriter<W: std::io::Write> {
@@ -176,11 +177,11 @@ impl<W: std::io::Write> PredictionWriter<W> {
     pub fn new(
         out: W,
         schema: &InputSchema,
-        id: Option<&str>,
+        lead: &[&str],
         probabilities: bool,
     ) -> csv::Result<Self> {
         let mut out = csv::Writer::from_writer(out);
-        let mut header: Vec<String> = id.into_iter().map(String::from).collect();
+        let mut header: Vec<String> = lead.iter().map(|h| h.to_string()).collect();
         header.push("prediction".to_string());
         if probabilities {
             header.extend(schema.class_labels.iter().map(|l| format!("proba_{l}")));
@@ -192,19 +193,18 @@ impl<W: std::io::Write> PredictionWriter<W> {
         })
     }
 
-    /// Rows for one chunk: `ids` (if the writer has an ID column), predictions, probabilities.
-    pub fn write(
+    /// Rows for one chunk: the leading columns' cells (one list per column), predictions,
+    /// probabilities.
+    pub fn write<S: AsRef<str>>(
         &mut self,
-        ids: Option<&[&str]>,
+        lead: &[Vec<S>],
         predicted: &OwnedTargets,
         probabilities: Option<&Array2<f64>>,
     ) -> csv::Result<()> {
         let mut row: Vec<String> = Vec::new();
         for i in 0..predicted.len() {
             row.clear();
-            if let Some(ids) = ids {
-                row.push(ids[i].to_string());
-            }
+            row.extend(lead.iter().map(|cells| cells[i].as_ref().to_string()));
             row.push(match predicted {
                 crate::data::Targets::Classes { y, .. } => self.class_labels[y[i]].clone(),
                 crate::data::Targets::Values(v) => v[i].to_string(),

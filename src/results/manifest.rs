@@ -163,6 +163,13 @@ pub struct MergeRecord {
 pub struct TestRecord {
     pub source: TestSource,
     pub rows: usize,
+    /// sha256 of the test rows' places in their file, one number per line in test order (the `row`
+    /// column of each model's test_predictions.csv lists them).
+    #[serde(default)]
+    pub rows_sha256: String,
+    /// For a split: the sweep seed that draws the same rows from the same file.
+    #[serde(default)]
+    pub split_seed: Option<u64>,
 }
 
 /// One refitted configuration: where its model is, how the refit went, and its test scores.
@@ -244,6 +251,9 @@ impl Manifest {
             test: plan.data().test().as_ref().map(|t| TestRecord {
                 source: t.source.clone(),
                 rows: t.rows.len(),
+                rows_sha256: t.rows_sha256(),
+                split_seed: matches!(t.source, TestSource::Split { .. })
+                    .then(|| plan.space().seed()),
             }),
             models: Vec::new(),
             proposal_lag: previous.and_then(|p| p.proposal_lag).or_else(|| {

@@ -62,11 +62,19 @@ pub fn refit_models(
     let mut ending = Ending::Finished;
     if !to_run.is_empty() {
         if !quiet {
-            eprintln!(
-                "refitting {} on all {} training rows",
-                plural(to_run.len(), "model"),
-                plan.data().train_rows().len()
-            );
+            let rows = plan.data().train_rows().len();
+            match (plan.data().test(), plan.refit_on()) {
+                (Some(test), crate::spec::RefitOn::All) => eprintln!(
+                    "refitting {} on the {rows} training rows, scoring on the {} test rows, then refitting on all {}",
+                    plural(to_run.len(), "model"),
+                    test.rows.len(),
+                    rows + test.rows.len()
+                ),
+                _ => eprintln!(
+                    "refitting {} on all {rows} training rows",
+                    plural(to_run.len(), "model")
+                ),
+            }
         }
         let mut ran: Vec<TrialRecord> = Vec::new();
         let mut sink = |record: TrialRecord| -> Result<Flow> {
@@ -210,6 +218,11 @@ fn write_card(
         data_path: plan.data().dataset().path.clone(),
         data_sha256: info.data_sha256.clone(),
         training_rows: info.training_rows,
+        trained_on: match (plan.data().test(), plan.refit_on()) {
+            (Some(_), crate::spec::RefitOn::Train) => "train",
+            _ => "all",
+        }
+        .to_string(),
         refit_seconds: record.mean_fit_time + record.mean_shared_fit_time,
         feature_importance: {
             let columns = model.pipeline.column_features();

@@ -176,6 +176,7 @@ impl Plan {
             },
             time_budget,
             refit: raw.refit,
+            refit_on: raw.refit_on,
             execution,
             request,
         })

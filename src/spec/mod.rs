@@ -26,8 +26,8 @@ pub use search::{Budget, Halving, Listing, Prune, Resource, Rung, Search, Tpe, P
 use serde::{Deserialize, Serialize};
 pub use shard::Shard;
 use std::path::{Path, PathBuf};
-pub use sweep_file::Refit;
 pub use sweep_file::Strategy;
+pub use sweep_file::{Refit, RefitOn};
 pub use test_set::{TestSet, TestSource};
 
 /// The most trials one sweep may expand to; beyond it a sweep would never finish (and a typo such as
@@ -113,6 +113,7 @@ pub struct Plan {
     /// `search.time_budget`: no trial starts after this long into a session (run or resume).
     time_budget: Option<std::time::Duration>,
     refit: Refit,
+    refit_on: RefitOn,
     execution: Execution,
 }
 
@@ -137,6 +138,9 @@ impl Plan {
     }
     pub fn refit(&self) -> Refit {
         self.refit
+    }
+    pub fn refit_on(&self) -> RefitOn {
+        self.refit_on
     }
     pub fn execution(&self) -> Execution {
         self.execution

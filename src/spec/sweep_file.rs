@@ -29,6 +29,20 @@ pub struct RawSweep {
     /// Which configurations are refitted on all training rows and saved after the search.
     #[serde(default)]
     pub refit: Refit,
+    /// Which rows the saved models are finally fitted on.
+    #[serde(default)]
+    pub refit_on: RefitOn,
+}
+
+/// The rows a refitted model is saved fitted on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefitOn {
+    /// The rows the search saw: the test scores are the saved model's.
+    #[default]
+    Train,
+    /// Training and test rows, refitted after the test scores were taken from the train-only fit.
+    All,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -6,9 +6,13 @@
 pub use crate::data::folds::TestSource;
 use crate::data::folds::{make_folds, CvPlan};
 use crate::data::read::read_table;
-use crate::data::{read_regular_file, sha256_hex, Dataset, Feature, OwnedTargets, Task};
+use crate::data::{
+    read_regular_file, sha256_hex, Dataset, Feature, FeatureValues, OwnedTargets, Targets, Task,
+    MISSING_CODE, UNSEEN_CODE,
+};
 use crate::error::InputError;
 use crate::seed::derive_seed;
+use std::borrow::Cow;
 
 use std::path::Path;
 
@@ -18,6 +22,9 @@ pub struct TestSet {
     own_features: Option<Vec<Feature>>,
     /// Rows of those features that are test rows.
     pub rows: Vec<usize>,
+    /// Each test row's place among its file's data rows (0 = the first): the data file's for a
+    /// split, the test file's for `data.test`.
+    pub file_rows: Vec<usize>,
     pub target: OwnedTargets,
 }
 
@@ -25,6 +32,76 @@ impl TestSet {
     /// The features `rows` index.
     pub fn features<'a>(&'a self, dataset: &'a Dataset) -> &'a [Feature] {
         self.own_features.as_deref().unwrap_or(&dataset.features)
+    }
+
+    /// The training rows and the test rows as one table (features, rows of them, targets): what
+    /// `refit_on: all` fits once the test scores are taken. A test file's levels the training
+    /// data never had stay unknown to the model: they count as missing cells.
+    pub fn joined<'a>(
+        &self,
+        dataset: &'a Dataset,
+        train: &[usize],
+    ) -> (Cow<'a, [Feature]>, Vec<usize>, OwnedTargets) {
+        let Some(own) = &self.own_features else {
+            let rows: Vec<usize> = train.iter().chain(&self.rows).copied().collect();
+            let target = dataset.target.select(&rows);
+            return (Cow::Borrowed(&dataset.features), rows, target);
+        };
+        let features = dataset
+            .features
+            .iter()
+            .zip(own)
+            .map(|(a, b)| Feature {
+                name: a.name.clone(),
+                values: match (&a.values, &b.values) {
+                    (FeatureValues::Numeric(x), FeatureValues::Numeric(z)) => {
+                        FeatureValues::Numeric(
+                            train
+                                .iter()
+                                .map(|&r| x[r])
+                                .chain(self.rows.iter().map(|&r| z[r]))
+                                .collect(),
+                        )
+                    }
+                    (
+                        FeatureValues::Categorical { codes, levels },
+                        FeatureValues::Categorical { codes: test, .. },
+                    ) => FeatureValues::Categorical {
+                        codes: train
+                            .iter()
+                            .map(|&r| codes[r])
+                            .chain(self.rows.iter().map(|&r| match test[r] {
+                                UNSEEN_CODE => MISSING_CODE,
+                                code => code,
+                            }))
+                            .collect(),
+                        levels: levels.clone(),
+                    },
+                    _ => unreachable!("a test file is read through the training data's schema"),
+                },
+            })
+            .collect();
+        let target = match (dataset.target.select(train), &self.target) {
+            (Targets::Classes { y, n_classes }, Targets::Classes { y: test, .. }) => {
+                Targets::Classes {
+                    y: y.iter().chain(test).copied().collect(),
+                    n_classes,
+                }
+            }
+            (Targets::Values(v), Targets::Values(test)) => {
+                Targets::Values(v.iter().chain(test).copied().collect())
+            }
+            _ => unreachable!("a test file's target is read as the training data's task"),
+        };
+        let rows = (0..target.len()).collect();
+        (Cow::Owned(features), rows, target)
+    }
+
+    /// The sha256 of the test rows' places in their file (one number per line, in test order), so
+    /// a manifest can name the rows without listing them.
+    pub fn rows_sha256(&self) -> String {
+        let text: String = self.file_rows.iter().map(|r| format!("{r}\n")).collect();
+        sha256_hex(text.as_bytes())
     }
 }
 
@@ -43,6 +120,7 @@ pub fn split(dataset: &Dataset, fraction: f64, seed: u64) -> (Vec<usize>, TestSe
         source: TestSource::Split { fraction },
         own_features: None,
         target: dataset.target.select(&split.test),
+        file_rows: split.test.iter().map(|&r| dataset.file_rows[r]).collect(),
         rows: split.test,
     };
     (split.train, test)
@@ -72,6 +150,7 @@ pub fn read_file(path: &Path, dataset: &Dataset) -> Result<TestSet, InputError> 
         },
         own_features: Some(features),
         rows: (0..target.len()).collect(),
+        file_rows: rows,
         target,
     })
 }
