@@ -305,6 +305,129 @@ fn text_of(e: &scraper::ElementRef) -> String {
     e.text().collect()
 }
 
+/// A classification run with a leak and a test set, and a regression run without one.
+fn model_runs(sb: &Sandbox) -> (std::path::PathBuf, std::path::PathBuf) {
+    let credit = sb.write(
+        "credit.yaml",
+        &format!(
+            "name: credit\nseed: 2\ndata: {{path: {}, target: card}}\ncv: {{folds: 3, test_fraction: 0.25}}\n\
+             refit: per_model\nmodels:\n  - model: logistic_regression\n  - model: decision_tree\n    params: {{max_depth: [2, 4]}}\n",
+            common::data("credit_leak.csv")
+        ),
+    );
+    let diabetes = sb.write(
+        "diabetes.yaml",
+        &format!(
+            "name: diabetes\ndata: {{path: {}, target: target}}\ncv: {{folds: 4}}\nmetric: r2\nmodels:\n  - model: gradient_boosting\n    params: {{max_iter: [30]}}\n",
+            common::data("diabetes.csv")
+        ),
+    );
+    sb.run_ok(&credit, "credit", &[]);
+    sb.run_ok(&diabetes, "diabetes", &[]);
+    (sb.path("credit"), sb.path("diabetes"))
+}
+
+#[test]
+fn the_report_is_about_the_model_data_checks_test_set_confusion_matrix_residuals_importance() {
+    let sb = Sandbox::new();
+    let (credit, diabetes) = model_runs(&sb);
+    let html = page(&credit.join("report.html"));
+    // The data checks come first, naming the leak.
+    let checks = text(&select(&html, "#checks")[0]);
+    assert!(
+        checks.contains("feature `expenditure` almost determines the target `card`"),
+        "{checks}"
+    );
+    let sections: Vec<String> = select(&html, "section")
+        .iter()
+        .map(|s| s.value().attr("id").unwrap_or("").to_string())
+        .collect();
+    assert_eq!(
+        sections.first().map(String::as_str),
+        Some("checks"),
+        "{sections:?}"
+    );
+    // The test set: how it was drawn, its rows and class balance; test scores per family.
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(credit.join("manifest.json")).unwrap())
+            .unwrap();
+    let test_rows = manifest["test"]["rows"].as_u64().unwrap();
+    let summary = text(&select(&html, "#summary")[0]);
+    assert!(
+        summary.contains(&format!("25% of the rows held out before the search (stratified by class, seed 2): {test_rows} rows")),
+        "{summary}"
+    );
+    let best_of_family = &select(&html, "#summary > table")[1];
+    let header = text(&select_in(best_of_family, "tr")[0]);
+    assert!(header.contains("accuracy (test set)"), "{header}");
+    for model in manifest["models"].as_array().unwrap() {
+        let score = format!("{:.4}", model["test"]["test_accuracy"].as_f64().unwrap());
+        let family = model["model"].as_str().unwrap();
+        let row = select_in(best_of_family, "tr")
+            .into_iter()
+            .find(|r| text(r).starts_with(family))
+            .unwrap();
+        assert!(
+            text(&row).contains(&score),
+            "{family}: {} lacks {score}",
+            text(&row)
+        );
+    }
+    // The confusion matrix counts every test row once.
+    let model = &select(&html, "#model")[0];
+    let matrix = &select_in(model, "table")[0];
+    let counted: u64 = select_in(matrix, "td")
+        .iter()
+        .filter_map(|td| text(td).parse::<u64>().ok())
+        .sum();
+    assert_eq!(counted, test_rows, "{}", text(matrix));
+    assert!(
+        text(model).contains(&format!("On the {test_rows} held-out test rows")),
+        "{}",
+        text(model)
+    );
+    let per_class = text(&select_in(model, "table")[1]);
+    assert!(
+        per_class.contains("precision") && per_class.contains("recall"),
+        "{per_class}"
+    );
+    // Permutation importance names the table's columns, and the leak is what the model relies on.
+    let importance = &select_in(model, "table")[2];
+    let first = text(&select_in(importance, "td")[0]);
+    assert!(
+        first == "expenditure" || first == "share",
+        "the leak leads: {}",
+        text(importance)
+    );
+
+    // Without a test set: out-of-fold predictions of every row, drawn against the truth.
+    let html = page(&diabetes.join("report.html"));
+    let model = text(&select(&html, "#model")[0]);
+    assert!(
+        model.contains("On each cross-validation fold's held-out rows (442 rows"),
+        "{model}"
+    );
+    assert_eq!(select(&html, "#model figure#predicted svg").len(), 1);
+    assert_eq!(select(&html, "#model figure#residuals svg").len(), 1);
+    let folder = std::fs::read_dir(diabetes.join("models"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mut rows = common::column_of(folder.join("out_of_fold.csv").to_str().unwrap(), "row");
+    rows.sort_by_key(|r| r.parse::<usize>().unwrap());
+    assert_eq!(
+        rows,
+        (0..442).map(|r| r.to_string()).collect::<Vec<_>>(),
+        "each row once"
+    );
+}
+
+fn select_in<'a>(e: &scraper::ElementRef<'a>, css: &str) -> Vec<scraper::ElementRef<'a>> {
+    e.select(&Selector::parse(css).unwrap()).collect()
+}
+
 #[test]
 #[ignore = "needs Chromium: tests/install-system-packages.sh, then cargo test -- --include-ignored"]
 fn the_report_renders_in_a_browser_without_errors_and_stays_within_the_page() {
@@ -313,14 +436,24 @@ fn the_report_renders_in_a_browser_without_errors_and_stays_within_the_page() {
     sb.sweep(&["run", config.to_str().unwrap(), "--out", "run", "--quiet"])
         .assert()
         .success();
-    let report = sb.path("run/report.html");
-    let svgs = page(&report)
-        .select(&Selector::parse("svg").unwrap())
-        .count();
-    assert!(svgs > 8, "{svgs} charts");
-    for width in [1280, 800] {
-        let (problems, rendered) = browse(&report, width);
-        assert!(problems.is_empty(), "at {width} px: {problems:#?}");
-        assert_eq!(rendered, svgs, "every chart is in the rendered page");
+    let (credit, diabetes) = model_runs(&sb);
+    // The search's charts, and the model's sections: data checks, confusion matrix, residuals.
+    for (report, least) in [
+        (sb.path("run/report.html"), 9),
+        (credit.join("report.html"), 3),
+        (diabetes.join("report.html"), 4),
+    ] {
+        let html = page(&report);
+        let svgs = html.select(&Selector::parse("svg").unwrap()).count();
+        assert!(svgs >= least, "{}: {svgs} charts", report.display());
+        for width in [1280, 800] {
+            let (problems, rendered) = browse(&report, width);
+            assert!(
+                problems.is_empty(),
+                "{} at {width} px: {problems:#?}",
+                report.display()
+            );
+            assert_eq!(rendered, svgs, "every chart is in the rendered page");
+        }
     }
 }

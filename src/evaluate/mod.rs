@@ -7,6 +7,7 @@
 //! ([`refit`]) of a chosen configuration on every training row, saved in its model folder.
 
 pub mod baseline;
+pub mod permutation;
 pub mod record;
 pub mod refit;
 
@@ -20,6 +21,7 @@ use crate::seed::derive_seed;
 use crate::spec::{Axis as ParamAxis, Plan, Resource, Search};
 use crate::value::Value;
 use ndarray::{Array2, Axis};
+pub use permutation::permutation_importance;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;

@@ -6,11 +6,11 @@ use super::{Evaluator, Status, TrialRecord};
 use crate::data::{Feature, OwnedTargets, Targets};
 use crate::expand::Trial;
 use crate::metrics::{score_all, Prediction};
-use crate::models::folder::ModelDir;
+use crate::models::folder::{ModelDir, OUT_OF_FOLD, TEST_PREDICTIONS};
 use crate::models::saved::{Model, ModelInfo, PredictionWriter};
 use crate::models::{measuring_shared_work, FoldCache, Params};
 use crate::preprocess::FittedPipeline;
-use crate::spec::{RefitOn, TestSet};
+use crate::spec::RefitOn;
 use std::time::Instant;
 
 impl Evaluator {
@@ -26,10 +26,18 @@ impl Evaluator {
 
         let started = Instant::now();
         let means = match &plan.data().test() {
-            None => Vec::new(),
+            None => {
+                // What the report judges the model by when no rows were held out.
+                folder.save_predictions(OUT_OF_FOLD, &self.out_of_fold(trial)?)?;
+                Vec::new()
+            }
             Some(test) => {
                 let prediction = model.apply(test.features(ds), &test.rows, true);
-                folder.save_test_predictions(&test_predictions(&model, test, &prediction)?)?;
+                let truth = (&test.file_rows[..], &test.target);
+                folder.save_predictions(
+                    TEST_PREDICTIONS,
+                    &predictions_csv(&model, &[(truth, &prediction)])?,
+                )?;
                 let truth = test
                     .target
                     .view()
@@ -63,6 +71,32 @@ impl Evaluator {
         record.mean_shared_fit_time = shared_total;
         record.mean_score_time = score_time;
         Ok(record)
+    }
+
+    /// out_of_fold.csv: each cross-validation fold's held-out rows as predicted by the configuration
+    /// fitted on the rest of the fold.
+    fn out_of_fold(&self, trial: &Trial) -> Result<Vec<u8>, String> {
+        let ds = self.plan.data().dataset();
+        let mut parts = Vec::new();
+        let mut model = None;
+        for fold in self.plan.data().folds() {
+            let (fitted, _) = self.fit_model(
+                trial,
+                &ds.features,
+                &fold.train,
+                &ds.target.select(&fold.train),
+            )?;
+            let prediction = fitted.apply(&ds.features, &fold.test, true);
+            let rows: Vec<usize> = fold.test.iter().map(|&r| ds.file_rows[r]).collect();
+            parts.push((rows, ds.target.select(&fold.test), prediction));
+            model = Some(fitted);
+        }
+        let model = model.ok_or("no cross-validation folds")?;
+        let parts: Vec<_> = parts
+            .iter()
+            .map(|(rows, truth, p)| ((&rows[..], truth), p))
+            .collect();
+        predictions_csv(&model, &parts)
     }
 
     /// Fits `trial`'s configuration on `rows` of `features` (targets `y`, one per row) as a model
@@ -118,24 +152,28 @@ impl Evaluator {
     }
 }
 
-/// test_predictions.csv: per test row, its place in its file (`row`, 0 = the first data row), its
-/// true target, the prediction and the class probabilities.
-fn test_predictions(
+/// Predictions as CSV: per row, its place in its file (`row`, 0 = the first data row), its true
+/// target, the prediction and the class probabilities; `parts` are (rows and truth, prediction).
+fn predictions_csv(
     model: &Model,
-    test: &TestSet,
-    prediction: &Prediction,
+    parts: &[((&[usize], &OwnedTargets), &Prediction)],
 ) -> Result<Vec<u8>, String> {
     let schema = &model.info.schema;
-    let probabilities = prediction.probabilities();
+    let with_probabilities = parts.iter().all(|(_, p)| p.probabilities().is_some());
     let lead = ["row", schema.target.as_str()];
-    let mut csv = PredictionWriter::new(Vec::new(), schema, &lead, probabilities.is_some())
+    let mut csv = PredictionWriter::new(Vec::new(), schema, &lead, with_probabilities)
         .map_err(|e| e.to_string())?;
-    let rows: Vec<String> = test.file_rows.iter().map(usize::to_string).collect();
-    let truth: Vec<String> = match &test.target {
-        Targets::Classes { y, .. } => y.iter().map(|&c| schema.class_labels[c].clone()).collect(),
-        Targets::Values(v) => v.iter().map(f64::to_string).collect(),
-    };
-    csv.write(&[rows, truth], &prediction.targets, probabilities)
-        .map_err(|e| e.to_string())?;
+    for ((rows, truth), prediction) in parts {
+        let rows: Vec<String> = rows.iter().map(usize::to_string).collect();
+        let truth: Vec<String> = match truth {
+            Targets::Classes { y, .. } => {
+                y.iter().map(|&c| schema.class_labels[c].clone()).collect()
+            }
+            Targets::Values(v) => v.iter().map(f64::to_string).collect(),
+        };
+        let probabilities = prediction.probabilities().filter(|_| with_probabilities);
+        csv.write(&[rows, truth], &prediction.targets, probabilities)
+            .map_err(|e| e.to_string())?;
+    }
     csv.finish().map_err(|e| e.to_string())
 }

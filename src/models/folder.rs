@@ -17,7 +17,10 @@ use std::path::{Path, PathBuf};
 const MODELS: &str = "models";
 const MODEL_FILE: &str = "model.bin";
 const MODEL_JSON: &str = "model.json";
-const TEST_PREDICTIONS: &str = "test_predictions.csv";
+/// What the model fitted without the test rows predicted for them.
+pub const TEST_PREDICTIONS: &str = "test_predictions.csv";
+/// Without a test set: what the configuration predicted for each fold's held-out rows.
+pub const OUT_OF_FOLD: &str = "out_of_fold.csv";
 
 /// model.json: a refitted model described for people (and for resuming: key, data and scores).
 #[derive(Debug, Serialize, Deserialize)]
@@ -55,6 +58,22 @@ pub struct ModelCard {
     /// record it; columns never split on are left out).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub feature_importance: Vec<FeatureImportance>,
+    /// With a test set: each input column's permutation importance on it, largest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub permutation_importance: Vec<PermutationImportance>,
+    /// Bytes of model.bin.
+    #[serde(default)]
+    pub model_bytes: u64,
+}
+
+/// How much a model's primary metric drops when one input column is shuffled among the test rows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PermutationImportance {
+    pub feature: String,
+    /// Mean drop over the repeats (positive: the model relies on the column).
+    pub mean: f64,
+    /// Standard deviation of the drop over the repeats.
+    pub std: f64,
 }
 
 fn trained_on_train() -> String {
@@ -202,9 +221,9 @@ impl ModelDir {
         write_atomic(&self.model_file, &bytes).map_err(|e| self.cannot_save(e))
     }
 
-    /// Writes test_predictions.csv.
-    pub fn save_test_predictions(&self, csv: &[u8]) -> Result<(), String> {
-        write_atomic(&self.dir.join(TEST_PREDICTIONS), csv).map_err(|e| self.cannot_save(e))
+    /// Writes predictions beside the model (`TEST_PREDICTIONS` or `OUT_OF_FOLD`).
+    pub fn save_predictions(&self, file: &str, csv: &[u8]) -> Result<(), String> {
+        write_atomic(&self.dir.join(file), csv).map_err(|e| self.cannot_save(e))
     }
 
     /// Writes model.json, last: it marks the folder complete.

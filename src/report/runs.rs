@@ -3,7 +3,7 @@
 
 use crate::evaluate::Status;
 use crate::metrics::Metric;
-use crate::models::folder::{ModelCard, ModelDir};
+use crate::models::folder::{ModelCard, ModelDir, OUT_OF_FOLD, TEST_PREDICTIONS};
 use crate::results::columns::{self, TrialColumns, MEAN_FIT_TIME};
 use crate::results::manifest::Manifest;
 use crate::results::{open_complete, trials_file};
@@ -88,6 +88,41 @@ pub struct Run {
     pub test_scores: HashMap<String, f64>,
     /// The model card (model.json) of the best refitted model, when it was saved.
     pub best_model: Option<ModelCard>,
+    /// What the best model predicted for rows it was not fitted on.
+    pub held_out: Option<HeldOut>,
+}
+
+/// Rows a model was judged on: the test set (test_predictions.csv) or, without one, each fold's
+/// held-out rows (out_of_fold.csv), with the true and the predicted target as written.
+pub struct HeldOut {
+    pub on_test_set: bool,
+    pub truth: Vec<String>,
+    pub predicted: Vec<String>,
+}
+
+impl HeldOut {
+    /// The predictions saved beside a model, if any (a folder from before they were saved has none).
+    fn load(folder: &Path) -> Option<HeldOut> {
+        let (file, on_test_set) = [(TEST_PREDICTIONS, true), (OUT_OF_FOLD, false)]
+            .into_iter()
+            .find(|(f, _)| folder.join(f).is_file())?;
+        let mut reader = csv::Reader::from_path(folder.join(file)).ok()?;
+        let header = reader.headers().ok()?.clone();
+        if header.get(0) != Some("row") {
+            return None;
+        }
+        let (mut truth, mut predicted) = (Vec::new(), Vec::new());
+        for record in reader.records() {
+            let record = record.ok()?;
+            truth.push(record.get(1)?.to_string());
+            predicted.push(record.get(2)?.to_string());
+        }
+        Some(HeldOut {
+            on_test_set,
+            truth,
+            predicted,
+        })
+    }
 }
 
 impl Run {
@@ -124,12 +159,16 @@ impl Run {
             .iter()
             .filter_map(|m| Some((m.key.clone(), *m.test.get(&test_name)?)))
             .collect();
-        let best_model = manifest
+        let best_folder = manifest
             .models
             .iter()
             .find(|m| m.best && m.status == Status::Ok)
-            .and_then(|m| ModelDir::at(&dir.join(&m.dir)).card().ok().flatten())
+            .map(|m| dir.join(&m.dir));
+        let best_model = best_folder
+            .as_ref()
+            .and_then(|f| ModelDir::at(f).card().ok().flatten())
             .map(|(card, _)| card);
+        let held_out = best_folder.as_deref().and_then(HeldOut::load);
         let label = dir
             .file_name()
             .map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into());
@@ -143,6 +182,7 @@ impl Run {
             trials,
             test_scores,
             best_model,
+            held_out,
         })
     }
 

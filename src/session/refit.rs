@@ -232,6 +232,12 @@ fn write_card(
                 .map(|gains| FeatureImportance::from_gains(&gains, &columns, &features))
                 .unwrap_or_default()
         },
+        // A model that learnt the test rows cannot be judged on them.
+        permutation_importance: match plan.refit_on() {
+            crate::spec::RefitOn::Train => crate::evaluate::permutation_importance(plan, &model),
+            crate::spec::RefitOn::All => Vec::new(),
+        },
+        model_bytes: std::fs::metadata(folder.model_file()).map_or(0, |m| m.len()),
     };
     folder.save_card(&card)?;
     Ok(card)

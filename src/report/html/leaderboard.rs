@@ -40,7 +40,7 @@ pub(super) fn leaderboard(page: &mut String, runs: &[Run]) {
         },
         if runs.len() > 1 { "<th>run</th>" } else { "" },
         metric.name(),
-        if tested { "<th>test</th>" } else { "" },
+        if tested { "<th>test set (refitted models)</th>" } else { "" },
     );
     for (rank, (run, t)) in ranked.iter().enumerate() {
         let r = &runs[*run];

@@ -1,7 +1,9 @@
 //! report.html: one self-contained page (inline CSS and SVG; no script, font or image fetched) about one
-//! results folder, or comparing several side by side: a summary, the top of the leaderboard, the score
-//! against each parameter and parameter importance per family, the best model's feature importance,
-//! search history, score against cost, a timeline of the workers and the failures. Big runs are sampled (said on the page).
+//! results folder, or comparing several side by side: the data checks' findings, a summary (test set
+//! and test scores included), the top of the leaderboard, the best model (confusion matrix or residuals
+//! on held-out rows, feature importance), the score against each parameter and parameter importance per
+//! family, search history, score against cost, a timeline of the workers and the failures. Big runs are
+//! sampled (said on the page).
 
 mod cost;
 mod failures;
@@ -83,7 +85,7 @@ pub fn render(runs: &[Run]) -> anyhow::Result<String> {
     );
     summary(&mut page, runs);
     leaderboard(&mut page, runs);
-    model(&mut page, runs);
+    model(&mut page, runs)?;
     families(&mut page, runs)?;
     history(&mut page, runs)?;
     cost(&mut page, runs)?;

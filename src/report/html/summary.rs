@@ -41,7 +41,81 @@ fn column_kinds(m: &Manifest) -> String {
         .join(", ")
 }
 
+/// What the data checks found, first on the page: a leak or a column left out changes how every
+/// score below reads.
+fn data_checks(page: &mut String, runs: &[Run]) {
+    if runs.iter().all(|r| r.manifest.data.warnings.is_empty()) {
+        return;
+    }
+    page.push_str("<section id=\"checks\"><h2>Data checks</h2>\n");
+    for r in runs.iter().filter(|r| !r.manifest.data.warnings.is_empty()) {
+        let _ = write!(
+            page,
+            "<div class=\"warn\">{}<ul>",
+            if runs.len() > 1 {
+                format!("<b>{}</b>", esc(&r.label))
+            } else {
+                String::new()
+            }
+        );
+        for w in &r.manifest.data.warnings {
+            let _ = write!(page, "<li>{}</li>", esc(w));
+        }
+        page.push_str("</ul></div>\n");
+    }
+    page.push_str("</section>\n");
+}
+
+/// How the test set was drawn and what is in it.
+fn test_set_text(r: &Run) -> String {
+    let Some(test) = &r.manifest.test else {
+        return "none: the scores are cross-validation means (set <code>cv.test_fraction</code> or \
+                <code>data.test</code> to hold rows out)"
+            .into();
+    };
+    let drawn = match &test.source {
+        crate::spec::TestSource::Split { fraction } => format!(
+            "{:.0}% of the rows held out before the search ({}seed {})",
+            fraction * 100.0,
+            if r.manifest.task == Task::Classification {
+                "stratified by class, "
+            } else {
+                ""
+            },
+            r.manifest.seed
+        ),
+        crate::spec::TestSource::File { path, .. } => {
+            format!("the file <code>{}</code>", esc(&path.display().to_string()))
+        }
+    };
+    let balance = match (&r.held_out, r.manifest.task) {
+        (Some(held), Task::Classification) if held.on_test_set => {
+            let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+            for t in &held.truth {
+                *counts.entry(t).or_insert(0) += 1;
+            }
+            counts
+                .iter()
+                .map(|(label, n)| {
+                    format!(
+                        "; <code>{}</code> {n} ({:.1}%)",
+                        esc(label),
+                        100.0 * *n as f64 / held.truth.len().max(1) as f64
+                    )
+                })
+                .collect()
+        }
+        _ => String::new(),
+    };
+    format!(
+        "{drawn}: {}{balance}; the search never saw them, each saved model is scored on them once \
+         (test_predictions.csv names each row)",
+        count(test.rows, "row")
+    )
+}
+
 pub(super) fn summary(page: &mut String, runs: &[Run]) {
+    data_checks(page, runs);
     page.push_str("<section id=\"summary\"><h2>Summary</h2>\n");
     let shas: BTreeSet<&str> = runs
         .iter()
@@ -154,6 +228,7 @@ pub(super) fn summary(page: &mut String, runs: &[Run]) {
         )
     });
     row(page, "cross-validation", &|r| esc(&cv_text(&r.manifest.cv)));
+    row(page, "test set", &test_set_text);
     row(page, "metric", &|r| {
         format!(
             "{} ({} is better)",
@@ -205,19 +280,36 @@ pub(super) fn summary(page: &mut String, runs: &[Run]) {
         if runs.len() > 1 {
             let _ = write!(page, "<p><b>{}</b></p>", esc(&r.label));
         }
+        // Test scores exist for the refitted trials (the best, or the best of each family).
+        let tested = r.manifest.test.is_some();
+        let test_cell = |key: &str| -> String {
+            if !tested {
+                return String::new();
+            }
+            match r.test_scores.get(key) {
+                Some(&v) => format!("<td class=\"num\">{}</td>", score_text(v)),
+                None => "<td class=\"note\">not refitted</td>".into(),
+            }
+        };
         page.push_str(&format!(
-            "<table><tr><th>family</th><th>{}</th><th>trial</th><th>parameters</th></tr>\n",
-            r.metric.name()
+            "<table><tr><th>family</th><th>{} (cross-validation)</th>{}<th>trial</th><th>parameters</th></tr>\n",
+            r.metric.name(),
+            if tested {
+                format!("<th>{} (test set)</th>", r.metric.name())
+            } else {
+                String::new()
+            }
         ));
         for family in r.families() {
             match r.best_of(&family) {
                 Some(t) => {
                     let _ = writeln!(
                         page,
-                        "<tr><td>{}</td><td class=\"num\">{} ± {:.4}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+                        "<tr><td>{}</td><td class=\"num\">{} ± {:.4}</td>{}<td class=\"num\">{}</td><td>{}</td></tr>",
                         esc(&family),
                         score_text(t.score.unwrap_or(f64::NAN)),
                         t.spread,
+                        test_cell(&t.key),
                         t.index,
                         esc(&params_text(r, t))
                     );
@@ -225,8 +317,9 @@ pub(super) fn summary(page: &mut String, runs: &[Run]) {
                 None => {
                     let _ = writeln!(
                         page,
-                        "<tr><td>{}</td><td>no ok trial</td><td></td><td></td></tr>",
-                        esc(&family)
+                        "<tr><td>{}</td><td>no ok trial</td>{}<td></td><td></td></tr>",
+                        esc(&family),
+                        if tested { "<td></td>" } else { "" }
                     );
                 }
             }
@@ -234,8 +327,9 @@ pub(super) fn summary(page: &mut String, runs: &[Run]) {
         if let Some((mean, std)) = r.manifest.baseline.as_ref().and_then(|b| b.get(r.metric)) {
             let _ = writeln!(
                 page,
-                "<tr><td>baseline</td><td class=\"num\">{} ± {std:.4}</td><td></td><td>{}</td></tr>",
+                "<tr><td>baseline</td><td class=\"num\">{} ± {std:.4}</td>{}<td></td><td>{}</td></tr>",
                 score_text(mean),
+                if tested { "<td></td>" } else { "" },
                 esc(r.manifest.baseline.as_ref().map_or("", |b| &b.description))
             );
         }
