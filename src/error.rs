@@ -136,6 +136,15 @@ fn prefix(text: &str, chars: usize) -> &str {
 
 /// User text (a column name, a cell) for a message: escaped (see [`escaped`]) and, past
 /// [`SHOWN_CHARS`] characters, cut with the full length said.
+/// `1 trial`, `3 trials`, `2 classes`: a count with its noun in the right number.
+pub fn count(n: usize, noun: &str) -> String {
+    match (n, noun.ends_with('s')) {
+        (1, _) => format!("1 {noun}"),
+        (_, true) => format!("{n} {noun}es"),
+        (_, false) => format!("{n} {noun}s"),
+    }
+}
+
 pub fn shortened(text: &str) -> String {
     let shown = escaped(prefix(text, SHOWN_CHARS));
     let total = text.chars().count();
@@ -189,6 +198,13 @@ pub fn printable(message: &str) -> std::borrow::Cow<'_, str> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn counts_take_the_noun_in_the_right_number() {
+        assert_eq!(super::count(1, "trial"), "1 trial");
+        assert_eq!(super::count(0, "row"), "0 rows");
+        assert_eq!(super::count(3, "class"), "3 classes");
+    }
+
     use super::*;
 
     #[test]

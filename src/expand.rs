@@ -5,7 +5,7 @@
 use crate::error::Interrupted;
 use crate::interrupt::interrupted;
 use crate::seed::{derive_seed, key_hash};
-use crate::spec::{Axis, Budget, Listing, ModelEntry, Search, Shard, Space};
+use crate::spec::{drawn, Axis, Budget, Listing, ModelEntry, Search, Shard, Space};
 use crate::value::Value;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -323,8 +323,8 @@ pub fn sample(axes: &[(String, Axis)], rng: &mut Xoshiro256PlusPlus) -> Vec<(Str
         .map(|(name, axis)| {
             let value = match axis {
                 Axis::Values(values) => values[rng.gen_range(0..values.len())].clone(),
-                Axis::Uniform(lo, hi) => Value::Float(rng.gen_range(*lo..*hi)),
-                Axis::LogUniform(lo, hi) => Value::Float(rng.gen_range(lo.ln()..hi.ln()).exp()),
+                Axis::Uniform(lo, hi) => drawn(rng.gen_range(*lo..*hi), *lo, *hi),
+                Axis::LogUniform(lo, hi) => drawn(rng.gen_range(lo.ln()..hi.ln()).exp(), *lo, *hi),
                 Axis::IntUniform(lo, hi) => Value::Int(rng.gen_range(*lo..=*hi)),
             };
             (name.clone(), value)

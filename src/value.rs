@@ -170,7 +170,12 @@ impl ParamSpec {
     }
 
     /// Checks a value and converts it to this parameter's canonical type (e.g. `1` for a float -> `1.0`).
+    /// `None` means null where null is valid: trials.csv writes null so (as `cv_results_` does), and a
+    /// value copied from there back into a sweep file means the same.
     pub fn check(&self, value: &Value) -> Result<Value, String> {
+        if matches!(value, Value::Str(s) if s == "None") && self.check(&Value::Null).is_ok() {
+            return Ok(Value::Null);
+        }
         let invalid = || {
             Err(format!(
                 "invalid value `{value}` for parameter `{}`: expected {}",
@@ -283,6 +288,30 @@ mod tests {
         let err = C.check(&Value::Float(0.0)).unwrap_err();
         assert!(err.contains("> 0"), "{err}");
         assert!(C.check(&Value::Str("big".into())).is_err());
+    }
+
+    #[test]
+    fn none_as_trials_csv_writes_it_is_null_where_null_is_valid() {
+        let depth = ParamSpec {
+            name: "max_depth",
+            kind: Kind::Int {
+                min: 1,
+                max: 100,
+                nullable: true,
+            },
+            default: "null",
+            help: "",
+        };
+        assert_eq!(depth.check(&Value::Str("None".into())), Ok(Value::Null));
+        let leaves = ParamSpec {
+            kind: Kind::Int {
+                min: 1,
+                max: 100,
+                nullable: false,
+            },
+            ..depth
+        };
+        assert!(leaves.check(&Value::Str("None".into())).is_err());
     }
 
     #[test]

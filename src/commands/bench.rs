@@ -168,8 +168,9 @@ fn bench(request: &BenchArgs, budget: Duration) -> Result<Report> {
                 ""
             };
             eprintln!(
-                "bench: {up_to}{} trials on {backend} with {jobs} job(s)",
-                sample.len()
+                "bench: {up_to}{} on {backend} with {}",
+                crate::error::count(sample.len(), "trial"),
+                crate::error::count(jobs, "job")
             );
         }
         let evaluator = fresh()?;

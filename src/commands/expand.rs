@@ -86,10 +86,11 @@ pub fn expand(args: ExpandArgs) -> Result<(), Failure> {
     let _ = (|| -> std::io::Result<()> {
         writeln!(
             out,
-            "{}: {total} trials, {} folds each, {} rows of {}\n{how}{}",
+            "{}: {}, {} folds each, {} of {}\n{how}{}",
             plan.name(),
+            crate::error::count(total, "trial"),
             plan.space().n_folds(),
-            plan.data().dataset().n_rows(),
+            crate::error::count(plan.data().dataset().n_rows(), "row"),
             plan.data().dataset().path.display(),
             pruning(&plan)
         )?;

@@ -32,10 +32,10 @@ pub fn inspect(args: InspectArgs) -> Result<(), Failure> {
                 delimiter: None,
             })?;
             let rows = format!(
-                "{} rows used ({} without a target left out), {} features after typing, task: {}",
-                dataset.n_rows(),
+                "{} used ({} without a target left out), {} after typing, task: {}",
+                crate::error::count(dataset.n_rows(), "row"),
                 dataset.dropped_rows,
-                dataset.features.len(),
+                crate::error::count(dataset.features.len(), "feature"),
                 dataset.task()
             );
             (dataset.columns, rows, dataset.warnings)

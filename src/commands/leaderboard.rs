@@ -39,18 +39,33 @@ pub struct LeaderboardArgs {
 
 pub fn leaderboard(args: LeaderboardArgs) -> Result<(), Failure> {
     let manifest = Manifest::read(&args.dirs[0]);
-    let metric = match (&args.by, &manifest) {
-        (Some(name), _) => Metric::from_name(name).ok_or_else(|| {
-            InputError::new(format!(
-                "--by {name}: unknown metric; valid: {}",
-                Metric::names().collect::<Vec<_>>().join(", ")
-            ))
-        })?,
-        (None, Ok(m)) => m.metric,
+    // `test_<metric>` ranks the refitted models by their held-out score.
+    let by = args
+        .by
+        .as_deref()
+        .map(|name| match name.strip_prefix("test_") {
+            Some(metric) if Metric::from_name(metric).is_some() => (metric, true),
+            _ => (name, false),
+        });
+    let (metric, on_test_set) = match (by, &manifest) {
+        (Some((name, on_test_set)), _) => (
+            Metric::from_name(name).ok_or_else(|| {
+                InputError::new(format!(
+                    "--by {name}: unknown metric; valid: {} (cross-validation means), or test_<metric> \
+                     (the refitted models' held-out scores)",
+                    Metric::names().collect::<Vec<_>>().join(", ")
+                ))
+            })?,
+            on_test_set,
+        ),
+        (None, Ok(m)) => (m.metric, false),
         (None, Err(e)) => {
             return Err(InputError::new(format!("{e}; or name the metric with --by")).into())
         }
     };
+    // Ranked before anything is written: a metric the runs lack leaves leaderboard.csv as it was.
+    let mut ranked = rank_runs(&args.dirs, metric, on_test_set, args.model.as_deref())?;
+    warn_if_tables_differ(&args.dirs);
     if let ([dir], Ok(manifest)) = (args.dirs.as_slice(), &manifest) {
         write_leaderboard(
             dir,
@@ -60,7 +75,6 @@ pub fn leaderboard(args: LeaderboardArgs) -> Result<(), Failure> {
         )?;
         eprintln!("rebuilt {}", dir.join(LEADERBOARD).display());
     }
-    let mut ranked = rank_runs(&args.dirs, metric, args.model.as_deref())?;
     let top = args.top.unwrap_or(match args.format {
         Format::Table => 10,
         Format::Csv | Format::Json => usize::MAX,
@@ -68,27 +82,54 @@ pub fn leaderboard(args: LeaderboardArgs) -> Result<(), Failure> {
     let total = ranked.len();
     ranked.truncate(top);
     say(&match args.format {
-        Format::Table => table(&ranked, metric, args.dirs.len() > 1, total),
+        Format::Table => {
+            let name = match on_test_set {
+                true => columns::held_out(metric),
+                false => metric.name().to_string(),
+            };
+            table(&ranked, &name, args.dirs.len() > 1, total)
+        }
         Format::Csv => csv_text(&ranked, metric)?,
         Format::Json => serde_json::to_string_pretty(&ranked).map_err(anyhow::Error::from)? + "\n",
     });
     Ok(())
 }
 
-fn table(trials: &[RunTrial], metric: Metric, runs: bool, total: usize) -> String {
+/// Runs on different data files (or versions of one) rank together only with a word of warning.
+fn warn_if_tables_differ(dirs: &[PathBuf]) {
+    let data: Vec<(String, String)> = dirs
+        .iter()
+        .filter_map(|d| Manifest::read(d).ok())
+        .map(|m| (m.data.sha256, m.data.path.display().to_string()))
+        .collect();
+    if data.iter().any(|(sha, _)| *sha != data[0].0) {
+        let mut files: Vec<&str> = data.iter().map(|(_, p)| p.as_str()).collect();
+        files.dedup();
+        eprintln!(
+            "warning: these runs used different data ({}; the files' sha256 differ): their scores are not comparable",
+            files.join(", ")
+        );
+    }
+}
+
+fn table(trials: &[RunTrial], metric: &str, runs: bool, total: usize) -> String {
     let mut out = format!(
         "{:>4}  {:>17}  {:>9}  {}trial\n",
         "rank",
-        metric.name(),
+        metric,
         "fit (ms)",
         if runs { "run  " } else { "" }
     );
     for t in trials {
         out.push_str(&format!(
-            "{:>4}  {:>8.4} ± {:<6.4}  {:>9.2}  {}{}\n",
+            "{:>4}  {:>8.4}{}  {:>9.2}  {}{}\n",
             t.rank,
             t.score,
-            t.std,
+            if t.std.is_nan() {
+                " ".repeat(9)
+            } else {
+                format!(" ± {:<6.4}", t.std)
+            },
             t.mean_fit_time * 1000.0,
             if runs {
                 format!("{}  ", t.run)
@@ -99,9 +140,8 @@ fn table(trials: &[RunTrial], metric: Metric, runs: bool, total: usize) -> Strin
         ));
     }
     out.push_str(&format!(
-        "{} of {total} ok trials shown, ranked by {}\n",
-        trials.len(),
-        metric.name()
+        "{} of {total} ok trials shown, ranked by {metric}\n",
+        trials.len()
     ));
     out
 }

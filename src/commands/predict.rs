@@ -158,20 +158,24 @@ pub fn predict(args: PredictArgs) -> Result<(), Failure> {
         && (schema.task == Task::Regression
             || !family.is_some_and(|f| f.scores == Scores::Probabilities))
     {
-        let why = if schema.task == Task::Regression {
-            "it is a regression model".to_string()
+        let message = if schema.task == Task::Regression {
+            "--proba: this is a regression model: it predicts values, and there are no classes to give \
+             probabilities of; run without --proba"
+                .to_string()
         } else {
+            let giving: Vec<&str> = crate::models::REGISTRY
+                .iter()
+                .filter(|f| f.info().scores == Scores::Probabilities)
+                .map(|f| f.name())
+                .collect();
             format!(
-                "`{}` gives no class probabilities (an SVM separates classes by a margin; it is not \
-                 calibrated into probabilities)",
-                model.info.family
+                "--proba: `{}` gives no class probabilities (an SVM separates classes by a margin; it is not \
+                 calibrated into probabilities); run without --proba, or refit one of {}",
+                model.info.family,
+                giving.join(", ")
             )
         };
-        return Err(InputError::new(format!(
-            "--proba: {why}; run without --proba, or refit one of logistic_regression, gaussian_nb, \
-             decision_tree, random_forest"
-        ))
-        .into());
+        return Err(InputError::new(message).into());
     }
     let path = &args.data;
     let mut reader = TableReader::open(path, schema.delimiter)?;
@@ -191,8 +195,13 @@ pub fn predict(args: PredictArgs) -> Result<(), Failure> {
     if !located.ignored.is_empty() {
         let ignored: Vec<String> = located.ignored.iter().map(|n| shortened(n)).collect();
         eprintln!(
-            "note: {} column(s) the model does not read are ignored: {}",
-            located.ignored.len(),
+            "note: {} the model does not read {} ignored: {}",
+            crate::error::count(located.ignored.len(), "column"),
+            if located.ignored.len() == 1 {
+                "is"
+            } else {
+                "are"
+            },
             ignored.join(", ")
         );
     }

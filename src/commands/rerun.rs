@@ -73,8 +73,11 @@ pub fn rerun(args: RerunArgs) -> Result<(), Failure> {
     let differences = compare(&before, &after);
     if differences.is_empty() {
         say(&format!(
-            "rerun matches: all {} trials have bit-identical metrics\n",
-            after.rows.len()
+            "rerun matches: {} bit-identical metrics\n",
+            match after.rows.len() {
+                1 => "the 1 trial has".to_string(),
+                n => format!("all {n} trials have"),
+            }
         ));
         Ok(())
     } else {

@@ -103,9 +103,14 @@ impl Cells<'_> {
                     return Ok(missing.clone());
                 }
                 parse(cell).ok_or_else(|| {
+                    // A table read through a trained model's schema cannot change the column's kind.
+                    let remedy = if self.why == WHY {
+                        "correct the cell, or empty it to have the model treat it as a missing value".to_string()
+                    } else {
+                        format!("set `columns: {{{name}: category}}` under `data:` to read it as text")
+                    };
                     InputError::new(format!(
-                        "{}: {}, column `{name}`: `{cell}` is not {expected}; the column is read as {} ({}); \
-                         set `columns: {{{name}: category}}` under `data:` to read it as text",
+                        "{}: {}, column `{name}`: `{cell}` is not {expected}; the column is read as {} ({}); {remedy}",
                         self.path.display(),
                         table.place(r),
                         kind.name(),

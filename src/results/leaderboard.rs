@@ -311,14 +311,44 @@ pub struct RunTrial {
 /// only, so unfinished runs count), best first; equal scores share a rank, then run and key order.
 /// `model` keeps one family. A folder without the metric's column is an input error naming the
 /// metrics it has.
-pub fn rank_runs(dirs: &[PathBuf], metric: Metric, model: Option<&str>) -> Result<Vec<RunTrial>> {
+///
+/// With `on_test_set`, only the refitted trials count, ranked by their score on the held-out test set
+/// (`test_<metric>` in the manifest's models), their std left empty.
+pub fn rank_runs(
+    dirs: &[PathBuf],
+    metric: Metric,
+    on_test_set: bool,
+    model: Option<&str>,
+) -> Result<Vec<RunTrial>> {
     let mut trials = Vec::new();
     for dir in dirs {
         let path = super::trials_file(dir)?;
         let table = TrialsTable::read(&path)?;
         let columns = TrialColumns::resolve(&table.header)
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        if !columns.has(metric) {
+        let tested: Option<std::collections::HashMap<String, f64>> = if on_test_set {
+            let manifest = super::manifest::Manifest::read(dir)?;
+            let name = columns::held_out(metric);
+            let scores: std::collections::HashMap<String, f64> = manifest
+                .models
+                .iter()
+                .filter_map(|m| Some((m.key.clone(), *m.test.get(&name)?)))
+                .collect();
+            if scores.is_empty() {
+                return Err(InputError::new(format!(
+                    "{}: no refitted model has a {name} score (the sweep has no test set, or {} is not \
+                     one of its metrics); rank by cross-validation with --by {}",
+                    dir.display(),
+                    metric.name(),
+                    metric.name()
+                ))
+                .into());
+            }
+            Some(scores)
+        } else {
+            None
+        };
+        if tested.is_none() && !columns.has(metric) {
             let have: Vec<&str> = columns.metrics().map(Metric::name).collect();
             return Err(InputError::new(format!(
                 "{}: no column {}; its trials have the metrics: {}",
@@ -330,7 +360,11 @@ pub fn rank_runs(dirs: &[PathBuf], metric: Metric, model: Option<&str>) -> Resul
         }
         let run = dir.display().to_string();
         for row in &table.rows {
-            let Some(value) = columns.score(row, metric) else {
+            let value = match &tested {
+                Some(scores) => scores.get(columns.key(row)).copied(),
+                None => columns.score(row, metric),
+            };
+            let Some(value) = value else {
                 continue;
             };
             if model.is_some_and(|m| m != columns.model(row)) {
@@ -342,7 +376,10 @@ pub fn rank_runs(dirs: &[PathBuf], metric: Metric, model: Option<&str>) -> Resul
                 key: columns.key(row).to_string(),
                 model: columns.model(row).to_string(),
                 score: value,
-                std: columns.std(row, metric).unwrap_or(f64::NAN),
+                std: match tested {
+                    Some(_) => f64::NAN,
+                    None => columns.std(row, metric).unwrap_or(f64::NAN),
+                },
                 mean_fit_time: columns.fit_time(row).unwrap_or(f64::NAN),
                 params: serde_json::from_str(columns.params(row))
                     .unwrap_or(serde_json::Value::Null),

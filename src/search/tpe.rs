@@ -11,7 +11,7 @@ use super::{History, Proposal, Proposer};
 use crate::evaluate::Status;
 use crate::expand::sample;
 use crate::seed::{derive_seed, key_hash};
-use crate::spec::{Axis, Space};
+use crate::spec::{drawn, Axis, Space};
 use crate::value::Value;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -67,8 +67,8 @@ fn internal(axis: &Axis, value: &Value) -> Option<f64> {
 fn external(axis: &Axis, x: f64) -> Value {
     match axis {
         Axis::Values(values) => values[(x as usize).min(values.len() - 1)].clone(),
-        Axis::Uniform(lo, hi) => Value::Float(x.clamp(*lo, *hi)),
-        Axis::LogUniform(lo, hi) => Value::Float(x.exp().clamp(*lo, *hi)),
+        Axis::Uniform(lo, hi) => drawn(x, *lo, *hi),
+        Axis::LogUniform(lo, hi) => drawn(x.exp(), *lo, *hi),
         Axis::IntUniform(lo, hi) => Value::Int((x.round() as i64).clamp(*lo, *hi)),
     }
 }

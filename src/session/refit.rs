@@ -66,13 +66,13 @@ pub fn refit_models(
             match (plan.data().test(), plan.refit_on()) {
                 (Some(test), crate::spec::RefitOn::All) => eprintln!(
                     "refitting {} on the {rows} training rows, scoring on the {} test rows, then refitting on all {}",
-                    plural(to_run.len(), "model"),
+                    crate::error::count(to_run.len(), "model"),
                     test.rows.len(),
                     rows + test.rows.len()
                 ),
                 _ => eprintln!(
                     "refitting {} on all {rows} training rows",
-                    plural(to_run.len(), "model")
+                    crate::error::count(to_run.len(), "model")
                 ),
             }
         }
@@ -121,14 +121,6 @@ pub fn refit_models(
         })
         .collect();
     Ok((records, ending))
-}
-
-fn plural(n: usize, what: &str) -> String {
-    if n == 1 {
-        format!("1 {what}")
-    } else {
-        format!("{n} {what}s")
-    }
 }
 
 /// The record of a saved model (its `best` flag is set by the caller).

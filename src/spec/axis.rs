@@ -160,6 +160,13 @@ pub fn check_axis(model: &str, spec: &ParamSpec, axis: Axis, grid: bool) -> Resu
     Ok(continuous)
 }
 
+/// A real drawn from a continuous axis as trials carry it: six significant digits, so keys and model
+/// folder names stay readable (`c=0.0123457`, not 16 digits), kept within the axis' range.
+pub fn drawn(x: f64, lo: f64, hi: f64) -> Value {
+    let rounded: f64 = format!("{x:.5e}").parse().unwrap_or(x);
+    Value::Float(rounded.clamp(lo, hi))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,7 +20,7 @@ use crate::error::InputError;
 use crate::metrics::Metric;
 use crate::models::ModelFamily;
 use crate::preprocess::Pipeline;
-pub use axis::Axis;
+pub use axis::{drawn, Axis};
 pub use execution::{Backend, BackendSettings, Execution, ExecutionOverrides, ProcessLimits};
 pub use search::{Budget, Halving, Listing, Prune, Resource, Rung, Search, Tpe, PRUNE_MIN_FOLDS};
 use serde::{Deserialize, Serialize};

@@ -204,6 +204,13 @@ pub fn as_written(
 /// and the closest valid name added when it reports an unknown field.
 fn readable(message: &str, origin: &Path) -> String {
     let message = message.strip_prefix("error: ").unwrap_or(message);
+    if message.contains("missing field `models`") {
+        // serde points at the last key it read, which is not where anything is wrong.
+        return "there is no `models:` list, the model families to try; add one, for example\n\
+                models:\n  - model: random_forest\n    params: {n_estimators: [100, 300]}\n  - model: logistic_regression\n\
+                (configs/quickstart.yaml is a whole sweep file)"
+            .to_string();
+    }
     let message = message.replace("<input>", &origin.display().to_string());
     let Some(rest) = message.split("unknown field `").nth(1) else {
         return message.replace("unknown variant", "unknown value");

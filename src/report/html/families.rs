@@ -233,11 +233,11 @@ fn importance(page: &mut String, runs: &[Run], family: &str) -> anyhow::Result<(
             "",
             &svg,
             &format!(
-                "Parameter importance{whose}: the share of the variance of {} across {} trials{} that \
+                "Parameter importance{whose}: the share of the variance of {} across {}{} that \
                  each parameter explains alone (η², fANOVA's first-order term estimated from the trials; \
                  interactions not counted).",
                 r.metric.name(),
-                trials.len(),
+                count(trials.len(), "trial"),
                 if halving { " of the first rung" } else { "" }
             ),
         );

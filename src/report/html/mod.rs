@@ -113,10 +113,7 @@ fn esc(s: &str) -> String {
     out
 }
 
-/// `1 trial`, `3 trials`.
-fn count(n: usize, noun: &str) -> String {
-    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
-}
+use crate::error::count;
 
 fn score_text(x: f64) -> String {
     format!("{x:.4}")

@@ -162,10 +162,10 @@ pub(super) fn summary(page: &mut String, runs: &[Run]) {
             String::new()
         };
         format!(
-            "<code>{}</code>: {} rows{dropped}, {} features",
+            "<code>{}</code>: {}{dropped}, {}",
             esc(&name),
-            d.rows,
-            d.features.len()
+            count(d.rows, "row"),
+            count(d.features.len(), "feature")
         )
     });
     row(page, "task", &|r| {
