@@ -117,7 +117,7 @@ fn table(trials: &[RunTrial], metric: &str, runs: bool, total: usize) -> String 
         "{:>4}  {:>17}  {:>9}  {}trial\n",
         "rank",
         metric,
-        "fit (ms)",
+        "ms / fold",
         if runs { "run  " } else { "" }
     );
     for t in trials {
@@ -130,7 +130,7 @@ fn table(trials: &[RunTrial], metric: &str, runs: bool, total: usize) -> String 
             } else {
                 format!(" ± {:<6.4}", t.std)
             },
-            t.mean_fit_time * 1000.0,
+            t.cost_per_fold * 1000.0,
             if runs {
                 format!("{}  ", t.run)
             } else {

@@ -303,6 +303,8 @@ pub struct RunTrial {
     pub score: f64,
     pub std: f64,
     pub mean_fit_time: f64,
+    /// Seconds per fold in all: fitting, shared work and scoring.
+    pub cost_per_fold: f64,
     /// The parameter set as one JSON object.
     pub params: serde_json::Value,
 }
@@ -381,6 +383,7 @@ pub fn rank_runs(
                     None => columns.std(row, metric).unwrap_or(f64::NAN),
                 },
                 mean_fit_time: columns.fit_time(row).unwrap_or(f64::NAN),
+                cost_per_fold: columns.cost(row),
                 params: serde_json::from_str(columns.params(row))
                     .unwrap_or(serde_json::Value::Null),
             });
