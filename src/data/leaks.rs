@@ -325,11 +325,12 @@ pub(super) fn pearson(a: &[f64], b: &[f64]) -> f64 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use ndarray::Array1;
 
-    fn numeric(name: &str, x: Vec<f64>) -> Feature {
+    /// A numeric feature for a test.
+    pub(in crate::data) fn numeric(name: &str, x: Vec<f64>) -> Feature {
         Feature {
             name: name.into(),
             values: FeatureValues::Numeric(x),

@@ -108,14 +108,8 @@ fn one_to_one_share(pairs: &[(u32, u32)]) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    use super::super::leaks::tests::numeric;
     use super::*;
-
-    fn numeric(name: &str, x: Vec<f64>) -> Feature {
-        Feature {
-            name: name.into(),
-            values: FeatureValues::Numeric(x),
-        }
-    }
 
     #[test]
     fn a_rescaled_copy_is_a_near_duplicate_and_a_related_column_is_not() {
