@@ -486,28 +486,16 @@ fn held_out_rows_are_named_by_their_place_in_the_file_and_refit_on_all_learns_th
     // The test scores are the train-only fit's in both runs.
     assert_eq!(held["test"], every["test"]);
     // An unlimited tree fitted on every row reproduces the test rows' labels.
-    let all_dir = model_dirs(&sandbox.path("all")).remove(0);
-    let predicted = predict(
-        &sandbox,
-        &[all_dir.to_str().unwrap(), table.to_str().unwrap()],
-    );
-    let predicted: Vec<&str> = predicted.lines().skip(1).collect();
-    let reproduced = rows
-        .iter()
-        .zip(&truth)
-        .filter(|(r, y)| predicted[**r] == y.as_str())
-        .count();
-    let held_dir = model_dirs(&sandbox.path("train")).remove(0);
-    let held_out = predict(
-        &sandbox,
-        &[held_dir.to_str().unwrap(), table.to_str().unwrap()],
-    );
-    let held_out: Vec<&str> = held_out.lines().skip(1).collect();
-    let guessed = rows
-        .iter()
-        .zip(&truth)
-        .filter(|(r, y)| held_out[**r] == y.as_str())
-        .count();
+    let right_on_test_rows = |run: &str| {
+        let dir = model_dirs(&sandbox.path(run)).remove(0);
+        let predicted = predict(&sandbox, &[dir.to_str().unwrap(), table.to_str().unwrap()]);
+        let predicted: Vec<&str> = predicted.lines().skip(1).collect();
+        rows.iter()
+            .zip(&truth)
+            .filter(|(r, y)| predicted[**r] == y.as_str())
+            .count()
+    };
+    let (reproduced, guessed) = (right_on_test_rows("all"), right_on_test_rows("train"));
     assert!(
         reproduced > guessed,
         "refit on all rows learns the test rows: {reproduced} vs {guessed}"

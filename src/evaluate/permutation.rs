@@ -4,7 +4,7 @@
 //! are their own columns), so it speaks of what the user gave, not of encoded columns.
 
 use crate::data::{Feature, FeatureValues};
-use crate::metrics::score_all;
+use crate::metrics::{mean_std, score_all};
 use crate::models::folder::PermutationImportance;
 use crate::models::saved::Model;
 use crate::seed::{child_seed, derive_seed};
@@ -72,14 +72,11 @@ pub fn permutation_importance(plan: &Plan, model: &Model) -> Vec<PermutationImpo
             })
             .collect();
         features[j].values = original;
-        let mean = drops.iter().sum::<f64>() / drops.len() as f64;
-        let spread = (drops.iter().map(|d| (d - mean) * (d - mean)).sum::<f64>()
-            / drops.len() as f64)
-            .sqrt();
+        let (mean, std) = mean_std(&drops);
         out.push(PermutationImportance {
             feature: features[j].name.clone(),
             mean,
-            std: spread,
+            std,
         });
     }
     out.sort_by(|a, b| b.mean.total_cmp(&a.mean));

@@ -110,10 +110,10 @@ impl Evaluator {
     ) -> Result<(Model, f64), String> {
         let plan = &self.plan;
         let ds = &plan.data().dataset();
-        let family = self.entry(trial)?.family;
-        let pipeline_spec = &self.entry(trial)?.pipeline;
+        let entry = self.entry(trial)?;
+        let family = entry.family;
         let (fitted, shared) = measuring_shared_work(|| {
-            let (pipeline, x) = FittedPipeline::fit_transform(pipeline_spec, features, rows);
+            let (pipeline, x) = FittedPipeline::fit_transform(&entry.pipeline, features, rows);
             let category_columns = pipeline.category_columns();
             // Shared work grows only as far as this one configuration needs.
             let params = Params {

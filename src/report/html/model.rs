@@ -5,6 +5,8 @@
 
 use super::super::runs::HeldOut;
 use super::*;
+use crate::data::Targets;
+use crate::metrics::{score_all, Metric, Prediction};
 use crate::models::folder::ModelCard;
 
 /// Columns listed per model at most.
@@ -188,18 +190,25 @@ fn values(page: &mut String, held: &HeldOut) -> anyhow::Result<()> {
     if pairs.is_empty() {
         return Ok(());
     }
-    let n = pairs.len() as f64;
-    let mean = pairs.iter().map(|p| p.0).sum::<f64>() / n;
-    let sse: f64 = pairs.iter().map(|(t, p)| (t - p) * (t - p)).sum();
-    let sst: f64 = pairs.iter().map(|(t, _)| (t - mean) * (t - mean)).sum();
-    let mae = pairs.iter().map(|(t, p)| (t - p).abs()).sum::<f64>() / n;
+    // Scored as the sweep scores folds.
+    let (truth, predicted): (Vec<f64>, Vec<f64>) = pairs.iter().copied().unzip();
+    let prediction = Prediction {
+        targets: Targets::Values(predicted.into()),
+        scores: None,
+    };
+    let scores = score_all(
+        &[Metric::R2, Metric::Rmse, Metric::Mae],
+        None,
+        Targets::Values(&truth),
+        &prediction,
+    );
     let _ = writeln!(
         page,
         "<h3>On {}</h3>\n<p>r2 {:.4}, rmse {:.4}, mae {:.4}.</p>",
         esc(&judged_on(held)),
-        1.0 - sse / sst,
-        (sse / n).sqrt(),
-        mae
+        scores[0],
+        scores[1],
+        scores[2]
     );
     let (marks, sampled) = sample(pairs.iter().collect(), MAX_MARKS, |_| false);
     let colour = series_colour(0);

@@ -66,6 +66,20 @@ fn data_checks(page: &mut String, runs: &[Run]) {
     page.push_str("</section>\n");
 }
 
+/// `; <code>no</code> 859 (85.9%); ...`: each class's rows and share.
+fn balance_text<'a>(counts: impl Iterator<Item = (&'a str, usize)> + Clone) -> String {
+    let rows: usize = counts.clone().map(|(_, n)| n).sum();
+    counts
+        .map(|(label, n)| {
+            format!(
+                "; <code>{}</code> {n} ({:.1}%)",
+                esc(label),
+                100.0 * n as f64 / rows.max(1) as f64
+            )
+        })
+        .collect()
+}
+
 /// How the test set was drawn and what is in it.
 fn test_set_text(r: &Run) -> String {
     let Some(test) = &r.manifest.test else {
@@ -94,16 +108,7 @@ fn test_set_text(r: &Run) -> String {
             for t in &held.truth {
                 *counts.entry(t).or_insert(0) += 1;
             }
-            counts
-                .iter()
-                .map(|(label, n)| {
-                    format!(
-                        "; <code>{}</code> {n} ({:.1}%)",
-                        esc(label),
-                        100.0 * *n as f64 / held.truth.len().max(1) as f64
-                    )
-                })
-                .collect()
+            balance_text(counts.iter().map(|(label, n)| (*label, *n)))
         }
         _ => String::new(),
     };
@@ -177,17 +182,11 @@ pub(super) fn summary(page: &mut String, runs: &[Run]) {
             .find(|c| c.role.starts_with("target"))
             .map(|c| c.distinct);
         let balance = r.manifest.baseline.as_ref().map_or(String::new(), |b| {
-            let rows: usize = b.class_balance.iter().map(|(_, n)| n).sum();
-            b.class_balance
-                .iter()
-                .map(|(label, n)| {
-                    format!(
-                        "; <code>{}</code> {n} ({:.1}%)",
-                        esc(label),
-                        100.0 * *n as f64 / rows.max(1) as f64
-                    )
-                })
-                .collect()
+            balance_text(
+                b.class_balance
+                    .iter()
+                    .map(|(label, n)| (label.as_str(), *n)),
+            )
         });
         let positive = r
             .manifest
