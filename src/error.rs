@@ -14,6 +14,23 @@ impl InputError {
         InputError(message.into())
     }
 
+    /// Several errors found in one pass, one paragraph each in the order found; `None` when
+    /// there are none.
+    pub fn all(errors: Vec<InputError>) -> Option<InputError> {
+        match errors.len() {
+            0 => None,
+            1 => errors.into_iter().next(),
+            n => Some(InputError(format!(
+                "{n} problems:\n{}",
+                errors
+                    .iter()
+                    .map(|e| e.0.as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ))),
+        }
+    }
+
     /// An error located in a file, at a line and column when known (line 0 means unknown).
     pub fn at(file: &std::path::Path, line: u64, column: u64, message: impl fmt::Display) -> Self {
         if line == 0 {

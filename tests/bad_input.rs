@@ -254,3 +254,26 @@ fn missing_sweep_file() {
         .code(2)
         .stderr(predicate::str::contains("nope.yaml").and(predicate::str::contains("cannot read")));
 }
+
+#[test]
+fn every_mistake_the_sweep_file_has_before_the_data_is_read_is_reported_at_once() {
+    let sb = Sandbox::new();
+    let yaml = format!(
+        "name: t\ndata: {{path: {}, target: target}}\nsearch: {{time_budget: 5 parsecs}}\nmodels:\n  \
+         - model: random_forrest\n  - model: svm\n    params:\n      c: [1, -2]\n      gama: 0.1\n  \
+         - model: decision_tree\n    params: {{max_depth: [3, x]}}\n",
+        data("iris.csv")
+    );
+    refused(
+        &sb,
+        &yaml,
+        &[
+            "5 problems:",
+            "sweep.yaml:3:23: search.time_budget",
+            "sweep.yaml:5:12: unknown model `random_forrest`",
+            "sweep.yaml:8:10: svm: invalid value `-2` for parameter `c`",
+            "sweep.yaml:9:13: model `svm` has no parameter `gama`",
+            "sweep.yaml:11:25: decision_tree: invalid value `x`",
+        ],
+    );
+}

@@ -59,6 +59,7 @@ impl Plan {
         };
         let in_file = |message: String| InputError::new(format!("{}: {message}", file.display()));
 
+        // What needs no data is checked in one pass, so every mistake there is reported at once.
         let execution =
             Execution::check(
                 &raw.execution.then(&request.overrides),
@@ -67,15 +68,21 @@ impl Plan {
                     None => format!("{}: execution.{setting}", file.display()),
                 },
             )
-            .map_err(InputError::new)?;
-
-        let (models, prune) = entries(&raw, &at, &in_file)?;
+            .map_err(InputError::new);
+        let entries = entries(&raw, &at, &in_file);
         let time_budget = match &raw.search.time_budget {
-            None => None,
-            Some(t) => Some(
-                units::parse_duration(&t.value)
-                    .map_err(|e| at(&t.referenced, format!("search.time_budget: {e}")))?,
-            ),
+            None => Ok(None),
+            Some(t) => units::parse_duration(&t.value)
+                .map(Some)
+                .map_err(|e| at(&t.referenced, format!("search.time_budget: {e}"))),
+        };
+        let (execution, (models, prune), time_budget) = match (execution, entries, time_budget) {
+            (Ok(e), Ok(m), Ok(t)) => (e, m, t),
+            (e, m, t) => {
+                let mut errors: Vec<InputError> = e.err().into_iter().chain(t.err()).collect();
+                errors.extend(m.err().unwrap_or_default());
+                return Err(InputError::all(errors).expect("one of them failed"));
+            }
         };
 
         let data_spec = data_spec(&raw, &source.base_dir, &at)?;
@@ -188,23 +195,30 @@ pub(super) fn entries(
     raw: &RawSweep,
     at: &At,
     in_file: &InFile,
-) -> Result<(Vec<ModelEntry>, Option<Prune>), InputError> {
+) -> Result<(Vec<ModelEntry>, Option<Prune>), Vec<InputError>> {
     // Grid-listed strategies need discrete axes; others sample.
     let listed_grid = matches!(
         (raw.search.strategy, &raw.search.candidates),
         (Strategy::Grid, _) | (Strategy::Halving, None)
     );
-    let prune = search::check_prune(raw.search.prune.as_ref(), at)?;
+    let prune = search::check_prune(raw.search.prune.as_ref(), at);
     if raw.models.is_empty() {
-        return Err(in_file(
+        return Err(vec![in_file(
             "`models` is empty; list at least one model (see `sweep models`)".to_string(),
-        ));
+        )]);
     }
     let mut models = Vec::new();
+    let mut errors: Vec<InputError> = prune.as_ref().err().cloned().into_iter().collect();
     for m in &raw.models {
-        models.extend(check_model(m, raw.preprocess.as_ref(), listed_grid, at)?);
+        match check_model(m, raw.preprocess.as_ref(), listed_grid, at) {
+            Ok(entries) => models.extend(entries),
+            Err(found) => errors.extend(found),
+        }
     }
-    Ok((models, prune))
+    match prune {
+        Ok(prune) if errors.is_empty() => Ok((models, prune)),
+        _ => Err(errors),
+    }
 }
 
 /// The trials of a sweep, once its entries, task, primary metric and data shape are known.
@@ -258,44 +272,56 @@ fn check_model(
     sweep_default: Option<&Spanned<serde_json::Value>>,
     grid: bool,
     at: &At,
-) -> Result<Vec<ModelEntry>, InputError> {
+) -> Result<Vec<ModelEntry>, Vec<InputError>> {
     let name = raw.model.value.as_str();
     let family = models::find(name).ok_or_else(|| {
         let names = closest_first(name, models::REGISTRY.iter().map(|m| m.name()));
-        at(
+        vec![at(
             &raw.model.referenced,
             format!(
                 "unknown model `{name}`; valid models: {} (see `sweep models`)",
                 names.join(", ")
             ),
-        )
+        )]
     })?;
     let mut params = Vec::new();
+    let mut errors = Vec::new();
     for (param, value) in &raw.params {
         let here = |message: String| at(&value.referenced, message);
-        let spec = family
+        let checked = family
             .params()
             .iter()
             .find(|s| s.name == param)
             .ok_or_else(|| {
                 let names = closest_first(param, family.params().iter().map(|s| s.name));
-                here(format!(
+                format!(
                     "model `{name}` has no parameter `{param}`; valid parameters: {}",
                     names.join(", ")
-                ))
-            })?;
-        let axis = axis::parse_axis(&value.value).map_err(&here)?;
-        params.push((
-            param.clone(),
-            axis::check_axis(name, spec, axis, grid).map_err(&here)?,
-        ));
+                )
+            })
+            .and_then(|spec| {
+                let axis = axis::parse_axis(&value.value)?;
+                axis::check_axis(name, spec, axis, grid)
+            });
+        match checked {
+            Ok(axis) => params.push((param.clone(), axis)),
+            Err(message) => errors.push(here(message)),
+        }
     }
     let written = raw.preprocess.as_ref().or(sweep_default);
     let pipelines = preprocess::parse_all(written.map(|w| &w.value), family.info().preprocessing)
         .map_err(|e| match written {
-        Some(w) => at(&w.referenced, format!("{name}: {e}")),
-        None => at(&raw.model.referenced, e),
-    })?;
+            Some(w) => at(&w.referenced, format!("{name}: {e}")),
+            None => at(&raw.model.referenced, e),
+        });
+    let pipelines = match pipelines {
+        Ok(p) if errors.is_empty() => p,
+        Ok(_) => return Err(errors),
+        Err(e) => {
+            errors.push(e);
+            return Err(errors);
+        }
+    };
     Ok(pipelines
         .into_iter()
         .map(|(pipeline, label)| ModelEntry {

@@ -294,7 +294,8 @@ pub(crate) mod testing {
             InputError::at(file, span.line(), span.column(), message)
         };
         let in_file = |message: String| InputError::new(message);
-        let entries = build::entries(&raw, &at, &in_file).unwrap_or_else(|e| panic!("{e}"));
+        let entries = build::entries(&raw, &at, &in_file)
+            .unwrap_or_else(|e| panic!("{}", InputError::all(e).expect("errors")));
         let primary = raw
             .metric
             .as_ref()
