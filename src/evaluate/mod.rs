@@ -15,7 +15,8 @@ use crate::data::{OwnedTargets, Targets};
 use crate::expand::{entry_label, Trial};
 use crate::metrics::{mean_std, score_all, Metric, Needs};
 use crate::models::folder::ModelDir;
-use crate::models::{measuring_shared_work, predict, FoldCache, Params, Seeds};
+use crate::models::pool_work::{helping, running_trial};
+use crate::models::{measuring_shared_work, predict, FoldCache, Params, Seeds, SharedSeconds};
 use crate::preprocess::FittedPipeline;
 use crate::seed::derive_seed;
 use crate::spec::{Axis as ParamAxis, Plan, Resource, Search};
@@ -74,7 +75,7 @@ struct FoldOutcome {
     scores: Vec<f64>,
     /// Seconds of own fitting, shared work and scoring.
     fit: f64,
-    shared: f64,
+    shared: SharedSeconds,
     score: f64,
     /// What the user should know about this fold: a solver's stop, an undefined metric.
     warnings: Vec<String>,
@@ -253,7 +254,7 @@ impl Evaluator {
     /// Errors and panics become a failed record.
     pub fn evaluate(&self, job: &Job) -> TrialRecord {
         let started = unix_now();
-        let mut record = self.evaluate_caught(job);
+        let mut record = running_trial(|| self.evaluate_caught(job));
         record.started = started;
         record.finished = unix_now();
         record
@@ -354,7 +355,7 @@ impl Evaluator {
             }
         }
         let x_test = matrices.test.view();
-        let fit_time = (started.elapsed().as_secs_f64() - shared).max(0.0);
+        let fit_time = (started.elapsed().as_secs_f64() - shared.built - shared.waited).max(0.0);
         let started = Instant::now();
         let metrics = plan.space().metrics();
         let prediction = predict(&*model, x_test, needs_scores(metrics));
@@ -424,7 +425,7 @@ impl Evaluator {
             // collected in fold order, so they do not depend on the number of threads.
             None => (0..n_folds)
                 .into_par_iter()
-                .map(|k| self.run_fold(set, k, trial, &params))
+                .map(|k| helping(|| self.run_fold(set, k, trial, &params)))
                 .collect(),
             // Pruning goes fold by fold, stopping once the running mean falls short of its bar.
             Some(bars) => {
@@ -491,7 +492,14 @@ impl Evaluator {
             splits: per_fold.iter().map(|f| f[primary]).collect(),
             mean_fit_time,
             std_fit_time,
-            mean_shared_fit_time: mean_std(&shared_times).0,
+            mean_shared_fit_time: mean_std(
+                &shared_times.iter().map(|s| s.built).collect::<Vec<_>>(),
+            )
+            .0,
+            mean_shared_read_time: mean_std(
+                &shared_times.iter().map(|s| s.read).collect::<Vec<_>>(),
+            )
+            .0,
             mean_n_iter: (!iterations.is_empty()).then(|| mean_std(&iterations).0),
             mean_score_time,
             std_score_time,

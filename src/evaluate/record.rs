@@ -56,9 +56,13 @@ pub struct TrialRecord {
     /// shared between trials) and of scoring.
     pub mean_fit_time: f64,
     pub std_fit_time: f64,
-    /// Seconds per fold this trial spent building (or waiting for) what trials share: encoded folds,
-    /// presorted and binned columns, Gram matrices, grown trees, kernel rows.
+    /// Seconds per fold this trial spent building what trials share (encoded folds, presorted and
+    /// binned columns, Gram matrices, grown trees, kernel rows); waiting while another trial built
+    /// it is in none of the times.
     pub mean_shared_fit_time: f64,
+    /// Seconds per fold the shared values this trial read took to build, whoever built them: its
+    /// share of shared work is this much of what trials reading the same values spent in all.
+    pub mean_shared_read_time: f64,
     pub mean_score_time: f64,
     pub std_score_time: f64,
     /// Mean over folds of the iterations each fit ran (families that iterate).
@@ -90,6 +94,7 @@ impl TrialRecord {
             mean_fit_time: 0.0,
             std_fit_time: 0.0,
             mean_shared_fit_time: 0.0,
+            mean_shared_read_time: 0.0,
             mean_score_time: 0.0,
             std_score_time: 0.0,
             mean_n_iter: None,

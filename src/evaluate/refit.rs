@@ -69,6 +69,7 @@ impl Evaluator {
         record.means = means;
         record.mean_fit_time = fit_time;
         record.mean_shared_fit_time = shared_total;
+        record.mean_shared_read_time = shared_total;
         record.mean_score_time = score_time;
         Ok(record)
     }
@@ -148,7 +149,7 @@ impl Evaluator {
             pipeline,
             predictor,
         };
-        Ok((model, shared))
+        Ok((model, shared.built + shared.waited))
     }
 }
 

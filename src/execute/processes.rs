@@ -12,6 +12,7 @@ use super::{Ending, Flow, PoolStats, Sink};
 use crate::evaluate::Job;
 use crate::evaluate::{unix_now, Evaluator, Status, TrialRecord};
 use crate::interrupt::interrupted;
+use crate::models::pool_work::{self, PoolSpan};
 use crate::search::{Next, TrialSource};
 use crate::spec::ProcessLimits;
 use anyhow::{Context as _, Result};
@@ -362,11 +363,17 @@ fn drive(
             })
             .min(Duration::from_millis(100));
         let record = match events.recv_timeout(wait) {
-            Ok(Event::Message(id, FromWorker::Done(mut record))) => {
+            Ok(Event::Message(id, FromWorker::Done(mut record, helped))) => {
                 let Some(at) = pool.position(id) else {
                     continue;
                 };
                 let worker = &mut pool.workers[at];
+                let pid = worker.pid();
+                pool_work::add(helped.into_iter().map(|span| PoolSpan {
+                    worker: Some(pid),
+                    helper: true,
+                    ..span
+                }));
                 worker.in_flight.pop_front();
                 worker.running_since = (!worker.in_flight.is_empty()).then(Instant::now);
                 record.worker = Some(worker.pid());

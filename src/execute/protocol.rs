@@ -3,6 +3,7 @@
 //! `Job`s; the worker answers `Ready`, then one `Done` per job, in order.
 
 use crate::evaluate::{Job, TrialRecord};
+use crate::models::pool_work::PoolSpan;
 use crate::spec::PlanRequest;
 use anyhow::Result;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
@@ -23,7 +24,8 @@ pub enum ToWorker {
 pub enum FromWorker {
     Ready,
     InitError(String),
-    Done(Box<TrialRecord>),
+    /// A trial's record, and the spans the worker's helper threads worked meanwhile.
+    Done(Box<TrialRecord>, Vec<PoolSpan>),
 }
 
 /// Largest frame accepted: far above any real message, small enough to refuse garbage lengths.
@@ -80,12 +82,21 @@ mod tests {
         let mut record = TrialRecord::bare(&trial, Status::Ok, String::new());
         record.means = vec![0.1 + 0.2, f64::NAN, -0.0];
         let mut buffer = Vec::new();
-        write_frame(&mut buffer, &FromWorker::Done(Box::new(record.clone()))).unwrap();
+        let helped = vec![PoolSpan {
+            worker: None,
+            helper: true,
+            started: 1.5,
+            finished: 2.25,
+        }];
+        let done = FromWorker::Done(Box::new(record.clone()), helped.clone());
+        write_frame(&mut buffer, &done).unwrap();
         write_frame(&mut buffer, &FromWorker::Ready).unwrap();
         let mut input = buffer.as_slice();
-        let Some(FromWorker::Done(back)) = read_frame::<FromWorker>(&mut input).unwrap() else {
+        let Some(FromWorker::Done(back, spans)) = read_frame::<FromWorker>(&mut input).unwrap()
+        else {
             panic!("not Done")
         };
+        assert_eq!(spans, helped);
         let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&back.means), bits(&record.means));
         assert_eq!(back.trial.key, trial.key);

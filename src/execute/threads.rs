@@ -8,6 +8,7 @@
 use super::{Ending, Flow, Sink};
 use crate::evaluate::Evaluator;
 use crate::interrupt::interrupted;
+use crate::models::pool_work;
 use crate::search::{Next, TrialSource};
 use anyhow::Result;
 use std::sync::{mpsc, Arc};
@@ -20,6 +21,7 @@ pub fn run(
     sink: &mut Sink,
 ) -> Result<Ending> {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build()?;
+    pool_work::record(true);
     let (sender, receiver) = mpsc::channel();
     let mut running = 0;
     let mut exhausted = false;

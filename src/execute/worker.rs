@@ -4,6 +4,7 @@
 
 use super::protocol::{read_frame, write_frame, FromWorker, ToWorker};
 use crate::evaluate::Evaluator;
+use crate::models::pool_work;
 use crate::spec::Plan;
 use anyhow::{Context as _, Result};
 use std::os::fd::{AsFd, OwnedFd};
@@ -37,10 +38,10 @@ pub fn main() -> Result<()> {
     else {
         anyhow::bail!("worker: expected Init as the first message");
     };
-    // One core per worker, as `jobs` promises: folds and trees inside a trial run sequentially here.
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .build_global()?;
+    // One core per worker, as `jobs` promises: folds and trees inside a trial run sequentially on
+    // this pool's one thread, which runs the trial itself.
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
+    pool_work::record(true);
     let evaluator = match Plan::build(*plan) {
         Ok(plan) if plan.data().dataset().hash == data_hash => Evaluator::new(plan),
         Ok(plan) => {
@@ -60,8 +61,11 @@ pub fn main() -> Result<()> {
     write_frame(&mut out, &FromWorker::Ready)?;
     for message in receiver {
         if let ToWorker::Job(job) = message {
-            let record = evaluator.evaluate(&job);
-            write_frame(&mut out, &FromWorker::Done(Box::new(record)))?;
+            let record = pool.install(|| evaluator.evaluate(&job));
+            write_frame(
+                &mut out,
+                &FromWorker::Done(Box::new(record), pool_work::take()),
+            )?;
         }
     }
     Ok(())

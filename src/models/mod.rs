@@ -22,6 +22,7 @@ pub mod lbfgs;
 pub mod linear_regression;
 pub mod linfa;
 pub mod logistic_regression;
+pub mod pool_work;
 pub mod saved;
 pub mod svm;
 pub mod trees;
@@ -43,45 +44,105 @@ pub fn find(name: &str) -> Option<&'static dyn ModelFamily> {
     REGISTRY.iter().copied().find(|m| m.name() == name)
 }
 
+/// What the fit running on this thread spent on, and read of, work trials share.
+#[derive(Clone, Copy, Default)]
+struct SharedClock {
+    /// Seconds spent building shared work, outermost [`shared_work`] only, waits left out.
+    built: f64,
+    depth: u32,
+    /// Seconds spent waiting for shared work another fit was building.
+    waited: f64,
+    /// What the shared values this fit read cost to build, whoever built them.
+    read: f64,
+    /// How many [`ComputeOnce`] computations this thread is inside: reads within one are part of
+    /// that value's own cost.
+    computing: u32,
+}
+
 thread_local! {
-    /// Seconds of shared work done or waited for by the fit running on this thread, and how deeply
-    /// shared work is nested (only the outermost is timed).
-    static SHARED_WORK: Cell<(f64, u32)> = const { Cell::new((0.0, 0)) };
+    static SHARED_WORK: Cell<SharedClock> = const {
+        Cell::new(SharedClock { built: 0.0, depth: 0, waited: 0.0, read: 0.0, computing: 0 })
+    };
 }
 
 /// Runs `work` that builds (or waits for) something shared between trials (presorted columns, a
-/// Gram matrix, a set of trees, kernel rows, encoded folds), counting its wall time as shared work
-/// of the fit running on this thread rather than as that fit's own time.
+/// Gram matrix, a set of trees, kernel rows, encoded folds), counting its wall time, but for what
+/// it [`waited`], as shared work of the fit running on this thread rather than as its own time.
 pub fn shared_work<T>(work: impl FnOnce() -> T) -> T {
-    let (seconds, depth) = SHARED_WORK.get();
-    SHARED_WORK.set((seconds, depth + 1));
+    let before = SHARED_WORK.get();
+    SHARED_WORK.set(SharedClock {
+        depth: before.depth + 1,
+        ..before
+    });
     let started = Instant::now();
     let out = work();
-    let (seconds, depth) = SHARED_WORK.get();
-    let spent = if depth == 1 {
-        started.elapsed().as_secs_f64()
+    let clock = SHARED_WORK.get();
+    let spent = if clock.depth == 1 {
+        (started.elapsed().as_secs_f64() - (clock.waited - before.waited)).max(0.0)
     } else {
         0.0
     };
-    SHARED_WORK.set((seconds + spent, depth - 1));
+    SHARED_WORK.set(SharedClock {
+        built: clock.built + spent,
+        depth: clock.depth - 1,
+        ..clock
+    });
     out
 }
 
-/// Runs `fit` and returns its result with the seconds of [`shared_work`] inside it; whatever was
-/// being measured on this thread before (a fit that lent the thread to this one) is restored after,
-/// even if `fit` panics.
-pub fn measuring_shared_work<T>(fit: impl FnOnce() -> T) -> (T, f64) {
-    struct Restore((f64, u32));
+/// Notes that the fit on this thread spent `seconds` waiting for shared work another was building:
+/// neither its own time nor shared work it did.
+pub fn waited(seconds: f64) {
+    let clock = SHARED_WORK.get();
+    SHARED_WORK.set(SharedClock {
+        waited: clock.waited + seconds,
+        ..clock
+    });
+}
+
+/// Notes that the fit on this thread read a shared value that cost `seconds` to build (by this fit
+/// or another), so shared work can be divided among the trials that read it.
+pub fn read_shared(seconds: f64) {
+    let clock = SHARED_WORK.get();
+    if clock.computing == 0 {
+        SHARED_WORK.set(SharedClock {
+            read: clock.read + seconds,
+            ..clock
+        });
+    }
+}
+
+/// Seconds of shared work inside one fit: what it spent building shared values, waiting for
+/// values another fit was building, and what the shared values it read cost to build.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct SharedSeconds {
+    pub built: f64,
+    pub waited: f64,
+    pub read: f64,
+}
+
+/// Runs `fit` and returns its result with its [`SharedSeconds`]; whatever was being measured on
+/// this thread before (a fit that lent the thread to this one) is restored after, even if `fit`
+/// panics.
+pub fn measuring_shared_work<T>(fit: impl FnOnce() -> T) -> (T, SharedSeconds) {
+    struct Restore(SharedClock);
     impl Drop for Restore {
         fn drop(&mut self) {
             SHARED_WORK.set(self.0);
         }
     }
-    let restore = Restore(SHARED_WORK.replace((0.0, 0)));
+    let restore = Restore(SHARED_WORK.replace(SharedClock::default()));
     let out = fit();
-    let (seconds, _) = SHARED_WORK.get();
+    let clock = SHARED_WORK.get();
     drop(restore);
-    (out, seconds)
+    (
+        out,
+        SharedSeconds {
+            built: clock.built,
+            waited: clock.waited,
+            read: clock.read,
+        },
+    )
 }
 
 /// A fitted model.
@@ -327,7 +388,8 @@ type Shared = Arc<dyn Any + Send + Sync>;
 /// trial's computation (a plain `OnceLock` would block it and serialise the sweep).
 pub struct ComputeOnce<T> {
     claimed: AtomicBool,
-    value: OnceLock<T>,
+    /// The value and the seconds computing it took.
+    value: OnceLock<(T, f64)>,
 }
 
 impl<T> Default for ComputeOnce<T> {
@@ -350,23 +412,40 @@ impl<T> ComputeOnce<T> {
     /// Computes and stores the value; the caller holds the claim. If `compute` panics, the claim
     /// is released so a waiter computes (and fails) in turn instead of waiting forever.
     fn fill(&self, compute: impl FnOnce() -> T) {
-        struct Release<'a>(&'a AtomicBool);
+        struct Release<'a>(&'a AtomicBool, u32);
         impl Drop for Release<'_> {
             fn drop(&mut self) {
+                SHARED_WORK.set(SharedClock {
+                    computing: self.1,
+                    ..SHARED_WORK.get()
+                });
                 if std::thread::panicking() {
                     self.0.store(false, Ordering::Release);
                 }
             }
         }
-        let _release = Release(&self.claimed);
-        let _ = self.value.set(compute());
+        let clock = SHARED_WORK.get();
+        let _release = Release(&self.claimed, clock.computing);
+        SHARED_WORK.set(SharedClock {
+            computing: clock.computing + 1,
+            ..clock
+        });
+        let started = Instant::now();
+        let value = compute();
+        let _ = self.value.set((value, started.elapsed().as_secs_f64()));
     }
 
-    /// The value, computing it here if nobody has claimed it, else waiting for whoever did.
+    /// The value, computing it here if nobody has claimed it, else waiting for whoever did; the
+    /// seconds it took to compute count as read by the fit on this thread ([`read_shared`]).
     pub fn get_or_compute(&self, compute: impl FnOnce() -> T) -> &T {
         let mut compute = Some(compute);
+        let mut waiting: Option<Instant> = None;
         loop {
-            if let Some(value) = self.value.get() {
+            if let Some((value, seconds)) = self.value.get() {
+                if let Some(since) = waiting {
+                    waited(since.elapsed().as_secs_f64());
+                }
+                read_shared(*seconds);
                 return value;
             }
             // The closure is only used up by a claim, which either stores the value or panics out.
@@ -378,6 +457,7 @@ impl<T> ComputeOnce<T> {
                     continue;
                 }
             }
+            waiting.get_or_insert_with(Instant::now);
             if rayon::yield_now() != Some(rayon::Yield::Executed) {
                 std::thread::sleep(std::time::Duration::from_micros(200));
             }

@@ -35,6 +35,9 @@ pub fn status_colour(status: Status) -> RGBColor {
     }
 }
 
+/// The colour of work a thread did for a trial it was not running.
+pub const HELPING_COLOUR: RGBColor = RGBColor(86, 180, 233);
+
 /// `#rrggbb` of a colour, for the page's legends.
 pub fn hex(c: RGBColor) -> String {
     format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)
@@ -286,13 +289,14 @@ pub fn bars(
     )
 }
 
-/// One bar of a timeline: lane, start and end (seconds), and the colour of its status.
+/// One bar of a timeline: lane, start and end (seconds), and the trial's status (its colour), or
+/// `None` for work done for a trial the lane was not running.
 #[derive(Debug, Clone, Copy)]
 pub struct Span {
     pub lane: usize,
     pub start: f64,
     pub end: f64,
-    pub status: Status,
+    pub status: Option<Status>,
 }
 
 /// Lanes of bars against time: one lane per worker.
@@ -314,7 +318,10 @@ pub fn timeline(lanes: &[String], spans: &[Span], end: f64) -> anyhow::Result<St
         spans
             .iter()
             .filter(|s| drawable(s.start) && drawable(s.end))
-            .map(|s| (s.lane, s.start, s.end.max(s.start), status_colour(s.status))),
+            .map(|s| {
+                let colour = s.status.map_or(HELPING_COLOUR, status_colour);
+                (s.lane, s.start, s.end.max(s.start), colour)
+            }),
     )
 }
 

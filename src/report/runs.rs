@@ -4,6 +4,7 @@
 use crate::evaluate::Status;
 use crate::metrics::Metric;
 use crate::models::folder::{ModelCard, ModelDir, OUT_OF_FOLD, TEST_PREDICTIONS};
+use crate::models::pool_work::PoolSpan;
 use crate::results::columns::{self, TrialColumns, MEAN_FIT_TIME};
 use crate::results::manifest::Manifest;
 use crate::results::{open_complete, trials_file};
@@ -90,6 +91,8 @@ pub struct Run {
     pub best_model: Option<ModelCard>,
     /// What the best model predicted for rows it was not fitted on.
     pub held_out: Option<HeldOut>,
+    /// Work threads did for trials they were not running (offsets after the run's start).
+    pub pool_work: Vec<PoolSpan>,
 }
 
 /// Rows a model was judged on: the test set (test_predictions.csv) or, without one, each fold's
@@ -143,16 +146,20 @@ impl Run {
             })
             .map_err(|e| anyhow::anyhow!("{} is not a trials table: {e}", path.display()))?;
         let params = columns.param_names().map(String::from).collect();
-        let mut trials = Vec::new();
+        let mut records = Vec::new();
         let mut record = csv::StringRecord::new();
         while reader.read_record(&mut record)? {
             // A row cut short by a kill never finished.
             if record.len() == header.len() {
-                if let Some(row) = trial_row(&columns, &record, metric) {
-                    trials.push(row);
-                }
+                records.push(record.clone());
             }
         }
+        let costs = columns.costs(&records);
+        let trials = records
+            .iter()
+            .zip(costs)
+            .filter_map(|(record, cost)| trial_row(&columns, record, metric, cost))
+            .collect();
         let test_name = columns::held_out(metric);
         let test_scores = manifest
             .models
@@ -183,6 +190,7 @@ impl Run {
             test_scores,
             best_model,
             held_out,
+            pool_work: crate::results::pool_work::read(dir),
         })
     }
 
@@ -258,6 +266,7 @@ fn trial_row(
     columns: &TrialColumns,
     record: &csv::StringRecord,
     metric: Metric,
+    cost: f64,
 ) -> Option<TrialRow> {
     Some(TrialRow {
         index: columns.trial(record)?,
@@ -271,7 +280,7 @@ fn trial_row(
             .collect(),
         score: columns.score(record, metric).filter(|s| s.is_finite()),
         spread: columns.std(record, metric).unwrap_or(0.0),
-        cost: columns.cost(record),
+        cost,
         rung: columns.rung(record),
         worker: columns.worker(record),
         shard: columns.shard(record),

@@ -3,10 +3,12 @@
 
 use crate::evaluate::baseline::Baseline;
 use crate::evaluate::{Status, TrialRecord};
+use crate::expand::Trial;
 use crate::metrics::Metric;
 use crate::results::columns::TrialColumns;
 use crate::results::trials::TrialsTable;
 use indicatif::{ProgressBar, ProgressStyle};
+use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -27,6 +29,101 @@ pub struct Progress {
     primary_index: usize,
     started: Instant,
     last_line: Instant,
+    /// The trials still to run when they are known in advance (a grid or a random listing).
+    expected: Option<ExpectedCost>,
+}
+
+/// What the remaining trials of a listed sweep should cost, from what finished trials of the same
+/// model entry with the same parameter values took: a sweep whose costly trials come last gets an
+/// ETA that grows when the first of them finishes, not one from the cheap trials' rate.
+struct ExpectedCost {
+    /// Trials not finished yet, by key: their model entry and `name=value` of each parameter.
+    pending: HashMap<String, (usize, Vec<String>)>,
+    jobs: usize,
+    /// Seconds and count of finished trials: per model entry, and per entry and parameter value.
+    by_entry: HashMap<usize, (f64, usize)>,
+    by_value: HashMap<(usize, String), (f64, usize)>,
+    all: (f64, usize),
+}
+
+impl ExpectedCost {
+    /// Trials listed beyond this many are not kept: the ETA then follows the rate alone.
+    const MAX_PENDING: usize = 100_000;
+
+    fn new(pending: impl Iterator<Item = Trial>, jobs: usize) -> Option<ExpectedCost> {
+        let mut kept = HashMap::new();
+        for trial in pending {
+            if kept.len() == Self::MAX_PENDING {
+                return None;
+            }
+            let values = trial
+                .params
+                .iter()
+                .map(|(n, v)| format!("{n}={v}"))
+                .collect();
+            kept.insert(trial.key, (trial.entry, values));
+        }
+        Some(ExpectedCost {
+            pending: kept,
+            jobs: jobs.max(1),
+            by_entry: HashMap::new(),
+            by_value: HashMap::new(),
+            all: (0.0, 0),
+        })
+    }
+
+    fn finished(&mut self, key: &str, seconds: f64) {
+        let Some((entry, values)) = self.pending.remove(key) else {
+            return;
+        };
+        let add = |slot: &mut (f64, usize)| {
+            slot.0 += seconds;
+            slot.1 += 1;
+        };
+        add(&mut self.all);
+        add(self.by_entry.entry(entry).or_default());
+        for value in values {
+            add(self.by_value.entry((entry, value)).or_default());
+        }
+    }
+
+    /// Expected seconds of one pending trial: the mean over its parameter values of what finished
+    /// trials of its entry with that value took (the entry's mean for values not seen yet), or the
+    /// mean of every finished trial while its entry has none.
+    fn estimate(&self, entry: usize, values: &[String]) -> Option<f64> {
+        let mean = |&(sum, n): &(f64, usize)| (n > 0).then(|| sum / n as f64);
+        let Some(entry_mean) = self.by_entry.get(&entry).and_then(mean) else {
+            return mean(&self.all);
+        };
+        if values.is_empty() {
+            return Some(entry_mean);
+        }
+        let sum: f64 = values
+            .iter()
+            .map(|v| {
+                self.by_value
+                    .get(&(entry, v.clone()))
+                    .and_then(mean)
+                    .unwrap_or(entry_mean)
+            })
+            .sum();
+        Some(sum / values.len() as f64)
+    }
+
+    /// Wall time the pending trials should take on `jobs` workers: their expected seconds shared
+    /// out, but never less than the longest of them.
+    fn left(&self) -> Option<Duration> {
+        let mut total = 0.0;
+        let mut longest = 0.0f64;
+        for (entry, values) in self.pending.values() {
+            let seconds = self.estimate(*entry, values)?;
+            total += seconds;
+            longest = longest.max(seconds);
+        }
+        Some(Duration::from_secs_f64(
+            (total / self.jobs as f64).max(longest),
+        ))
+    }
 }
 
 impl Progress {
@@ -59,6 +156,7 @@ impl Progress {
             primary_index,
             started: Instant::now(),
             last_line: Instant::now(),
+            expected: None,
         };
         if let Some(bar) = &progress.bar {
             bar.set_message(progress.message());
@@ -66,9 +164,17 @@ impl Progress {
         progress
     }
 
+    /// Bases the ETA on what each of `pending` trials should cost, on `jobs` workers.
+    pub fn expect(&mut self, pending: impl Iterator<Item = Trial>, jobs: usize) {
+        self.expected = ExpectedCost::new(pending, jobs);
+    }
+
     pub fn record(&mut self, r: &TrialRecord) {
         self.done += 1;
         self.done_here += 1;
+        if let Some(expected) = &mut self.expected {
+            expected.finished(&r.trial.key, (r.finished - r.started).max(0.0));
+        }
         match r.status {
             Status::Ok => {
                 if let Some(&score) = r.means.get(self.primary_index) {
@@ -96,10 +202,14 @@ impl Progress {
         }
     }
 
-    /// Time left at this session's rate so far; unknown before the first trial finishes.
+    /// Time left: by the expected cost of the trials left when they are known, else at this
+    /// session's rate so far; unknown before the first trial finishes.
     fn eta(&self) -> Option<Duration> {
         if self.done_here == 0 {
             return None;
+        }
+        if let Some(left) = self.expected.as_ref().and_then(ExpectedCost::left) {
+            return Some(left);
         }
         let per_trial = self.started.elapsed().as_secs_f64() / self.done_here as f64;
         Some(Duration::from_secs_f64(
@@ -184,10 +294,12 @@ pub fn top_table(
         if test { "      test  " } else { "" },
         "ms / fold"
     );
-    for row in board
+    let costs = columns.costs(&board.rows);
+    for (row, cost) in board
         .rows
         .iter()
-        .filter(|r| !columns.rank(*r).is_empty())
+        .zip(costs)
+        .filter(|(r, _)| !columns.rank(*r).is_empty())
         .take(n)
     {
         let test = match (test, columns.held_out(row, primary)) {
@@ -201,7 +313,7 @@ pub fn top_table(
             columns.mean(row, primary).unwrap_or(f64::NAN),
             columns.std(row, primary).unwrap_or(f64::NAN),
             // The whole cost: fitting, the trial's share of work trials share, and scoring.
-            columns.cost(row) * 1000.0,
+            cost * 1000.0,
             columns.key(row)
         ));
     }
@@ -264,5 +376,51 @@ mod tests {
             Some((2.0, "b".into()))
         );
         assert_eq!(compact(Duration::from_secs(185)), "3m05s");
+    }
+
+    /// A grid whose costly trials come last: 12 trials of 0.1 s, then 3 of a slow family.
+    #[test]
+    fn eta_weighs_the_trials_left_by_what_their_entry_and_values_cost() {
+        let trial = |index: usize, entry: usize, seconds: f64| Trial {
+            index,
+            key: format!("t{index}"),
+            entry,
+            model: "fault".into(),
+            params: vec![("seconds".into(), crate::value::Value::Float(seconds))],
+            seed: 0,
+            stage: None,
+            prune_bars: None,
+        };
+        let trials: Vec<Trial> = (0..15)
+            .map(|i| match i {
+                0..12 => trial(i, 0, 0.1),
+                _ => trial(i, 1, 5.0 + i as f64),
+            })
+            .collect();
+        let mut p = Progress::new(15, 0, None, Metric::Rmse, 0, true);
+        p.expect(trials.clone().into_iter(), 1);
+        let finish = |p: &mut Progress, t: &Trial, took: f64| {
+            let mut r = TrialRecord::bare(t, Status::Ok, String::new());
+            (r.started, r.finished) = (100.0, 100.0 + took);
+            p.record(&r);
+        };
+        for t in &trials[..12] {
+            finish(&mut p, t, 0.1);
+        }
+        let eta = p.eta().unwrap().as_secs_f64();
+        assert!((eta - 0.3).abs() < 1e-6, "{eta}: no slow trial seen yet");
+        finish(&mut p, &trials[12], 5.0);
+        let eta = p.eta().unwrap().as_secs_f64();
+        assert!((eta - 10.0).abs() < 1e-6, "{eta}: two more of 5 s each");
+        let mut two_jobs = Progress::new(15, 0, None, Metric::Rmse, 0, true);
+        two_jobs.expect(trials.clone().into_iter(), 2);
+        for t in &trials[..13] {
+            finish(&mut two_jobs, t, if t.entry == 0 { 0.1 } else { 5.0 });
+        }
+        let eta = two_jobs.eta().unwrap().as_secs_f64();
+        assert!(
+            (eta - 5.0).abs() < 1e-6,
+            "{eta}: two trials of 5 s on two jobs"
+        );
     }
 }

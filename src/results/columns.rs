@@ -4,6 +4,7 @@
 
 use crate::evaluate::Status;
 use crate::metrics::Metric;
+use std::collections::HashMap;
 
 pub const TRIAL: &str = "trial";
 pub const KEY: &str = "key";
@@ -15,12 +16,15 @@ pub const RUNG: &str = "rung";
 pub const RESOURCE: &str = "resource";
 pub const MEAN_FIT_TIME: &str = "mean_fit_time";
 pub const MEAN_SHARED_FIT_TIME: &str = "mean_shared_fit_time";
+/// What the shared values a trial read cost to build, whoever built them.
+pub const MEAN_SHARED_READ_TIME: &str = "mean_shared_read_time";
 pub const MEAN_SCORE_TIME: &str = "mean_score_time";
 /// Seconds per fold, in header order.
-pub const TIMES: [&str; 5] = [
+pub const TIMES: [&str; 6] = [
     MEAN_FIT_TIME,
     "std_fit_time",
     MEAN_SHARED_FIT_TIME,
+    MEAN_SHARED_READ_TIME,
     MEAN_SCORE_TIME,
     "std_score_time",
 ];
@@ -39,12 +43,13 @@ pub const BASELINE: &str = "baseline";
 pub const RUN: &str = "run";
 
 /// Columns that legitimately differ between two runs of the same sweep: times and where it ran.
-pub const RUN_SPECIFIC: [&str; 10] = [
+pub const RUN_SPECIFIC: [&str; 11] = [
     TIMES[0],
     TIMES[1],
     TIMES[2],
     TIMES[3],
     TIMES[4],
+    TIMES[5],
     BACKEND,
     WORKER,
     START_OFFSET,
@@ -122,7 +127,7 @@ pub struct TrialColumns {
     metrics: Vec<(Metric, usize, Option<usize>)>,
     /// `split<k>_test_<metric>` columns, by fold.
     splits: Vec<(Metric, Vec<usize>)>,
-    times: [Option<usize>; 5],
+    times: [Option<usize>; 6],
     rung: Option<usize>,
     resource: Option<usize>,
     worker: Option<usize>,
@@ -306,14 +311,41 @@ impl TrialColumns {
         self.time(row, 0)
     }
 
-    /// Fit, shared fit and score seconds per fold added up: what the trial cost.
-    pub fn cost(&self, row: &(impl Cells + ?Sized)) -> f64 {
-        [0, 2, 3].iter().filter_map(|&i| self.time(row, i)).sum()
+    /// What each of `rows` cost per fold: its own fitting and scoring, plus its share of the work
+    /// trials share. The shared work of one model entry (whoever built it, in any worker) is
+    /// divided among the entry's trials in proportion to what the values each read cost to build,
+    /// so near-identical trials cost alike whichever of them happened to build the shared trees.
+    /// Rows written before reads were recorded keep the shared work they built.
+    pub fn costs<R: Cells>(&self, rows: &[R]) -> Vec<f64> {
+        let time = |row: &R, i: usize| self.time(row, i).unwrap_or(0.0);
+        let entry = |row: &R| {
+            self.key(row)
+                .split('(')
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        };
+        let mut totals: HashMap<String, (f64, f64)> = HashMap::new();
+        for row in rows {
+            let (built, read) = totals.entry(entry(row)).or_default();
+            *built += time(row, 2);
+            *read += time(row, 3);
+        }
+        rows.iter()
+            .map(|row| {
+                let (built, read) = totals[&entry(row)];
+                let shared = match self.time(row, 3) {
+                    Some(mine) if read > 0.0 => mine * built / read,
+                    _ => time(row, 2),
+                };
+                time(row, 0) + shared + time(row, 4)
+            })
+            .collect()
     }
 
     /// Whether the header has the three cost columns.
     pub fn has_costs(&self) -> bool {
-        [0, 2, 3].iter().all(|&i| self.times[i].is_some())
+        [0, 2, 4].iter().all(|&i| self.times[i].is_some())
     }
 
     pub fn rung(&self, row: &(impl Cells + ?Sized)) -> Option<usize> {
@@ -423,5 +455,45 @@ mod tests {
             TrialColumns::resolve(&header[2..]).unwrap_err(),
             "no `trial` column"
         );
+    }
+
+    #[test]
+    fn shared_work_is_divided_within_an_entry_by_what_each_trial_read() {
+        let header = [
+            TRIAL,
+            KEY,
+            MODEL,
+            STATUS,
+            ERROR,
+            PARAMS,
+            "mean_test_accuracy",
+        ]
+        .into_iter()
+        .chain(TIMES)
+        .collect::<Vec<_>>();
+        let columns = TrialColumns::resolve_with(&header, Metric::Accuracy).unwrap();
+        // fit, std fit, shared built, shared read, score, std score
+        let row = |key: &str, times: [&str; 6]| -> Vec<String> {
+            ["0", key, "m", "ok", "", "{}", "0.9"]
+                .into_iter()
+                .chain(times)
+                .map(String::from)
+                .collect()
+        };
+        let rows = vec![
+            // Three forests reading the same 2 s of trees, which the first one grew.
+            row("rf(max_depth=4)", ["0.1", "0", "2", "2", "0.2", "0"]),
+            row("rf(max_depth=8)", ["0.1", "0", "0", "2", "0.2", "0"]),
+            // One reading twice as many trees, grown by itself (2 s more).
+            row("rf(max_depth=12)", ["0.1", "0", "2", "4", "0.2", "0"]),
+            // Another entry, built alone; and a row from before reads were recorded.
+            row("svm(c=1)", ["1", "0", "0.5", "0.5", "0.5", "0"]),
+            row("old(c=1)", ["1", "0", "0.25", "", "0.5", "0"]),
+        ];
+        let costs = columns.costs(&rows);
+        let want = [0.3 + 1.0, 0.3 + 1.0, 0.3 + 2.0, 1.0 + 0.5 + 0.5, 1.5 + 0.25];
+        for (got, want) in costs.iter().zip(want) {
+            assert!((got - want).abs() < 1e-12, "{costs:?}");
+        }
     }
 }

@@ -361,7 +361,8 @@ pub fn rank_runs(
             .into());
         }
         let run = dir.display().to_string();
-        for row in &table.rows {
+        let costs = columns.costs(&table.rows);
+        for (row, cost_per_fold) in table.rows.iter().zip(costs) {
             let value = match &tested {
                 Some(scores) => scores.get(columns.key(row)).copied(),
                 None => columns.score(row, metric),
@@ -383,7 +384,7 @@ pub fn rank_runs(
                     None => columns.std(row, metric).unwrap_or(f64::NAN),
                 },
                 mean_fit_time: columns.fit_time(row).unwrap_or(f64::NAN),
-                cost_per_fold: columns.cost(row),
+                cost_per_fold,
                 params: serde_json::from_str(columns.params(row))
                     .unwrap_or(serde_json::Value::Null),
             });

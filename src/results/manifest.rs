@@ -126,6 +126,10 @@ pub struct Manifest {
     pub resumed_at: Vec<String>,
     pub finished_at: Option<String>,
     pub elapsed_seconds: Option<f64>,
+    /// CPU seconds the sweep's processes (its own and its workers) used while trials ran, summed
+    /// over the sessions of a resumed run.
+    #[serde(default)]
+    pub trials_cpu_seconds: Option<f64>,
     pub data: DataRecord,
     pub trials: TrialCounts,
     /// Which configurations are refitted and saved after the search.
@@ -232,6 +236,7 @@ impl Manifest {
             resumed_at,
             finished_at: None,
             elapsed_seconds: None,
+            trials_cpu_seconds: None,
             data: DataRecord {
                 path: ds.path.clone(),
                 rows: ds.n_rows(),

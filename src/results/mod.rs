@@ -7,6 +7,7 @@ pub mod leaderboard;
 pub mod lock;
 pub mod manifest;
 pub mod merge;
+pub mod pool_work;
 pub mod trials;
 
 pub use crate::files::{replace_file, write_atomic};

@@ -130,6 +130,7 @@ impl Layout {
             r.mean_fit_time,
             r.std_fit_time,
             r.mean_shared_fit_time,
+            r.mean_shared_read_time,
             r.mean_score_time,
             r.std_score_time,
         ] {

@@ -9,7 +9,8 @@ pub mod resume;
 use crate::error::{InputError, Interrupted};
 use crate::evaluate::{Evaluator, Status, TrialRecord};
 use crate::execute::{self, Ending, Flow};
-use crate::expand::count_and_fingerprint;
+use crate::expand::{count_and_fingerprint, TrialStream};
+use crate::models::pool_work;
 use crate::report::{say, top_table, Best, Progress};
 use crate::results::leaderboard::{write_leaderboard, Standings};
 use crate::results::lock::lock_run_dir;
@@ -17,6 +18,7 @@ use crate::results::manifest::{Manifest, RunStatus};
 use crate::results::trials::{Layout, TrialsWriter};
 use crate::results::{write_atomic, CONFIG, TRIALS};
 use crate::search::{self, Budgeted, Recorded};
+use crate::spec::Search;
 use anyhow::Result;
 use std::collections::HashSet;
 use std::path::Path;
@@ -125,6 +127,14 @@ pub fn run_trials(
         plan.space().primary_index(),
         quiet,
     );
+    if matches!(plan.space().search(), Search::Grid | Search::Random(_)) {
+        let skip = &resumption.skip;
+        progress.expect(
+            TrialStream::new(plan.space())
+                .filter(|t| !skip.contains(&crate::seed::key_hash(&t.key))),
+            ex.jobs,
+        );
+    }
     let mut failed_here = 0;
     let lag = manifest.proposal_lag.unwrap_or(ex.jobs);
     let mut source = search::source(plan.space(), lag, resumption.recorded, resumption.skip);
@@ -137,8 +147,10 @@ pub fn run_trials(
             budget,
         });
     }
+    let epoch = manifest.epoch();
     let mut sink = |record: TrialRecord| -> Result<Flow> {
         writer.append(&record)?;
+        crate::results::pool_work::append(out, epoch, &pool_work::take())?;
         if !matches!(record.status, Status::Ok | Status::Pruned) {
             failed_here += 1;
         }
@@ -152,8 +164,12 @@ pub fn run_trials(
     };
     // From here an interrupt stops the backend cleanly and is recorded, instead of exiting at once.
     crate::interrupt::record_on_interrupt();
+    let cpu_before = cpu_seconds();
     let (mut ending, _) = execute::run(evaluator, source.as_mut(), ex.backend, ex.jobs, &mut sink)?;
     writer.sync()?;
+    crate::results::pool_work::append(out, epoch, &pool_work::take())?;
+    manifest.trials_cpu_seconds =
+        Some(manifest.trials_cpu_seconds.unwrap_or(0.0) + cpu_seconds() - cpu_before);
     progress.finish();
     let baseline = manifest.baseline.clone();
     let mut board = write_leaderboard(out, plan.space().primary(), &[], baseline.as_ref())?;
@@ -237,4 +253,18 @@ pub fn run_trials(
         }
     }
     Ok(())
+}
+
+/// CPU seconds (user and system) this process and its finished child processes have used.
+fn cpu_seconds() -> f64 {
+    use nix::sys::resource::{getrusage, UsageWho};
+    [UsageWho::RUSAGE_SELF, UsageWho::RUSAGE_CHILDREN]
+        .into_iter()
+        .filter_map(|who| getrusage(who).ok())
+        .map(|u| {
+            let seconds =
+                |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 * 1e-6;
+            seconds(u.user_time()) + seconds(u.system_time())
+        })
+        .sum()
 }

@@ -7,6 +7,7 @@
 //! and LightGBM's rule, missing cells one more level).
 
 use super::bins::{Binned, MISSING};
+use crate::models::pool_work::helping;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -203,7 +204,7 @@ impl Histogram {
             let mine = groups.pop().unwrap_or_default();
             std::thread::scope(|scope| {
                 for group in groups {
-                    scope.spawn(move || group.into_iter().for_each(fill));
+                    scope.spawn(move || helping(|| group.into_iter().for_each(fill)));
                 }
                 mine.into_iter().for_each(fill);
             });

@@ -12,8 +12,9 @@ pub mod loss;
 use crate::data::target::TargetShape;
 use crate::data::{OwnedTargets, Targets, TargetsView, Task};
 use crate::models::{
-    check_target, class_weight_spec, decode, encode, shared_work, sigmoid, softmax_over,
-    DefaultPreprocessing, FamilyInfo, FoldCache, ModelFamily, Params, Predictor, Scores, Seeds,
+    check_target, class_weight_spec, decode, encode, read_shared, shared_work, sigmoid,
+    softmax_over, waited, DefaultPreprocessing, FamilyInfo, FoldCache, ModelFamily, Params,
+    Predictor, Scores, Seeds,
 };
 use crate::seed::child_seed;
 use crate::value::{Kind, ParamSpec};
@@ -26,6 +27,7 @@ use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
+use std::time::Instant;
 
 pub struct GradientBoostingFamily;
 
@@ -444,9 +446,23 @@ impl ModelFamily for GradientBoostingFamily {
             );
             let sequence = cache.get_or_compute(&key, || Mutex::new(job.start()));
             shared_work(|| {
+                let asked = Instant::now();
                 let mut sequence = sequence.lock().unwrap_or_else(|e| e.into_inner());
-                let more = s.max_iter.saturating_sub(sequence.trees.len());
-                job.extend(&mut sequence, more, None);
+                waited(asked.elapsed().as_secs_f64());
+                let have = sequence.trees.len();
+                if have < s.max_iter {
+                    let started = Instant::now();
+                    job.extend(&mut sequence, s.max_iter - have, None);
+                    // Each new iteration's share of the time boosting on took.
+                    let added = sequence.trees.len() - have;
+                    let each = started.elapsed().as_secs_f64() / added.max(1) as f64;
+                    let last = sequence.seconds.last().copied().unwrap_or(0.0);
+                    sequence
+                        .seconds
+                        .extend((1..=added).map(|i| last + each * i as f64));
+                }
+                let used = s.max_iter.min(sequence.seconds.len());
+                read_shared(used.checked_sub(1).map_or(0.0, |i| sequence.seconds[i]));
                 sequence.trees[..s.max_iter].to_vec()
             })
         };
@@ -485,6 +501,7 @@ impl Boosting<'_> {
         let n = self.targets.len();
         Sequence {
             trees: Vec::new(),
+            seconds: Vec::new(),
             raw: (0..n).flat_map(|_| self.baseline.iter().copied()).collect(),
             history: Vec::new(),
         }
@@ -515,6 +532,7 @@ impl Boosting<'_> {
             trees,
             raw,
             history,
+            ..
         } = sequence;
         let (mut gradients, mut hessians) =
             (vec![vec![0.0; n]; outputs], vec![vec![0.0; n]; outputs]);
@@ -588,6 +606,8 @@ impl Boosting<'_> {
 /// stopping) the validation loss after each iteration.
 struct Sequence {
     trees: Vec<Vec<Tree>>,
+    /// Seconds boosting took up to and including each iteration.
+    seconds: Vec<f64>,
     raw: Vec<f64>,
     history: Vec<f64>,
 }

@@ -4,10 +4,12 @@
 //! of any kernel are dropped when the budget is reached.
 
 use super::smo::{Kernel, KernelRows};
+use crate::models::{read_shared, shared_work};
 use ndarray::{Array2, ArrayView2, Axis};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
+use std::time::Instant;
 
 /// The budget when the sweep sets none: about what libsvm-based tools use per process at two jobs.
 pub const DEFAULT_CACHE_MEMORY: u64 = 256 << 20;
@@ -81,6 +83,10 @@ impl RowStore {
 /// C value (and class) on that fold and kernel.
 pub struct SharedKernel {
     id: u64,
+    /// Rows computed and the nanoseconds they took: a row read from the store counts as read
+    /// shared work of their mean cost.
+    computed: AtomicU64,
+    nanos: AtomicU64,
     kernel: Kernel,
     x: Array2<f64>,
     /// |x_i|^2, for rbf rows.
@@ -91,6 +97,8 @@ impl SharedKernel {
     pub fn new(kernel: Kernel, x: ArrayView2<f64>) -> SharedKernel {
         SharedKernel {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            computed: AtomicU64::new(0),
+            nanos: AtomicU64::new(0),
             kernel,
             norms: x.map_axis(Axis(1), |r| r.dot(&r)).to_vec(),
             x: x.to_owned(),
@@ -122,10 +130,18 @@ impl KernelRows for SharedKernel {
     fn row(&self, i: usize) -> Arc<[f32]> {
         let key = (self.id, i as u32);
         if let Some(row) = lock().get(key) {
+            let computed = self.computed.load(Ordering::Relaxed).max(1);
+            read_shared(self.nanos.load(Ordering::Relaxed) as f64 * 1e-9 / computed as f64);
             return row;
         }
         // Computed outside the lock, so other solvers keep reading rows meanwhile.
-        let row = crate::models::shared_work(|| self.compute(i));
+        let started = Instant::now();
+        let row = shared_work(|| self.compute(i));
+        let seconds = started.elapsed();
+        read_shared(seconds.as_secs_f64());
+        self.computed.fetch_add(1, Ordering::Relaxed);
+        self.nanos
+            .fetch_add(seconds.as_nanos() as u64, Ordering::Relaxed);
         lock().insert(key, Arc::clone(&row), BUDGET.load(Ordering::Relaxed));
         row
     }

@@ -10,6 +10,7 @@ use super::cart::CartParams;
 use super::columns::Columns;
 use super::tree::{mean_leaf_values, Limits, Tree};
 use crate::data::TargetSlice;
+use crate::models::pool_work::helping;
 use crate::models::ComputeOnce;
 use crate::seed::child_seed;
 use ndarray::{Array2, ArrayView2};
@@ -75,7 +76,7 @@ impl SharedTrees {
         cells
             .par_iter()
             .enumerate()
-            .for_each(|(i, cell)| cell.compute_if_unclaimed(|| grow(i)));
+            .for_each(|(i, cell)| helping(|| cell.compute_if_unclaimed(|| grow(i))));
         Forest {
             trees: cells
                 .iter()

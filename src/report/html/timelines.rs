@@ -2,15 +2,21 @@
 
 use super::*;
 
-/// A timeline lane: the shard (in a merged sharded run) and the worker.
-type Lane = (Option<usize>, u32);
+/// A timeline lane: the shard (in a merged sharded run), the worker (none: threads a fit started
+/// in the sweep's own process), and whether it holds a worker's helper threads.
+type Lane = (Option<usize>, Option<u32>, bool);
 
 /// A lane's name: the thread's index in the pool, or the worker process's id (and its shard, in a
-/// merged sharded run).
-fn lane_name(run: &Run, (shard, worker): Lane) -> String {
-    let worker = match run.manifest.execution.backend {
-        Some(crate::spec::Backend::Processes) => format!("pid {worker}"),
-        _ => format!("thread {worker}"),
+/// merged sharded run); helper threads a fit started get lanes of their own.
+fn lane_name(run: &Run, (shard, worker, helper): Lane) -> String {
+    let worker = match (worker, run.manifest.execution.backend) {
+        (None, _) => "helper threads".to_string(),
+        (Some(w), Some(crate::spec::Backend::Processes)) => format!("pid {w}"),
+        (Some(w), _) => format!("thread {w}"),
+    };
+    let worker = match helper && !worker.starts_with("helper") {
+        true => format!("{worker} helpers"),
+        false => worker,
     };
     match shard {
         Some(s) => format!("shard {s} · {worker}"),
@@ -22,23 +28,34 @@ pub(super) fn timelines(page: &mut String, runs: &[Run]) -> anyhow::Result<()> {
     page.push_str(
         "<section id=\"timeline\"><h2>Workers over time</h2>\n<p class=\"note\">One lane per worker (a \
          thread of the pool, or a worker process), one bar per trial from its start to its end, coloured \
-         by how it ended.</p>\n",
+         by how it ended; light bars are work a thread did for a trial it was not running (a fold or \
+         trees it picked up while idle, a fit's helper threads).</p>\n",
     );
-    let entries: Vec<(String, plotters::style::RGBColor)> = Status::ALL
+    let mut entries: Vec<(String, plotters::style::RGBColor)> = Status::ALL
         .iter()
         .map(|&s| (s.name().to_string(), status_colour(s)))
         .collect();
+    entries.push((
+        "work for another lane's trial".into(),
+        charts::HELPING_COLOUR,
+    ));
     legend(page, &entries);
     for r in runs {
-        let timed: Vec<(Lane, (f64, f64), Status)> = r
+        let mut timed: Vec<(Lane, (f64, f64), Option<Status>)> = r
             .trials
             .iter()
-            .filter_map(|t| Some(((t.shard, t.worker?), t.span?, t.status)))
+            .filter_map(|t| Some(((t.shard, Some(t.worker?), false), t.span?, Some(t.status))))
             .collect();
+        let trials = timed.len();
+        timed.extend(
+            r.pool_work
+                .iter()
+                .map(|p| ((None, p.worker, p.helper), (p.started, p.finished), None)),
+        );
         if runs.len() > 1 {
             let _ = writeln!(page, "<h3>{}</h3>", esc(&r.label));
         }
-        if timed.is_empty() {
+        if trials == 0 {
             page.push_str("<p class=\"note\">No trial has a recorded start, end and worker.</p>\n");
             continue;
         }
@@ -63,18 +80,26 @@ pub(super) fn timelines(page: &mut String, runs: &[Run]) -> anyhow::Result<()> {
         let names: Vec<String> = lanes.iter().map(|&w| lane_name(r, w)).collect();
         let svg = charts::timeline(&names, &spans, end)?;
         let window = (end - start).max(f64::MIN_POSITIVE);
+        let cpu = match r.manifest.trials_cpu_seconds {
+            Some(cpu) if cpu > 0.0 => format!(
+                "; the bars cover {busy:.1} s, and the sweep's processes used {cpu:.1} s of CPU \
+                 while trials ran ({:.0}%)",
+                100.0 * busy / cpu
+            ),
+            _ => String::new(),
+        };
         figure(
             page,
             "timeline-chart",
             &svg,
             &format!(
-                "{} on {}; the workers were busy {:.0}% of the time from the first trial's start to \
-                 the last one's end{}.",
-                count(timed.len(), "trial"),
+                "{} on {}; the lanes were busy {:.0}% of the time from the first trial's start to \
+                 the last one's end{cpu}{}.",
+                count(trials, "trial"),
                 count(lanes.len(), "lane"),
                 100.0 * busy / (window * lanes.len() as f64),
                 if merged {
-                    "; neighbouring bars of the same status closer than a thousandth of the run are drawn as one"
+                    "; neighbouring bars of the same kind closer than a thousandth of the run are drawn as one"
                 } else {
                     ""
                 }
@@ -139,7 +164,7 @@ mod tests {
             lane,
             start,
             end,
-            status,
+            status: Some(status),
         };
         let spans = vec![
             span(0, 0.0, 1.0, Status::Ok),
@@ -152,7 +177,7 @@ mod tests {
         let merged = merge_spans(spans, 0.01);
         assert_eq!(merged.len(), 3, "{merged:?}");
         assert_eq!((merged[0].start, merged[0].end), (0.0, 3.0));
-        assert_eq!(merged[1].status, Status::Failed);
+        assert_eq!(merged[1].status, Some(Status::Failed));
         assert_eq!(merged[2].lane, 1);
     }
 }

@@ -1,0 +1,89 @@
+//! Work done for a trial on a thread that is not running it: a fold or a tree an idle pool thread
+//! picked up, a boosting fit's helper threads. Recorded as spans, so the report's timeline draws it
+//! beside the trials and the busy time it shows accounts for the CPU the run used.
+
+use serde::{Deserialize, Serialize};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+/// A stretch of work for some trial on a thread that was running no trial.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PoolSpan {
+    /// The lane it is drawn on: the pool thread (its index) or worker process (its pid); `None`
+    /// for threads a fit started itself in the sweep's own process.
+    pub worker: Option<u32>,
+    /// Whether it ran on a thread beside the worker's own (a fit's helper thread), drawn on a lane
+    /// of its own.
+    pub helper: bool,
+    /// Wall-clock start and end, in seconds since the Unix epoch.
+    pub started: f64,
+    pub finished: f64,
+}
+
+thread_local! {
+    /// Whether this thread's time is already drawn: it runs a trial, or records a span.
+    static DRAWN: Cell<bool> = const { Cell::new(false) };
+}
+
+static SPANS: Mutex<Vec<PoolSpan>> = Mutex::new(Vec::new());
+/// Set by the backends while trials run, so nothing else (a test, a refit) collects spans.
+static RECORDING: AtomicBool = AtomicBool::new(false);
+
+/// Starts (or stops) collecting spans in this process.
+pub fn record(on: bool) {
+    RECORDING.store(on, Ordering::Relaxed);
+}
+
+/// Puts `DRAWN` back as it was, also when the work panics.
+struct Restore(bool);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        DRAWN.set(self.0);
+    }
+}
+
+/// Runs a whole trial on this thread: whatever it does here is drawn as the trial.
+pub fn running_trial<T>(trial: impl FnOnce() -> T) -> T {
+    let _restore = Restore(DRAWN.replace(true));
+    trial()
+}
+
+/// Runs `work` done for a trial; records its span when this thread runs no trial.
+pub fn helping<T>(work: impl FnOnce() -> T) -> T {
+    if DRAWN.get() || !RECORDING.load(Ordering::Relaxed) {
+        return work();
+    }
+    let _restore = Restore(DRAWN.replace(true));
+    let started = now();
+    let out = work();
+    let thread = rayon::current_thread_index().map(|i| i as u32);
+    let span = PoolSpan {
+        worker: thread,
+        helper: thread.is_none(),
+        started,
+        finished: now(),
+    };
+    SPANS.lock().unwrap_or_else(|p| p.into_inner()).push(span);
+    out
+}
+
+/// Adds spans recorded elsewhere (by a worker process).
+pub fn add(spans: impl IntoIterator<Item = PoolSpan>) {
+    SPANS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .extend(spans);
+}
+
+/// The spans recorded since the last call.
+pub fn take() -> Vec<PoolSpan> {
+    std::mem::take(&mut *SPANS.lock().unwrap_or_else(|p| p.into_inner()))
+}
+
+fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
