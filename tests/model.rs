@@ -135,7 +135,8 @@ fn saved_classifiers_predict_what_they_predicted_in_memory() {
          \x20 - model: decision_tree\n    params: {max_depth: [3, null]}\n\
          \x20 - model: gaussian_nb\n\
          \x20 - model: svm\n    params: {c: [1, 10]}\n\
-         \x20 - model: random_forest\n    params: {n_estimators: [15]}\n",
+         \x20 - model: random_forest\n    params: {n_estimators: [15]}\n\
+         \x20 - model: knn\n    params: {n_neighbors: [3, 9], weights: [uniform, distance]}\n",
     );
     sandbox.run_ok(&config, "out", &[]);
     check_saved_models(
@@ -145,6 +146,7 @@ fn saved_classifiers_predict_what_they_predicted_in_memory() {
         &[
             "decision_tree",
             "gaussian_nb",
+            "knn",
             "logistic_regression",
             "random_forest",
             "svm",
@@ -161,7 +163,7 @@ fn saved_classifiers_predict_what_they_predicted_in_memory() {
             .unwrap();
     assert_eq!(manifest["test"]["rows"], 90);
     let models = manifest["models"].as_array().unwrap();
-    assert_eq!(models.len(), 5);
+    assert_eq!(models.len(), 6);
     assert_eq!(models.iter().filter(|m| m["best"] == true).count(), 1);
     assert!(models.iter().all(|m| m["status"] == "ok"));
     let best = models.iter().find(|m| m["best"] == true).unwrap();
@@ -192,7 +194,8 @@ fn saved_regressors_predict_what_they_predicted_in_memory() {
          \x20 - model: linear_regression\n\
          \x20 - model: elastic_net\n    params: {alpha: [0.01, 0.1]}\n\
          \x20 - model: decision_tree\n    params: {max_depth: [3]}\n\
-         \x20 - model: random_forest\n    params: {n_estimators: [10], max_depth: [4]}\n",
+         \x20 - model: random_forest\n    params: {n_estimators: [10], max_depth: [4]}\n\
+         \x20 - model: knn\n    params: {n_neighbors: [5, 15], weights: [distance]}\n",
     );
     sandbox.run_ok(&config, "out", &[]);
     check_saved_models(
@@ -202,6 +205,7 @@ fn saved_regressors_predict_what_they_predicted_in_memory() {
         &[
             "decision_tree",
             "elastic_net",
+            "knn",
             "linear_regression",
             "random_forest",
         ],

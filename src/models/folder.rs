@@ -64,6 +64,17 @@ pub struct ModelCard {
     /// Bytes of model.bin.
     #[serde(default)]
     pub model_bytes: u64,
+    /// For a model that predicts from its training rows (k-nearest neighbours): the rows model.bin
+    /// keeps, and their bytes as numbers in memory (8 per encoded column).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept_rows: Option<KeptRows>,
+}
+
+/// Training rows a saved model keeps to predict from.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct KeptRows {
+    pub rows: usize,
+    pub bytes: u64,
 }
 
 /// How much a model's primary metric drops when one input column is shuffled among the test rows.

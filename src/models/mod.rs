@@ -18,6 +18,7 @@ pub mod boosting;
 pub mod elastic_net;
 pub mod fault;
 pub mod folder;
+pub mod knn;
 pub mod lbfgs;
 pub mod linear_regression;
 pub mod linfa;
@@ -35,6 +36,7 @@ pub static REGISTRY: &[&dyn ModelFamily] = &[
     &svm::SvmFamily,
     &trees::random_forest::RandomForestFamily,
     &boosting::GradientBoostingFamily,
+    &knn::KnnFamily,
     &linear_regression::LinearRegressionFamily,
     &elastic_net::ElasticNetFamily,
     &fault::FaultFamily,
@@ -185,6 +187,12 @@ pub trait Predictor: Send + Sync {
     /// The iterations the fit ran (scikit-learn's `n_iter_`), for families that iterate: early
     /// stopping and solvers stop before their limit. Not saved with the model.
     fn n_iter(&self) -> Option<usize> {
+        None
+    }
+
+    /// Training rows the model keeps to predict from, and their bytes in memory (k-nearest
+    /// neighbours).
+    fn kept_rows(&self) -> Option<(usize, u64)> {
         None
     }
 

@@ -8,7 +8,7 @@ use crate::evaluate::{Evaluator, Job, Status, TrialRecord};
 use crate::execute::{self, Ending, Flow};
 use crate::expand::Trial;
 use crate::metrics::Metric;
-use crate::models::folder::{FeatureImportance, ModelCard, ModelDir};
+use crate::models::folder::{FeatureImportance, KeptRows, ModelCard, ModelDir};
 use crate::models::saved::FORMAT_VERSION;
 use crate::results::columns;
 use crate::results::leaderboard::{Contender, Standings};
@@ -230,6 +230,10 @@ fn write_card(
             crate::spec::RefitOn::All => Vec::new(),
         },
         model_bytes: std::fs::metadata(folder.model_file()).map_or(0, |m| m.len()),
+        kept_rows: model
+            .predictor
+            .kept_rows()
+            .map(|(rows, bytes)| KeptRows { rows, bytes }),
     };
     folder.save_card(&card)?;
     Ok(card)

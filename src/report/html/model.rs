@@ -31,7 +31,7 @@ pub(super) fn model(page: &mut String, runs: &[Run]) -> anyhow::Result<()> {
         }
         let _ = writeln!(
             page,
-            "<p><code>{}</code>: {}, fitted on {}{} in {}; model.bin is {}.</p>",
+            "<p><code>{}</code>: {}, fitted on {}{} in {}; model.bin is {}{}.</p>",
             esc(&card.key),
             esc(&card.family),
             count(card.training_rows, "row"),
@@ -41,7 +41,12 @@ pub(super) fn model(page: &mut String, runs: &[Run]) -> anyhow::Result<()> {
                 ""
             },
             seconds_text(card.refit_seconds),
-            bytes_text(card.model_bytes)
+            bytes_text(card.model_bytes),
+            card.kept_rows.map_or(String::new(), |k| format!(
+                ", of which {} are the {} it predicts from",
+                bytes_text(k.bytes),
+                count(k.rows, "training row")
+            ))
         );
         if let Some(held) = &run.held_out {
             match run.manifest.task {
