@@ -65,13 +65,16 @@ struct Training {
 /// Each query row's nearest training rows, nearest first: (distance, training row).
 type Lists = Vec<Vec<(f64, u32)>>;
 
+/// Lists computed once, by whichever trial asks first.
+type ListsCell = Arc<ComputeOnce<Arc<Lists>>>;
+
 /// Neighbour lists of the last set of rows asked about, found up to `depth` neighbours.
 struct SharedNeighbours {
     training: Arc<Training>,
     p: u8,
     depth: usize,
     /// The fingerprint of the rows the lists are for, and the lists (computed once).
-    last: Mutex<Option<(u64, Arc<ComputeOnce<Arc<Lists>>>)>>,
+    last: Mutex<Option<(u64, ListsCell)>>,
 }
 
 impl SharedNeighbours {
