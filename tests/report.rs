@@ -415,7 +415,11 @@ fn the_report_is_about_the_model_data_checks_test_set_confusion_matrix_residuals
         .unwrap()
         .unwrap()
         .path();
-    let mut rows = common::column_of(folder.join("out_of_fold.csv").to_str().unwrap(), "row");
+    let out_of_fold = folder.join("out_of_fold.csv");
+    let folds = common::column_of(out_of_fold.to_str().unwrap(), "fold");
+    let mut rows = common::column_of(out_of_fold.to_str().unwrap(), "row");
+    assert!(folds.windows(2).all(|w| w[0] <= w[1]), "fold by fold");
+    assert_eq!(folds.last().map(String::as_str), Some("3"), "four folds");
     rows.sort_by_key(|r| r.parse::<usize>().unwrap());
     assert_eq!(
         rows,

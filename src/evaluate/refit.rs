@@ -36,7 +36,7 @@ impl Evaluator {
                 let truth = (&test.file_rows[..], &test.target);
                 folder.save_predictions(
                     TEST_PREDICTIONS,
-                    &predictions_csv(&model, &[(truth, &prediction)])?,
+                    &predictions_csv(&model, &[(truth, &prediction)], false)?,
                 )?;
                 let truth = test
                     .target
@@ -97,7 +97,7 @@ impl Evaluator {
             .iter()
             .map(|(rows, truth, p)| ((&rows[..], truth), p))
             .collect();
-        predictions_csv(&model, &parts)
+        predictions_csv(&model, &parts, true)
     }
 
     /// Fits `trial`'s configuration on `rows` of `features` (targets `y`, one per row) as a model
@@ -155,17 +155,26 @@ impl Evaluator {
 
 /// Predictions as CSV: per row, its place in its file (`row`, 0 = the first data row), its true
 /// target, the prediction and the class probabilities; `parts` are (rows and truth, prediction).
+/// With `folds`, part k is fold k's held-out rows and a `fold` column says so.
 fn predictions_csv(
     model: &Model,
     parts: &[((&[usize], &OwnedTargets), &Prediction)],
+    folds: bool,
 ) -> Result<Vec<u8>, String> {
     let schema = &model.info.schema;
     let with_probabilities = parts.iter().all(|(_, p)| p.probabilities().is_some());
-    let lead = ["row", schema.target.as_str()];
+    let lead: Vec<&str> = ["row"]
+        .into_iter()
+        .chain(folds.then_some("fold"))
+        .chain([schema.target.as_str()])
+        .collect();
     let mut csv = PredictionWriter::new(Vec::new(), schema, &lead, with_probabilities)
         .map_err(|e| e.to_string())?;
-    for ((rows, truth), prediction) in parts {
-        let rows: Vec<String> = rows.iter().map(usize::to_string).collect();
+    for (fold, ((rows, truth), prediction)) in parts.iter().enumerate() {
+        let mut lead = vec![rows.iter().map(usize::to_string).collect::<Vec<String>>()];
+        if folds {
+            lead.push(vec![fold.to_string(); rows.len()]);
+        }
         let truth: Vec<String> = match truth {
             Targets::Classes { y, .. } => {
                 y.iter().map(|&c| schema.class_labels[c].clone()).collect()
@@ -173,7 +182,8 @@ fn predictions_csv(
             Targets::Values(v) => v.iter().map(f64::to_string).collect(),
         };
         let probabilities = prediction.probabilities().filter(|_| with_probabilities);
-        csv.write(&[rows, truth], &prediction.targets, probabilities)
+        lead.push(truth);
+        csv.write(&lead, &prediction.targets, probabilities)
             .map_err(|e| e.to_string())?;
     }
     csv.finish().map_err(|e| e.to_string())

@@ -19,7 +19,8 @@ const MODEL_FILE: &str = "model.bin";
 const MODEL_JSON: &str = "model.json";
 /// What the model fitted without the test rows predicted for them.
 pub const TEST_PREDICTIONS: &str = "test_predictions.csv";
-/// Without a test set: what the configuration predicted for each fold's held-out rows.
+/// Without a test set: what the configuration predicted for each fold's held-out rows (the `fold`
+/// column says which: the folds the search used, reproducible outside it).
 pub const OUT_OF_FOLD: &str = "out_of_fold.csv";
 
 /// model.json: a refitted model described for people (and for resuming: key, data and scores).

@@ -114,11 +114,13 @@ impl HeldOut {
         if header.get(0) != Some("row") {
             return None;
         }
+        // out_of_fold.csv says each row's fold after its number.
+        let at = usize::from(header.get(1) == Some("fold")) + 1;
         let (mut truth, mut predicted) = (Vec::new(), Vec::new());
         for record in reader.records() {
             let record = record.ok()?;
-            truth.push(record.get(1)?.to_string());
-            predicted.push(record.get(2)?.to_string());
+            truth.push(record.get(at)?.to_string());
+            predicted.push(record.get(at + 1)?.to_string());
         }
         Some(HeldOut {
             on_test_set,
