@@ -27,7 +27,7 @@ from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-SCALED = {"logistic_regression", "svm", "linear_regression", "elastic_net"}
+SCALED = {"logistic_regression", "svm", "linear_regression", "elastic_net", "knn"}
 ONE_HOT = SCALED | {"gaussian_nb"}
 SCORING = {"accuracy": "accuracy", "rmse": "neg_root_mean_squared_error", "r2": "r2", "mae": "neg_mean_absolute_error"}
 

@@ -195,7 +195,8 @@ fn saved_regressors_predict_what_they_predicted_in_memory() {
          \x20 - model: elastic_net\n    params: {alpha: [0.01, 0.1]}\n\
          \x20 - model: decision_tree\n    params: {max_depth: [3]}\n\
          \x20 - model: random_forest\n    params: {n_estimators: [10], max_depth: [4]}\n\
-         \x20 - model: knn\n    params: {n_neighbors: [5, 15], weights: [distance]}\n",
+         \x20 - model: knn\n    params: {n_neighbors: [5, 15], weights: [distance]}\n\
+         \x20 - model: svm\n    params: {c: [1, 10], epsilon: [0.1], gamma: [0.05]}\n",
     );
     sandbox.run_ok(&config, "out", &[]);
     check_saved_models(
@@ -206,6 +207,7 @@ fn saved_regressors_predict_what_they_predicted_in_memory() {
             "decision_tree",
             "elastic_net",
             "knn",
+            "svm",
             "linear_regression",
             "random_forest",
         ],

@@ -1,6 +1,7 @@
-//! Support vector classifier: SMO ([`smo`]), one-vs-rest for more than two classes. Each fold's kernel
-//! (per kernel setting) is one [`SharedKernel`] used by every C value and class, its rows computed on
-//! demand into the process-wide, memory-bounded [`kernel_cache`].
+//! Support vector machines: a classifier (one-vs-rest for more than two classes) and epsilon-support
+//! vector regression, both solved by SMO ([`smo`]). Each fold's kernel (per kernel setting) is one
+//! [`SharedKernel`] used by every C value, epsilon and class, its rows computed on demand into the
+//! process-wide, memory-bounded [`kernel_cache`].
 
 pub mod kernel_cache;
 pub mod smo;
@@ -8,8 +9,8 @@ pub mod smo;
 use crate::data::target::TargetShape;
 use crate::data::{OwnedTargets, Targets, TargetsView, Task};
 use crate::models::{
-    argmax, check_target, check_width, class_targets, class_weight_spec, decode, encode,
-    DefaultPreprocessing, FamilyInfo, FoldCache, ModelFamily, Params, Predictor, Scores, Seeds,
+    argmax, check_target, check_width, class_weight_spec, decode, encode, DefaultPreprocessing,
+    FamilyInfo, FoldCache, ModelFamily, Params, Predictor, Scores, Seeds,
 };
 use crate::value::{Kind, ParamSpec};
 use kernel_cache::SharedKernel;
@@ -67,6 +68,17 @@ const PARAMS: &[ParamSpec] = &[
         help: "polynomial constant term",
     },
     ParamSpec {
+        name: "epsilon",
+        kind: Kind::Float {
+            min: 0.0,
+            max: f64::INFINITY,
+            min_exclusive: false,
+        },
+        default: "0.1",
+        help:
+            "regression: predictions within epsilon of the target cost nothing (scikit-learn's SVR)",
+    },
+    ParamSpec {
         name: "tol",
         kind: Kind::Float {
             min: 0.0,
@@ -84,9 +96,10 @@ struct Fitted {
     kernel: Kernel,
     /// The training rows that are a support vector of some machine: the only ones prediction needs.
     support_rows: Array2<f64>,
-    /// One machine for two classes (class 1 positive), else one per class; their support indices
-    /// point into `support_rows`.
+    /// One machine for two classes (class 1 positive) or for regression, else one per class; their
+    /// support indices point into `support_rows`.
     machines: Vec<BinarySvm>,
+    /// 0 for a regressor, whose one machine's decision value is the prediction.
     n_classes: usize,
 }
 
@@ -127,6 +140,9 @@ impl Fitted {
 
 impl Predictor for Fitted {
     fn decision_values(&self, x: ArrayView2<f64>) -> Option<Array2<f64>> {
+        if self.n_classes == REGRESSOR {
+            return None;
+        }
         let decisions = self.decisions(x);
         let mut out = Array2::zeros((x.nrows(), self.n_classes));
         match decisions.as_slice() {
@@ -146,6 +162,9 @@ impl Predictor for Fitted {
 
     fn predict(&self, x: ArrayView2<f64>) -> OwnedTargets {
         let decisions = self.decisions(x);
+        if self.n_classes == REGRESSOR {
+            return Targets::Values(decisions.into_iter().next().unwrap_or_default());
+        }
         let labels = (0..x.nrows())
             .map(|r| match decisions.as_slice() {
                 [single] => usize::from(single[r] > 0.0),
@@ -163,9 +182,13 @@ impl Predictor for Fitted {
     }
 
     fn check(&self, width: usize, target: TargetShape) -> Result<(), String> {
-        check_target(TargetShape::classes(self.n_classes), target)?;
+        let (shape, machines) = match self.n_classes {
+            REGRESSOR => (Targets::Values(()), 1),
+            n => (TargetShape::classes(n), positive_classes(n).len()),
+        };
+        check_target(shape, target)?;
         check_width("the support vectors' row", self.support_rows.ncols(), width)?;
-        if self.n_classes < 2 || self.machines.len() != positive_classes(self.n_classes).len() {
+        if self.n_classes == 1 || self.machines.len() != machines {
             return Err(format!(
                 "{} machines for {} classes",
                 self.machines.len(),
@@ -183,6 +206,9 @@ impl Predictor for Fitted {
         Ok(())
     }
 }
+
+/// `n_classes` of a regressor.
+const REGRESSOR: usize = 0;
 
 /// The positive class of each machine: class 1 for two classes, else one machine per class.
 fn positive_classes(n_classes: usize) -> Vec<usize> {
@@ -222,8 +248,8 @@ impl Settings {
 
 const INFO: FamilyInfo = FamilyInfo {
     name: "svm",
-    summary: "C-support vector classifier, SMO on shared cached kernel rows; one-vs-rest for >2 classes (own implementation)",
-    tasks: &[Task::Classification],
+    summary: "support vector machine: C-SVC (one-vs-rest for >2 classes) or epsilon-SVR, SMO on shared cached kernel rows (own implementation)",
+    tasks: &[Task::Classification, Task::Regression],
     params: PARAMS,
     preprocessing: DefaultPreprocessing {
         scaled: true,
@@ -247,12 +273,21 @@ impl ModelFamily for SvmFamily {
         _seeds: Seeds,
         cache: &FoldCache,
     ) -> Result<Box<dyn Predictor>, String> {
-        let (labels, n_classes) = class_targets(y, self.name())?;
         let Settings { kernel, c, tol } = Settings::read(p)?;
-        let row_weights = p.row_weights(y)?;
         let rows = cache.get_or_compute(&format!("svm-kernel {kernel:?}"), || {
             SharedKernel::new(kernel, x)
         });
+        let row_weights = p.row_weights(y)?;
+        let (labels, n_classes) = match y {
+            Targets::Values(z) => {
+                let machine = smo::solve_regression(&*rows, z, c, p.f64("epsilon")?, tol)?;
+                return Ok(Box::new(Fitted::new(kernel, x, vec![machine], REGRESSOR)));
+            }
+            Targets::Classes {
+                y: labels,
+                n_classes,
+            } => (labels, n_classes),
+        };
         let machines = positive_classes(n_classes)
             .into_iter()
             .map(|class| {
