@@ -12,77 +12,24 @@ Usage: bench/compare_knn.sh [--tables mlc_churn nasscds] [--out bench/compare_kn
 """
 import argparse
 import datetime
-import json
 import os
 import platform
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-import yaml
-from sklearn.model_selection import GridSearchCV, PredefinedSplit
 from sklearn.neighbors import KNeighborsClassifier
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sklearn_side import features, pipeline  # noqa: E402
+from same_folds import REAL, sklearn_side, sweep_side  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
-SWEEP = ROOT / "target" / "release" / "sweep"
-REAL = ROOT.parent / "shared" / "data" / "real"
 TABLES = {
     "mlc_churn": (REAL / "mlc_churn.csv", "churn", []),
     "nasscds": (REAL / "nasscds.csv", "dead", ["injSeverity"]),
 }
 GRID = {"n_neighbors": list(range(1, 51)), "weights": ["uniform", "distance"], "p": [1, 2]}
-
-
-def sweep_side(work, table, cores):
-    path, target, drop = TABLES[table]
-    spec = {"name": table, "seed": 0, "data": {"path": str(path), "target": target, "drop": drop},
-            "cv": {"folds": 5}, "metric": "accuracy", "refit": "best",
-            "models": [{"model": "knn", "params": GRID}]}
-    config = work / f"{table}.yaml"
-    config.write_text(yaml.safe_dump(spec))
-    out = work / table
-    started = time.perf_counter()
-    subprocess.run([str(SWEEP), "run", str(config), "--out", str(out), "--quiet", "--jobs", str(cores),
-                    "--no-report"], check=True, stdout=subprocess.DEVNULL)
-    seconds = time.perf_counter() - started
-    trials = pd.read_csv(out / "trials.csv")
-    manifest = json.loads((out / "manifest.json").read_text())
-    folder = out / manifest["models"][0]["dir"]
-    folds = pd.read_csv(folder / "out_of_fold.csv", usecols=["row", "fold"])
-    ours = {}
-    for _, t in trials.iterrows():
-        ours[(int(t["param_n_neighbors"]), t["param_weights"], int(t["param_p"]))] = t["mean_test_accuracy"]
-    return seconds, ours, manifest, folds
-
-
-def sklearn_side(table, manifest, folds, cores):
-    path, target, _ = TABLES[table]
-    frame = pd.read_csv(path)
-    fold_of = dict(zip(folds["row"], folds["fold"]))
-    keep = [r for r in range(len(frame)) if r in fold_of]
-    frame = frame.iloc[keep]
-    kinds = {c["name"]: c["kind"] for c in manifest["data"]["columns"] if c["role"].startswith("feature")}
-    X, categories = features(frame, kinds)
-    numbers = [c for c in X.columns if c not in categories]
-    y = frame[target].astype(str)
-    split = PredefinedSplit([fold_of[r] for r in keep])
-    search = GridSearchCV(pipeline("knn", KNeighborsClassifier(), numbers, categories),
-                          {f"model__{k}": v for k, v in GRID.items()}, cv=split, n_jobs=cores,
-                          scoring="accuracy", refit=True)
-    started = time.perf_counter()
-    search.fit(X, y)
-    seconds = time.perf_counter() - started
-    r = search.cv_results_
-    theirs = {(int(k), w, int(p)): s for k, w, p, s in zip(
-        r["param_model__n_neighbors"], r["param_model__weights"], r["param_model__p"], r["mean_test_score"])}
-    return seconds, theirs
+# scikit-learn's parameter -> how the sweep writes its value, in the sweep's key order.
+NAMES = {"n_neighbors": int, "weights": str, "p": int}
 
 
 def main():
@@ -99,8 +46,10 @@ def main():
              "best sweep / scikit-learn |", "|---|---|---|---|---|---|---|---|"]
     with tempfile.TemporaryDirectory() as tmp:
         for table in args.tables:
-            ours_s, ours, manifest, folds = sweep_side(Path(tmp), table, cores)
-            theirs_s, theirs = sklearn_side(table, manifest, folds, cores)
+            ours_s, ours, manifest, folds = sweep_side(Path(tmp), table, TABLES[table], "knn", GRID,
+                                                       "accuracy", cores)
+            theirs_s, theirs = sklearn_side(TABLES[table], "knn", KNeighborsClassifier(), GRID, NAMES,
+                                            "accuracy", manifest, folds, cores, True)
             gaps = [abs(ours[k] - theirs[k]) for k in theirs]
             equal = sum(g < 1e-12 for g in gaps)
             best = max(ours.values()), max(theirs.values())
