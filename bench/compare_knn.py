@@ -10,10 +10,6 @@ and every configuration's mean accuracy on both sides.
 
 Usage: bench/compare_knn.sh [--tables mlc_churn nasscds] [--out bench/compare_knn.md]
 """
-import argparse
-import datetime
-import os
-import platform
 import sys
 import tempfile
 from pathlib import Path
@@ -21,7 +17,7 @@ from pathlib import Path
 from sklearn.neighbors import KNeighborsClassifier
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from same_folds import REAL, sklearn_side, sweep_side  # noqa: E402
+from same_folds import REAL, arguments, finish, sklearn_side, sweep_side, title  # noqa: E402
 
 TABLES = {
     "mlc_churn": (REAL / "mlc_churn.csv", "churn", []),
@@ -33,13 +29,8 @@ NAMES = {"n_neighbors": int, "weights": str, "p": int}
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--tables", nargs="+", default=list(TABLES))
-    parser.add_argument("--out", type=Path)
-    args = parser.parse_args()
-    cores = os.cpu_count() or 1
-    lines = [f"# knn against GridSearchCV(KNeighborsClassifier) ({datetime.date.today()}, "
-             f"{platform.processor() or platform.machine()}, {cores} cores)", "",
+    args, cores = arguments(TABLES)
+    lines = [title("knn against GridSearchCV(KNeighborsClassifier)", cores), "",
              "200 configurations (n_neighbors 1-50 x weights x p) x the same 5 stratified folds; wall seconds of "
              "`sweep run --jobs cores` (best refitted) against `GridSearchCV(n_jobs=cores).fit`.", "",
              "| table | rows | sweep s | scikit-learn s | speed-up | largest accuracy gap (points) | configurations equal | "
@@ -56,10 +47,7 @@ def main():
             lines.append(f"| {table} | {len(folds)} | {ours_s:.1f} | {theirs_s:.1f} | {theirs_s / ours_s:.1f}x | "
                          f"{100 * max(gaps):.3f} | {equal} / {len(gaps)} | {best[0]:.4f} / {best[1]:.4f} |")
             print(lines[-1], flush=True)
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.out:
-        args.out.write_text(text)
+    finish(lines, args.out)
 
 
 if __name__ == "__main__":

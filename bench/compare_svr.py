@@ -7,10 +7,6 @@ For each table: C 1/10/100 x epsilon 0.1/1 x gamma 0.01/0.1 (rbf) over 5 folds, 
 
 Usage: bench/compare_svr.sh [--tables wage collegedistance] [--out bench/compare_svr.md]
 """
-import argparse
-import datetime
-import os
-import platform
 import sys
 import tempfile
 from pathlib import Path
@@ -18,7 +14,7 @@ from pathlib import Path
 from sklearn.svm import SVR
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from same_folds import REAL, sklearn_side, sweep_side  # noqa: E402
+from same_folds import REAL, arguments, finish, sklearn_side, sweep_side, title  # noqa: E402
 
 TABLES = {
     "wage": (REAL / "wage.csv", "wage", ["logwage"]),
@@ -30,13 +26,8 @@ NAMES = {"C": float, "epsilon": float, "gamma": float}
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--tables", nargs="+", default=list(TABLES))
-    parser.add_argument("--out", type=Path)
-    args = parser.parse_args()
-    cores = os.cpu_count() or 1
-    lines = [f"# svm regression against GridSearchCV(SVR) ({datetime.date.today()}, "
-             f"{platform.processor() or platform.machine()}, {cores} cores)", "",
+    args, cores = arguments(TABLES)
+    lines = [title("svm regression against GridSearchCV(SVR)", cores), "",
              "12 configurations (C x epsilon x gamma, rbf) x the same 5 folds; wall seconds of "
              "`sweep run --jobs cores` (best refitted) against `GridSearchCV(n_jobs=cores).fit`.", "",
              "| table | rows | sweep s | scikit-learn s | speed-up | largest r2 gap (points) | best r2 sweep / scikit-learn |",
@@ -50,10 +41,7 @@ def main():
             lines.append(f"| {table} | {len(folds)} | {ours_s:.1f} | {theirs_s:.1f} | {theirs_s / ours_s:.1f}x | "
                          f"{100 * max(gaps):.3f} | {max(ours.values()):.4f} / {max(theirs.values()):.4f} |")
             print(lines[-1], flush=True)
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.out:
-        args.out.write_text(text)
+    finish(lines, args.out)
 
 
 if __name__ == "__main__":

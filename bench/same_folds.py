@@ -5,7 +5,11 @@ same grid in GridSearchCV(n_jobs = cores, refit=True) over those folds (Predefin
 default preprocessing (bench/sklearn_side.py). Returns both sides' wall seconds and every
 configuration's mean score, keyed by the sweep's parameter values in `names` order.
 """
+import argparse
+import datetime
 import json
+import os
+import platform
 import subprocess
 import time
 from pathlib import Path
@@ -62,3 +66,22 @@ def sklearn_side(table, model, estimator, grid, names, scoring, manifest, folds,
     for i, score in enumerate(r["mean_test_score"]):
         scores[tuple(str(names[k](r[f"param_model__{k}"][i])) for k in names)] = score
     return seconds, scores
+
+
+def arguments(tables):
+    """--tables (default: all of `tables`) and --out, and the number of cores."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tables", nargs="+", default=list(tables))
+    parser.add_argument("--out", type=Path)
+    return parser.parse_args(), os.cpu_count() or 1
+
+
+def title(what, cores):
+    return f"# {what} ({datetime.date.today()}, {platform.processor() or platform.machine()}, {cores} cores)"
+
+
+def finish(lines, out):
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if out:
+        out.write_text(text)
