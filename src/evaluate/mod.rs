@@ -15,7 +15,7 @@ use crate::data::{OwnedTargets, Targets};
 use crate::expand::{entry_label, Trial};
 use crate::metrics::{mean_std, score_all, Metric, Needs};
 use crate::models::folder::ModelDir;
-use crate::models::pool_work::{helping, running_trial};
+use crate::models::pool_work::{self, helping, running_trial};
 use crate::models::{measuring_shared_work, predict, FoldCache, Params, Seeds, SharedSeconds};
 use crate::preprocess::FittedPipeline;
 use crate::seed::derive_seed;
@@ -26,7 +26,6 @@ pub use permutation::permutation_importance;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
-use rayon::prelude::*;
 pub use record::{unix_now, Status, TrialRecord};
 use std::cell::RefCell;
 use std::panic::AssertUnwindSafe;
@@ -423,10 +422,9 @@ impl Evaluator {
         let folds: Vec<Result<FoldOutcome, String>> = match &trial.prune_bars {
             // Folds run in parallel when the pool has idle threads (few, long trials); results are
             // collected in fold order, so they do not depend on the number of threads.
-            None => (0..n_folds)
-                .into_par_iter()
-                .map(|k| helping(|| self.run_fold(set, k, trial, &params)))
-                .collect(),
+            None => pool_work::folds_in_parallel(trial.index, n_folds, |k| {
+                helping(|| self.run_fold(set, k, trial, &params))
+            }),
             // Pruning goes fold by fold, stopping once the running mean falls short of its bar.
             Some(bars) => {
                 let mut done = Vec::new();

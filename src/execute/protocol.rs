@@ -85,6 +85,7 @@ mod tests {
         let helped = vec![PoolSpan {
             worker: None,
             helper: true,
+            waiting: None,
             started: 1.5,
             finished: 2.25,
         }];

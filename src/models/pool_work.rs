@@ -16,6 +16,9 @@ pub struct PoolSpan {
     /// Whether it ran on a thread beside the worker's own (a fit's helper thread), drawn on a lane
     /// of its own.
     pub helper: bool,
+    /// Not work but a wait: this trial's own thread, done with its folds, waiting for folds other
+    /// threads took (its bar has a gap there).
+    pub waiting: Option<u64>,
     /// Wall-clock start and end, in seconds since the Unix epoch.
     pub started: f64,
     pub finished: f64,
@@ -59,13 +62,50 @@ pub fn helping<T>(work: impl FnOnce() -> T) -> T {
     let started = now();
     let out = work();
     let thread = rayon::current_thread_index().map(|i| i as u32);
-    let span = PoolSpan {
+    add([PoolSpan {
         worker: thread,
         helper: thread.is_none(),
+        waiting: None,
         started,
         finished: now(),
-    };
-    SPANS.lock().unwrap_or_else(|p| p.into_inner()).push(span);
+    }]);
+    out
+}
+
+/// `fold(k)` for every k below `n_folds`, in parallel on the pool, collected in fold order. When
+/// idle threads took some folds and this thread finished its own first, the time it then waited is
+/// recorded against `trial`, so the trial's bar does not count it as work.
+pub fn folds_in_parallel<T: Send>(
+    trial: usize,
+    n_folds: usize,
+    fold: impl Fn(usize) -> T + Sync,
+) -> Vec<T> {
+    use rayon::prelude::*;
+    let owner = rayon::current_thread_index();
+    let own_done = Mutex::new(now());
+    let out = (0..n_folds)
+        .into_par_iter()
+        .map(|k| {
+            let result = fold(k);
+            if rayon::current_thread_index() == owner {
+                *own_done.lock().unwrap_or_else(|p| p.into_inner()) = now();
+            }
+            result
+        })
+        .collect();
+    let (started, finished) = (
+        own_done.into_inner().unwrap_or_else(|p| p.into_inner()),
+        now(),
+    );
+    if owner.is_some() && RECORDING.load(Ordering::Relaxed) && finished - started > 1e-3 {
+        add([PoolSpan {
+            worker: owner.map(|i| i as u32),
+            helper: false,
+            waiting: Some(trial as u64),
+            started,
+            finished,
+        }]);
+    }
     out
 }
 

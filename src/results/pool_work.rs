@@ -1,5 +1,6 @@
-//! pool_work.csv: stretches of work threads did for trials they were not running (see
-//! [`crate::models::pool_work`]), appended while the run goes, for the report's timeline.
+//! pool_work.csv: stretches of work threads did for trials they were not running, and stretches a
+//! trial's own thread waited for its folds on other threads (see [`crate::models::pool_work`]),
+//! appended while the run goes, for the report's timeline.
 
 use crate::models::pool_work::PoolSpan;
 use anyhow::{Context as _, Result};
@@ -7,7 +8,13 @@ use std::path::Path;
 
 pub const POOL_WORK: &str = "pool_work.csv";
 
-const HEADER: [&str; 4] = ["worker", "helper", "start_offset", "end_offset"];
+const HEADER: [&str; 5] = [
+    "worker",
+    "helper",
+    "start_offset",
+    "end_offset",
+    "waiting_trial",
+];
 
 /// Appends `spans` to `dir`'s pool_work.csv, offsets in seconds after `epoch`.
 pub fn append(dir: &Path, epoch: f64, spans: &[PoolSpan]) -> Result<()> {
@@ -31,6 +38,7 @@ pub fn append(dir: &Path, epoch: f64, spans: &[PoolSpan]) -> Result<()> {
             s.helper.to_string(),
             format!("{:.3}", s.started - epoch),
             format!("{:.3}", s.finished - epoch),
+            s.waiting.map_or(String::new(), |t| t.to_string()),
         ])?;
     }
     writer.flush()?;
@@ -52,6 +60,7 @@ pub fn read(dir: &Path) -> Vec<PoolSpan> {
                 helper: row.get(1)?.parse().ok()?,
                 started: row.get(2)?.parse().ok()?,
                 finished: row.get(3)?.parse().ok()?,
+                waiting: row.get(4).and_then(|t| t.parse().ok()),
             })
         })
         .collect()
@@ -64,18 +73,22 @@ mod tests {
     #[test]
     fn spans_read_back_as_offsets_across_appends() {
         let dir = tempfile::tempdir().unwrap();
-        let span = |worker, helper, started| PoolSpan {
+        let span = |worker, helper, started, waiting| PoolSpan {
             worker,
             helper,
+            waiting,
             started,
             finished: started + 0.5,
         };
-        append(dir.path(), 100.0, &[span(Some(1), false, 101.0)]).unwrap();
+        append(dir.path(), 100.0, &[span(Some(1), false, 101.0, None)]).unwrap();
         append(dir.path(), 100.0, &[]).unwrap();
-        append(dir.path(), 100.0, &[span(None, true, 102.25)]).unwrap();
+        append(dir.path(), 100.0, &[span(None, true, 102.25, Some(7))]).unwrap();
         assert_eq!(
             read(dir.path()),
-            vec![span(Some(1), false, 1.0), span(None, true, 2.25)]
+            vec![
+                span(Some(1), false, 1.0, None),
+                span(None, true, 2.25, Some(7))
+            ]
         );
     }
 }

@@ -1,6 +1,7 @@
 //! When each trial ran on which worker, and how busy the workers were.
 
 use super::*;
+use std::collections::HashMap;
 
 /// A timeline lane: the shard (in a merged sharded run), the worker (none: threads a fit started
 /// in the sweep's own process), and whether it holds a worker's helper threads.
@@ -28,7 +29,7 @@ pub(super) fn timelines(page: &mut String, runs: &[Run]) -> anyhow::Result<()> {
     page.push_str(
         "<section id=\"timeline\"><h2>Workers over time</h2>\n<p class=\"note\">One lane per worker (a \
          thread of the pool, or a worker process), one bar per trial from its start to its end, coloured \
-         by how it ended; light bars are work a thread did for a trial it was not running (a fold or \
+         by how it ended, with a gap where its thread only waited for folds other threads took; light bars are work a thread did for a trial it was not running (a fold or \
          trees it picked up while idle, a fit's helper threads).</p>\n",
     );
     let mut entries: Vec<(String, plotters::style::RGBColor)> = Status::ALL
@@ -41,15 +42,32 @@ pub(super) fn timelines(page: &mut String, runs: &[Run]) -> anyhow::Result<()> {
     ));
     legend(page, &entries);
     for r in runs {
-        let mut timed: Vec<(Lane, (f64, f64), Option<Status>)> = r
-            .trials
-            .iter()
-            .filter_map(|t| Some(((t.shard, Some(t.worker?), false), t.span?, Some(t.status))))
-            .collect();
-        let trials = timed.len();
+        // A trial's own thread waiting for folds other threads took is a gap in its bar.
+        let mut waits: HashMap<usize, Vec<(f64, f64)>> = HashMap::new();
+        for p in &r.pool_work {
+            if let Some(trial) = p.waiting {
+                waits
+                    .entry(trial as usize)
+                    .or_default()
+                    .push((p.started, p.finished));
+            }
+        }
+        let mut timed: Vec<(Lane, (f64, f64), Option<Status>)> = Vec::new();
+        let mut trials = 0;
+        for t in &r.trials {
+            let (Some(worker), Some(span)) = (t.worker, t.span) else {
+                continue;
+            };
+            trials += 1;
+            let gaps = waits.get(&t.index).map_or(&[][..], Vec::as_slice);
+            for piece in cut(span, gaps) {
+                timed.push(((t.shard, Some(worker), false), piece, Some(t.status)));
+            }
+        }
         timed.extend(
             r.pool_work
                 .iter()
+                .filter(|p| p.waiting.is_none())
                 .map(|p| ((None, p.worker, p.helper), (p.started, p.finished), None)),
         );
         if runs.len() > 1 {
@@ -110,6 +128,25 @@ pub(super) fn timelines(page: &mut String, runs: &[Run]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `span` without the stretches in `gaps`.
+fn cut((start, end): (f64, f64), gaps: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let mut gaps = gaps.to_vec();
+    gaps.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut pieces = Vec::new();
+    let mut from = start;
+    for (gap_start, gap_end) in gaps {
+        if gap_start > from {
+            pieces.push((from, gap_start.min(end)));
+        }
+        from = from.max(gap_end);
+    }
+    if from < end {
+        pieces.push((from, end));
+    }
+    pieces.retain(|(s, e)| e > s);
+    pieces
+}
+
 /// Seconds during which each lane ran something, summed over lanes (overlaps within a lane count once).
 fn busy_seconds(spans: &[Span]) -> f64 {
     let mut by_lane: BTreeMap<usize, Vec<(f64, f64)>> = BTreeMap::new();
@@ -157,6 +194,17 @@ fn merge_spans(mut spans: Vec<Span>, gap: f64) -> Vec<Span> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_trials_waits_are_cut_out_of_its_bar() {
+        assert_eq!(cut((0.0, 10.0), &[(8.0, 10.0)]), [(0.0, 8.0)]);
+        assert_eq!(
+            cut((0.0, 10.0), &[(6.0, 7.0), (2.0, 3.0)]),
+            [(0.0, 2.0), (3.0, 6.0), (7.0, 10.0)]
+        );
+        assert_eq!(cut((1.0, 2.0), &[]), [(1.0, 2.0)]);
+        assert!(cut((1.0, 2.0), &[(0.5, 3.0)]).is_empty());
+    }
 
     #[test]
     fn busy_time_counts_overlaps_once_and_merging_keeps_lanes_and_statuses_apart() {
