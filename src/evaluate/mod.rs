@@ -430,7 +430,7 @@ impl Evaluator {
                 let mut done = Vec::new();
                 let mut sum = 0.0;
                 for k in 0..n_folds {
-                    let outcome = self.run_fold(set, k, trial, &params)?;
+                    let outcome = pool_work::own_fold(|| self.run_fold(set, k, trial, &params))?;
                     sum += outcome.scores[primary];
                     done.push(Ok(outcome));
                     let bar = bars.get(k).copied().unwrap_or(f64::NAN);

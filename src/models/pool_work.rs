@@ -24,9 +24,21 @@ pub struct PoolSpan {
     pub finished: f64,
 }
 
+/// What this thread is doing, as far as drawing it goes.
+#[derive(Clone, Copy)]
+struct Doing {
+    /// It runs a trial (drawn as the trial's bar, but for the waits cut out of it).
+    trial: bool,
+    /// How deep it is inside folds of its own trial: work there is the trial's.
+    own_fold: u32,
+    /// It records a span already: work nested in it is part of that span.
+    span: bool,
+}
+
 thread_local! {
-    /// Whether this thread's time is already drawn: it runs a trial, or records a span.
-    static DRAWN: Cell<bool> = const { Cell::new(false) };
+    static DOING: Cell<Doing> = const {
+        Cell::new(Doing { trial: false, own_fold: 0, span: false })
+    };
 }
 
 static SPANS: Mutex<Vec<PoolSpan>> = Mutex::new(Vec::new());
@@ -38,27 +50,57 @@ pub fn record(on: bool) {
     RECORDING.store(on, Ordering::Relaxed);
 }
 
-/// Puts `DRAWN` back as it was, also when the work panics.
-struct Restore(bool);
+/// Puts `DOING` back as it was, also when the work panics.
+struct Restore(Doing);
 
 impl Drop for Restore {
     fn drop(&mut self) {
-        DRAWN.set(self.0);
+        DOING.set(self.0);
     }
 }
 
-/// Runs a whole trial on this thread: whatever it does here is drawn as the trial.
-pub fn running_trial<T>(trial: impl FnOnce() -> T) -> T {
-    let _restore = Restore(DRAWN.replace(true));
-    trial()
+/// Runs `work` on this thread with what it is doing changed by `change`.
+fn doing<T>(change: impl FnOnce(&mut Doing), work: impl FnOnce() -> T) -> T {
+    let before = DOING.get();
+    let _restore = Restore(before);
+    let mut now = before;
+    change(&mut now);
+    DOING.set(now);
+    work()
 }
 
-/// Runs `work` done for a trial; records its span when this thread runs no trial.
+/// Runs a whole trial on this thread: its folds here are drawn as the trial.
+pub fn running_trial<T>(trial: impl FnOnce() -> T) -> T {
+    doing(
+        |d| {
+            d.trial = true;
+            d.own_fold = 0;
+        },
+        trial,
+    )
+}
+
+/// Runs one fold of the trial this thread runs.
+pub fn own_fold<T>(fold: impl FnOnce() -> T) -> T {
+    doing(|d| d.own_fold += 1, fold)
+}
+
+/// Runs `work` done for a trial; records its span unless it is part of what this thread's bar
+/// already shows (a fold of its own trial, or a span being recorded). A thread running a trial but
+/// between its own folds is waiting for folds other threads took: what it picks up then is recorded.
 pub fn helping<T>(work: impl FnOnce() -> T) -> T {
-    if DRAWN.get() || !RECORDING.load(Ordering::Relaxed) {
+    let now_doing = DOING.get();
+    if now_doing.span
+        || now_doing.trial && now_doing.own_fold > 0
+        || !RECORDING.load(Ordering::Relaxed)
+    {
         return work();
     }
-    let _restore = Restore(DRAWN.replace(true));
+    let _restore = Restore(now_doing);
+    DOING.set(Doing {
+        span: true,
+        ..now_doing
+    });
     let started = now();
     let out = work();
     let thread = rayon::current_thread_index().map(|i| i as u32);
@@ -86,10 +128,11 @@ pub fn folds_in_parallel<T: Send>(
     let out = (0..n_folds)
         .into_par_iter()
         .map(|k| {
-            let result = fold(k);
-            if rayon::current_thread_index() == owner {
-                *own_done.lock().unwrap_or_else(|p| p.into_inner()) = now();
+            if rayon::current_thread_index() != owner {
+                return fold(k);
             }
+            let result = own_fold(|| fold(k));
+            *own_done.lock().unwrap_or_else(|p| p.into_inner()) = now();
             result
         })
         .collect();
