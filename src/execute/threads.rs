@@ -21,7 +21,7 @@ pub fn run(
     sink: &mut Sink,
 ) -> Result<Ending> {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build()?;
-    pool_work::record(true);
+    pool_work::start_recording();
     let (sender, receiver) = mpsc::channel();
     let mut running = 0;
     let mut exhausted = false;

@@ -41,7 +41,7 @@ pub fn main() -> Result<()> {
     // One core per worker, as `jobs` promises: folds and trees inside a trial run sequentially on
     // this pool's one thread, which runs the trial itself.
     let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
-    pool_work::record(true);
+    pool_work::start_recording();
     let evaluator = match Plan::build(*plan) {
         Ok(plan) if plan.data().dataset().hash == data_hash => Evaluator::new(plan),
         Ok(plan) => {

@@ -45,9 +45,9 @@ static SPANS: Mutex<Vec<PoolSpan>> = Mutex::new(Vec::new());
 /// Set by the backends while trials run, so nothing else (a test, a refit) collects spans.
 static RECORDING: AtomicBool = AtomicBool::new(false);
 
-/// Starts (or stops) collecting spans in this process.
-pub fn record(on: bool) {
-    RECORDING.store(on, Ordering::Relaxed);
+/// Starts collecting spans in this process (a backend about to run trials).
+pub fn start_recording() {
+    RECORDING.store(true, Ordering::Relaxed);
 }
 
 /// Puts `DOING` back as it was, also when the work panics.
