@@ -42,8 +42,12 @@ struct ExpectedCost {
     jobs: usize,
     /// Seconds and count of finished trials: per model entry, and per entry and parameter value.
     by_entry: HashMap<usize, (f64, usize)>,
-    by_value: HashMap<(usize, String), (f64, usize)>,
+    by_value: HashMap<usize, HashMap<String, (f64, usize)>>,
     all: (f64, usize),
+    /// The last answer of [`ExpectedCost::left`] and how many trials had finished then: it walks
+    /// every pending trial, so it is redone once a thousandth of them has finished, not per trial.
+    last: std::cell::Cell<Option<(usize, Option<Duration>)>>,
+    finished: usize,
 }
 
 impl ExpectedCost {
@@ -69,6 +73,8 @@ impl ExpectedCost {
             by_entry: HashMap::new(),
             by_value: HashMap::new(),
             all: (0.0, 0),
+            last: std::cell::Cell::new(None),
+            finished: 0,
         })
     }
 
@@ -81,9 +87,15 @@ impl ExpectedCost {
             slot.1 += 1;
         };
         add(&mut self.all);
+        self.finished += 1;
         add(self.by_entry.entry(entry).or_default());
         for value in values {
-            add(self.by_value.entry((entry, value)).or_default());
+            add(self
+                .by_value
+                .entry(entry)
+                .or_default()
+                .entry(value)
+                .or_default());
         }
     }
 
@@ -102,7 +114,8 @@ impl ExpectedCost {
             .iter()
             .map(|v| {
                 self.by_value
-                    .get(&(entry, v.clone()))
+                    .get(&entry)
+                    .and_then(|values| values.get(v))
                     .and_then(mean)
                     .unwrap_or(entry_mean)
             })
@@ -113,6 +126,19 @@ impl ExpectedCost {
     /// Wall time the pending trials should take on `jobs` workers: their expected seconds shared
     /// out, but never less than the longest of them.
     fn left(&self) -> Option<Duration> {
+        let every = (self.pending.len() / 1000).max(1);
+        if let Some((at, left)) = self.last.get() {
+            if self.finished - at < every {
+                return left;
+            }
+        }
+        let left = self.walk();
+        self.last.set(Some((self.finished, left)));
+        left
+    }
+
+    /// [`ExpectedCost::left`] worked out afresh over every pending trial.
+    fn walk(&self) -> Option<Duration> {
         let mut total = 0.0;
         let mut longest = 0.0f64;
         for (entry, values) in self.pending.values() {
