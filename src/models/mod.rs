@@ -172,6 +172,24 @@ pub trait Predictor: Send + Sync {
         None
     }
 
+    /// Predictions and class scores (probabilities, else decision values); a family whose
+    /// predictions come from its decision values computes them once.
+    fn predict_with_scores(&self, x: ArrayView2<f64>) -> (OwnedTargets, Option<ClassScores>) {
+        let (targets, probabilities) = self.predict_with_probabilities(x);
+        let scores = probabilities
+            .map(|values| ClassScores {
+                values,
+                probabilities: true,
+            })
+            .or_else(|| {
+                self.decision_values(x).map(|values| ClassScores {
+                    values,
+                    probabilities: false,
+                })
+            });
+        (targets, scores)
+    }
+
     /// What the user should know about this fit (a solver stopped at its iteration limit), noted
     /// on the trial's record; not saved with the model.
     fn warning(&self) -> Option<String> {
@@ -330,18 +348,7 @@ pub fn predict(model: &dyn Predictor, x: ArrayView2<f64>, with_scores: bool) -> 
             scores: None,
         };
     }
-    let (targets, probabilities) = model.predict_with_probabilities(x);
-    let scores = probabilities
-        .map(|values| ClassScores {
-            values,
-            probabilities: true,
-        })
-        .or_else(|| {
-            model.decision_values(x).map(|values| ClassScores {
-                values,
-                probabilities: false,
-            })
-        });
+    let (targets, scores) = model.predict_with_scores(x);
     Prediction { targets, scores }
 }
 

@@ -1,11 +1,11 @@
 //! Kernel rows shared by every SVM trial of a process under one memory budget (the sweep's
 //! `execution.cache_memory`, split between worker processes): rows are computed when a solver
-//! first asks for them, stored as f32 (as libsvm's cache does), and the least recently used rows
-//! of any kernel are dropped when the budget is reached.
+//! first asks for them, stored as f32 (as libsvm's cache does), and rows are dropped when the
+//! budget is reached, those of idle kernels first (see [`RowStore::victim`]).
 
 use super::smo::{Kernel, KernelRows};
 use crate::models::{read_shared, shared_work};
-use ndarray::{Array2, ArrayView2, Axis};
+use ndarray::{Array2, ArrayView2};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
@@ -23,59 +23,103 @@ pub fn set_budget(bytes: u64) {
     BUDGET.store(bytes, Ordering::Relaxed);
 }
 
-/// A row of one kernel: (kernel id, row index).
-type RowKey = (u64, u32);
+/// The cached rows of one kernel, with their last uses (`by_use` orders the same rows by it).
+#[derive(Default)]
+struct StoredKernel {
+    rows: HashMap<u32, (Arc<[f32]>, u64)>,
+    by_use: BTreeMap<u64, u32>,
+    last_use: u64,
+    /// Solvers reading this kernel now.
+    solvers: usize,
+}
 
-/// Every cached row with its last use; `by_use` orders the same keys by last use.
 #[derive(Default)]
 struct RowStore {
-    rows: HashMap<RowKey, (Arc<[f32]>, u64)>,
-    by_use: BTreeMap<u64, RowKey>,
+    kernels: HashMap<u64, StoredKernel>,
     bytes: u64,
     clock: u64,
 }
 
+fn row_bytes(row: &[f32]) -> u64 {
+    (row.len() * 4) as u64
+}
+
 impl RowStore {
-    fn get(&mut self, key: RowKey) -> Option<Arc<[f32]>> {
+    fn get(&mut self, id: u64, i: u32) -> Option<Arc<[f32]>> {
         self.clock += 1;
         let clock = self.clock;
-        let (row, used) = self.rows.get_mut(&key)?;
-        self.by_use.remove(used);
+        let kernel = self.kernels.get_mut(&id)?;
+        let (row, used) = kernel.rows.get_mut(&i)?;
+        kernel.by_use.remove(used);
         *used = clock;
-        self.by_use.insert(clock, key);
+        kernel.by_use.insert(clock, i);
+        kernel.last_use = clock;
         Some(Arc::clone(row))
     }
 
-    fn insert(&mut self, key: RowKey, row: Arc<[f32]>, budget: u64) {
-        let size = (row.len() * 4) as u64;
+    fn insert(&mut self, id: u64, i: u32, row: Arc<[f32]>, budget: u64) {
+        let size = row_bytes(&row);
         while self.bytes + size > budget {
-            let Some((_, oldest)) = self.by_use.pop_first() else {
+            let Some(victim) = self.victim(id) else {
                 break;
             };
-            if let Some((gone, _)) = self.rows.remove(&oldest) {
-                self.bytes -= (gone.len() * 4) as u64;
+            let kernel = self.kernels.get_mut(&victim).expect("a victim has rows");
+            if let Some((_, oldest)) = kernel.by_use.pop_first() {
+                if let Some((gone, _)) = kernel.rows.remove(&oldest) {
+                    self.bytes -= row_bytes(&gone);
+                }
             }
         }
         if self.bytes + size > budget {
             return;
         }
         self.clock += 1;
-        self.by_use.insert(self.clock, key);
-        if let Some((old, used)) = self.rows.insert(key, (row, self.clock)) {
-            self.by_use.remove(&used);
-            self.bytes -= (old.len() * 4) as u64;
+        let kernel = self.kernels.entry(id).or_default();
+        kernel.last_use = self.clock;
+        kernel.by_use.insert(self.clock, i);
+        if let Some((old, used)) = kernel.rows.insert(i, (row, self.clock)) {
+            kernel.by_use.remove(&used);
+            self.bytes -= row_bytes(&old);
         }
         self.bytes += size;
     }
 
-    fn forget(&mut self, id: u64) {
-        let keys: Vec<RowKey> = self.rows.keys().filter(|k| k.0 == id).copied().collect();
-        for key in keys {
-            if let Some((row, used)) = self.rows.remove(&key) {
-                self.by_use.remove(&used);
-                self.bytes -= (row.len() * 4) as u64;
-            }
+    /// The kernel to drop a row of (its least recently used one) to make room for a row of
+    /// `inserting`. First the idle kernel (no solver reading it) used most recently: a sweep
+    /// reads its kernels in turns (each trial's folds, then the next C value's), so the kernel just
+    /// left is the one read again last, and dropping least recently used rows would drop every row
+    /// just before its next use. Else the kernel holding the least recently used row.
+    fn victim(&self, inserting: u64) -> Option<u64> {
+        let holding = || self.kernels.iter().filter(|(_, k)| !k.rows.is_empty());
+        holding()
+            .filter(|(&id, k)| id != inserting && k.solvers == 0)
+            .max_by_key(|(_, k)| k.last_use)
+            .or_else(|| holding().min_by_key(|(_, k)| k.by_use.first_key_value().map(|(&c, _)| c)))
+            .map(|(&id, _)| id)
+    }
+
+    fn solvers(&mut self, id: u64, started: bool) {
+        let kernel = self.kernels.entry(id).or_default();
+        if started {
+            kernel.solvers += 1;
+        } else {
+            kernel.solvers = kernel.solvers.saturating_sub(1);
         }
+    }
+
+    fn forget(&mut self, id: u64) {
+        if let Some(kernel) = self.kernels.remove(&id) {
+            self.bytes -= kernel.rows.values().map(|(r, _)| row_bytes(r)).sum::<u64>();
+        }
+    }
+}
+
+/// A solver reading a kernel: while it lives, the kernel's rows go only when no idle kernel has any.
+pub struct Solving<'a>(&'a SharedKernel);
+
+impl Drop for Solving<'_> {
+    fn drop(&mut self) {
+        lock().solvers(self.0.id, false);
     }
 }
 
@@ -88,38 +132,58 @@ pub struct SharedKernel {
     computed: AtomicU64,
     nanos: AtomicU64,
     kernel: Kernel,
-    x: Array2<f64>,
-    /// |x_i|^2, for rbf rows.
+    /// The training rows by column (features x rows), so a kernel row is a sum of contiguous
+    /// column slices scaled by the row's features, skipping its zeros (one-hot columns).
+    columns: Array2<f64>,
+    /// |x_i|^2, summed in the same order as the rows' dot products.
     norms: Vec<f64>,
 }
 
 impl SharedKernel {
     pub fn new(kernel: Kernel, x: ArrayView2<f64>) -> SharedKernel {
+        let columns = x.t().as_standard_layout().into_owned();
+        let mut norms = vec![0.0; x.nrows()];
+        for column in columns.outer_iter() {
+            for (norm, &v) in norms.iter_mut().zip(column) {
+                *norm += v * v;
+            }
+        }
         SharedKernel {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             computed: AtomicU64::new(0),
             nanos: AtomicU64::new(0),
             kernel,
-            norms: x.map_axis(Axis(1), |r| r.dot(&r)).to_vec(),
-            x: x.to_owned(),
+            columns,
+            norms,
         }
     }
 
+    /// Marks this kernel as read by a solver until the guard is dropped.
+    pub fn solving(&self) -> Solving<'_> {
+        lock().solvers(self.id, true);
+        Solving(self)
+    }
+
     fn compute(&self, i: usize) -> Arc<[f32]> {
-        let dots = self.x.dot(&self.x.row(i));
-        let norm_i = self.norms[i];
-        let row: Vec<f32> = dots
-            .iter()
-            .zip(&self.norms)
-            .map(|(&d, &n)| self.kernel.value(d, norm_i, n) as f32)
-            .collect();
-        Arc::from(row)
+        let mut dots = vec![0.0; self.norms.len()];
+        for column in self.columns.outer_iter() {
+            let a = column[i];
+            if a == 0.0 {
+                continue;
+            }
+            let column = column.to_slice().expect("standard layout");
+            for (d, &v) in dots.iter_mut().zip(column) {
+                *d += a * v;
+            }
+        }
+        self.kernel.apply(&mut dots, self.norms[i], &self.norms);
+        dots.iter().map(|&v| v as f32).collect()
     }
 }
 
 impl KernelRows for SharedKernel {
     fn size(&self) -> usize {
-        self.x.nrows()
+        self.norms.len()
     }
 
     fn diagonal(&self, i: usize) -> f64 {
@@ -128,8 +192,7 @@ impl KernelRows for SharedKernel {
     }
 
     fn row(&self, i: usize) -> Arc<[f32]> {
-        let key = (self.id, i as u32);
-        if let Some(row) = lock().get(key) {
+        if let Some(row) = lock().get(self.id, i as u32) {
             let computed = self.computed.load(Ordering::Relaxed).max(1);
             read_shared(self.nanos.load(Ordering::Relaxed) as f64 * 1e-9 / computed as f64);
             return row;
@@ -142,7 +205,12 @@ impl KernelRows for SharedKernel {
         self.computed.fetch_add(1, Ordering::Relaxed);
         self.nanos
             .fetch_add(seconds.as_nanos() as u64, Ordering::Relaxed);
-        lock().insert(key, Arc::clone(&row), BUDGET.load(Ordering::Relaxed));
+        lock().insert(
+            self.id,
+            i as u32,
+            Arc::clone(&row),
+            BUDGET.load(Ordering::Relaxed),
+        );
         row
     }
 }
@@ -162,23 +230,44 @@ mod tests {
     use super::*;
 
     #[test]
-    fn least_recently_used_rows_go_first_and_the_budget_holds() {
+    fn least_recently_used_rows_of_busy_kernels_go_first_and_the_budget_holds() {
         let mut store = RowStore::default();
         let row = |v: f32| -> Arc<[f32]> { Arc::from(vec![v; 10]) };
+        store.solvers(0, true);
+        store.solvers(1, true);
         // 40 bytes per row, room for two.
-        store.insert((0, 0), row(0.0), 80);
-        store.insert((0, 1), row(1.0), 80);
-        assert!(store.get((0, 0)).is_some());
-        store.insert((1, 0), row(2.0), 80);
+        store.insert(0, 0, row(0.0), 80);
+        store.insert(0, 1, row(1.0), 80);
+        assert!(store.get(0, 0).is_some());
+        store.insert(1, 0, row(2.0), 80);
         assert!(
-            store.get((0, 1)).is_none(),
+            store.get(0, 1).is_none(),
             "the least recently used row was dropped"
         );
-        assert!(store.get((0, 0)).is_some() && store.get((1, 0)).is_some());
+        assert!(store.get(0, 0).is_some() && store.get(1, 0).is_some());
         assert_eq!(store.bytes, 80);
         store.forget(0);
-        assert!(store.get((0, 0)).is_none());
+        assert!(store.get(0, 0).is_none());
         assert_eq!(store.bytes, 40);
+    }
+
+    #[test]
+    fn the_idle_kernel_used_last_gives_up_its_rows_first() {
+        let mut store = RowStore::default();
+        let row = |v: f32| -> Arc<[f32]> { Arc::from(vec![v; 10]) };
+        // Kernels 0 then 1 were read and left; kernel 2 is being solved. Room for four rows.
+        for (kernel, i) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+            store.insert(kernel, i, row(0.0), 160);
+        }
+        store.solvers(2, true);
+        store.insert(2, 0, row(1.0), 160);
+        store.insert(2, 1, row(1.0), 160);
+        assert!(store.get(0, 0).is_some() && store.get(0, 1).is_some());
+        assert!(store.get(1, 0).is_none() && store.get(1, 1).is_none());
+        // Kernel 0 was just read, but kernel 2 is busy: kernel 0 gives up its rows next.
+        store.insert(2, 2, row(1.0), 160);
+        assert!(store.get(2, 0).is_some() && store.get(2, 1).is_some());
+        assert_eq!(store.bytes, 160);
     }
 
     #[test]

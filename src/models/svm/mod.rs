@@ -3,18 +3,20 @@
 //! [`SharedKernel`] used by every C value, epsilon and class, its rows computed on demand into the
 //! process-wide, memory-bounded [`kernel_cache`].
 
+mod exp;
 pub mod kernel_cache;
 pub mod smo;
 
 use crate::data::target::TargetShape;
 use crate::data::{OwnedTargets, Targets, TargetsView, Task};
+use crate::metrics::ClassScores;
 use crate::models::{
     argmax, check_target, check_width, class_weight_spec, decode, encode, DefaultPreprocessing,
     FamilyInfo, FoldCache, ModelFamily, Params, Predictor, Scores, Seeds,
 };
 use crate::value::{Kind, ParamSpec};
 use kernel_cache::SharedKernel;
-use ndarray::{Array1, Array2, ArrayView2};
+use ndarray::{s, Array1, Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 use smo::{BinarySvm, Kernel};
 
@@ -130,23 +132,31 @@ impl Fitted {
     }
 }
 
+/// Kernel values computed at once while scoring (8 MiB): test rows are scored in blocks of about
+/// this many values over all support vectors, so scoring many rows holds no rows x support matrix.
+const KERNEL_VALUES_PER_BLOCK: usize = 1 << 20;
+
 impl Fitted {
     /// Each machine's decision values for `x`.
     fn decisions(&self, x: ArrayView2<f64>) -> Vec<Array1<f64>> {
-        let k = self.kernel.matrix(x, self.support_rows.view());
-        self.machines.iter().map(|m| m.decision(k.view())).collect()
-    }
-}
-
-impl Predictor for Fitted {
-    fn decision_values(&self, x: ArrayView2<f64>) -> Option<Array2<f64>> {
-        if self.n_classes == REGRESSOR {
-            return None;
+        let mut out = vec![Array1::zeros(x.nrows()); self.machines.len()];
+        let rows = (KERNEL_VALUES_PER_BLOCK / self.support_rows.nrows().max(1)).max(16);
+        for (block, start) in x.axis_chunks_iter(Axis(0), rows).zip((0..).step_by(rows)) {
+            let k = self.kernel.matrix(block, self.support_rows.view());
+            for (machine, values) in self.machines.iter().zip(&mut out) {
+                values
+                    .slice_mut(s![start..start + block.nrows()])
+                    .assign(&machine.decision(k.view()));
+            }
         }
-        let decisions = self.decisions(x);
-        let mut out = Array2::zeros((x.nrows(), self.n_classes));
-        match decisions.as_slice() {
-            // Class 1's margin, and its opposite for class 0.
+        out
+    }
+
+    /// One column per class: class 1's margin and its opposite for two classes, else each
+    /// class's machine.
+    fn class_scores(&self, decisions: &[Array1<f64>], rows: usize) -> Array2<f64> {
+        let mut out = Array2::zeros((rows, self.n_classes));
+        match decisions {
             [single] => {
                 out.column_mut(1).assign(single);
                 out.column_mut(0).assign(&-single);
@@ -157,15 +167,14 @@ impl Predictor for Fitted {
                 }
             }
         }
-        Some(out)
+        out
     }
 
-    fn predict(&self, x: ArrayView2<f64>) -> OwnedTargets {
-        let decisions = self.decisions(x);
+    fn targets(&self, decisions: Vec<Array1<f64>>, rows: usize) -> OwnedTargets {
         if self.n_classes == REGRESSOR {
             return Targets::Values(decisions.into_iter().next().unwrap_or_default());
         }
-        let labels = (0..x.nrows())
+        let labels = (0..rows)
             .map(|r| match decisions.as_slice() {
                 [single] => usize::from(single[r] > 0.0),
                 many => argmax(many.iter().map(|d| d[r])),
@@ -175,6 +184,28 @@ impl Predictor for Fitted {
             y: labels,
             n_classes: self.n_classes,
         }
+    }
+}
+
+impl Predictor for Fitted {
+    fn decision_values(&self, x: ArrayView2<f64>) -> Option<Array2<f64>> {
+        if self.n_classes == REGRESSOR {
+            return None;
+        }
+        Some(self.class_scores(&self.decisions(x), x.nrows()))
+    }
+
+    fn predict(&self, x: ArrayView2<f64>) -> OwnedTargets {
+        self.targets(self.decisions(x), x.nrows())
+    }
+
+    fn predict_with_scores(&self, x: ArrayView2<f64>) -> (OwnedTargets, Option<ClassScores>) {
+        let decisions = self.decisions(x);
+        let scores = (self.n_classes != REGRESSOR).then(|| ClassScores {
+            values: self.class_scores(&decisions, x.nrows()),
+            probabilities: false,
+        });
+        (self.targets(decisions, x.nrows()), scores)
     }
 
     fn save(&self) -> Result<Vec<u8>, String> {
@@ -277,6 +308,7 @@ impl ModelFamily for SvmFamily {
         let rows = cache.get_or_compute(&format!("svm-kernel {kernel:?}"), || {
             SharedKernel::new(kernel, x)
         });
+        let _solving = rows.solving();
         let row_weights = p.row_weights(y)?;
         let (labels, n_classes) = match y {
             Targets::Values(z) => {

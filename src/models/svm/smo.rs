@@ -4,6 +4,7 @@
 //! [`kernel_cache`](super::kernel_cache)), as f32 like libsvm's cache.
 //! `tol` has libsvm's meaning: stop when the maximal KKT violation gap drops below it.
 
+use super::exp::exp_in_place;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -29,14 +30,35 @@ impl Kernel {
         }
     }
 
+    /// Turns dot products `<a, b_j>` into K(a, b_j), given |a|^2 and every |b_j|^2.
+    pub fn apply(&self, dots: &mut [f64], norm_a: f64, norms_b: &[f64]) {
+        match *self {
+            Kernel::Linear => {}
+            Kernel::Polynomial { .. } => {
+                for d in dots.iter_mut() {
+                    *d = self.value(*d, 0.0, 0.0);
+                }
+            }
+            Kernel::Rbf { gamma } => {
+                for (d, &norm_b) in dots.iter_mut().zip(norms_b) {
+                    let squared = norm_a + norm_b - 2.0 * *d;
+                    *d = -gamma * if squared > 0.0 { squared } else { 0.0 };
+                }
+                exp_in_place(dots);
+            }
+        }
+    }
+
     /// K(a_i, b_j) for all rows of `a` and `b`, through one matrix product.
     /// Always in standard (row-major) layout, so rows are contiguous slices.
     pub fn matrix(&self, a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
         let mut k = a.dot(&b.t()).as_standard_layout().into_owned();
         let sq = |m: ArrayView2<f64>| m.map_axis(Axis(1), |r| r.dot(&r));
         let (na, nb) = (sq(a), sq(b));
-        for ((i, j), v) in k.indexed_iter_mut() {
-            *v = self.value(*v, na[i], nb[j]);
+        let nb = nb.as_slice().expect("a fresh array is contiguous");
+        for (mut row, &norm_a) in k.outer_iter_mut().zip(&na) {
+            let row = row.as_slice_mut().expect("standard layout");
+            self.apply(row, norm_a, nb);
         }
         k
     }
@@ -135,8 +157,9 @@ pub fn solve_regression(
     solve_dual(k, &y, &linear, &vec![c; 2 * n], tol)
 }
 
-/// SMO with second-order working-set selection on min 1/2 a'Qa + p'a, 0 <= a_t <= bound_t,
-/// y'a = 0, where Q_st = y_s y_t K(s mod n, t mod n) for n kernel rows and y.len() a multiple of n.
+/// SMO with second-order working-set selection and shrinking (libsvm's `Solver`) on
+/// min 1/2 a'Qa + p'a, 0 <= a_t <= bound_t, y'a = 0, where Q_st = y_s y_t K(s mod n, t mod n) for
+/// n kernel rows and n or 2n variables.
 fn solve_dual(
     k: &dyn KernelRows,
     y: &[f64],
@@ -144,68 +167,177 @@ fn solve_dual(
     bound: &[f64],
     tol: f64,
 ) -> Result<BinarySvm, String> {
-    let n = k.size();
-    let m = y.len();
-    let diag: Vec<f64> = (0..n).map(|i| k.diagonal(i)).collect();
+    let diag: Vec<f64> = (0..k.size()).map(|i| k.diagonal(i)).collect();
     if let Some(bad) = diag.iter().find(|d| !d.is_finite()) {
         return Err(non_finite(&format!("kernel value {bad}")));
     }
-    let mut alpha = vec![0.0; m];
-    // v = -y * gradient, kept directly: selection and updates then need no sign flips.
-    let mut v: Vec<f64> = y.iter().zip(linear).map(|(y, p)| -y * p).collect();
-    let upper = |t: usize, a: f64| a >= bound[t];
-    let lower = |a: f64| a <= 0.0;
-    // I_up: alpha can move in the +y direction; I_low: in the -y direction.
-    let in_up = |t: usize, a: f64| if y[t] > 0.0 { !upper(t, a) } else { !lower(a) };
-    let in_low = |t: usize, a: f64| if y[t] > 0.0 { !lower(a) } else { !upper(t, a) };
-    let mut up: Vec<bool> = (0..m).map(|t| in_up(t, 0.0)).collect();
-    let mut low: Vec<bool> = (0..m).map(|t| in_low(t, 0.0)).collect();
-    let max_iterations = (100 * m).max(10_000_000);
-    for _ in 0..max_iterations {
-        // Working set: i maximises v over I_up; j minimises the second-order objective over I_low.
-        let (mut gmax, mut i) = (f64::NEG_INFINITY, usize::MAX);
-        for (t, (&vt, &u)) in v.iter().zip(&up).enumerate() {
-            if u && vt >= gmax {
-                gmax = vt;
-                i = t;
+    let mut dual = Dual::new(k, y, linear, bound, diag);
+    dual.optimise(tol);
+    dual.machine()
+}
+
+/// The state of one SMO solve. Variables are indexed 0..m; variable t reads kernel row t mod n.
+struct Dual<'a> {
+    k: &'a dyn KernelRows,
+    n: usize,
+    y: &'a [f64],
+    bound: &'a [f64],
+    diag: Vec<f64>,
+    alpha: Vec<f64>,
+    /// v = -y * gradient, kept directly: selection and updates then need no sign flips. Exact for
+    /// active variables; shrunk ones are brought up to date by `reconstruct`.
+    v: Vec<f64>,
+    /// v at alpha = 0, i.e. -y * p.
+    v_start: Vec<f64>,
+    /// The part of v that variables at their upper bound contribute, kept for every variable so that
+    /// `reconstruct` only has to add the free ones (libsvm's G_bar).
+    v_bar: Vec<f64>,
+    /// In I_up: alpha can move in the +y direction; in I_low: in the -y direction.
+    up: Vec<bool>,
+    low: Vec<bool>,
+    /// The variables selection and updates look at, ascending; the others sit at a bound that the
+    /// gradient says they will keep (libsvm's shrinking).
+    active: Vec<usize>,
+    /// Whether the active set was already reset once the gap came near the tolerance.
+    unshrunk: bool,
+    /// The variable of I_up with the largest v and that v, when known (the last step's pass over v
+    /// finds it; shrinking and reconstruction forget it).
+    largest_up: Option<(usize, f64)>,
+}
+
+impl<'a> Dual<'a> {
+    fn new(
+        k: &'a dyn KernelRows,
+        y: &'a [f64],
+        linear: &[f64],
+        bound: &'a [f64],
+        diag: Vec<f64>,
+    ) -> Dual<'a> {
+        let m = y.len();
+        let v_start: Vec<f64> = y.iter().zip(linear).map(|(y, p)| -y * p).collect();
+        let mut dual = Dual {
+            k,
+            n: k.size(),
+            y,
+            bound,
+            diag,
+            alpha: vec![0.0; m],
+            v: v_start.clone(),
+            v_start,
+            v_bar: vec![0.0; m],
+            up: vec![false; m],
+            low: vec![false; m],
+            active: (0..m).collect(),
+            unshrunk: false,
+            largest_up: None,
+        };
+        for t in 0..m {
+            dual.set_sides(t);
+        }
+        dual
+    }
+
+    /// The kernel row variable `t` reads (there are n or 2n variables).
+    fn row_of(&self, t: usize) -> usize {
+        if t >= self.n {
+            t - self.n
+        } else {
+            t
+        }
+    }
+
+    fn at_upper(&self, t: usize) -> bool {
+        self.alpha[t] >= self.bound[t]
+    }
+
+    fn set_sides(&mut self, t: usize) {
+        let (upper, lower) = (self.at_upper(t), self.alpha[t] <= 0.0);
+        let positive = self.y[t] > 0.0;
+        self.up[t] = if positive { !upper } else { !lower };
+        self.low[t] = if positive { !lower } else { !upper };
+    }
+
+    fn optimise(&mut self, tol: f64) {
+        let m = self.y.len();
+        let max_iterations = (100 * m).max(10_000_000);
+        let mut counter = m.min(1000) + 1;
+        for _ in 0..max_iterations {
+            counter -= 1;
+            if counter == 0 {
+                counter = m.min(1000);
+                self.shrink(tol);
             }
-        }
-        if i == usize::MAX {
-            break;
-        }
-        let ki = k.row(i % n);
-        let ki: &[f32] = &ki;
-        let diag_i = diag[i % n];
-        let (mut gmin, mut j, mut best) = (f64::INFINITY, usize::MAX, f64::INFINITY);
-        // Variable t = half * n + s reads kernel entry s.
-        for (half, (vs, lows)) in v.chunks(n).zip(low.chunks(n)).enumerate() {
-            for (s, ((&vt, &l), &kit)) in vs.iter().zip(lows).zip(ki).enumerate() {
-                if !l {
-                    continue;
-                }
-                gmin = gmin.min(vt);
-                let diff = gmax - vt;
-                if diff > 0.0 {
-                    let quad = diag_i + diag[s] - 2.0 * f64::from(kit);
-                    let objective = -(diff * diff) / if quad > 0.0 { quad } else { TAU };
-                    if objective <= best {
-                        best = objective;
-                        j = half * n + s;
+            let (i, ki, j) = match self.select(tol) {
+                Some(pair) => pair,
+                None if self.active.len() == m => break,
+                None => {
+                    // Optimal on the active set: check the whole problem before stopping.
+                    self.reconstruct();
+                    match self.select(tol) {
+                        Some(pair) => {
+                            counter = 1;
+                            pair
+                        }
+                        None => break,
                     }
                 }
+            };
+            self.step(i, &ki, j);
+        }
+        self.reconstruct();
+    }
+
+    /// The working set: i maximises v over I_up; j minimises the second-order objective over I_low
+    /// (Fan, Chen and Lin 2005). None when the KKT gap is below `tol`.
+    fn select(&self, tol: f64) -> Option<(usize, Arc<[f32]>, usize)> {
+        let (i, gmax) = self.largest_up.unwrap_or_else(|| {
+            let (mut gmax, mut i) = (f64::NEG_INFINITY, usize::MAX);
+            for &t in &self.active {
+                if self.up[t] && self.v[t] >= gmax {
+                    (gmax, i) = (self.v[t], t);
+                }
+            }
+            (i, gmax)
+        });
+        if i == usize::MAX {
+            return None;
+        }
+        let ki = self.k.row(self.row_of(i));
+        let diag_i = self.diag[self.row_of(i)];
+        let (mut gmin, mut j) = (f64::INFINITY, usize::MAX);
+        // The largest (gmax - v_t)^2 / quad_t so far, as a fraction compared by cross-multiplying:
+        // no division per variable, and no branch the processor could mispredict.
+        let (mut best_num, mut best_den) = (-1.0, 1.0);
+        for &t in &self.active {
+            let (vt, low) = (self.v[t], self.low[t]);
+            gmin = if low && vt < gmin { vt } else { gmin };
+            let diff = gmax - vt;
+            let s = self.row_of(t);
+            let quad = diag_i + self.diag[s] - 2.0 * f64::from(ki[s]);
+            let quad = if quad > 0.0 { quad } else { TAU };
+            let num = diff * diff;
+            if low && diff > 0.0 && num * best_den >= best_num * quad {
+                (best_num, best_den, j) = (num, quad, t);
             }
         }
         if gmax - gmin < tol || j == usize::MAX {
-            break;
+            return None;
         }
-        let kj = k.row(j % n);
+        Some((i, ki, j))
+    }
+
+    /// Moves the pair (i, j) to its optimum along the constraint, clipped to each one's bound
+    /// (libsvm's update), and updates v.
+    fn step(&mut self, i: usize, ki: &[f32], j: usize) {
+        let y = self.y;
+        let kj = self.k.row(self.row_of(j));
         let kj: &[f32] = &kj;
-        let (diag_j, k_ij) = (diag[j % n], f64::from(ki[j % n]));
-        let q_ij = y[i] * y[j] * k_ij;
-        let (grad_i, grad_j) = (-y[i] * v[i], -y[j] * v[j]);
+        let (diag_i, diag_j) = (self.diag[self.row_of(i)], self.diag[self.row_of(j)]);
+        let q_ij = y[i] * y[j] * f64::from(ki[self.row_of(j)]);
+        let (grad_i, grad_j) = (-y[i] * self.v[i], -y[j] * self.v[j]);
+        let alpha = &mut self.alpha;
         let (old_i, old_j) = (alpha[i], alpha[j]);
-        let (c_i, c_j) = (bound[i], bound[j]);
-        // libsvm's update of the pair, clipped to each one's bound.
+        let (c_i, c_j) = (self.bound[i], self.bound[j]);
         if y[i] != y[j] {
             let quad = (diag_i + diag_j + 2.0 * q_ij).max(TAU);
             let delta = (-grad_i - grad_j) / quad;
@@ -255,56 +387,148 @@ fn solve_dual(
                 alpha[j] = sum;
             }
         }
-        // G_t += y_t (K_ti y_i dA_i + K_tj y_j dA_j), so v_t = -y_t G_t drops by the bracket.
         let (si, sj) = (y[i] * (alpha[i] - old_i), y[j] * (alpha[j] - old_j));
-        for vs in v.chunks_mut(n) {
-            for ((vt, &a), &b) in vs.iter_mut().zip(ki).zip(kj) {
-                *vt -= f64::from(a) * si + f64::from(b) * sj;
+        for (t, row, old) in [(i, ki, old_i), (j, kj, old_j)] {
+            let was_upper = old >= self.bound[t];
+            if self.at_upper(t) != was_upper {
+                // Every variable's v_bar gains or loses this one's C y K.
+                let change = if was_upper { 1.0 } else { -1.0 } * self.bound[t] * y[t];
+                for vs in self.v_bar.chunks_mut(self.n) {
+                    for (vb, &kt) in vs.iter_mut().zip(row) {
+                        *vb += change * f64::from(kt);
+                    }
+                }
+            }
+            self.set_sides(t);
+        }
+        // G_t += y_t (K_ti y_i dA_i + K_tj y_j dA_j), so v_t = -y_t G_t drops by the bracket; the
+        // same pass finds the next i.
+        let (mut gmax, mut next) = (f64::NEG_INFINITY, usize::MAX);
+        for &t in &self.active {
+            let s = if t >= self.n { t - self.n } else { t };
+            let vt = self.v[t] - (f64::from(ki[s]) * si + f64::from(kj[s]) * sj);
+            self.v[t] = vt;
+            if self.up[t] && vt >= gmax {
+                (gmax, next) = (vt, t);
             }
         }
-        for t in [i, j] {
-            up[t] = in_up(t, alpha[t]);
-            low[t] = in_low(t, alpha[t]);
-        }
+        self.largest_up = Some((next, gmax));
     }
-    // rho: mean of y G over free variables, else the middle of the feasible interval.
-    let (mut ub, mut lb, mut free_sum, mut free) = (f64::INFINITY, f64::NEG_INFINITY, 0.0, 0usize);
-    for t in 0..m {
-        // y G = -v, as y^2 = 1.
-        let yg = -v[t];
-        if upper(t, alpha[t]) {
-            if y[t] < 0.0 {
-                ub = ub.min(yg)
-            } else {
-                lb = lb.max(yg)
+
+    /// Drops from the active set the variables at a bound whose gradient pushes them further
+    /// into it beyond the current gap (libsvm's `do_shrinking`); the first time the gap comes within
+    /// 10 tol, the whole set is made active again so that early guesses are undone.
+    fn shrink(&mut self, tol: f64) {
+        let (mut gmax_up, mut gmax_low) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
+        for &t in &self.active {
+            if self.up[t] {
+                gmax_up = gmax_up.max(self.v[t]);
             }
-        } else if lower(alpha[t]) {
-            if y[t] > 0.0 {
-                ub = ub.min(yg)
-            } else {
-                lb = lb.max(yg)
+            if self.low[t] {
+                gmax_low = gmax_low.max(-self.v[t]);
+            }
+        }
+        if !self.unshrunk && gmax_up + gmax_low <= tol * 10.0 {
+            self.unshrunk = true;
+            self.reconstruct();
+        }
+        self.largest_up = None;
+        let (up, low, v) = (&self.up, &self.low, &self.v);
+        self.active.retain(|&t| match (up[t], low[t]) {
+            (true, true) => true,
+            (false, _) => v[t] <= gmax_up,
+            (true, false) => -v[t] <= gmax_low,
+        });
+    }
+
+    /// Brings v of the shrunk variables up to date and makes every variable active again:
+    /// v = v_start + v_bar - (the free variables' part), summed in whichever order reads fewer
+    /// kernel entries (as libsvm's `reconstruct_gradient`).
+    fn reconstruct(&mut self) {
+        let m = self.y.len();
+        if self.active.len() == m {
+            return;
+        }
+        self.largest_up = None;
+        let mut active = vec![false; m];
+        for &t in &self.active {
+            active[t] = true;
+        }
+        let inactive: Vec<usize> = (0..m).filter(|&t| !active[t]).collect();
+        for &t in &inactive {
+            self.v[t] = self.v_start[t] + self.v_bar[t];
+        }
+        // Shrunk variables sit at a bound, so every free one is active.
+        let free: Vec<usize> = self
+            .active
+            .iter()
+            .copied()
+            .filter(|&t| self.up[t] && self.low[t])
+            .collect();
+        if free.len() * m > 2 * self.active.len() * inactive.len() {
+            for &t in &inactive {
+                let row = self.k.row(self.row_of(t));
+                let sum: f64 = free
+                    .iter()
+                    .map(|&s| self.alpha[s] * self.y[s] * f64::from(row[self.row_of(s)]))
+                    .sum();
+                self.v[t] -= sum;
             }
         } else {
-            free += 1;
-            free_sum += yg;
+            for &s in &free {
+                let row = self.k.row(self.row_of(s));
+                let weight = self.alpha[s] * self.y[s];
+                for &t in &inactive {
+                    self.v[t] -= weight * f64::from(row[self.row_of(t)]);
+                }
+            }
         }
+        self.active = (0..m).collect();
     }
-    let rho = if free > 0 {
-        free_sum / free as f64
-    } else {
-        (ub + lb) / 2.0
-    };
-    let support: Vec<usize> = (0..n)
-        .filter(|&s| (s..m).step_by(n).any(|t| alpha[t] > 0.0))
-        .collect();
-    let coef: Array1<f64> = support
-        .iter()
-        .map(|&s| (s..m).step_by(n).map(|t| alpha[t] * y[t]).sum())
-        .collect();
-    if !rho.is_finite() || coef.iter().any(|c: &f64| !c.is_finite()) {
-        return Err(non_finite("solution"));
+
+    /// The machine: rho as the mean of y G over free variables, else the middle of the feasible
+    /// interval; coefficients summed over each kernel row's variables.
+    fn machine(&self) -> Result<BinarySvm, String> {
+        let (m, n, y, alpha) = (self.y.len(), self.n, self.y, &self.alpha);
+        let (mut ub, mut lb, mut free_sum, mut free) =
+            (f64::INFINITY, f64::NEG_INFINITY, 0.0, 0usize);
+        for t in 0..m {
+            // y G = -v, as y^2 = 1.
+            let yg = -self.v[t];
+            if self.at_upper(t) {
+                if y[t] < 0.0 {
+                    ub = ub.min(yg)
+                } else {
+                    lb = lb.max(yg)
+                }
+            } else if alpha[t] <= 0.0 {
+                if y[t] > 0.0 {
+                    ub = ub.min(yg)
+                } else {
+                    lb = lb.max(yg)
+                }
+            } else {
+                free += 1;
+                free_sum += yg;
+            }
+        }
+        let rho = if free > 0 {
+            free_sum / free as f64
+        } else {
+            (ub + lb) / 2.0
+        };
+        let support: Vec<usize> = (0..n)
+            .filter(|&s| (s..m).step_by(n).any(|t| alpha[t] > 0.0))
+            .collect();
+        let coef: Array1<f64> = support
+            .iter()
+            .map(|&s| (s..m).step_by(n).map(|t| alpha[t] * y[t]).sum())
+            .collect();
+        if !rho.is_finite() || coef.iter().any(|c: &f64| !c.is_finite()) {
+            return Err(non_finite("solution"));
+        }
+        Ok(BinarySvm { support, coef, rho })
     }
-    Ok(BinarySvm { support, coef, rho })
 }
 
 /// The error of a fit whose numbers overflowed: scoring it would record a meaningless result as ok.
