@@ -150,6 +150,8 @@ pub struct Evaluator {
     shared_seeds: Vec<u64>,
     /// Per model entry: the largest value of each integer parameter over its trials.
     largest: Vec<Vec<(String, Option<i64>)>>,
+    /// Per model entry: the values of each numeric parameter given as a list.
+    listed: Vec<Vec<(String, Vec<f64>)>>,
 }
 
 /// The largest value an integer axis takes (`None` when a value is null or not an integer).
@@ -161,6 +163,14 @@ fn largest_value(axis: &ParamAxis) -> Option<i64> {
         }),
         ParamAxis::IntUniform(_, hi) => Some(*hi),
         ParamAxis::Uniform(..) | ParamAxis::LogUniform(..) => None,
+    }
+}
+
+/// The numbers of an axis given as a list (`None` for a distribution or a list with other values).
+fn listed_numbers(axis: &ParamAxis) -> Option<Vec<f64>> {
+    match axis {
+        ParamAxis::Values(values) => values.iter().map(Value::as_f64).collect(),
+        _ => None,
     }
 }
 
@@ -197,8 +207,20 @@ impl Evaluator {
                     .collect()
             })
             .collect();
+        let listed = plan
+            .space()
+            .models()
+            .iter()
+            .map(|m| {
+                m.params
+                    .iter()
+                    .filter_map(|(name, axis)| Some((name.clone(), listed_numbers(axis)?)))
+                    .collect()
+            })
+            .collect();
         Evaluator {
             largest,
+            listed,
             full,
             subsets: Mutex::new(Vec::new()),
             plan,
@@ -411,6 +433,7 @@ impl Evaluator {
             given: &trial.params,
             specs: entry.family.params(),
             largest: &self.largest[trial.entry],
+            listed: &self.listed[trial.entry],
             class_names: &plan.data().dataset().class_labels,
             category_columns: &[],
         };

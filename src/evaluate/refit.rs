@@ -121,6 +121,7 @@ impl Evaluator {
                 given: &trial.params,
                 specs: family.params(),
                 largest: &[],
+                listed: &[],
                 class_names: &ds.class_labels,
                 category_columns: &category_columns,
             };

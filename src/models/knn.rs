@@ -397,6 +397,7 @@ mod tests {
             given: &given,
             specs: PARAMS,
             largest: &[],
+            listed: &[],
             class_names: &[],
             category_columns: &[],
         };
@@ -485,6 +486,7 @@ mod tests {
                 given: &given,
                 specs: PARAMS,
                 largest: &largest,
+                listed: &[],
                 class_names: &[],
                 category_columns: &[],
             };
@@ -515,6 +517,7 @@ mod tests {
                 given: &[("n_neighbors".to_string(), crate::value::Value::Int(41))],
                 specs: PARAMS,
                 largest: &[],
+                listed: &[],
                 class_names: &[],
                 category_columns: &[],
             },

@@ -496,7 +496,8 @@ struct CacheEntries {
 }
 
 impl FoldCache {
-    const MAX_ENTRIES: usize = 8;
+    /// Kernels and the solutions at each C of an SVM grid are entries (per kernel setting).
+    const MAX_ENTRIES: usize = 32;
 
     /// The value stored under `key`, computing it on first use (once, even with concurrent callers).
     pub fn get_or_compute<T: Any + Send + Sync>(
@@ -561,6 +562,9 @@ pub struct Params<'a> {
     /// For integer parameters the sweep varies: the largest value any trial of this model entry
     /// takes (`None`: some trial leaves it unlimited). Shared work grows only as far as that.
     pub largest: &'a [(String, Option<i64>)],
+    /// For numeric parameters given as a list: every value listed for this model entry. A fit may
+    /// start from the solution at the listed value below its own (the same for any run order).
+    pub listed: &'a [(String, Vec<f64>)],
     /// The target's class names by class index (what a `class_weight` map names); empty for regression.
     pub class_names: &'a [String],
     /// Columns of the training matrix holding a category's ordinal code (NaN: missing or unseen),
@@ -600,6 +604,14 @@ impl Params<'_> {
             Some((_, bound)) => Ok(bound.and_then(|b| usize::try_from(b).ok())),
             None => self.opt_usize(name),
         }
+    }
+
+    /// Every value listed for `name` in this model entry, when it is given as a list of numbers.
+    pub fn listed(&self, name: &str) -> Option<&[f64]> {
+        self.listed
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, values)| values.as_slice())
     }
 
     /// A count where `null` means "no limit".
@@ -841,6 +853,7 @@ mod tests {
                 given: &[],
                 specs: family.params(),
                 largest: &[],
+                listed: &[],
                 class_names: &[],
                 category_columns: &[],
             };

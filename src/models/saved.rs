@@ -238,6 +238,7 @@ mod tests {
             given: &[],
             specs: family.params(),
             largest: &[],
+            listed: &[],
             class_names: &[],
             category_columns: &[],
         };

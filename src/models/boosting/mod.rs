@@ -672,6 +672,7 @@ mod tests {
                 given: &given,
                 specs: PARAMS,
                 largest: &largest,
+                listed: &[],
                 class_names: &[],
                 category_columns: &[],
             };

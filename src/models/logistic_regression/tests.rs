@@ -65,6 +65,7 @@ fn fit(x: &Array2<f64>, y: &Array1<usize>, alpha: f64, class_weight: &str) -> Fi
         given: &given,
         specs: PARAMS,
         largest: &[],
+        listed: &[],
         class_names: &[],
         category_columns: &[],
     };
@@ -160,6 +161,7 @@ fn the_iteration_limit_is_noted_and_the_model_still_predicts() {
         given: &given,
         specs: PARAMS,
         largest: &[],
+        listed: &[],
         class_names: &[],
         category_columns: &[],
     };

@@ -4,6 +4,7 @@
 //! budget is reached, those of idle kernels first (see [`RowStore::victim`]).
 
 use super::smo::{Kernel, KernelRows};
+use super::vector::dots_by_column;
 use crate::models::{read_shared, shared_work};
 use ndarray::{Array2, ArrayView2};
 use std::collections::{BTreeMap, HashMap};
@@ -166,16 +167,14 @@ impl SharedKernel {
 
     fn compute(&self, i: usize) -> Arc<[f32]> {
         let mut dots = vec![0.0; self.norms.len()];
-        for column in self.columns.outer_iter() {
-            let a = column[i];
-            if a == 0.0 {
-                continue;
-            }
-            let column = column.to_slice().expect("standard layout");
-            for (d, &v) in dots.iter_mut().zip(column) {
-                *d += a * v;
-            }
-        }
+        dots_by_column(
+            &mut dots,
+            self.columns.column(i).iter().copied(),
+            self.columns
+                .rows()
+                .into_iter()
+                .map(|c| c.to_slice().expect("standard layout")),
+        );
         self.kernel.apply(&mut dots, self.norms[i], &self.norms);
         dots.iter().map(|&v| v as f32).collect()
     }

@@ -3,9 +3,9 @@
 //! [`SharedKernel`] used by every C value, epsilon and class, its rows computed on demand into the
 //! process-wide, memory-bounded [`kernel_cache`].
 
-mod exp;
 pub mod kernel_cache;
 pub mod smo;
+mod vector;
 
 use crate::data::target::TargetShape;
 use crate::data::{OwnedTargets, Targets, TargetsView, Task};
@@ -18,7 +18,8 @@ use crate::value::{Kind, ParamSpec};
 use kernel_cache::SharedKernel;
 use ndarray::{s, Array1, Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
-use smo::{BinarySvm, Kernel};
+use smo::{BinarySvm, Kernel, Solved};
+use std::sync::Arc;
 
 pub struct SvmFamily;
 
@@ -277,6 +278,46 @@ impl Settings {
     }
 }
 
+/// Solutions of one machine's problem on a fold at the C values a model entry lists, each solved
+/// once (shared by the trials) and started from the solution at the next listed C below it: an
+/// SVM's solution moves little between neighbouring C values, so the solver has little left to do.
+/// Which solution starts which follows from the listed values alone, so results do not depend on
+/// the order trials run in. A C that is not listed (drawn from a distribution) is solved from zero.
+struct Chain<'a> {
+    cache: &'a FoldCache,
+    listed: Option<&'a [f64]>,
+    /// Everything but C and the machine that defines the problem.
+    problem: String,
+}
+
+type Solve<'s> = dyn Fn(f64, Option<(&[f64], f64)>) -> Result<Solved, String> + 's;
+
+impl Chain<'_> {
+    fn solution(&self, c: f64, machine: &str, solve: &Solve) -> Result<Arc<Solved>, String> {
+        let Some(listed) = self.listed.filter(|l| l.contains(&c)) else {
+            return solve(c, None).map(Arc::new);
+        };
+        // The solution below is fetched before this one is claimed, so a solve never waits.
+        let below = listed
+            .iter()
+            .copied()
+            .filter(|&v| v < c)
+            .max_by(f64::total_cmp);
+        let start = match below {
+            Some(b) => self.solution(b, machine, solve).ok().map(|s| (s, c / b)),
+            None => None,
+        };
+        let key = format!("{} {machine} c={c}", self.problem);
+        let solved = self.cache.get_or_compute(&key, || {
+            let start = start
+                .as_ref()
+                .map(|(s, ratio)| (s.alpha.as_slice(), *ratio));
+            solve(c, start).map(Arc::new)
+        });
+        (*solved).clone()
+    }
+}
+
 const INFO: FamilyInfo = FamilyInfo {
     name: "svm",
     summary: "support vector machine: C-SVC (one-vs-rest for >2 classes) or epsilon-SVR, SMO on shared cached kernel rows (own implementation)",
@@ -310,9 +351,22 @@ impl ModelFamily for SvmFamily {
         });
         let _solving = rows.solving();
         let row_weights = p.row_weights(y)?;
+        let chain = Chain {
+            cache,
+            listed: p.listed("c"),
+            problem: format!(
+                "svm-solution {kernel:?} tol={tol} class_weight={} epsilon={}",
+                p.get("class_weight"),
+                p.get("epsilon")
+            ),
+        };
         let (labels, n_classes) = match y {
             Targets::Values(z) => {
-                let machine = smo::solve_regression(&*rows, z, c, p.f64("epsilon")?, tol)?;
+                let epsilon = p.f64("epsilon")?;
+                let solved = chain.solution(c, "", &|c, start| {
+                    smo::solve_regression(&*rows, z, c, epsilon, tol, start)
+                })?;
+                let machine = solved.machine.clone();
                 return Ok(Box::new(Fitted::new(kernel, x, vec![machine], REGRESSOR)));
             }
             Targets::Classes {
@@ -324,9 +378,19 @@ impl ModelFamily for SvmFamily {
             .into_iter()
             .map(|class| {
                 let positive = labels.mapv(|l| l == class);
-                smo::solve(&*rows, positive.view(), c, row_weights.as_deref(), tol)
+                let solved = chain.solution(c, &format!("class={class}"), &|c, start| {
+                    smo::solve(
+                        &*rows,
+                        positive.view(),
+                        c,
+                        row_weights.as_deref(),
+                        tol,
+                        start,
+                    )
+                })?;
+                Ok(solved.machine.clone())
             })
-            .collect::<Result<_, _>>()?;
+            .collect::<Result<_, String>>()?;
         Ok(Box::new(Fitted::new(kernel, x, machines, n_classes)))
     }
 

@@ -4,7 +4,7 @@
 //! [`kernel_cache`](super::kernel_cache)), as f32 like libsvm's cache.
 //! `tol` has libsvm's meaning: stop when the maximal KKT violation gap drops below it.
 
-use super::exp::exp_in_place;
+use super::vector::rbf_in_place;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -39,13 +39,7 @@ impl Kernel {
                     *d = self.value(*d, 0.0, 0.0);
                 }
             }
-            Kernel::Rbf { gamma } => {
-                for (d, &norm_b) in dots.iter_mut().zip(norms_b) {
-                    let squared = norm_a + norm_b - 2.0 * *d;
-                    *d = -gamma * if squared > 0.0 { squared } else { 0.0 };
-                }
-                exp_in_place(dots);
-            }
+            Kernel::Rbf { gamma } => rbf_in_place(dots, gamma, norm_a, norms_b),
         }
     }
 
@@ -99,16 +93,24 @@ impl BinarySvm {
 
 const TAU: f64 = 1e-12;
 
+/// A solved dual: the machine, and every variable's alpha (to start a solve at a larger C from).
+pub struct Solved {
+    pub machine: BinarySvm,
+    pub alpha: Vec<f64>,
+}
+
 /// Solves the C-SVC dual for labels `positive[i]` (+1 when true) on kernel matrix `k`; row `t`'s
 /// bound is `c` times its weight when rows are weighted (libsvm's per-class C, as scikit-learn's
-/// `class_weight` sets it).
+/// `class_weight` sets it). `start` is a solution of the same problem at a smaller C, if any, and
+/// the ratio of this C to that one.
 pub fn solve(
     k: &dyn KernelRows,
     positive: ArrayView1<bool>,
     c: f64,
     row_weights: Option<&[f64]>,
     tol: f64,
-) -> Result<BinarySvm, String> {
+    start: Option<(&[f64], f64)>,
+) -> Result<Solved, String> {
     let n = positive.len();
     if n != k.size() {
         return Err(format!("kernel is for {} rows, targets for {n}", k.size()));
@@ -119,17 +121,20 @@ pub fn solve(
         .collect();
     if y.iter().all(|&v| v == y[0]) {
         // One class only in this training fold: a constant decision.
-        return Ok(BinarySvm {
-            support: Vec::new(),
-            coef: Array1::zeros(0),
-            rho: -y.first().copied().unwrap_or(1.0),
+        return Ok(Solved {
+            machine: BinarySvm {
+                support: Vec::new(),
+                coef: Array1::zeros(0),
+                rho: -y.first().copied().unwrap_or(1.0),
+            },
+            alpha: Vec::new(),
         });
     }
     let bound: Vec<f64> = match row_weights {
         Some(w) => w.iter().map(|w| c * w).collect(),
         None => vec![c; n],
     };
-    solve_dual(k, &y, &vec![-1.0; n], &bound, tol)
+    solve_dual(k, &y, &vec![-1.0; n], &bound, tol, start)
 }
 
 /// Solves libsvm's epsilon-SVR dual for targets `z` on kernel matrix `k`: 2n variables, the first n
@@ -141,7 +146,8 @@ pub fn solve_regression(
     c: f64,
     epsilon: f64,
     tol: f64,
-) -> Result<BinarySvm, String> {
+    start: Option<(&[f64], f64)>,
+) -> Result<Solved, String> {
     let n = z.len();
     if n != k.size() {
         return Err(format!("kernel is for {} rows, targets for {n}", k.size()));
@@ -154,26 +160,41 @@ pub fn solve_regression(
         .iter()
         .flat_map(|&s| z.iter().map(move |&zi| epsilon + s * zi))
         .collect();
-    solve_dual(k, &y, &linear, &vec![c; 2 * n], tol)
+    solve_dual(k, &y, &linear, &vec![c; 2 * n], tol, start)
 }
 
 /// SMO with second-order working-set selection and shrinking (libsvm's `Solver`) on
 /// min 1/2 a'Qa + p'a, 0 <= a_t <= bound_t, y'a = 0, where Q_st = y_s y_t K(s mod n, t mod n) for
-/// n kernel rows and n or 2n variables.
+/// n kernel rows and n or 2n variables. With `start` (the solution at a bound `ratio` times
+/// smaller) the solver begins from it scaled by the ratio (alpha seeding, DeCoste and Wagstaff
+/// 2000): still feasible, variables at their bound stay there. Measured on mlc_churn's folds (rbf,
+/// C 0.1 -> 1 -> 10) this took fewer iterations than starting from the unscaled solution.
 fn solve_dual(
     k: &dyn KernelRows,
     y: &[f64],
     linear: &[f64],
     bound: &[f64],
     tol: f64,
-) -> Result<BinarySvm, String> {
+    start: Option<(&[f64], f64)>,
+) -> Result<Solved, String> {
     let diag: Vec<f64> = (0..k.size()).map(|i| k.diagonal(i)).collect();
     if let Some(bad) = diag.iter().find(|d| !d.is_finite()) {
         return Err(non_finite(&format!("kernel value {bad}")));
     }
     let mut dual = Dual::new(k, y, linear, bound, diag);
+    if let Some((alpha, ratio)) = start.filter(|(a, r)| a.len() == y.len() && *r >= 1.0) {
+        let seed: Vec<f64> = alpha
+            .iter()
+            .zip(bound)
+            .map(|(a, b)| (a * ratio).min(*b))
+            .collect();
+        dual.start_at(&seed);
+    }
     dual.optimise(tol);
-    dual.machine()
+    Ok(Solved {
+        machine: dual.machine()?,
+        alpha: dual.alpha,
+    })
 }
 
 /// The state of one SMO solve. Variables are indexed 0..m; variable t reads kernel row t mod n.
@@ -235,6 +256,32 @@ impl<'a> Dual<'a> {
             dual.set_sides(t);
         }
         dual
+    }
+
+    /// Moves to `alpha` (feasible), bringing v and v_bar up to date from the kernel rows of its
+    /// nonzero variables.
+    fn start_at(&mut self, alpha: &[f64]) {
+        self.alpha.copy_from_slice(alpha);
+        for (s, &a) in alpha.iter().enumerate() {
+            if a <= 0.0 {
+                continue;
+            }
+            let row = self.k.row(self.row_of(s));
+            let weight = self.y[s] * a;
+            let upper = self.at_upper(s);
+            let n = self.n;
+            for (vs, vbs) in self.v.chunks_mut(n).zip(self.v_bar.chunks_mut(n)) {
+                for ((v, vb), &kt) in vs.iter_mut().zip(vbs.iter_mut()).zip(row.iter()) {
+                    *v -= weight * f64::from(kt);
+                    if upper {
+                        *vb -= self.bound[s] * self.y[s] * f64::from(kt);
+                    }
+                }
+            }
+        }
+        for t in 0..alpha.len() {
+            self.set_sides(t);
+        }
     }
 
     /// The kernel row variable `t` reads (there are n or 2n variables).
@@ -556,8 +603,10 @@ mod tests {
             100.0,
             None,
             1e-6,
+            None,
         )
-        .unwrap();
+        .unwrap()
+        .machine;
         let f = m.decision(
             Kernel::Linear
                 .matrix(array![[-1.0], [0.0], [1.0]].view(), x.view())
@@ -589,8 +638,10 @@ mod tests {
             10.0,
             None,
             1e-3,
+            None,
         )
-        .unwrap();
+        .unwrap()
+        .machine;
         let f = m.decision(kernel.matrix(x.view(), x.view()).view());
         assert!(f[0] < 0.0 && f[1] < 0.0 && f[2] > 0.0 && f[3] > 0.0, "{f}");
     }
@@ -632,8 +683,10 @@ mod tests {
                 c,
                 epsilon,
                 1e-6,
+                None,
             )
-            .unwrap();
+            .unwrap()
+            .machine;
             let f = machine.decision(kernel.matrix(queries.view(), x.view()).view());
             for (got, want) in f.iter().zip(want) {
                 assert!(
@@ -642,6 +695,42 @@ mod tests {
                 );
             }
             assert_eq!(machine.support.len(), supports, "{kernel:?} C={c}");
+        }
+    }
+
+    /// A solve started from the solution at a smaller C (scaled) ends where a solve from zero does.
+    #[test]
+    fn a_seeded_solve_reaches_the_same_machine() {
+        let x = Array2::from_shape_fn((60, 3), |(r, c)| ((r * 7 + c * 5) % 13) as f64 / 4.0);
+        let positive = Array1::from_shape_fn(60, |r| (r * 3) % 7 < 3);
+        let z = Array1::from_shape_fn(60, |r| (r as f64).cos() * 2.0 + (r % 4) as f64);
+        let kernel = Kernel::Rbf { gamma: 0.4 };
+        let rows = SharedKernel::new(kernel, x.view());
+        let test = kernel.matrix(x.view(), x.view());
+        let classify = |c: f64, start: Option<(&[f64], f64)>| {
+            solve(&rows, positive.view(), c, None, 1e-8, start).unwrap()
+        };
+        let regress = |c: f64, start: Option<(&[f64], f64)>| {
+            solve_regression(&rows, z.view(), c, 0.2, 1e-8, start).unwrap()
+        };
+        for solve_at in [
+            &classify as &dyn Fn(f64, Option<(&[f64], f64)>) -> Solved,
+            &regress,
+        ] {
+            let below = solve_at(1.0, None);
+            let seeded = solve_at(10.0, Some((&below.alpha, 10.0)));
+            let fresh = solve_at(10.0, None);
+            assert_ne!(
+                below.alpha, fresh.alpha,
+                "the seed differs from the solution"
+            );
+            let (a, b) = (
+                seeded.machine.decision(test.view()),
+                fresh.machine.decision(test.view()),
+            );
+            for (a, b) in a.iter().zip(&b) {
+                assert!((a - b).abs() < 1e-4, "{a} != {b}");
+            }
         }
     }
 }
