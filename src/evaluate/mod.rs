@@ -166,6 +166,19 @@ fn largest_value(axis: &ParamAxis) -> Option<i64> {
     }
 }
 
+/// Per model entry, the summary of each parameter axis that `summary` gives one for.
+fn per_entry<T>(plan: &Plan, summary: impl Fn(&ParamAxis) -> Option<T>) -> Vec<Vec<(String, T)>> {
+    let entries = plan.space().models().iter();
+    entries
+        .map(|m| {
+            m.params
+                .iter()
+                .filter_map(|(name, axis)| Some((name.clone(), summary(axis)?)))
+                .collect()
+        })
+        .collect()
+}
+
 /// The numbers of an axis given as a list (`None` for a distribution or a list with other values).
 fn listed_numbers(axis: &ParamAxis) -> Option<Vec<f64>> {
     match axis {
@@ -196,28 +209,8 @@ impl Evaluator {
                 )
             })
             .collect();
-        let largest = plan
-            .space()
-            .models()
-            .iter()
-            .map(|m| {
-                m.params
-                    .iter()
-                    .map(|(name, axis)| (name.clone(), largest_value(axis)))
-                    .collect()
-            })
-            .collect();
-        let listed = plan
-            .space()
-            .models()
-            .iter()
-            .map(|m| {
-                m.params
-                    .iter()
-                    .filter_map(|(name, axis)| Some((name.clone(), listed_numbers(axis)?)))
-                    .collect()
-            })
-            .collect();
+        let largest = per_entry(&plan, |axis| Some(largest_value(axis)));
+        let listed = per_entry(&plan, listed_numbers);
         Evaluator {
             largest,
             listed,
@@ -637,5 +630,14 @@ mod tests {
         assert_eq!(largest_value(&ParamAxis::IntUniform(1, 5)), Some(5));
         let with_null = ParamAxis::Values(vec![Value::Int(2), Value::Null]);
         assert_eq!(largest_value(&with_null), None, "null is unlimited");
+    }
+
+    #[test]
+    fn only_lists_of_numbers_are_listed_for_warm_starts() {
+        let listed = ParamAxis::Values(vec![Value::Float(0.1), Value::Int(10), Value::Float(1.0)]);
+        assert_eq!(listed_numbers(&listed), Some(vec![0.1, 10.0, 1.0]));
+        let with_null = ParamAxis::Values(vec![Value::Float(0.1), Value::Null]);
+        assert_eq!(listed_numbers(&with_null), None);
+        assert_eq!(listed_numbers(&ParamAxis::LogUniform(0.1, 10.0)), None);
     }
 }
