@@ -115,7 +115,10 @@ impl TrialStream {
             .map(|(entry_index, entry)| {
                 let params = entry.params.clone();
                 let (sets, limit): (ParamSets, _) = match limits.as_ref().map(|l| l[entry_index]) {
-                    None => (Box::new(Grid::new(params)), None),
+                    None => (
+                        Box::new(Grid::new(params, entry.family.info().varied_fastest)),
+                        None,
+                    ),
                     Some(limit) => {
                         let label = format!("random/{entry_index}");
                         let mut rng = Xoshiro256PlusPlus::seed_from_u64(derive_seed(
@@ -263,17 +266,21 @@ pub fn fingerprint_text(count: usize, sum: u64) -> String {
     format!("{count}-{sum:016x}")
 }
 
-/// The cartesian product of every axis's values, last axis varying fastest, one point at a time;
-/// values are computed from positions, so a long integer range is never held in memory.
+/// The cartesian product of every axis's values, one point at a time, the last axis varying fastest
+/// except that the family's `varied_fastest` axes vary faster still; points list the axes in their
+/// written order either way. Values are computed from positions, so a long integer range is never
+/// held in memory.
 struct Grid {
     axes: Vec<(String, Axis, u64)>,
     position: Vec<u64>,
+    /// Axis indices, the fastest varying first.
+    advance: Vec<usize>,
     done: bool,
 }
 
 impl Grid {
     /// The plan allows only discrete axes in grid search.
-    fn new(axes: Vec<(String, Axis)>) -> Grid {
+    fn new(axes: Vec<(String, Axis)>, varied_fastest: &[&str]) -> Grid {
         let axes: Vec<(String, Axis, u64)> = axes
             .into_iter()
             .map(|(name, axis)| {
@@ -282,9 +289,14 @@ impl Grid {
             })
             .collect();
         let done = axes.iter().any(|(_, _, size)| *size == 0);
+        let fastest = |a: &usize| varied_fastest.contains(&axes[*a].0.as_str());
+        let (mut advance, rest): (Vec<usize>, Vec<usize>) =
+            (0..axes.len()).rev().partition(fastest);
+        advance.extend(rest);
         Grid {
             position: vec![0; axes.len()],
             axes,
+            advance,
             done,
         }
     }
@@ -303,9 +315,10 @@ impl Iterator for Grid {
             .zip(&self.position)
             .map(|((name, axis, _), &i)| (name.clone(), axis.value_at(i)))
             .collect();
-        // Advance the mixed-radix counter, last axis first.
+        // Advance the mixed-radix counter, fastest axis first.
         self.done = true;
-        for (axis, i) in self.position.iter_mut().enumerate().rev() {
+        for &axis in &self.advance {
+            let i = &mut self.position[axis];
             *i += 1;
             if *i < self.axes[axis].2 {
                 self.done = false;
@@ -356,6 +369,24 @@ mod tests {
             "decision_tree(criterion=entropy,max_depth=null,min_samples_leaf=5)"
         );
         assert!(trials.iter().enumerate().all(|(i, t)| t.index == i));
+    }
+
+    #[test]
+    fn a_familys_shared_work_axis_varies_fastest() {
+        let trials = expand(&sweep(
+            "",
+            "  - model: svm\n    params: {gamma: [0.1, 1], c: [1, 10], kernel: rbf}\n",
+        ));
+        let keys: Vec<&str> = trials.iter().map(|t| t.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "svm(c=1.0,gamma=0.1,kernel=rbf)",
+                "svm(c=10.0,gamma=0.1,kernel=rbf)",
+                "svm(c=1.0,gamma=1.0,kernel=rbf)",
+                "svm(c=10.0,gamma=1.0,kernel=rbf)",
+            ]
+        );
     }
 
     #[test]

@@ -76,6 +76,7 @@ const INFO: FamilyInfo = FamilyInfo {
     },
     scores: Scores::Labels,
     iterates: false,
+    varied_fastest: &[],
 };
 
 /// A trial's settings, read once from its parameters.

@@ -75,6 +75,7 @@ const INFO: FamilyInfo = FamilyInfo {
     },
     scores: Scores::Labels,
     iterates: false,
+    varied_fastest: &[],
 };
 
 impl ModelFamily for FaultFamily {

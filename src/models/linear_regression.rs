@@ -37,6 +37,7 @@ const INFO: FamilyInfo = FamilyInfo {
     },
     scores: Scores::Labels,
     iterates: false,
+    varied_fastest: &[],
 };
 
 /// Column means and the centred cross products a linear fit needs: with an intercept the data are

@@ -306,6 +306,10 @@ pub struct FamilyInfo {
     /// Whether its fits report the iterations they ran ([`Predictor::n_iter`]), trials.csv's
     /// `mean_n_iter`.
     pub iterates: bool,
+    /// Parameters whose listed values share work on a fold in turn (the svm's solution at one C
+    /// starts the next): a grid varies them fastest, so the trials sharing it run back to back
+    /// while what they share is still in memory.
+    pub varied_fastest: &'static [&'static str],
 }
 
 /// What a family's classifiers give beyond labels, which decides the metrics it can be ranked by.

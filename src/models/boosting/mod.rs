@@ -145,6 +145,7 @@ const INFO: FamilyInfo = FamilyInfo {
     },
     scores: Scores::Probabilities,
     iterates: true,
+    varied_fastest: &[],
 };
 
 /// A trial's settings, read once from its parameters.

@@ -137,6 +137,7 @@ const INFO: FamilyInfo = FamilyInfo {
     },
     scores: Scores::Probabilities,
     iterates: false,
+    varied_fastest: &[],
 };
 
 impl ModelFamily for GaussianNbFamily {

@@ -32,6 +32,8 @@ struct StoredKernel {
     last_use: u64,
     /// Solvers reading this kernel now.
     solvers: usize,
+    /// Whether the last solver to leave said no trial in sight reads it again.
+    retired: bool,
 }
 
 #[derive(Default)]
@@ -86,25 +88,30 @@ impl RowStore {
     }
 
     /// The kernel to drop a row of (its least recently used one) to make room for a row of
-    /// `inserting`. First the idle kernel (no solver reading it) used most recently: a sweep
-    /// reads its kernels in turns (each trial's folds, then the next C value's), so the kernel just
-    /// left is the one read again last, and dropping least recently used rows would drop every row
-    /// just before its next use. Else the kernel holding the least recently used row.
+    /// `inserting`. First an idle kernel (no solver reading it) that was retired, the least recently
+    /// used one first; then the idle kernel used most recently: a sweep reads its kernels in turns
+    /// (each trial's folds, then the next C value's), so the kernel just left is the one read again
+    /// last, and dropping least recently used rows would drop every row just before its next use.
+    /// Else the kernel holding the least recently used row.
     fn victim(&self, inserting: u64) -> Option<u64> {
         let holding = || self.kernels.iter().filter(|(_, k)| !k.rows.is_empty());
-        holding()
-            .filter(|(&id, k)| id != inserting && k.solvers == 0)
-            .max_by_key(|(_, k)| k.last_use)
+        let idle = || holding().filter(|(&id, k)| id != inserting && k.solvers == 0);
+        idle()
+            .filter(|(_, k)| k.retired)
+            .min_by_key(|(_, k)| k.last_use)
+            .or_else(|| idle().max_by_key(|(_, k)| k.last_use))
             .or_else(|| holding().min_by_key(|(_, k)| k.by_use.first_key_value().map(|(&c, _)| c)))
             .map(|(&id, _)| id)
     }
 
-    fn solvers(&mut self, id: u64, started: bool) {
+    fn solvers(&mut self, id: u64, started: bool, retire: bool) {
         let kernel = self.kernels.entry(id).or_default();
         if started {
             kernel.solvers += 1;
+            kernel.retired = false;
         } else {
             kernel.solvers = kernel.solvers.saturating_sub(1);
+            kernel.retired = retire && kernel.solvers == 0;
         }
     }
 
@@ -116,11 +123,22 @@ impl RowStore {
 }
 
 /// A solver reading a kernel: while it lives, the kernel's rows go only when no idle kernel has any.
-pub struct Solving<'a>(&'a SharedKernel);
+pub struct Solving<'a> {
+    kernel: &'a SharedKernel,
+    retire: bool,
+}
+
+impl Solving<'_> {
+    /// Says that no trial in sight reads the kernel again (the last C of a listed chain was solved):
+    /// once its solvers have left, its rows go before those of any other kernel.
+    pub fn retire(&mut self) {
+        self.retire = true;
+    }
+}
 
 impl Drop for Solving<'_> {
     fn drop(&mut self) {
-        lock().solvers(self.0.id, false);
+        lock().solvers(self.kernel.id, false, self.retire);
     }
 }
 
@@ -161,8 +179,11 @@ impl SharedKernel {
 
     /// Marks this kernel as read by a solver until the guard is dropped.
     pub fn solving(&self) -> Solving<'_> {
-        lock().solvers(self.id, true);
-        Solving(self)
+        lock().solvers(self.id, true, false);
+        Solving {
+            kernel: self,
+            retire: false,
+        }
     }
 
     fn compute(&self, i: usize) -> Arc<[f32]> {
@@ -232,8 +253,8 @@ mod tests {
     fn least_recently_used_rows_of_busy_kernels_go_first_and_the_budget_holds() {
         let mut store = RowStore::default();
         let row = |v: f32| -> Arc<[f32]> { Arc::from(vec![v; 10]) };
-        store.solvers(0, true);
-        store.solvers(1, true);
+        store.solvers(0, true, false);
+        store.solvers(1, true, false);
         // 40 bytes per row, room for two.
         store.insert(0, 0, row(0.0), 80);
         store.insert(0, 1, row(1.0), 80);
@@ -258,7 +279,7 @@ mod tests {
         for (kernel, i) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
             store.insert(kernel, i, row(0.0), 160);
         }
-        store.solvers(2, true);
+        store.solvers(2, true, false);
         store.insert(2, 0, row(1.0), 160);
         store.insert(2, 1, row(1.0), 160);
         assert!(store.get(0, 0).is_some() && store.get(0, 1).is_some());
@@ -267,6 +288,31 @@ mod tests {
         store.insert(2, 2, row(1.0), 160);
         assert!(store.get(2, 0).is_some() && store.get(2, 1).is_some());
         assert_eq!(store.bytes, 160);
+    }
+
+    #[test]
+    fn retired_kernels_give_up_their_rows_before_any_other() {
+        let mut store = RowStore::default();
+        let row = |v: f32| -> Arc<[f32]> { Arc::from(vec![v; 10]) };
+        // Kernel 0 was solved and retired, kernel 1 was left after it; room for four rows.
+        store.solvers(0, true, false);
+        store.insert(0, 0, row(0.0), 160);
+        store.insert(0, 1, row(0.0), 160);
+        store.solvers(0, false, true);
+        store.solvers(1, true, false);
+        store.insert(1, 0, row(0.0), 160);
+        store.insert(1, 1, row(0.0), 160);
+        store.solvers(1, false, false);
+        store.solvers(2, true, false);
+        store.insert(2, 0, row(1.0), 160);
+        assert!(store.get(0, 0).is_none() && store.get(0, 1).is_some());
+        assert!(store.get(1, 0).is_some() && store.get(1, 1).is_some());
+        // A solver reading kernel 0 again takes it out of retirement: kernel 1, left last, goes.
+        store.solvers(0, true, false);
+        store.solvers(0, false, false);
+        store.insert(2, 1, row(1.0), 160);
+        assert!(store.get(0, 1).is_some());
+        assert_eq!(store.kernels[&1].rows.len(), 1);
     }
 
     #[test]

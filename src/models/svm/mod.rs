@@ -4,6 +4,7 @@
 //! process-wide, memory-bounded [`kernel_cache`].
 
 pub mod kernel_cache;
+mod scan;
 pub mod smo;
 mod vector;
 
@@ -293,6 +294,12 @@ struct Chain<'a> {
 type Solve<'s> = dyn Fn(f64, Option<(&[f64], f64)>) -> Result<Solved, String> + 's;
 
 impl Chain<'_> {
+    /// Whether `c` is the largest listed C: no later trial of the chain reads the kernel.
+    fn ends_at(&self, c: f64) -> bool {
+        self.listed
+            .is_some_and(|l| l.iter().all(|&v| v <= c) && l.contains(&c))
+    }
+
     fn solution(&self, c: f64, machine: &str, solve: &Solve) -> Result<Arc<Solved>, String> {
         let Some(listed) = self.listed.filter(|l| l.contains(&c)) else {
             return solve(c, None).map(Arc::new);
@@ -330,6 +337,7 @@ const INFO: FamilyInfo = FamilyInfo {
     },
     scores: Scores::DecisionValues,
     iterates: false,
+    varied_fastest: &["c"],
 };
 
 impl ModelFamily for SvmFamily {
@@ -349,7 +357,7 @@ impl ModelFamily for SvmFamily {
         let rows = cache.get_or_compute(&format!("svm-kernel {kernel:?}"), || {
             SharedKernel::new(kernel, x)
         });
-        let _solving = rows.solving();
+        let mut solving = rows.solving();
         let row_weights = p.row_weights(y)?;
         let chain = Chain {
             cache,
@@ -360,6 +368,9 @@ impl ModelFamily for SvmFamily {
                 p.get("epsilon")
             ),
         };
+        if chain.ends_at(c) {
+            solving.retire();
+        }
         let (labels, n_classes) = match y {
             Targets::Values(z) => {
                 let epsilon = p.f64("epsilon")?;

@@ -4,6 +4,7 @@
 //! [`kernel_cache`](super::kernel_cache)), as f32 like libsvm's cache.
 //! `tol` has libsvm's meaning: stop when the maximal KKT violation gap drops below it.
 
+use super::scan::{self, TAU};
 use super::vector::rbf_in_place;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
@@ -91,7 +92,18 @@ impl BinarySvm {
     }
 }
 
-const TAU: f64 = 1e-12;
+/// Kernel rows a solve keeps at hand besides the shared store (see [`Dual::rows_of`]).
+const RECENT_ROWS: usize = 4;
+
+/// The kernel row variable `t` of a dual with `n` kernel rows reads.
+#[inline(always)]
+fn row_index(t: usize, n: usize) -> usize {
+    if t >= n {
+        t - n
+    } else {
+        t
+    }
+}
 
 /// A solved dual: the machine, and every variable's alpha (to start a solve at a larger C from).
 pub struct Solved {
@@ -206,7 +218,8 @@ struct Dual<'a> {
     diag: Vec<f64>,
     alpha: Vec<f64>,
     /// v = -y * gradient, kept directly: selection and updates then need no sign flips. Exact for
-    /// active variables; shrunk ones are brought up to date by `reconstruct`.
+    /// inactive variables up to shrinking (`reconstruct` brings them up to date); the active ones'
+    /// are in `packed` while the solver iterates.
     v: Vec<f64>,
     /// v at alpha = 0, i.e. -y * p.
     v_start: Vec<f64>,
@@ -219,11 +232,45 @@ struct Dual<'a> {
     /// The variables selection and updates look at, ascending; the others sit at a bound that the
     /// gradient says they will keep (libsvm's shrinking).
     active: Vec<usize>,
+    /// The active variables' state at their positions in `active`.
+    packed: Packed,
     /// Whether the active set was already reset once the gap came near the tolerance.
     unshrunk: bool,
-    /// The variable of I_up with the largest v and that v, when known (the last step's pass over v
-    /// finds it; shrinking and reconstruction forget it).
+    /// The position in `active` of the variable of I_up with the largest v, and that v, when known
+    /// (the last step's pass over v finds it; packing forgets it).
     largest_up: Option<(usize, f64)>,
+    /// The kernel rows fetched last, most recent first.
+    recent: Vec<RecentRow>,
+}
+
+/// The active variables' v, sides and kernel diagonal side by side in the order of `active`, so that
+/// the scans of an iteration read contiguous memory (libsvm swaps variables to the same end).
+#[derive(Default)]
+struct Packed {
+    v: Vec<f64>,
+    up: Vec<bool>,
+    low: Vec<bool>,
+    diag: Vec<f64>,
+    /// Whether position k holds variable k and every kernel row entry has its variable: kernel
+    /// rows are then read as they are.
+    identity: bool,
+}
+
+/// A kernel row a solve fetched, and its entries at the active variables' positions once asked for
+/// (forgotten when the active set changes).
+struct RecentRow {
+    index: usize,
+    row: Arc<[f32]>,
+    packed: Option<Arc<[f32]>>,
+}
+
+/// The working set an iteration chose: positions in `active`, and the first one's kernel row as
+/// stored and packed.
+struct Pair {
+    i: usize,
+    j: usize,
+    ki: Arc<[f32]>,
+    ki_packed: Arc<[f32]>,
 }
 
 impl<'a> Dual<'a> {
@@ -249,8 +296,10 @@ impl<'a> Dual<'a> {
             up: vec![false; m],
             low: vec![false; m],
             active: (0..m).collect(),
+            packed: Packed::default(),
             unshrunk: false,
             largest_up: None,
+            recent: Vec::with_capacity(RECENT_ROWS),
         };
         for t in 0..m {
             dual.set_sides(t);
@@ -262,19 +311,23 @@ impl<'a> Dual<'a> {
     /// nonzero variables.
     fn start_at(&mut self, alpha: &[f64]) {
         self.alpha.copy_from_slice(alpha);
+        let n = self.n;
         for (s, &a) in alpha.iter().enumerate() {
             if a <= 0.0 {
                 continue;
             }
             let row = self.k.row(self.row_of(s));
             let weight = self.y[s] * a;
-            let upper = self.at_upper(s);
-            let n = self.n;
-            for (vs, vbs) in self.v.chunks_mut(n).zip(self.v_bar.chunks_mut(n)) {
-                for ((v, vb), &kt) in vs.iter_mut().zip(vbs.iter_mut()).zip(row.iter()) {
+            for vs in self.v.chunks_mut(n) {
+                for (v, &kt) in vs.iter_mut().zip(row.iter()) {
                     *v -= weight * f64::from(kt);
-                    if upper {
-                        *vb -= self.bound[s] * self.y[s] * f64::from(kt);
+                }
+            }
+            if self.at_upper(s) {
+                let weight = self.bound[s] * self.y[s];
+                for vbs in self.v_bar.chunks_mut(n) {
+                    for (vb, &kt) in vbs.iter_mut().zip(row.iter()) {
+                        *vb -= weight * f64::from(kt);
                     }
                 }
             }
@@ -286,11 +339,38 @@ impl<'a> Dual<'a> {
 
     /// The kernel row variable `t` reads (there are n or 2n variables).
     fn row_of(&self, t: usize) -> usize {
-        if t >= self.n {
-            t - self.n
-        } else {
-            t
-        }
+        row_index(t, self.n)
+    }
+
+    /// The kernel row variable `t` reads, as stored and at the active variables' positions. Taken
+    /// from the rows this solve fetched last when it is one of them: SMO often picks the same
+    /// variable again, and the shared store takes a lock per fetch.
+    fn rows_of(&mut self, t: usize) -> (Arc<[f32]>, Arc<[f32]>) {
+        let index = self.row_of(t);
+        let mut recent = match self.recent.iter().position(|r| r.index == index) {
+            Some(at) => self.recent.remove(at),
+            None => {
+                self.recent.truncate(RECENT_ROWS - 1);
+                RecentRow {
+                    index,
+                    row: self.k.row(index),
+                    packed: None,
+                }
+            }
+        };
+        let row = Arc::clone(&recent.row);
+        let packed = match &recent.packed {
+            Some(packed) => Arc::clone(packed),
+            None if self.packed.identity => Arc::clone(&row),
+            None => self
+                .active
+                .iter()
+                .map(|&t| row[row_index(t, self.n)])
+                .collect(),
+        };
+        recent.packed = Some(Arc::clone(&packed));
+        self.recent.insert(0, recent);
+        (row, packed)
     }
 
     fn at_upper(&self, t: usize) -> bool {
@@ -304,17 +384,47 @@ impl<'a> Dual<'a> {
         self.low[t] = if positive { !lower } else { !upper };
     }
 
+    /// Gathers the active variables' state into `packed`.
+    fn pack(&mut self) {
+        let active = &self.active;
+        let gather = |from: &[bool]| active.iter().map(|&t| from[t]).collect();
+        self.packed = Packed {
+            v: active.iter().map(|&t| self.v[t]).collect(),
+            up: gather(&self.up),
+            low: gather(&self.low),
+            diag: active
+                .iter()
+                .map(|&t| self.diag[row_index(t, self.n)])
+                .collect(),
+            identity: active.len() == self.y.len() && self.y.len() == self.n,
+        };
+        for recent in &mut self.recent {
+            recent.packed = None;
+        }
+        self.largest_up = None;
+    }
+
+    /// Writes the active variables' v back to `v`.
+    fn unpack(&mut self) {
+        for (&t, &v) in self.active.iter().zip(&self.packed.v) {
+            self.v[t] = v;
+        }
+    }
+
     fn optimise(&mut self, tol: f64) {
         let m = self.y.len();
         let max_iterations = (100 * m).max(10_000_000);
         let mut counter = m.min(1000) + 1;
+        self.pack();
         for _ in 0..max_iterations {
             counter -= 1;
             if counter == 0 {
                 counter = m.min(1000);
-                self.shrink(tol);
+                if std::env::var_os("NOSHRINK").is_none() {
+                    self.shrink(tol);
+                }
             }
-            let (i, ki, j) = match self.select(tol) {
+            let pair = match self.select(tol) {
                 Some(pair) => pair,
                 None if self.active.len() == m => break,
                 None => {
@@ -329,19 +439,20 @@ impl<'a> Dual<'a> {
                     }
                 }
             };
-            self.step(i, &ki, j);
+            self.step(pair);
         }
         self.reconstruct();
     }
 
     /// The working set: i maximises v over I_up; j minimises the second-order objective over I_low
     /// (Fan, Chen and Lin 2005). None when the KKT gap is below `tol`.
-    fn select(&self, tol: f64) -> Option<(usize, Arc<[f32]>, usize)> {
+    fn select(&mut self, tol: f64) -> Option<Pair> {
         let (i, gmax) = self.largest_up.unwrap_or_else(|| {
+            let packed = &self.packed;
             let (mut gmax, mut i) = (f64::NEG_INFINITY, usize::MAX);
-            for &t in &self.active {
-                if self.up[t] && self.v[t] >= gmax {
-                    (gmax, i) = (self.v[t], t);
+            for (k, (&v, &up)) in packed.v.iter().zip(&packed.up).enumerate() {
+                if up && v >= gmax {
+                    (gmax, i) = (v, k);
                 }
             }
             (i, gmax)
@@ -349,39 +460,42 @@ impl<'a> Dual<'a> {
         if i == usize::MAX {
             return None;
         }
-        let ki = self.k.row(self.row_of(i));
-        let diag_i = self.diag[self.row_of(i)];
-        let (mut gmin, mut j) = (f64::INFINITY, usize::MAX);
-        // The largest (gmax - v_t)^2 / quad_t so far, as a fraction compared by cross-multiplying:
-        // no division per variable, and no branch the processor could mispredict.
-        let (mut best_num, mut best_den) = (-1.0, 1.0);
-        for &t in &self.active {
-            let (vt, low) = (self.v[t], self.low[t]);
-            gmin = if low && vt < gmin { vt } else { gmin };
-            let diff = gmax - vt;
-            let s = self.row_of(t);
-            let quad = diag_i + self.diag[s] - 2.0 * f64::from(ki[s]);
-            let quad = if quad > 0.0 { quad } else { TAU };
-            let num = diff * diff;
-            if low && diff > 0.0 && num * best_den >= best_num * quad {
-                (best_num, best_den, j) = (num, quad, t);
-            }
-        }
+        let (ki, ki_packed) = self.rows_of(self.active[i]);
+        let packed = &self.packed;
+        let (j, gmin) = scan::second(
+            &packed.v,
+            &packed.low,
+            &packed.diag,
+            &ki_packed,
+            gmax,
+            packed.diag[i],
+        );
         if gmax - gmin < tol || j == usize::MAX {
             return None;
         }
-        Some((i, ki, j))
+        Some(Pair {
+            i,
+            j,
+            ki,
+            ki_packed,
+        })
     }
 
-    /// Moves the pair (i, j) to its optimum along the constraint, clipped to each one's bound
-    /// (libsvm's update), and updates v.
-    fn step(&mut self, i: usize, ki: &[f32], j: usize) {
+    /// Moves the pair to its optimum along the constraint, clipped to each one's bound (libsvm's
+    /// update), and updates v.
+    fn step(&mut self, pair: Pair) {
+        let Pair {
+            i: pi,
+            j: pj,
+            ki,
+            ki_packed,
+        } = pair;
+        let (i, j) = (self.active[pi], self.active[pj]);
+        let (kj, kj_packed) = self.rows_of(j);
         let y = self.y;
-        let kj = self.k.row(self.row_of(j));
-        let kj: &[f32] = &kj;
-        let (diag_i, diag_j) = (self.diag[self.row_of(i)], self.diag[self.row_of(j)]);
+        let (diag_i, diag_j) = (self.packed.diag[pi], self.packed.diag[pj]);
         let q_ij = y[i] * y[j] * f64::from(ki[self.row_of(j)]);
-        let (grad_i, grad_j) = (-y[i] * self.v[i], -y[j] * self.v[j]);
+        let (grad_i, grad_j) = (-y[i] * self.packed.v[pi], -y[j] * self.packed.v[pj]);
         let alpha = &mut self.alpha;
         let (old_i, old_j) = (alpha[i], alpha[j]);
         let (c_i, c_j) = (self.bound[i], self.bound[j]);
@@ -435,30 +549,25 @@ impl<'a> Dual<'a> {
             }
         }
         let (si, sj) = (y[i] * (alpha[i] - old_i), y[j] * (alpha[j] - old_j));
-        for (t, row, old) in [(i, ki, old_i), (j, kj, old_j)] {
+        for (t, at, row, old) in [(i, pi, &ki, old_i), (j, pj, &kj, old_j)] {
             let was_upper = old >= self.bound[t];
             if self.at_upper(t) != was_upper {
                 // Every variable's v_bar gains or loses this one's C y K.
                 let change = if was_upper { 1.0 } else { -1.0 } * self.bound[t] * y[t];
                 for vs in self.v_bar.chunks_mut(self.n) {
-                    for (vb, &kt) in vs.iter_mut().zip(row) {
+                    for (vb, &kt) in vs.iter_mut().zip(row.iter()) {
                         *vb += change * f64::from(kt);
                     }
                 }
             }
             self.set_sides(t);
+            self.packed.up[at] = self.up[t];
+            self.packed.low[at] = self.low[t];
         }
         // G_t += y_t (K_ti y_i dA_i + K_tj y_j dA_j), so v_t = -y_t G_t drops by the bracket; the
         // same pass finds the next i.
-        let (mut gmax, mut next) = (f64::NEG_INFINITY, usize::MAX);
-        for &t in &self.active {
-            let s = if t >= self.n { t - self.n } else { t };
-            let vt = self.v[t] - (f64::from(ki[s]) * si + f64::from(kj[s]) * sj);
-            self.v[t] = vt;
-            if self.up[t] && vt >= gmax {
-                (gmax, next) = (vt, t);
-            }
-        }
+        let packed = &mut self.packed;
+        let (next, gmax) = scan::update(&mut packed.v, &packed.up, &ki_packed, &kj_packed, si, sj);
         self.largest_up = Some((next, gmax));
     }
 
@@ -466,6 +575,7 @@ impl<'a> Dual<'a> {
     /// into it beyond the current gap (libsvm's `do_shrinking`); the first time the gap comes within
     /// 10 tol, the whole set is made active again so that early guesses are undone.
     fn shrink(&mut self, tol: f64) {
+        self.unpack();
         let (mut gmax_up, mut gmax_low) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
         for &t in &self.active {
             if self.up[t] {
@@ -479,24 +589,25 @@ impl<'a> Dual<'a> {
             self.unshrunk = true;
             self.reconstruct();
         }
-        self.largest_up = None;
         let (up, low, v) = (&self.up, &self.low, &self.v);
         self.active.retain(|&t| match (up[t], low[t]) {
             (true, true) => true,
             (false, _) => v[t] <= gmax_up,
             (true, false) => -v[t] <= gmax_low,
         });
+        self.pack();
     }
 
-    /// Brings v of the shrunk variables up to date and makes every variable active again:
-    /// v = v_start + v_bar - (the free variables' part), summed in whichever order reads fewer
-    /// kernel entries (as libsvm's `reconstruct_gradient`).
+    /// Brings v of every variable up to date (the active ones' from `packed`, the shrunk ones' from
+    /// v_bar and the free variables) and makes every variable active again: v = v_start + v_bar -
+    /// (the free variables' part), summed in whichever order reads fewer kernel entries (as libsvm's
+    /// `reconstruct_gradient`).
     fn reconstruct(&mut self) {
+        self.unpack();
         let m = self.y.len();
         if self.active.len() == m {
             return;
         }
-        self.largest_up = None;
         let mut active = vec![false; m];
         for &t in &self.active {
             active[t] = true;
@@ -531,6 +642,7 @@ impl<'a> Dual<'a> {
             }
         }
         self.active = (0..m).collect();
+        self.pack();
     }
 
     /// The machine: rho as the mean of y G over free variables, else the middle of the feasible

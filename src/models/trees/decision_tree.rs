@@ -67,6 +67,7 @@ const INFO: FamilyInfo = FamilyInfo {
     },
     scores: Scores::Probabilities,
     iterates: false,
+    varied_fastest: &[],
 };
 
 impl ModelFamily for DecisionTreeFamily {

@@ -98,6 +98,7 @@ static INFO: LazyLock<FamilyInfo> = LazyLock::new(|| FamilyInfo {
     },
     scores: Scores::Probabilities,
     iterates: false,
+    varied_fastest: &[],
 });
 
 impl ModelFamily for RandomForestFamily {
