@@ -128,6 +128,9 @@ fn class_weights_and_every_metric_give_the_same_numbers_on_both_backends() {
                 !(key.starts_with("svm") && (metric == "log_loss" || metric == "brier_score"));
             assert_eq!(!cell.is_empty(), given, "{key} {metric}: `{cell}`");
         }
+        // A metric the family cannot give (svm: no probabilities) is no fold's fault.
+        let note = threads.get(key, "error");
+        assert!(!note.contains("one class only"), "{key}: {note}");
     }
     // Weights change the model: a balanced tree is not the unweighted one.
     let tree = |w: &str| {
@@ -224,4 +227,53 @@ fn a_fold_that_leaves_a_metric_undefined_gives_an_empty_cell_and_a_warning() {
         note.contains("roc_auc is undefined on fold 1 (its rows hold one class only)"),
         "{note}"
     );
+}
+
+#[test]
+fn out_of_fold_predictions_are_the_ones_each_fold_was_scored_by() {
+    let sb = Sandbox::new();
+    // A chain of C values: the best trial's fold solutions start from the ones below, which a
+    // refit from zero would not reproduce bit for bit.
+    let config = sb.write(
+        "sweep.yaml",
+        &format!(
+            "name: oof\ndata: {{path: {}, target: target}}\ncv: {{folds: 3}}\nmodels:\n  \
+             - model: svm\n    params: {{c: [0.3, 3, 30], gamma: [0.01, 0.3]}}\n",
+            data("breast_cancer.csv")
+        ),
+    );
+    let trials = sb.run_ok(&config, "out", &[]);
+    let board = Trials::read_board(&sb.path("out/leaderboard.csv"));
+    let best = board
+        .rows
+        .keys()
+        .find(|k| board.get(k, "rank_test_accuracy") == "1")
+        .unwrap()
+        .clone();
+    let oof = sb
+        .path("out/models")
+        .read_dir()
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let oof = oof.join("out_of_fold.csv");
+    let oof = oof.to_str().unwrap();
+    let (folds, truth, predicted) = (
+        column_of(oof, "fold"),
+        column_of(oof, "target"),
+        column_of(oof, "prediction"),
+    );
+    for k in 0..3 {
+        let rows: Vec<usize> = (0..folds.len())
+            .filter(|&r| folds[r] == k.to_string())
+            .collect();
+        let right = rows.iter().filter(|&&r| truth[r] == predicted[r]).count();
+        let scored: f64 = trials
+            .get(&best, &format!("split{k}_test_accuracy"))
+            .parse()
+            .unwrap();
+        assert_eq!(right as f64 / rows.len() as f64, scored, "{best} fold {k}");
+    }
 }

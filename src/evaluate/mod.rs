@@ -16,7 +16,9 @@ use crate::expand::{entry_label, Trial};
 use crate::metrics::{mean_std, score_all, Metric, Needs};
 use crate::models::folder::ModelDir;
 use crate::models::pool_work::{self, helping, running_trial};
-use crate::models::{measuring_shared_work, predict, FoldCache, Params, Seeds, SharedSeconds};
+use crate::models::{
+    measuring_shared_work, predict, FoldCache, Params, Predictor, Seeds, SharedSeconds,
+};
 use crate::preprocess::FittedPipeline;
 use crate::seed::derive_seed;
 use crate::spec::{Axis as ParamAxis, Plan, Resource, Search};
@@ -68,6 +70,14 @@ struct Matrices {
 }
 
 /// What one fold gave.
+/// One fold's fitted model, with the matrices it was fitted on and scores.
+struct FoldFit {
+    model: Box<dyn Predictor>,
+    matrices: Arc<Matrices>,
+    shared: SharedSeconds,
+    fit_time: f64,
+}
+
 struct FoldOutcome {
     /// Every metric of the plan (NaN where the model gives no scores for it or the fold leaves it
     /// undefined).
@@ -311,14 +321,28 @@ impl Evaluator {
         }
     }
 
-    /// Fits and scores fold `k` of `set`.
-    fn run_fold(
+    /// The parameters of `trial` as its fits read them, with what its entry's other trials share.
+    fn params<'a>(&'a self, trial: &'a Trial) -> Result<Params<'a>, String> {
+        let entry = self.entry(trial)?;
+        Ok(Params {
+            given: &trial.params,
+            specs: entry.family.params(),
+            largest: &self.largest[trial.entry],
+            listed: &self.listed[trial.entry],
+            class_names: &self.plan.data().dataset().class_labels,
+            category_columns: &[],
+        })
+    }
+
+    /// Fits fold `k` of `set` on the fold's caches: the model, the fold's matrices, the shared work
+    /// in the fit and the seconds the fit took besides.
+    fn fit_fold(
         &self,
         set: &FoldSet,
         k: usize,
         trial: &Trial,
         params: &Params,
-    ) -> Result<FoldOutcome, String> {
+    ) -> Result<FoldFit, String> {
         let plan = &self.plan;
         let entry = self.entry(trial)?;
         let fold = &set.folds[k];
@@ -357,6 +381,32 @@ impl Evaluator {
                 .map(|model| (model, matrices))
         });
         let (model, matrices) = outcome?;
+        let fit_time = (started.elapsed().as_secs_f64() - shared.built - shared.waited).max(0.0);
+        Ok(FoldFit {
+            model,
+            matrices,
+            shared,
+            fit_time,
+        })
+    }
+
+    /// Fits and scores fold `k` of `set`.
+    fn run_fold(
+        &self,
+        set: &FoldSet,
+        k: usize,
+        trial: &Trial,
+        params: &Params,
+    ) -> Result<FoldOutcome, String> {
+        let plan = &self.plan;
+        let entry = self.entry(trial)?;
+        let fold = &set.folds[k];
+        let FoldFit {
+            model,
+            matrices,
+            shared,
+            fit_time,
+        } = self.fit_fold(set, k, trial, params)?;
         let keeps_missing = entry.pipeline.keeps_missing();
         for (rows, x) in [("training", &matrices.train), ("test", &matrices.test)] {
             if let Some(column) = non_finite_column(x.view(), keeps_missing) {
@@ -369,7 +419,6 @@ impl Evaluator {
             }
         }
         let x_test = matrices.test.view();
-        let fit_time = (started.elapsed().as_secs_f64() - shared.built - shared.waited).max(0.0);
         let started = Instant::now();
         let metrics = plan.space().metrics();
         let prediction = predict(&*model, x_test, needs_scores(metrics));
@@ -390,7 +439,12 @@ impl Evaluator {
         let scores = score_all(metrics, plan.data().positive(), truth, &prediction);
         let mut warnings: Vec<String> = model.warning().into_iter().collect();
         for (metric, score) in metrics.iter().zip(&scores) {
-            if score.is_nan() && metric.needs() != Needs::Labels && prediction.scores.is_some() {
+            // NaN from scores of the kind the metric needs: the fold, not the family, lacks something.
+            let scored = prediction
+                .scores
+                .as_ref()
+                .is_some_and(|s| s.probabilities || metric.needs() != Needs::Probabilities);
+            if score.is_nan() && metric.needs() != Needs::Labels && scored {
                 warnings.push(format!(
                     "{} is undefined on fold {} (its rows hold one class only), left out of the mean",
                     metric.name(),
@@ -421,15 +475,7 @@ impl Evaluator {
 
     fn try_evaluate(&self, trial: &Trial) -> Result<TrialRecord, String> {
         let plan = &self.plan;
-        let entry = self.entry(trial)?;
-        let params = Params {
-            given: &trial.params,
-            specs: entry.family.params(),
-            largest: &self.largest[trial.entry],
-            listed: &self.listed[trial.entry],
-            class_names: &plan.data().dataset().class_labels,
-            category_columns: &[],
-        };
+        let params = self.params(trial)?;
         let subset = self.fold_set(trial);
         let set = subset.as_deref().unwrap_or(&self.full);
         let primary = plan.space().primary_index();

@@ -8,7 +8,7 @@ use crate::expand::Trial;
 use crate::metrics::{score_all, Prediction};
 use crate::models::folder::{ModelDir, OUT_OF_FOLD, TEST_PREDICTIONS};
 use crate::models::saved::{Model, ModelInfo, PredictionWriter};
-use crate::models::{measuring_shared_work, FoldCache, Params};
+use crate::models::{measuring_shared_work, predict, FoldCache, Params};
 use crate::preprocess::FittedPipeline;
 use crate::spec::RefitOn;
 use std::time::Instant;
@@ -18,17 +18,32 @@ impl Evaluator {
         let plan = &self.plan;
         let ds = &plan.data().dataset();
         let train = plan.data().train_rows();
-        let started = Instant::now();
-        let (model, shared) =
-            self.fit_model(trial, &ds.features, train, &ds.target.select(train))?;
-        let mut fit_time = (started.elapsed().as_secs_f64() - shared).max(0.0);
+        // Without held-out rows the report judges the model by its cross-validation predictions,
+        // made alongside the refit.
+        let (refitted, out_of_fold) = rayon::join(
+            || {
+                let started = Instant::now();
+                let fitted = self.fit_model(trial, &ds.features, train, &ds.target.select(train));
+                (fitted, started.elapsed().as_secs_f64())
+            },
+            || match plan.data().test() {
+                None => Some(self.out_of_fold(trial)),
+                Some(_) => None,
+            },
+        );
+        let ((model, shared), seconds) = (refitted.0?, refitted.1);
+        let mut fit_time = (seconds - shared).max(0.0);
         folder.save(&model)?;
 
         let started = Instant::now();
         let means = match &plan.data().test() {
             None => {
-                // What the report judges the model by when no rows were held out.
-                folder.save_predictions(OUT_OF_FOLD, &self.out_of_fold(trial)?)?;
+                let parts = out_of_fold.ok_or("no cross-validation predictions")??;
+                let parts: Vec<_> = parts
+                    .iter()
+                    .map(|(rows, truth, p)| ((&rows[..], truth), p))
+                    .collect();
+                folder.save_predictions(OUT_OF_FOLD, &predictions_csv(&model, &parts, true)?)?;
                 Vec::new()
             }
             Some(test) => {
@@ -74,30 +89,28 @@ impl Evaluator {
         Ok(record)
     }
 
-    /// out_of_fold.csv: each cross-validation fold's held-out rows as predicted by the configuration
-    /// fitted on the rest of the fold.
-    fn out_of_fold(&self, trial: &Trial) -> Result<Vec<u8>, String> {
+    /// out_of_fold.csv's parts: each cross-validation fold's held-out rows (their numbers in the
+    /// file, true targets and predictions) as the configuration's trial predicted them, refitted on
+    /// the sweep's fold caches (so shared work the trials did is read, not redone), folds in
+    /// parallel when the pool has idle threads.
+    fn out_of_fold(
+        &self,
+        trial: &Trial,
+    ) -> Result<Vec<(Vec<usize>, OwnedTargets, Prediction)>, String> {
+        use rayon::prelude::*;
         let ds = self.plan.data().dataset();
-        let mut parts = Vec::new();
-        let mut model = None;
-        for fold in self.plan.data().folds() {
-            let (fitted, _) = self.fit_model(
-                trial,
-                &ds.features,
-                &fold.train,
-                &ds.target.select(&fold.train),
-            )?;
-            let prediction = fitted.apply(&ds.features, &fold.test, true);
-            let rows: Vec<usize> = fold.test.iter().map(|&r| ds.file_rows[r]).collect();
-            parts.push((rows, ds.target.select(&fold.test), prediction));
-            model = Some(fitted);
-        }
-        let model = model.ok_or("no cross-validation folds")?;
-        let parts: Vec<_> = parts
-            .iter()
-            .map(|(rows, truth, p)| ((&rows[..], truth), p))
-            .collect();
-        predictions_csv(&model, &parts, true)
+        let params = self.params(trial)?;
+        let set = &self.full;
+        (0..set.folds.len())
+            .into_par_iter()
+            .map(|k| {
+                let fitted = self.fit_fold(set, k, trial, &params)?;
+                let prediction = predict(&*fitted.model, fitted.matrices.test.view(), true);
+                let fold = &set.folds[k];
+                let rows = fold.test.iter().map(|&r| ds.file_rows[r]).collect();
+                Ok((rows, fold.y_test.clone(), prediction))
+            })
+            .collect()
     }
 
     /// Fits `trial`'s configuration on `rows` of `features` (targets `y`, one per row) as a model
