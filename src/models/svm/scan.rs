@@ -11,6 +11,35 @@ pub const TAU: f64 = 1e-12;
 
 const LANES: usize = 4;
 
+/// A scan over the packed variables: what one variable does to its lane's best so far, the same for
+/// whole groups of `LANES` variables with AVX2, and the answer the lanes give together.
+trait Scan {
+    type Answer;
+    fn len(&self) -> usize;
+    fn visit(&mut self, lane: usize, k: usize);
+    /// Does the leading whole groups; returns how many variables that was.
+    /// # Safety
+    /// The processor must have AVX2.
+    #[cfg(target_arch = "x86_64")]
+    unsafe fn groups(&mut self) -> usize;
+    fn answer(&self) -> Self::Answer;
+}
+
+/// Runs `scan`: whole groups with AVX2 when the processor has it, the rest one variable at a time in
+/// the lane it would have had.
+fn run<S: Scan>(mut scan: S) -> S::Answer {
+    let mut done = 0;
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor has AVX2.
+        done = unsafe { scan.groups() };
+    }
+    for k in done..scan.len() {
+        scan.visit((k - done) % LANES, k);
+    }
+    scan.answer()
+}
+
 /// v_t -= K_it s_i + K_jt s_j for every packed variable; returns the position and value of the
 /// largest v among those in I_up (`up`), the next step's i (position `usize::MAX` if none).
 pub fn update(
@@ -22,55 +51,65 @@ pub fn update(
     sj: f64,
 ) -> (usize, f64) {
     let len = v.len();
-    let (up, ki, kj) = (&up[..len], &ki[..len], &kj[..len]);
-    let mut lanes = UpdateLanes::new();
-    let mut done = 0;
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the processor has AVX2.
-        done = unsafe { avx2::update(&mut lanes, v, up, ki, kj, si, sj) };
-    }
-    for k in done..len {
-        lanes.visit((k - done) % LANES, k, v, up, ki, kj, si, sj);
-    }
-    lanes.best()
+    run(Update::new(v, &up[..len], &ki[..len], &kj[..len], si, sj))
 }
 
-/// Per lane, the largest v in I_up so far and its position.
-struct UpdateLanes {
+/// The update of v, with per lane the largest v in I_up so far and its position.
+struct Update<'a> {
+    v: &'a mut [f64],
+    up: &'a [bool],
+    ki: &'a [f32],
+    kj: &'a [f32],
+    si: f64,
+    sj: f64,
     top: [f64; LANES],
     at: [usize; LANES],
 }
 
-impl UpdateLanes {
-    fn new() -> UpdateLanes {
-        UpdateLanes {
+impl<'a> Update<'a> {
+    fn new(
+        v: &'a mut [f64],
+        up: &'a [bool],
+        ki: &'a [f32],
+        kj: &'a [f32],
+        si: f64,
+        sj: f64,
+    ) -> Self {
+        Update {
+            v,
+            up,
+            ki,
+            kj,
+            si,
+            sj,
             top: [f64::NEG_INFINITY; LANES],
             at: [usize::MAX; LANES],
         }
     }
+}
 
-    #[allow(clippy::too_many_arguments)]
+impl Scan for Update<'_> {
+    type Answer = (usize, f64);
+
+    fn len(&self) -> usize {
+        self.v.len()
+    }
+
     #[inline(always)]
-    fn visit(
-        &mut self,
-        lane: usize,
-        k: usize,
-        v: &mut [f64],
-        up: &[bool],
-        ki: &[f32],
-        kj: &[f32],
-        si: f64,
-        sj: f64,
-    ) {
-        let vk = v[k] - (f64::from(ki[k]) * si + f64::from(kj[k]) * sj);
-        v[k] = vk;
-        if up[k] && vk >= self.top[lane] {
+    fn visit(&mut self, lane: usize, k: usize) {
+        let vk = self.v[k] - (f64::from(self.ki[k]) * self.si + f64::from(self.kj[k]) * self.sj);
+        self.v[k] = vk;
+        if self.up[k] && vk >= self.top[lane] {
             (self.top[lane], self.at[lane]) = (vk, k);
         }
     }
 
-    fn best(&self) -> (usize, f64) {
+    #[cfg(target_arch = "x86_64")]
+    unsafe fn groups(&mut self) -> usize {
+        avx2::update(self)
+    }
+
+    fn answer(&self) -> (usize, f64) {
         let mut best = (self.at[0], self.top[0]);
         for lane in 1..LANES {
             let (k, value) = (self.at[lane], self.top[lane]);
@@ -97,66 +136,83 @@ pub fn second(
     diag_i: f64,
 ) -> (usize, f64) {
     let len = v.len();
-    let (low, diag, ki) = (&low[..len], &diag[..len], &ki[..len]);
-    let mut lanes = SecondLanes::new();
-    let mut done = 0;
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the processor has AVX2.
-        done = unsafe { avx2::second(&mut lanes, v, low, diag, ki, gmax, diag_i) };
-    }
-    for k in done..len {
-        lanes.visit((k - done) % LANES, k, v, low, diag, ki, gmax, diag_i);
-    }
-    lanes.best()
+    run(Second::new(
+        v,
+        &low[..len],
+        &diag[..len],
+        &ki[..len],
+        gmax,
+        diag_i,
+    ))
 }
 
-/// Per lane, the smallest v in I_low so far, and the best candidate for j as (gmax - v)^2 over quad
-/// and its position.
-struct SecondLanes {
+/// The choice of j, with per lane the smallest v in I_low so far, and the best candidate as
+/// (gmax - v)^2 over quad and its position.
+struct Second<'a> {
+    v: &'a [f64],
+    low: &'a [bool],
+    diag: &'a [f64],
+    ki: &'a [f32],
+    gmax: f64,
+    diag_i: f64,
     gmin: [f64; LANES],
     num: [f64; LANES],
     den: [f64; LANES],
     at: [usize; LANES],
 }
 
-impl SecondLanes {
-    fn new() -> SecondLanes {
-        SecondLanes {
+impl<'a> Second<'a> {
+    fn new(
+        v: &'a [f64],
+        low: &'a [bool],
+        diag: &'a [f64],
+        ki: &'a [f32],
+        gmax: f64,
+        diag_i: f64,
+    ) -> Self {
+        Second {
+            v,
+            low,
+            diag,
+            ki,
+            gmax,
+            diag_i,
             gmin: [f64::INFINITY; LANES],
             num: [-1.0; LANES],
             den: [1.0; LANES],
             at: [usize::MAX; LANES],
         }
     }
+}
 
-    #[allow(clippy::too_many_arguments)]
+impl Scan for Second<'_> {
+    type Answer = (usize, f64);
+
+    fn len(&self) -> usize {
+        self.v.len()
+    }
+
     #[inline(always)]
-    fn visit(
-        &mut self,
-        lane: usize,
-        k: usize,
-        v: &[f64],
-        low: &[bool],
-        diag: &[f64],
-        ki: &[f32],
-        gmax: f64,
-        diag_i: f64,
-    ) {
-        let vk = v[k];
-        if low[k] && vk < self.gmin[lane] {
+    fn visit(&mut self, lane: usize, k: usize) {
+        let vk = self.v[k];
+        if self.low[k] && vk < self.gmin[lane] {
             self.gmin[lane] = vk;
         }
-        let diff = gmax - vk;
-        let quad = diag_i + diag[k] - 2.0 * f64::from(ki[k]);
+        let diff = self.gmax - vk;
+        let quad = self.diag_i + self.diag[k] - 2.0 * f64::from(self.ki[k]);
         let quad = if quad > 0.0 { quad } else { TAU };
         let square = diff * diff;
-        if low[k] && diff > 0.0 && square * self.den[lane] >= self.num[lane] * quad {
+        if self.low[k] && diff > 0.0 && square * self.den[lane] >= self.num[lane] * quad {
             (self.num[lane], self.den[lane], self.at[lane]) = (square, quad, k);
         }
     }
 
-    fn best(&self) -> (usize, f64) {
+    #[cfg(target_arch = "x86_64")]
+    unsafe fn groups(&mut self) -> usize {
+        avx2::second(self)
+    }
+
+    fn answer(&self) -> (usize, f64) {
         let mut best = 0;
         for lane in 1..LANES {
             let (left, right) = (
@@ -180,7 +236,7 @@ impl SecondLanes {
 /// the same operations in the same order as `visit`, so the same results.
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
-    use super::{SecondLanes, UpdateLanes, LANES, TAU};
+    use super::{Second, Update, LANES, TAU};
     use std::arch::x86_64::*;
 
     /// Four bools as four all-ones or all-zeros 64-bit lanes.
@@ -203,16 +259,16 @@ mod avx2 {
 
     /// Returns how many leading variables it did (a multiple of `LANES`).
     #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn update(
-        lanes: &mut UpdateLanes,
-        v: &mut [f64],
-        up: &[bool],
-        ki: &[f32],
-        kj: &[f32],
-        si: f64,
-        sj: f64,
-    ) -> usize {
-        let whole = v.len() - v.len() % LANES;
+    pub(super) unsafe fn update(lanes: &mut Update) -> usize {
+        let whole = lanes.v.len() - lanes.v.len() % LANES;
+        let (v, up, ki, kj, si, sj) = (
+            &mut *lanes.v,
+            lanes.up,
+            lanes.ki,
+            lanes.kj,
+            lanes.si,
+            lanes.sj,
+        );
         let (si, sj) = (_mm256_set1_pd(si), _mm256_set1_pd(sj));
         let mut top = _mm256_loadu_pd(lanes.top.as_ptr());
         let mut at = _mm256_loadu_si256(lanes.at.as_ptr().cast());
@@ -241,15 +297,9 @@ mod avx2 {
 
     /// Returns how many leading variables it did (a multiple of `LANES`).
     #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn second(
-        lanes: &mut SecondLanes,
-        v: &[f64],
-        low: &[bool],
-        diag: &[f64],
-        ki: &[f32],
-        gmax: f64,
-        diag_i: f64,
-    ) -> usize {
+    pub(super) unsafe fn second(lanes: &mut Second) -> usize {
+        let (v, low, diag, ki) = (lanes.v, lanes.low, lanes.diag, lanes.ki);
+        let (gmax, diag_i) = (lanes.gmax, lanes.diag_i);
         let whole = v.len() - v.len() % LANES;
         let (gmax, diag_i) = (_mm256_set1_pd(gmax), _mm256_set1_pd(diag_i));
         let (two, zero, tau) = (
@@ -376,17 +426,21 @@ mod tests {
         let ki: Vec<f32> = (0..len).map(|k| ((k * 13) % 17) as f32 / 17.0).collect();
         let kj: Vec<f32> = (0..len).map(|k| ((k * 5) % 11) as f32 / 11.0).collect();
         let mut single = v.clone();
-        let mut lanes = UpdateLanes::new();
+        let mut lanes = Update::new(&mut single, &up, &ki, &kj, 0.3, -0.7);
         for k in 0..len {
-            lanes.visit(k % LANES, k, &mut single, &up, &ki, &kj, 0.3, -0.7);
+            lanes.visit(k % LANES, k);
         }
+        let one_at_a_time = lanes.answer();
         let mut grouped = v.clone();
-        assert_eq!(update(&mut grouped, &up, &ki, &kj, 0.3, -0.7), lanes.best());
+        assert_eq!(
+            update(&mut grouped, &up, &ki, &kj, 0.3, -0.7),
+            one_at_a_time
+        );
         assert_eq!(single, grouped);
-        let mut lanes = SecondLanes::new();
+        let mut lanes = Second::new(&v, &low, &diag, &ki, 2.0, 1.0);
         for k in 0..len {
-            lanes.visit(k % LANES, k, &v, &low, &diag, &ki, 2.0, 1.0);
+            lanes.visit(k % LANES, k);
         }
-        assert_eq!(second(&v, &low, &diag, &ki, 2.0, 1.0), lanes.best());
+        assert_eq!(second(&v, &low, &diag, &ki, 2.0, 1.0), lanes.answer());
     }
 }
