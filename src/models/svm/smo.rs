@@ -251,9 +251,19 @@ struct Packed {
     up: Vec<bool>,
     low: Vec<bool>,
     diag: Vec<f64>,
-    /// Whether position k holds variable k and every kernel row entry has its variable: kernel
-    /// rows are then read as they are.
-    identity: bool,
+    layout: Layout,
+}
+
+/// Where a kernel row's entries go among the packed positions.
+#[derive(Default)]
+enum Layout {
+    /// Position k holds variable k, one per kernel row entry: rows are read as they are.
+    #[default]
+    AsStored,
+    /// Every variable of a 2n-variable dual is active: the row, then the row again.
+    Twice,
+    /// The kernel row entry of each position.
+    Gathered(Vec<u32>),
 }
 
 /// A kernel row a solve fetched, and its entries at the active variables' positions once asked for
@@ -361,12 +371,11 @@ impl<'a> Dual<'a> {
         let row = Arc::clone(&recent.row);
         let packed = match &recent.packed {
             Some(packed) => Arc::clone(packed),
-            None if self.packed.identity => Arc::clone(&row),
-            None => self
-                .active
-                .iter()
-                .map(|&t| row[row_index(t, self.n)])
-                .collect(),
+            None => match &self.packed.layout {
+                Layout::AsStored => Arc::clone(&row),
+                Layout::Twice => row.iter().chain(row.iter()).copied().collect(),
+                Layout::Gathered(entries) => entries.iter().map(|&s| row[s as usize]).collect(),
+            },
         };
         recent.packed = Some(Arc::clone(&packed));
         self.recent.insert(0, recent);
@@ -396,7 +405,16 @@ impl<'a> Dual<'a> {
                 .iter()
                 .map(|&t| self.diag[row_index(t, self.n)])
                 .collect(),
-            identity: active.len() == self.y.len() && self.y.len() == self.n,
+            layout: match (active.len() == self.y.len(), self.y.len() == self.n) {
+                (true, true) => Layout::AsStored,
+                (true, false) => Layout::Twice,
+                (false, _) => Layout::Gathered(
+                    active
+                        .iter()
+                        .map(|&t| row_index(t, self.n) as u32)
+                        .collect(),
+                ),
+            },
         };
         for recent in &mut self.recent {
             recent.packed = None;
