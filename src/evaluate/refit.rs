@@ -126,17 +126,16 @@ impl Evaluator {
         let ds = &plan.data().dataset();
         let entry = self.entry(trial)?;
         let family = entry.family;
+        let trial_params = self.params(trial)?;
         let (fitted, shared) = measuring_shared_work(|| {
             let (pipeline, x) = FittedPipeline::fit_transform(&entry.pipeline, features, rows);
             let category_columns = pipeline.category_columns();
             // Shared work grows only as far as this one configuration needs.
             let params = Params {
-                given: &trial.params,
-                specs: family.params(),
                 largest: &[],
                 listed: &[],
-                class_names: &ds.class_labels,
                 category_columns: &category_columns,
+                ..trial_params
             };
             family
                 .fit(
